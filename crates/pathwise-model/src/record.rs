@@ -1,0 +1,299 @@
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
+
+use crate::TraceId;
+
+/// A name: `&'static str` from instrumentation macros (no allocation), owned when built at run
+/// time (decision steps with dynamic names, records read back from spill files).
+pub type Name = Cow<'static, str>;
+
+/// What produced a span. The store keeps it as a small integer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[repr(u8)]
+pub enum SpanKind {
+    /// A manual span (`pathwise::span`).
+    Span = 0,
+    /// A `#[monitor]`ed function call.
+    Function = 1,
+    /// A decision-trace step.
+    Step = 2,
+    /// An operation recorded after the fact (`record_operation`).
+    Operation = 3,
+    /// The root span of a decision trace (`pathwise::trace`).
+    Trace = 4,
+    /// Iteration over a monitored iterator or stream.
+    Iteration = 5,
+}
+
+impl SpanKind {
+    /// All kinds, in code order.
+    pub const ALL: [SpanKind; 6] = [
+        SpanKind::Span,
+        SpanKind::Function,
+        SpanKind::Step,
+        SpanKind::Operation,
+        SpanKind::Trace,
+        SpanKind::Iteration,
+    ];
+
+    /// Lowercase name used in the API and the SQL views.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SpanKind::Span => "span",
+            SpanKind::Function => "function",
+            SpanKind::Step => "step",
+            SpanKind::Operation => "operation",
+            SpanKind::Trace => "trace",
+            SpanKind::Iteration => "iteration",
+        }
+    }
+
+    /// Inverse of `kind as u8`.
+    pub fn from_code(code: u8) -> Option<Self> {
+        Self::ALL.get(code as usize).copied()
+    }
+}
+
+/// Outcome of a span.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[repr(u8)]
+pub enum Status {
+    #[default]
+    Ok = 0,
+    Error = 1,
+}
+
+impl Status {
+    /// `"ok"` or `"error"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Error => "error",
+        }
+    }
+}
+
+/// Lifecycle state of a trace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[repr(u8)]
+pub enum TraceStatus {
+    Running = 0,
+    Completed = 1,
+    Failed = 2,
+}
+
+impl TraceStatus {
+    /// `"running"`, `"completed"` or `"failed"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TraceStatus::Running => "running",
+            TraceStatus::Completed => "completed",
+            TraceStatus::Failed => "failed",
+        }
+    }
+
+    /// Parses the names produced by [`TraceStatus::as_str`].
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "running" => Some(TraceStatus::Running),
+            "completed" => Some(TraceStatus::Completed),
+            "failed" => Some(TraceStatus::Failed),
+            _ => None,
+        }
+    }
+
+    /// Inverse of `status as u8`.
+    pub fn from_code(code: u8) -> Option<Self> {
+        match code {
+            0 => Some(TraceStatus::Running),
+            1 => Some(TraceStatus::Completed),
+            2 => Some(TraceStatus::Failed),
+            _ => None,
+        }
+    }
+}
+
+/// A typed attribute value.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum AttrValue {
+    Bool(bool),
+    I64(i64),
+    F64(f64),
+    Str(Name),
+}
+
+macro_rules! attr_from {
+    ($($t:ty => $variant:ident as $conv:ty),* $(,)?) => {$(
+        impl From<$t> for AttrValue {
+            fn from(value: $t) -> Self {
+                AttrValue::$variant(value as $conv)
+            }
+        }
+    )*};
+}
+attr_from!(i8 => I64 as i64, i16 => I64 as i64, i32 => I64 as i64, i64 => I64 as i64,
+    u8 => I64 as i64, u16 => I64 as i64, u32 => I64 as i64, isize => I64 as i64,
+    f32 => F64 as f64, f64 => F64 as f64);
+
+impl From<u64> for AttrValue {
+    /// Values above `i64::MAX` keep their exact digits as a string.
+    fn from(value: u64) -> Self {
+        i64::try_from(value).map_or_else(|_| AttrValue::Str(value.to_string().into()), AttrValue::I64)
+    }
+}
+impl From<usize> for AttrValue {
+    fn from(value: usize) -> Self {
+        AttrValue::from(value as u64)
+    }
+}
+impl From<bool> for AttrValue {
+    fn from(value: bool) -> Self {
+        AttrValue::Bool(value)
+    }
+}
+impl From<&'static str> for AttrValue {
+    fn from(value: &'static str) -> Self {
+        AttrValue::Str(Cow::Borrowed(value))
+    }
+}
+impl From<String> for AttrValue {
+    fn from(value: String) -> Self {
+        AttrValue::Str(Cow::Owned(value))
+    }
+}
+
+/// Why a span failed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+pub struct ErrorInfo {
+    /// The error's type (`std::any::type_name`), or `"panic"`.
+    pub error_type: Name,
+    /// The error's `Display`.
+    pub message: String,
+    /// `Display` of each `source()` in turn.
+    pub chain: Vec<String>,
+}
+
+impl ErrorInfo {
+    /// Describes any `std::error::Error`, walking its source chain.
+    ///
+    /// ```
+    /// let err = std::io::Error::other("disk on fire");
+    /// let info = pathwise_model::ErrorInfo::from_error(&err);
+    /// assert_eq!(info.message, "disk on fire");
+    /// assert_eq!(info.error_type, "std::io::error::Error");
+    /// ```
+    pub fn from_error<E: std::error::Error + ?Sized>(error: &E) -> Self {
+        let mut chain = Vec::new();
+        let mut source = error.source();
+        while let Some(cause) = source {
+            if chain.len() == 16 {
+                break; // a cyclic or absurdly deep chain must not hang the host
+            }
+            chain.push(cause.to_string());
+            source = cause.source();
+        }
+        ErrorInfo {
+            error_type: Cow::Borrowed(std::any::type_name::<E>()),
+            message: error.to_string(),
+            chain,
+        }
+    }
+}
+
+/// The optional, heavier parts of a span; boxed so that a bare span stays small.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+pub struct SpanDetails {
+    pub attrs: Vec<(Name, AttrValue)>,
+    pub error: Option<ErrorInfo>,
+    /// JSON text.
+    pub input: Option<String>,
+    /// JSON text.
+    pub output: Option<String>,
+    pub reasoning: Option<String>,
+    /// JSON text (an object).
+    pub metadata: Option<String>,
+}
+
+/// One finished span.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SpanRecord {
+    pub trace_id: TraceId,
+    pub span_id: u64,
+    /// `0` for the root of a trace.
+    pub parent_id: u64,
+    /// Wall-clock start, nanoseconds since the Unix epoch.
+    pub start_ns: i64,
+    /// Monotonic duration in nanoseconds.
+    pub duration_ns: u64,
+    pub name: Name,
+    /// The component this span belongs to (`#[monitor(group = ..)]`).
+    pub group: Option<Name>,
+    /// Process-local id of the root→span path (see the pipeline's path interner); 0 = unknown.
+    pub path: u32,
+    pub kind: SpanKind,
+    pub status: Status,
+    /// `false` when the trace lost the sampling draw: kept only if the trace turns out to hold
+    /// an error.
+    pub sampled: bool,
+    pub details: Option<Box<SpanDetails>>,
+}
+
+impl SpanRecord {
+    /// A bare, successful, sampled span with zero timing.
+    pub fn new(trace_id: TraceId, span_id: u64, parent_id: u64, name: Name, kind: SpanKind) -> Self {
+        SpanRecord {
+            trace_id,
+            span_id,
+            parent_id,
+            start_ns: 0,
+            duration_ns: 0,
+            name,
+            group: None,
+            path: 0,
+            kind,
+            status: Status::Ok,
+            sampled: true,
+            details: None,
+        }
+    }
+
+    /// The details, created on first use.
+    pub fn details_mut(&mut self) -> &mut SpanDetails {
+        self.details.get_or_insert_with(Default::default)
+    }
+
+    /// The error, if the span failed with one.
+    pub fn error(&self) -> Option<&ErrorInfo> {
+        self.details.as_ref().and_then(|d| d.error.as_ref())
+    }
+}
+
+/// A trace's lifecycle, for what spans alone cannot say.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum TraceEvent {
+    /// A decision trace began: it is visible as `running` until its root span arrives.
+    Started {
+        trace_id: TraceId,
+        name: Name,
+        start_ns: i64,
+        metadata: Option<String>,
+    },
+}
+
+/// Anything that travels through the pipeline.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Record {
+    Span(SpanRecord),
+    Trace(TraceEvent),
+}
+
+impl Record {
+    /// The trace this record belongs to.
+    pub fn trace_id(&self) -> TraceId {
+        match self {
+            Record::Span(span) => span.trace_id,
+            Record::Trace(TraceEvent::Started { trace_id, .. }) => *trace_id,
+        }
+    }
+}

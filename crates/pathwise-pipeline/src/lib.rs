@@ -1,0 +1,183 @@
+//! The recording pipeline: how a finished span gets from the thread that made it into the
+//! store without slowing that thread down and without ever being dropped.
+//!
+//! ```text
+//! span end ─► per-thread buffer ──(batch)──► bounded queue ──► writer thread ──► Store
+//!                 │                              │ full                 ▲
+//!                 │ error span                   └─► spill segments ────┘ (replayed in order)
+//!                 └─► error lane file (written before the call returns) ─┘
+//! ```
+//!
+//! ```
+//! use pathwise_model::{SpanKind, SpanRecord, TraceId};
+//! use pathwise_pipeline::{PipelineConfig, install};
+//! use pathwise_store::MemoryStore;
+//! let dir = tempfile::tempdir().unwrap();
+//! let store = MemoryStore::default();
+//! let pipeline = install(PipelineConfig::new(dir.path()), Box::new(store.clone())).unwrap();
+//! pathwise_pipeline::submit(SpanRecord::new(TraceId(1), 1, 0, "main".into(), SpanKind::Span));
+//! pathwise_pipeline::flush_thread();
+//! pipeline.shutdown();
+//! assert_eq!(store.records().len(), 1);
+//! ```
+
+pub mod cache;
+mod clock;
+mod lane;
+mod local;
+pub mod paths;
+mod sampling;
+mod shared;
+mod spill;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::RwLock;
+use pathwise_store::{FunctionInfo, PipelineStats, Store};
+
+pub use clock::{Clock, clock};
+pub use local::{flush_thread, submit, submit_error, submit_now};
+
+use shared::Shared;
+
+/// How the pipeline behaves. Every field has a sensible default.
+#[derive(Clone, Debug)]
+pub struct PipelineConfig {
+    /// Where spill segments and the error lane live.
+    pub data_dir: PathBuf,
+    /// The writer commits at least this often.
+    pub flush_interval: Duration,
+    /// Records held in memory before producers spill to disk.
+    pub queue_capacity: usize,
+    /// Records a thread buffers before handing them over.
+    pub thread_batch: usize,
+    /// How often pipeline statistics are stored.
+    pub stats_interval: Duration,
+    /// Data older than this is deleted; `None` keeps everything.
+    pub retention: Option<Duration>,
+    /// How often retention runs.
+    pub retention_interval: Duration,
+    /// Functions registered at link time, stored at start-up.
+    pub functions: Vec<FunctionInfo>,
+}
+
+impl PipelineConfig {
+    /// Defaults, with spill files and the error lane under `data_dir`.
+    pub fn new(data_dir: impl AsRef<Path>) -> Self {
+        PipelineConfig {
+            data_dir: data_dir.as_ref().to_path_buf(),
+            flush_interval: Duration::from_millis(100),
+            queue_capacity: 262_144,
+            thread_batch: 1024,
+            stats_interval: Duration::from_secs(1),
+            retention: Some(Duration::from_secs(7 * 24 * 3600)),
+            retention_interval: Duration::from_secs(3600),
+            functions: Vec::new(),
+        }
+    }
+}
+
+/// The pipeline could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error("a pipeline is already running in this process; shut it down first")]
+    AlreadyRunning,
+    #[error("invalid pipeline configuration: {0}")]
+    InvalidConfig(String),
+    #[error("cannot use data directory {path}: {source}")]
+    DataDir { path: String, source: std::io::Error },
+    #[error(transparent)]
+    Store(#[from] pathwise_store::StoreError),
+}
+
+static CURRENT: RwLock<Option<Arc<Shared>>> = RwLock::new(None);
+
+/// The running pipeline; dropping it shuts it down (flushing everything).
+pub struct PipelineHandle {
+    shared: Option<Arc<Shared>>,
+    writer: Option<std::thread::JoinHandle<()>>,
+}
+
+/// Starts the writer thread and makes the pipeline the process's destination for records.
+/// Records left by a previous process (spill segments, error lane) are replayed first.
+pub fn install(config: PipelineConfig, store: Box<dyn Store>) -> Result<PipelineHandle, PipelineError> {
+    if config.queue_capacity == 0 || config.thread_batch == 0 {
+        return Err(PipelineError::InvalidConfig(
+            "queue_capacity and thread_batch must be at least 1".into(),
+        ));
+    }
+    if config.flush_interval.is_zero() {
+        return Err(PipelineError::InvalidConfig("flush_interval must be positive".into()));
+    }
+    std::fs::create_dir_all(&config.data_dir).map_err(|source| PipelineError::DataDir {
+        path: config.data_dir.display().to_string(),
+        source,
+    })?;
+    let mut current = CURRENT.write();
+    if current.is_some() {
+        return Err(PipelineError::AlreadyRunning);
+    }
+    clock(); // calibrate before the first span, not inside it
+    let shared = Arc::new(Shared::new(config));
+    let writer = writer::spawn(shared.clone(), store)
+        .map_err(|source| PipelineError::DataDir { path: "writer thread".into(), source })?;
+    local::set_thread_batch(shared.config.thread_batch);
+    *current = Some(shared.clone());
+    Ok(PipelineHandle { shared: Some(shared), writer: Some(writer) })
+}
+
+/// Whether a pipeline is running (records made while none is are discarded).
+#[inline]
+pub fn is_running() -> bool {
+    local::enabled()
+}
+
+impl PipelineHandle {
+    /// Hands this thread's buffer over and waits until everything recorded so far is committed
+    /// (or `timeout` passes). Returns `true` when fully flushed.
+    pub fn flush(&self, timeout: Duration) -> bool {
+        flush_thread();
+        self.shared.as_ref().is_none_or(|s| s.flush(timeout))
+    }
+
+    /// Current counters.
+    pub fn stats(&self) -> PipelineStats {
+        self.shared.as_ref().map(|s| s.stats()).unwrap_or_default()
+    }
+
+    /// Stops accepting records, writes everything pending and stops the writer.
+    pub fn shutdown(mut self) -> PipelineStats {
+        self.stop()
+    }
+
+    fn stop(&mut self) -> PipelineStats {
+        flush_thread();
+        let Some(shared) = self.shared.take() else { return PipelineStats::default() };
+        {
+            let mut current = CURRENT.write();
+            if current.as_ref().is_some_and(|c| Arc::ptr_eq(c, &shared)) {
+                *current = None;
+            }
+            local::set_enabled(false);
+        }
+        shared.begin_shutdown();
+        if let Some(writer) = self.writer.take() {
+            let _ = writer.join();
+        }
+        shared.stats()
+    }
+}
+
+impl Drop for PipelineHandle {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Counters of the running pipeline, if any.
+pub fn stats() -> Option<PipelineStats> {
+    CURRENT.read().as_ref().map(|s| s.stats())
+}

@@ -1,0 +1,105 @@
+//! The producer side: a per-thread buffer that hands whole batches to the queue, so the hot
+//! path costs a `Vec::push` and the shared queue is touched once per batch.
+
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use pathwise_model::{Record, SpanRecord};
+
+use crate::CURRENT;
+
+static ENABLED: AtomicBool = AtomicBool::new(false);
+static THREAD_BATCH: AtomicUsize = AtomicUsize::new(1024);
+
+pub(crate) fn set_enabled(on: bool) {
+    ENABLED.store(on, Ordering::Release);
+}
+
+pub(crate) fn set_thread_batch(n: usize) {
+    THREAD_BATCH.store(n, Ordering::Relaxed);
+    set_enabled(true);
+}
+
+#[inline]
+pub(crate) fn enabled() -> bool {
+    ENABLED.load(Ordering::Relaxed)
+}
+
+struct Local {
+    buffer: Vec<Record>,
+}
+
+impl Drop for Local {
+    /// A thread that exits hands over what it still holds.
+    fn drop(&mut self) {
+        hand_off(&mut self.buffer);
+    }
+}
+
+thread_local! {
+    static LOCAL: RefCell<Local> = const { RefCell::new(Local { buffer: Vec::new() }) };
+}
+
+/// Moves `buffer`'s records to the queue, leaving a recycled empty buffer in its place.
+fn hand_off(buffer: &mut Vec<Record>) {
+    if buffer.is_empty() {
+        return;
+    }
+    let current = CURRENT.read();
+    match current.as_ref() {
+        Some(shared) => {
+            let batch = std::mem::take(buffer);
+            *buffer = shared.push(batch);
+        }
+        // No pipeline: recording is off, the records have nowhere to go.
+        None => buffer.clear(),
+    }
+}
+
+/// Buffers a finished span on this thread.
+///
+/// The buffer is handed over when it holds `thread_batch` records or when [`flush_thread`] is
+/// called (the SDK does so whenever a thread leaves its outermost span).
+#[inline]
+pub fn submit(span: SpanRecord) {
+    if !enabled() {
+        return;
+    }
+    let _ = LOCAL.try_with(|local| {
+        let mut local = local.borrow_mut();
+        local.buffer.push(Record::Span(span));
+        if local.buffer.len() >= THREAD_BATCH.load(Ordering::Relaxed) {
+            hand_off(&mut local.buffer);
+        }
+    });
+}
+
+/// Persists a failed span to the error lane before returning, then queues it.
+pub fn submit_error(span: SpanRecord) {
+    if !enabled() {
+        return;
+    }
+    if let Some(shared) = CURRENT.read().as_ref() {
+        shared.push_error(Record::Span(span));
+    }
+}
+
+/// Queues a record immediately, bypassing the thread buffer (trace start events, which must
+/// become visible while the trace runs).
+pub fn submit_now(record: Record) {
+    if !enabled() {
+        return;
+    }
+    if let Some(shared) = CURRENT.read().as_ref() {
+        let _ = shared.push(vec![record]);
+    }
+}
+
+/// Hands this thread's buffered records to the queue now.
+pub fn flush_thread() {
+    let _ = LOCAL.try_with(|local| {
+        if let Ok(mut local) = local.try_borrow_mut() {
+            hand_off(&mut local.buffer);
+        }
+    });
+}

@@ -1,0 +1,188 @@
+//! State shared by producers and the writer: the bounded queue, the spill, the error lane, the
+//! counters and the flush/shutdown handshakes.
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use parking_lot::{Condvar, Mutex};
+use pathwise_model::Record;
+use pathwise_store::PipelineStats;
+
+use crate::PipelineConfig;
+use crate::lane::{Lane, LaneTake};
+use crate::spill::Spill;
+
+/// Batches the writer has emptied, kept for producers to refill; bounded so that one burst
+/// does not pin its memory forever.
+const MAX_SPARE_BUFFERS: usize = 64;
+
+pub(crate) struct Queue {
+    pub batches: VecDeque<Vec<Record>>,
+    pub records: usize,
+    pub spill: Spill,
+    spare: Vec<Vec<Record>>,
+}
+
+#[derive(Default)]
+pub(crate) struct Counters {
+    pub recorded: AtomicU64,
+    pub written: AtomicU64,
+    pub spilled: AtomicU64,
+    pub replayed: AtomicU64,
+    pub dropped: AtomicU64,
+    pub sampled_out: AtomicU64,
+    pub queue_depth: AtomicU64,
+    pub write_lag_ns: AtomicU64,
+}
+
+pub(crate) struct Shared {
+    pub config: PipelineConfig,
+    pub queue: Mutex<Queue>,
+    pub lane: Mutex<Lane>,
+    pub counters: Counters,
+    /// Wakes the writer early (queue filling up, flush or shutdown requested).
+    pub wake: Condvar,
+    pub flush_requested: AtomicU64,
+    pub flush_done: Mutex<u64>,
+    pub flushed: Condvar,
+    pub shutting_down: AtomicBool,
+    warned: AtomicBool,
+}
+
+impl Shared {
+    pub(crate) fn new(config: PipelineConfig) -> Self {
+        let spill = Spill::recover(&config.data_dir);
+        let lane = Lane::new(&config.data_dir);
+        Shared {
+            queue: Mutex::new(Queue {
+                batches: VecDeque::new(),
+                records: 0,
+                spill,
+                spare: Vec::new(),
+            }),
+            lane: Mutex::new(lane),
+            counters: Counters::default(),
+            wake: Condvar::new(),
+            flush_requested: AtomicU64::new(0),
+            flush_done: Mutex::new(0),
+            flushed: Condvar::new(),
+            shutting_down: AtomicBool::new(false),
+            warned: AtomicBool::new(false),
+            config,
+        }
+    }
+
+    /// Enqueues a batch, or spills it when the queue is full (or already spilling, to keep
+    /// order). Returns an empty buffer for the producer to reuse.
+    pub(crate) fn push(&self, mut batch: Vec<Record>) -> Vec<Record> {
+        let n = batch.len();
+        self.counters.recorded.fetch_add(n as u64, Ordering::Relaxed);
+        let mut queue = self.queue.lock();
+        if !queue.spill.active() && queue.records + n <= self.config.queue_capacity {
+            queue.records += n;
+            queue.batches.push_back(batch);
+            self.counters.queue_depth.store(queue.records as u64, Ordering::Relaxed);
+            if queue.records >= self.config.queue_capacity / 4 {
+                self.wake.notify_one();
+            }
+            return queue.spare.pop().unwrap_or_default();
+        }
+        // Slow path, under the queue lock so that order is kept while spilling.
+        match queue.spill.append(&batch) {
+            Ok(()) => {
+                self.counters.spilled.fetch_add(n as u64, Ordering::Relaxed);
+            }
+            Err(e) => {
+                self.counters.dropped.fetch_add(n as u64, Ordering::Relaxed);
+                self.warn(&format!("cannot write spill segment ({e}); {n} records dropped"));
+            }
+        }
+        self.wake.notify_one();
+        batch.clear();
+        batch
+    }
+
+    /// Writes an error record to the lane file before returning, then queues it.
+    pub(crate) fn push_error(&self, record: Record) {
+        self.counters.recorded.fetch_add(1, Ordering::Relaxed);
+        if let Err(e) = self.lane.lock().append(record) {
+            self.warn(&format!("cannot write error lane ({e}); error spans rely on memory"));
+        }
+    }
+
+    pub(crate) fn take_lane(&self) -> LaneTake {
+        self.lane.lock().take()
+    }
+
+    /// Returns emptied buffers for producers to reuse.
+    pub(crate) fn recycle(&self, buffers: impl Iterator<Item = Vec<Record>>) {
+        let mut queue = self.queue.lock();
+        for mut buffer in buffers {
+            if queue.spare.len() >= MAX_SPARE_BUFFERS {
+                break;
+            }
+            buffer.clear();
+            queue.spare.push(buffer);
+        }
+    }
+
+    /// Takes every queued batch, or if none, the oldest spill segment's path.
+    pub(crate) fn take_work(&self) -> (Vec<Vec<Record>>, Option<PathBuf>) {
+        let mut queue = self.queue.lock();
+        queue.records = 0;
+        self.counters.queue_depth.store(0, Ordering::Relaxed);
+        let batches: Vec<Vec<Record>> = queue.batches.drain(..).collect();
+        let segment = if batches.is_empty() { queue.spill.take_oldest() } else { None };
+        (batches, segment)
+    }
+
+    /// Whether any record is still waiting in memory or on disk.
+    pub(crate) fn idle(&self) -> bool {
+        let queue = self.queue.lock();
+        queue.batches.is_empty() && !queue.spill.active()
+    }
+
+    /// Logs a problem once per pipeline; host applications must not be flooded or crashed.
+    pub(crate) fn warn(&self, message: &str) {
+        if !self.warned.swap(true, Ordering::Relaxed) {
+            eprintln!("pathwise: warning: {message}");
+        }
+    }
+
+    pub(crate) fn flush(&self, timeout: Duration) -> bool {
+        let target = self.flush_requested.fetch_add(1, Ordering::AcqRel) + 1;
+        self.wake.notify_one();
+        let deadline = Instant::now() + timeout;
+        let mut done = self.flush_done.lock();
+        while *done < target {
+            if self.flushed.wait_until(&mut done, deadline).timed_out() {
+                return *done >= target;
+            }
+        }
+        true
+    }
+
+    pub(crate) fn begin_shutdown(&self) {
+        self.shutting_down.store(true, Ordering::Release);
+        let _queue = self.queue.lock(); // no lost wake-up: the writer checks under this lock
+        self.wake.notify_one();
+    }
+
+    pub(crate) fn stats(&self) -> PipelineStats {
+        let c = &self.counters;
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        PipelineStats {
+            ts_ns: crate::clock().wall_now_ns(),
+            recorded: get(&c.recorded),
+            written: get(&c.written),
+            spilled: get(&c.spilled),
+            replayed: get(&c.replayed),
+            dropped: get(&c.dropped),
+            sampled_out: get(&c.sampled_out),
+            queue_depth: get(&c.queue_depth),
+            write_lag_ns: get(&c.write_lag_ns),
+        }
+    }
+}

@@ -1,0 +1,246 @@
+//! The writer thread: gathers the error lane, queued batches and spill segments, applies
+//! sampling, and commits each round to the store in one transaction. A plain std thread: the
+//! SDK must not pull an async runtime into the host application.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use pathwise_model::Record;
+use pathwise_store::{CacheDelta, PipelineStats, Store, WriteBatch};
+
+use crate::paths::Interned;
+use crate::sampling::SamplingFilter;
+use crate::shared::Shared;
+use crate::spill::decode_file;
+use crate::{cache, clock};
+
+/// Attempts before a batch that the store keeps refusing is parked in a spill segment.
+const COMMIT_ATTEMPTS: u32 = 3;
+
+pub(crate) fn spawn(
+    shared: Arc<Shared>,
+    store: Box<dyn Store>,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("pathwise-writer".into())
+        .spawn(move || Writer::new(shared, store).run())
+}
+
+struct Writer {
+    shared: Arc<Shared>,
+    store: Box<dyn Store>,
+    sampler: SamplingFilter,
+    last_stats: Instant,
+    last_retention: Option<Instant>,
+}
+
+/// What one round of collection found.
+struct Round {
+    records: Vec<Record>,
+    /// Files to delete once `records` are safely stored.
+    files: Vec<PathBuf>,
+    /// Nothing was left behind in the queue or the spill when this round was taken.
+    drained: bool,
+}
+
+impl Writer {
+    fn new(shared: Arc<Shared>, store: Box<dyn Store>) -> Self {
+        Writer { shared, store, sampler: SamplingFilter::default(), last_stats: Instant::now(), last_retention: None }
+    }
+
+    fn run(mut self) {
+        self.start_up();
+        loop {
+            let flush_target = self.shared.flush_requested.load(Ordering::Acquire);
+            let shutting_down = self.shared.shutting_down.load(Ordering::Acquire);
+            let round = self.collect();
+            let mut kept = Vec::with_capacity(round.records.len());
+            let sampled_out = self.sampler.filter(round.records, &mut kept);
+            self.shared.counters.sampled_out.fetch_add(sampled_out, Ordering::Relaxed);
+            let finishing = shutting_down && round.drained;
+            if finishing {
+                self.sampler.release_all(&mut kept);
+            }
+            let stats_due = finishing || self.last_stats.elapsed() >= self.shared.config.stats_interval;
+            let had_work = !kept.is_empty() || !round.files.is_empty();
+            if had_work || stats_due {
+                let cache = if stats_due { cache::take_deltas() } else { Vec::new() };
+                let stored = self.commit(&kept, &cache, stats_due);
+                if stored {
+                    for file in &round.files {
+                        let _ = std::fs::remove_file(file);
+                    }
+                } else if shutting_down {
+                    // The store keeps failing: what could not be written is parked in spill
+                    // files, which the next start replays.
+                    break;
+                }
+                if stats_due {
+                    self.last_stats = Instant::now();
+                }
+            }
+            self.run_retention();
+            if round.drained {
+                let mut done = self.shared.flush_done.lock();
+                *done = (*done).max(flush_target);
+                self.shared.flushed.notify_all();
+            }
+            if finishing {
+                break;
+            }
+            if !had_work {
+                self.wait(flush_target);
+            }
+        }
+        let mut done = self.shared.flush_done.lock();
+        *done = u64::MAX;
+        self.shared.flushed.notify_all();
+    }
+
+    /// Registers functions and replays error-lane records a previous process left behind.
+    fn start_up(&mut self) {
+        let functions = &self.shared.config.functions;
+        if !functions.is_empty()
+            && let Err(e) = self.store.register_functions(functions)
+        {
+            self.shared.warn(&format!("cannot register functions: {e}"));
+        }
+        let (recovered, corrupt) = self.shared.lane.lock().recover();
+        if corrupt > 0 {
+            self.shared.warn(&format!("{corrupt} unreadable records in the error lane"));
+        }
+        if !recovered.records.is_empty() {
+            let n = recovered.records.len() as u64;
+            self.shared.counters.replayed.fetch_add(n, Ordering::Relaxed);
+            self.shared.counters.recorded.fetch_add(n, Ordering::Relaxed);
+            if self.commit(&recovered.records, &[], false) {
+                for file in &recovered.files {
+                    let _ = std::fs::remove_file(file);
+                }
+            }
+        } else {
+            for file in &recovered.files {
+                let _ = std::fs::remove_file(file);
+            }
+        }
+    }
+
+    fn collect(&mut self) -> Round {
+        let lane = self.shared.take_lane();
+        let (batches, segment) = self.shared.take_work();
+        let mut records = lane.records;
+        let mut files = lane.files;
+        let total: usize = batches.iter().map(Vec::len).sum();
+        records.reserve(total);
+        let mut emptied = Vec::with_capacity(batches.len());
+        for mut batch in batches {
+            records.append(&mut batch);
+            emptied.push(batch);
+        }
+        self.shared.recycle(emptied.into_iter());
+        if let Some(segment) = segment {
+            match decode_file(&segment) {
+                Ok((replayed, corrupt)) => {
+                    if corrupt > 0 {
+                        self.shared.warn(&format!("{corrupt} unreadable records in {segment:?}"));
+                    }
+                    self.shared.counters.replayed.fetch_add(replayed.len() as u64, Ordering::Relaxed);
+                    records.extend(replayed);
+                }
+                Err(e) => self.shared.warn(&format!("cannot read spill segment {segment:?}: {e}")),
+            }
+            files.push(segment);
+        }
+        Round { records, files, drained: self.shared.idle() }
+    }
+
+    /// Stores one round; retries, then parks the records in a spill segment rather than lose
+    /// them. Returns whether the records are safe (stored or parked).
+    fn commit(&mut self, records: &[Record], cache: &[CacheDelta], with_stats: bool) -> bool {
+        let mut attempt = 0;
+        loop {
+            let stats = with_stats.then(|| self.stats_after(records.len() as u64));
+            let batch = WriteBatch { records, cache, stats: stats.as_ref() };
+            match self.store.write_batch(&batch, &Interned) {
+                Ok(()) => {
+                    self.note_written(records);
+                    return true;
+                }
+                Err(e) => {
+                    attempt += 1;
+                    self.shared.warn(&format!("store write failed: {e}"));
+                    if attempt >= COMMIT_ATTEMPTS {
+                        return self.park(records) && !self.shared.shutting_down.load(Ordering::Acquire);
+                    }
+                    std::thread::sleep(Duration::from_millis(50 << attempt));
+                }
+            }
+        }
+    }
+
+    fn park(&self, records: &[Record]) -> bool {
+        let n = records.len() as u64;
+        let mut queue = self.shared.queue.lock();
+        match queue.spill.append(records) {
+            Ok(()) => {
+                self.shared.counters.spilled.fetch_add(n, Ordering::Relaxed);
+                true
+            }
+            Err(e) => {
+                self.shared.counters.dropped.fetch_add(n, Ordering::Relaxed);
+                self.shared.warn(&format!("cannot park records in a spill segment: {e}"));
+                false
+            }
+        }
+    }
+
+    /// The statistics as they will be once `records` are written (so the stored row is exact).
+    fn stats_after(&self, records: u64) -> PipelineStats {
+        let mut stats = self.shared.stats();
+        stats.written += records;
+        stats
+    }
+
+    fn note_written(&self, records: &[Record]) {
+        let counters = &self.shared.counters;
+        counters.written.fetch_add(records.len() as u64, Ordering::Relaxed);
+        let oldest_end = records
+            .iter()
+            .filter_map(|r| match r {
+                Record::Span(s) => Some(s.start_ns.saturating_add(s.duration_ns as i64)),
+                Record::Trace(_) => None,
+            })
+            .min();
+        if let Some(oldest) = oldest_end {
+            let lag = clock().wall_now_ns().saturating_sub(oldest).max(0) as u64;
+            counters.write_lag_ns.store(lag, Ordering::Relaxed);
+        }
+    }
+
+    fn run_retention(&mut self) {
+        let Some(keep) = self.shared.config.retention else { return };
+        if self.last_retention.is_some_and(|t| t.elapsed() < self.shared.config.retention_interval) {
+            return;
+        }
+        self.last_retention = Some(Instant::now());
+        let now_ms = (clock().wall_now_ns() / 1_000_000).max(0) as u64;
+        let cutoff = now_ms.saturating_sub(keep.as_millis() as u64);
+        if let Err(e) = self.store.delete_before(cutoff) {
+            self.shared.warn(&format!("retention failed: {e}"));
+        }
+    }
+
+    /// Sleeps until the flush interval passes or someone needs the writer sooner.
+    fn wait(&self, flush_target: u64) {
+        let mut queue = self.shared.queue.lock();
+        let needed = !queue.batches.is_empty()
+            || queue.spill.active()
+            || self.shared.shutting_down.load(Ordering::Acquire)
+            || self.shared.flush_requested.load(Ordering::Acquire) != flush_target;
+        if !needed {
+            self.shared.wake.wait_for(&mut queue, self.shared.config.flush_interval);
+        }
+    }
+}

@@ -1,0 +1,149 @@
+//! Where recorded spans live.
+//!
+//! The write side is the [`Store`] trait, the only thing the pipeline knows about storage, so a
+//! server-grade backend can be added without touching the SDK. The read side is [`ReadStore`],
+//! used by the CLI and the server. [`SqliteStore`] (embedded, WAL) is the default backend and
+//! [`MemoryStore`] keeps records in memory for tests and benchmarks.
+//!
+//! ```
+//! use pathwise_model::{Record, SpanKind, SpanRecord, TraceId};
+//! use pathwise_store::{NoPaths, Store, SqliteStore, WriteBatch};
+//! let dir = tempfile::tempdir().unwrap();
+//! let mut store = SqliteStore::open(dir.path().join("p.db")).unwrap();
+//! let span = SpanRecord::new(TraceId::from_parts(1, 1), 1, 0, "main".into(), SpanKind::Span);
+//! store.write_batch(&WriteBatch { records: &[Record::Span(span)], ..WriteBatch::EMPTY }, &NoPaths).unwrap();
+//! ```
+
+mod memory;
+mod read;
+pub mod sqlite;
+
+use pathwise_model::{Name, Record};
+
+pub use memory::MemoryStore;
+pub use read::{
+    Cursor, FunctionRow, PipelineStatsRow, ReadStore, SpanRow, TraceFilter, TracePage,
+    TraceSummary,
+};
+pub use sqlite::{SqliteReader, SqliteStore};
+
+/// Storage failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("cannot open store at {path}: {reason}")]
+    Open { path: String, reason: String },
+    #[error(
+        "database schema version {found} is newer than this build supports ({supported}); upgrade pathwise"
+    )]
+    NewerSchema { found: i64, supported: i64 },
+    #[error("invalid query: {0}")]
+    InvalidQuery(String),
+}
+
+/// Maps the pipeline's process-local path ids to `(parent path id, span name)`.
+pub trait PathDictionary {
+    /// `None` for an unknown id; id 0 is the empty path and is never looked up.
+    fn lookup(&self, path: u32) -> Option<(u32, Name)>;
+}
+
+/// A dictionary that knows no paths: every span's path is just its own name.
+pub struct NoPaths;
+
+impl PathDictionary for NoPaths {
+    fn lookup(&self, _path: u32) -> Option<(u32, Name)> {
+        None
+    }
+}
+
+/// A `#[monitor]`ed function known at link time, stored so "never executed" is exact.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FunctionInfo {
+    pub name: Name,
+    pub group: Option<Name>,
+    pub module_path: Name,
+    pub file: Name,
+    pub line: u32,
+    pub is_async: bool,
+}
+
+/// Cache hits and misses of one component since the previous delta.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CacheDelta {
+    pub component: Name,
+    pub hits: u64,
+    pub misses: u64,
+}
+
+/// The pipeline's own counters at one instant.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PipelineStats {
+    pub ts_ns: i64,
+    /// Records handed to the pipeline.
+    pub recorded: u64,
+    /// Records committed to the store.
+    pub written: u64,
+    /// Records written to spill segments because the queue was full.
+    pub spilled: u64,
+    /// Records read back from spill segments or the error lane.
+    pub replayed: u64,
+    /// Records lost. Must stay 0; counted only when even the spill file cannot be written.
+    pub dropped: u64,
+    /// Records of traces that lost the sampling draw and held no error.
+    pub sampled_out: u64,
+    /// Records waiting in memory.
+    pub queue_depth: u64,
+    /// Age of the oldest record in the last committed batch, in nanoseconds.
+    pub write_lag_ns: u64,
+}
+
+/// One unit of work for [`Store::write_batch`], written in one transaction.
+#[derive(Clone, Copy)]
+pub struct WriteBatch<'a> {
+    pub records: &'a [Record],
+    pub cache: &'a [CacheDelta],
+    pub stats: Option<&'a PipelineStats>,
+}
+
+impl WriteBatch<'_> {
+    /// A batch with nothing in it, for struct-update syntax.
+    pub const EMPTY: WriteBatch<'static> = WriteBatch { records: &[], cache: &[], stats: None };
+}
+
+/// The write side of a backend. Writes must be idempotent by `(trace_id, span_id)` because the
+/// error lane and spill replay may deliver a record twice after a crash.
+pub trait Store: Send {
+    /// Writes a batch atomically.
+    fn write_batch(&mut self, batch: &WriteBatch<'_>, paths: &dyn PathDictionary)
+    -> Result<(), StoreError>;
+
+    /// Records the functions registered at link time (idempotent).
+    fn register_functions(&mut self, functions: &[FunctionInfo]) -> Result<(), StoreError>;
+
+    /// Deletes everything that started before `cutoff_unix_ms`; returns the rows removed.
+    fn delete_before(&mut self, cutoff_unix_ms: u64) -> Result<u64, StoreError>;
+}
+
+/// Separator between path segments: `A → B → C`.
+pub const PATH_SEPARATOR: &str = " → ";
+
+/// The full text of a path, root first; `name` alone when the dictionary does not know `path`.
+pub fn path_text(paths: &dyn PathDictionary, path: u32, name: &str) -> String {
+    let mut segments = Vec::new();
+    let mut current = path;
+    while current != 0 && segments.len() < 1024 {
+        match paths.lookup(current) {
+            Some((parent, segment)) => {
+                segments.push(segment);
+                current = parent;
+            }
+            None => break,
+        }
+    }
+    if segments.is_empty() {
+        return name.to_string();
+    }
+    segments.reverse();
+    segments.join(PATH_SEPARATOR)
+}

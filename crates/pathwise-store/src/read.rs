@@ -1,0 +1,173 @@
+//! The read side shared by every backend: what the CLI and the server ask of a store.
+
+use pathwise_model::{AttrValue, SpanKind, Status, TraceId, TraceStatus};
+use serde::Serialize;
+
+use crate::{PipelineStats, StoreError};
+
+/// Position after the last trace of a page: keyset pagination, never OFFSET.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cursor {
+    pub start_ns: i64,
+    pub trace_id: TraceId,
+}
+
+impl Cursor {
+    /// Opaque text form for URLs: `<start_ns hex>-<trace id hex>`.
+    ///
+    /// ```
+    /// use pathwise_store::Cursor;
+    /// let c = Cursor { start_ns: 42, trace_id: pathwise_model::TraceId(7) };
+    /// assert_eq!(Cursor::decode(&c.encode()), Some(c));
+    /// assert_eq!(Cursor::decode("nonsense"), None);
+    /// ```
+    pub fn encode(&self) -> String {
+        format!("{:016x}-{}", self.start_ns as u64, self.trace_id.to_hex())
+    }
+
+    /// Parses [`Cursor::encode`]'s output; `None` for anything else.
+    pub fn decode(text: &str) -> Option<Self> {
+        let (start, id) = text.split_once('-')?;
+        if start.len() != 16 {
+            return None;
+        }
+        Some(Cursor {
+            start_ns: u64::from_str_radix(start, 16).ok()? as i64,
+            trace_id: TraceId::parse_hex(id)?,
+        })
+    }
+}
+
+/// Which traces to list, newest first.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TraceFilter {
+    pub status: Option<TraceStatus>,
+    /// Case-insensitive substring of the trace name.
+    pub name_contains: Option<String>,
+    pub since_ns: Option<i64>,
+    pub until_ns: Option<i64>,
+    pub min_duration_ns: Option<i64>,
+    pub max_duration_ns: Option<i64>,
+    pub limit: usize,
+    pub cursor: Option<Cursor>,
+}
+
+impl Default for TraceFilter {
+    fn default() -> Self {
+        TraceFilter {
+            status: None,
+            name_contains: None,
+            since_ns: None,
+            until_ns: None,
+            min_duration_ns: None,
+            max_duration_ns: None,
+            limit: 50,
+            cursor: None,
+        }
+    }
+}
+
+/// One trace in a list.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TraceSummary {
+    #[serde(serialize_with = "hex_id")]
+    pub trace_id: TraceId,
+    pub name: String,
+    pub start_ns: i64,
+    pub end_ns: Option<i64>,
+    pub duration_ns: Option<i64>,
+    #[serde(serialize_with = "trace_status")]
+    pub status: TraceStatus,
+    pub span_count: i64,
+    pub error_count: i64,
+    pub metadata: Option<serde_json::Value>,
+}
+
+/// A page of traces and where the next one starts.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TracePage {
+    pub traces: Vec<TraceSummary>,
+    pub next_cursor: Option<String>,
+}
+
+/// One span with everything known about it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SpanRow {
+    pub span_id: u64,
+    pub parent_id: u64,
+    pub name: String,
+    pub path: String,
+    pub group: Option<String>,
+    #[serde(serialize_with = "span_kind")]
+    pub kind: SpanKind,
+    pub start_ns: i64,
+    pub duration_ns: i64,
+    #[serde(serialize_with = "span_status")]
+    pub status: Status,
+    pub error_type: Option<String>,
+    pub error_message: Option<String>,
+    pub error_chain: Option<serde_json::Value>,
+    pub attrs: Option<serde_json::Value>,
+    pub input: Option<serde_json::Value>,
+    pub output: Option<serde_json::Value>,
+    pub reasoning: Option<String>,
+    pub metadata: Option<serde_json::Value>,
+}
+
+/// A registered (`#[monitor]`ed) function.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FunctionRow {
+    pub name: String,
+    pub group: Option<String>,
+    pub module_path: String,
+    pub file: String,
+    pub line: u32,
+    pub is_async: bool,
+}
+
+/// The latest pipeline statistics and when they were written.
+pub type PipelineStatsRow = PipelineStats;
+
+/// Queries every backend answers.
+pub trait ReadStore {
+    /// Traces matching `filter`, newest first, one page.
+    fn list_traces(&self, filter: &TraceFilter) -> Result<TracePage, StoreError>;
+    /// One trace, or `None` if unknown.
+    fn trace(&self, id: TraceId) -> Result<Option<TraceSummary>, StoreError>;
+    /// The spans of a trace in start order, at most `limit`; only children of `parent` when
+    /// given (for loading large trees lazily).
+    fn spans(
+        &self,
+        id: TraceId,
+        parent: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<SpanRow>, StoreError>;
+    /// The newest pipeline statistics row.
+    fn latest_pipeline_stats(&self) -> Result<Option<PipelineStatsRow>, StoreError>;
+    /// All registered functions.
+    fn functions(&self) -> Result<Vec<FunctionRow>, StoreError>;
+}
+
+/// JSON form of an attribute value.
+pub(crate) fn attr_json(value: &AttrValue) -> serde_json::Value {
+    match value {
+        AttrValue::Bool(b) => (*b).into(),
+        AttrValue::I64(i) => (*i).into(),
+        AttrValue::F64(f) => serde_json::Number::from_f64(*f)
+            .map_or_else(|| f.to_string().into(), serde_json::Value::Number),
+        AttrValue::Str(s) => s.to_string().into(),
+    }
+}
+
+fn hex_id<S: serde::Serializer>(id: &TraceId, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(id)
+}
+fn trace_status<S: serde::Serializer>(v: &TraceStatus, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(v.as_str())
+}
+fn span_kind<S: serde::Serializer>(v: &SpanKind, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(v.as_str())
+}
+fn span_status<S: serde::Serializer>(v: &Status, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(v.as_str())
+}

@@ -1,0 +1,217 @@
+use std::path::Path;
+
+use pathwise_model::{SpanKind, Status, TraceId, TraceStatus};
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params_from_iter};
+
+use super::{connect, schema};
+use crate::{
+    Cursor, FunctionRow, PipelineStatsRow, ReadStore, SpanRow, StoreError, TraceFilter, TracePage,
+    TraceSummary,
+};
+
+/// A read-only connection, for the CLI and the server; any number may be open while the
+/// application writes.
+///
+/// ```
+/// use pathwise_store::{ReadStore, SqliteReader, SqliteStore, TraceFilter};
+/// let dir = tempfile::tempdir().unwrap();
+/// let db = dir.path().join("p.db");
+/// SqliteStore::open(&db).unwrap();
+/// let reader = SqliteReader::open(&db).unwrap();
+/// assert!(reader.list_traces(&TraceFilter::default()).unwrap().traces.is_empty());
+/// ```
+pub struct SqliteReader {
+    conn: Connection,
+}
+
+/// Parses a JSON text column; text that is not JSON is returned as a JSON string.
+fn json_column(text: Option<String>) -> Option<serde_json::Value> {
+    text.map(|t| serde_json::from_str(&t).unwrap_or(serde_json::Value::String(t)))
+}
+
+const TRACE_COLUMNS: &str = "t.trace_id, n.name, t.start_ns, t.end_ns, t.duration_ns, t.status,
+    t.span_count, t.error_count, t.metadata";
+
+fn trace_row(row: &Row<'_>) -> rusqlite::Result<TraceSummary> {
+    let id: Vec<u8> = row.get(0)?;
+    Ok(TraceSummary {
+        trace_id: TraceId::from_bytes(&id).unwrap_or_default(),
+        name: row.get(1)?,
+        start_ns: row.get(2)?,
+        end_ns: row.get(3)?,
+        duration_ns: row.get(4)?,
+        status: TraceStatus::from_code(row.get(5)?).unwrap_or(TraceStatus::Running),
+        span_count: row.get(6)?,
+        error_count: row.get(7)?,
+        metadata: json_column(row.get(8)?),
+    })
+}
+
+impl SqliteReader {
+    /// Opens an existing database read-only; refuses a schema newer than this build.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path = path.as_ref();
+        if !path.exists() {
+            return Err(super::open_error(path, "no such database file"));
+        }
+        let conn = connect(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+        schema::check_version(version)?;
+        if version == 0 {
+            return Err(super::open_error(path, "not a pathwise database"));
+        }
+        Ok(SqliteReader { conn })
+    }
+
+    /// The underlying connection, for analysis queries that live in other crates.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+impl ReadStore for SqliteReader {
+    fn list_traces(&self, filter: &TraceFilter) -> Result<TracePage, StoreError> {
+        let mut clauses: Vec<&str> = Vec::new();
+        let mut args: Vec<SqlValue> = Vec::new();
+        if let Some(status) = filter.status {
+            clauses.push("t.status = ?");
+            args.push(SqlValue::Integer(status as i64));
+        }
+        if let Some(q) = &filter.name_contains {
+            clauses.push("t.name_id IN (SELECT id FROM names WHERE instr(lower(name), lower(?)) > 0)");
+            args.push(SqlValue::Text(q.clone()));
+        }
+        for (value, clause) in [
+            (filter.since_ns, "t.start_ns >= ?"),
+            (filter.until_ns, "t.start_ns < ?"),
+            (filter.min_duration_ns, "t.duration_ns >= ?"),
+            (filter.max_duration_ns, "t.duration_ns <= ?"),
+        ] {
+            if let Some(v) = value {
+                clauses.push(clause);
+                args.push(SqlValue::Integer(v));
+            }
+        }
+        if let Some(cursor) = filter.cursor {
+            clauses.push("(t.start_ns, t.trace_id) < (?, ?)");
+            args.push(SqlValue::Integer(cursor.start_ns));
+            args.push(SqlValue::Blob(cursor.trace_id.to_bytes().to_vec()));
+        }
+        let limit = filter.limit.clamp(1, 10_000);
+        let where_sql =
+            if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
+        let sql = format!(
+            "SELECT {TRACE_COLUMNS} FROM traces t JOIN names n ON n.id = t.name_id {where_sql}
+             ORDER BY t.start_ns DESC, t.trace_id DESC LIMIT {}",
+            limit + 1
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let mut traces: Vec<TraceSummary> =
+            stmt.query_map(params_from_iter(args), trace_row)?.collect::<Result<_, _>>()?;
+        let next_cursor = if traces.len() > limit {
+            traces.truncate(limit);
+            traces.last().map(|t| Cursor { start_ns: t.start_ns, trace_id: t.trace_id }.encode())
+        } else {
+            None
+        };
+        Ok(TracePage { traces, next_cursor })
+    }
+
+    fn trace(&self, id: TraceId) -> Result<Option<TraceSummary>, StoreError> {
+        let sql = format!(
+            "SELECT {TRACE_COLUMNS} FROM traces t JOIN names n ON n.id = t.name_id WHERE t.trace_id = ?1"
+        );
+        Ok(self.conn.prepare_cached(&sql)?.query_row([id.to_bytes()], trace_row).optional()?)
+    }
+
+    fn spans(
+        &self,
+        id: TraceId,
+        parent: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<SpanRow>, StoreError> {
+        let parent_clause = if parent.is_some() { "AND s.parent_id = ?2" } else { "AND ?2 IS NULL" };
+        let sql = format!(
+            "SELECT s.span_id, s.parent_id, n.name, p.path, g.name, s.kind, s.start_ns,
+                    s.duration_ns, s.status, e.name, d.error_message, d.error_chain, d.attrs,
+                    d.input, d.output, d.reasoning, d.metadata
+             FROM spans s
+             JOIN names n ON n.id = s.name_id
+             LEFT JOIN paths p ON p.id = s.path_id
+             LEFT JOIN names g ON g.id = s.group_id
+             LEFT JOIN names e ON e.id = s.error_type_id
+             LEFT JOIN span_details d ON d.trace_id = s.trace_id AND d.span_id = s.span_id
+             WHERE s.trace_id = ?1 {parent_clause}
+             ORDER BY s.start_ns, s.span_id LIMIT ?3"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(
+            rusqlite::params![id.to_bytes(), parent.map(|p| p as i64), limit.min(i64::MAX as usize) as i64],
+            |row| {
+                Ok(SpanRow {
+                    span_id: row.get::<_, i64>(0)? as u64,
+                    parent_id: row.get::<_, i64>(1)? as u64,
+                    name: row.get(2)?,
+                    path: row.get::<_, Option<String>>(3)?.unwrap_or_default(),
+                    group: row.get(4)?,
+                    kind: SpanKind::from_code(row.get(5)?).unwrap_or(SpanKind::Span),
+                    start_ns: row.get(6)?,
+                    duration_ns: row.get(7)?,
+                    status: if row.get::<_, i64>(8)? == 0 { Status::Ok } else { Status::Error },
+                    error_type: row.get(9)?,
+                    error_message: row.get(10)?,
+                    error_chain: json_column(row.get(11)?),
+                    attrs: json_column(row.get(12)?),
+                    input: json_column(row.get(13)?),
+                    output: json_column(row.get(14)?),
+                    reasoning: row.get(15)?,
+                    metadata: json_column(row.get(16)?),
+                })
+            },
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn latest_pipeline_stats(&self) -> Result<Option<PipelineStatsRow>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT ts_ns, recorded, written, spilled, replayed, dropped, sampled_out,
+                        queue_depth, write_lag_ns
+                 FROM pipeline_stats ORDER BY ts_ns DESC LIMIT 1",
+            )?
+            .query_row([], |row| {
+                let get = |i: usize| row.get::<_, i64>(i).map(|v| v as u64);
+                Ok(PipelineStatsRow {
+                    ts_ns: row.get(0)?,
+                    recorded: get(1)?,
+                    written: get(2)?,
+                    spilled: get(3)?,
+                    replayed: get(4)?,
+                    dropped: get(5)?,
+                    sampled_out: get(6)?,
+                    queue_depth: get(7)?,
+                    write_lag_ns: get(8)?,
+                })
+            })
+            .optional()?)
+    }
+
+    fn functions(&self) -> Result<Vec<FunctionRow>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT name, group_name, module_path, file, line, is_async FROM functions ORDER BY name",
+        )?;
+        let rows = stmt.query_map([], |row| {
+            Ok(FunctionRow {
+                name: row.get(0)?,
+                group: row.get(1)?,
+                module_path: row.get(2)?,
+                file: row.get(3)?,
+                line: row.get(4)?,
+                is_async: row.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}

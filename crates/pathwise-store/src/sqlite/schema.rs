@@ -1,0 +1,138 @@
+//! Versioned migrations. `PRAGMA user_version` holds the schema version; each migration runs in
+//! its own transaction, so a crash mid-upgrade leaves the previous version intact.
+
+use rusqlite::Connection;
+
+use crate::StoreError;
+
+/// Migrations in order; index + 1 is the version they produce.
+const MIGRATIONS: &[&str] = &[
+    // v1: the core model. Dictionary tables keep repeated strings out of the span rows: a bare
+    // span is ~60 bytes. Spans are clustered by (trace_id, span_id) and trace ids start with the
+    // trace's start time, so inserts append and retention is a range delete.
+    r#"
+    CREATE TABLE names (
+        id   INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE
+    );
+    CREATE TABLE paths (
+        id        INTEGER PRIMARY KEY,
+        parent_id INTEGER NOT NULL,
+        name_id   INTEGER NOT NULL,
+        depth     INTEGER NOT NULL,
+        path      TEXT NOT NULL,
+        UNIQUE (parent_id, name_id)
+    );
+    CREATE TABLE spans (
+        trace_id      BLOB NOT NULL,
+        span_id       INTEGER NOT NULL,
+        parent_id     INTEGER NOT NULL,
+        name_id       INTEGER NOT NULL,
+        path_id       INTEGER NOT NULL,
+        group_id      INTEGER,
+        kind          INTEGER NOT NULL,
+        start_ns      INTEGER NOT NULL,
+        duration_ns   INTEGER NOT NULL,
+        status        INTEGER NOT NULL,
+        error_type_id INTEGER,
+        PRIMARY KEY (trace_id, span_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE span_details (
+        trace_id      BLOB NOT NULL,
+        span_id       INTEGER NOT NULL,
+        attrs         TEXT,
+        error_message TEXT,
+        error_chain   TEXT,
+        input         TEXT,
+        output        TEXT,
+        reasoning     TEXT,
+        metadata      TEXT,
+        PRIMARY KEY (trace_id, span_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE traces (
+        trace_id    BLOB PRIMARY KEY,
+        name_id     INTEGER NOT NULL,
+        start_ns    INTEGER NOT NULL,
+        end_ns      INTEGER,
+        duration_ns INTEGER,
+        status      INTEGER NOT NULL,
+        span_count  INTEGER NOT NULL DEFAULT 0,
+        error_count INTEGER NOT NULL DEFAULT 0,
+        metadata    TEXT
+    ) WITHOUT ROWID;
+    CREATE INDEX traces_by_start ON traces (start_ns);
+    CREATE INDEX traces_by_status ON traces (status, start_ns);
+    CREATE INDEX traces_by_name ON traces (name_id, start_ns);
+    CREATE TABLE functions (
+        name          TEXT PRIMARY KEY,
+        group_name    TEXT,
+        module_path   TEXT NOT NULL,
+        file          TEXT NOT NULL,
+        line          INTEGER NOT NULL,
+        is_async      INTEGER NOT NULL,
+        registered_ns INTEGER NOT NULL
+    );
+    CREATE TABLE pipeline_stats (
+        ts_ns        INTEGER PRIMARY KEY,
+        recorded     INTEGER NOT NULL,
+        written      INTEGER NOT NULL,
+        spilled      INTEGER NOT NULL,
+        replayed     INTEGER NOT NULL,
+        dropped      INTEGER NOT NULL,
+        sampled_out  INTEGER NOT NULL,
+        queue_depth  INTEGER NOT NULL,
+        write_lag_ns INTEGER NOT NULL
+    );
+    CREATE TABLE cache_stats (
+        ts_ns     INTEGER NOT NULL,
+        component TEXT NOT NULL,
+        hits      INTEGER NOT NULL,
+        misses    INTEGER NOT NULL
+    );
+    CREATE INDEX cache_stats_by_ts ON cache_stats (ts_ns);
+
+    -- Human-friendly views for the sqlite3 CLI and SQL alert rules.
+    CREATE VIEW spans_v AS
+    SELECT lower(hex(s.trace_id)) AS trace_id, s.span_id, s.parent_id,
+           n.name, p.path, g.name AS group_name,
+           CASE s.kind WHEN 0 THEN 'span' WHEN 1 THEN 'function' WHEN 2 THEN 'step'
+                       WHEN 3 THEN 'operation' WHEN 4 THEN 'trace' ELSE 'iteration' END AS kind,
+           s.start_ns, s.duration_ns,
+           CASE s.status WHEN 0 THEN 'ok' ELSE 'error' END AS status,
+           e.name AS error_type
+    FROM spans s
+    JOIN names n ON n.id = s.name_id
+    JOIN paths p ON p.id = s.path_id
+    LEFT JOIN names g ON g.id = s.group_id
+    LEFT JOIN names e ON e.id = s.error_type_id;
+    CREATE VIEW traces_v AS
+    SELECT lower(hex(t.trace_id)) AS trace_id, n.name, t.start_ns, t.end_ns, t.duration_ns,
+           CASE t.status WHEN 0 THEN 'running' WHEN 1 THEN 'completed' ELSE 'failed' END AS status,
+           t.span_count, t.error_count, t.metadata
+    FROM traces t JOIN names n ON n.id = t.name_id;
+    "#,
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Brings the database up to [`SCHEMA_VERSION`]; refuses a database from a newer build.
+pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    check_version(found)?;
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", index as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+/// Errors when `found` is a schema this build cannot read.
+pub fn check_version(found: i64) -> Result<(), StoreError> {
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::NewerSchema { found, supported: SCHEMA_VERSION });
+    }
+    Ok(())
+}

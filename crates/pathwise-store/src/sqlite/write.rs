@@ -1,0 +1,452 @@
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use pathwise_model::{Record, SpanKind, SpanRecord, Status, TraceEvent, TraceId, TraceStatus};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
+use rustc_hash::FxHashMap;
+
+use super::{connect, open_error, schema};
+use crate::{
+    CacheDelta, FunctionInfo, PATH_SEPARATOR, PathDictionary, PipelineStats, Store, StoreError,
+    WriteBatch,
+};
+
+/// A resolved path row: its id and full text (needed to build the children's text).
+#[derive(Clone)]
+struct PathRow {
+    id: i64,
+    text: Arc<str>,
+    depth: i64,
+}
+
+/// The single writer of a SQLite database.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let store = pathwise_store::SqliteStore::open(dir.path().join("app.db")).unwrap();
+/// assert!(store.path().ends_with("app.db"));
+/// ```
+pub struct SqliteStore {
+    conn: Connection,
+    path: PathBuf,
+    dict: Dictionary,
+}
+
+/// Caches of dictionary ids (names, paths) so that a span insert rarely needs a lookup query.
+#[derive(Default)]
+struct Dictionary {
+    names: FxHashMap<Box<str>, i64>,
+    /// Indexed by the pipeline's process-local path id.
+    local_paths: Vec<Option<PathRow>>,
+    /// Keyed by (parent path id, name id) in the database.
+    db_paths: FxHashMap<(i64, i64), PathRow>,
+}
+
+/// Per-trace totals gathered over one batch, applied with one upsert per trace.
+#[derive(Default)]
+struct TraceTotals {
+    spans: i64,
+    errors: i64,
+    /// The earliest span seen, standing in for the root until the root arrives.
+    first: Option<(i64, i64)>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and migrates it.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        let mut conn = connect(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
+        )?;
+        // WAL lets readers work while we write; NORMAL syncs at checkpoints only, which keeps
+        // the database consistent after a process crash (the error lane covers durability).
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode=WAL", [], |row| row.get(0))
+            .map_err(|e| open_error(&path, e))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(open_error(&path, format!("could not enable WAL (got {mode})")));
+        }
+        conn.execute_batch("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF;")?;
+        schema::migrate(&mut conn)?;
+        Ok(SqliteStore { conn, path, dict: Dictionary::default() })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Dictionary {
+    fn write_records(
+        &mut self,
+        tx: &Transaction<'_>,
+        records: &[Record],
+        dict: &dyn PathDictionary,
+    ) -> Result<(), StoreError> {
+        let mut totals: FxHashMap<TraceId, TraceTotals> = FxHashMap::default();
+        for record in records {
+            match record {
+                Record::Span(span) => {
+                    let inserted = self.insert_span(tx, span, dict)?;
+                    let counts_for_trace = !(span.kind == SpanKind::Operation && span.parent_id == 0);
+                    if inserted && counts_for_trace {
+                        let entry = totals.entry(span.trace_id).or_default();
+                        entry.spans += 1;
+                        entry.errors += (span.status == Status::Error) as i64;
+                        let name_id = self.name_id(tx, &span.name)?;
+                        if span.parent_id == 0 {
+                            self.upsert_root(tx, span, name_id)?;
+                        } else if entry.first.is_none_or(|(start, _)| span.start_ns < start) {
+                            entry.first = Some((span.start_ns, name_id));
+                        }
+                    }
+                }
+                Record::Trace(TraceEvent::Started { trace_id, name, start_ns, metadata }) => {
+                    let name_id = self.name_id(tx, name)?;
+                    tx.prepare_cached(
+                        "INSERT INTO traces (trace_id, name_id, start_ns, status, metadata)
+                         VALUES (?1, ?2, ?3, ?4, ?5)
+                         ON CONFLICT (trace_id) DO UPDATE SET
+                           name_id = excluded.name_id, start_ns = excluded.start_ns,
+                           metadata = coalesce(traces.metadata, excluded.metadata)",
+                    )?
+                    .execute(params![
+                        trace_id.to_bytes(),
+                        name_id,
+                        start_ns,
+                        TraceStatus::Running as u8,
+                        metadata
+                    ])?;
+                }
+            }
+        }
+        let mut add = tx.prepare_cached(
+            "INSERT INTO traces (trace_id, name_id, start_ns, status, span_count, error_count)
+             VALUES (?1, ?2, ?3, 0, ?4, ?5)
+             ON CONFLICT (trace_id) DO UPDATE SET
+               span_count = span_count + excluded.span_count,
+               error_count = error_count + excluded.error_count",
+        )?;
+        for (trace_id, t) in totals {
+            let (start_ns, name_id) = t.first.unwrap_or((0, 0));
+            add.execute(params![trace_id.to_bytes(), name_id, start_ns, t.spans, t.errors])?;
+        }
+        Ok(())
+    }
+
+    /// Sets the trace's identity and outcome from its root span (counts are added separately).
+    fn upsert_root(
+        &mut self,
+        tx: &Transaction<'_>,
+        root: &SpanRecord,
+        name_id: i64,
+    ) -> Result<(), StoreError> {
+        let status = match root.status {
+            Status::Ok => TraceStatus::Completed,
+            Status::Error => TraceStatus::Failed,
+        };
+        let end_ns = root.start_ns.saturating_add(root.duration_ns as i64);
+        let metadata = root.details.as_ref().and_then(|d| d.metadata.as_deref());
+        tx.prepare_cached(
+            "INSERT INTO traces (trace_id, name_id, start_ns, end_ns, duration_ns, status, metadata)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT (trace_id) DO UPDATE SET
+               name_id = excluded.name_id, start_ns = excluded.start_ns,
+               end_ns = excluded.end_ns, duration_ns = excluded.duration_ns,
+               status = excluded.status,
+               metadata = coalesce(excluded.metadata, traces.metadata)",
+        )?
+        .execute(params![
+            root.trace_id.to_bytes(),
+            name_id,
+            root.start_ns,
+            end_ns,
+            root.duration_ns as i64,
+            status as u8,
+            metadata
+        ])?;
+        Ok(())
+    }
+
+    /// Inserts one span; `false` when it was already stored (a replay).
+    fn insert_span(
+        &mut self,
+        tx: &Transaction<'_>,
+        span: &SpanRecord,
+        dict: &dyn PathDictionary,
+    ) -> Result<bool, StoreError> {
+        let name_id = self.name_id(tx, &span.name)?;
+        let path_id = self.path_id(tx, dict, span.path, name_id, &span.name)?;
+        let group_id = match &span.group {
+            Some(group) => Some(self.name_id(tx, group)?),
+            None => None,
+        };
+        let error = span.error();
+        let error_type_id = match error {
+            Some(e) => Some(self.name_id(tx, &e.error_type)?),
+            None => None,
+        };
+        let trace_id = span.trace_id.to_bytes();
+        let inserted = tx
+            .prepare_cached(
+                "INSERT OR IGNORE INTO spans (trace_id, span_id, parent_id, name_id, path_id,
+                   group_id, kind, start_ns, duration_ns, status, error_type_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )?
+            .execute(params![
+                trace_id,
+                span.span_id as i64,
+                span.parent_id as i64,
+                name_id,
+                path_id,
+                group_id,
+                span.kind as u8,
+                span.start_ns,
+                span.duration_ns.min(i64::MAX as u64) as i64,
+                span.status as u8,
+                error_type_id,
+            ])?
+            == 1;
+        if let (true, Some(details)) = (inserted, &span.details) {
+            let attrs = if details.attrs.is_empty() {
+                None
+            } else {
+                let map: serde_json::Map<String, serde_json::Value> = details
+                    .attrs
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), crate::read::attr_json(v)))
+                    .collect();
+                Some(serde_json::Value::Object(map).to_string())
+            };
+            let chain = error
+                .filter(|e| !e.chain.is_empty())
+                .map(|e| serde_json::to_string(&e.chain).unwrap_or_default());
+            tx.prepare_cached(
+                "INSERT OR IGNORE INTO span_details (trace_id, span_id, attrs, error_message,
+                   error_chain, input, output, reasoning, metadata)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?
+            .execute(params![
+                trace_id,
+                span.span_id as i64,
+                attrs,
+                error.map(|e| e.message.as_str()),
+                chain,
+                details.input,
+                details.output,
+                details.reasoning,
+                details.metadata,
+            ])?;
+        }
+        Ok(inserted)
+    }
+
+    fn name_id(&mut self, tx: &Transaction<'_>, name: &str) -> Result<i64, StoreError> {
+        if let Some(&id) = self.names.get(name) {
+            return Ok(id);
+        }
+        tx.prepare_cached("INSERT OR IGNORE INTO names (name) VALUES (?1)")?.execute([name])?;
+        let id: i64 = tx
+            .prepare_cached("SELECT id FROM names WHERE name = ?1")?
+            .query_row([name], |row| row.get(0))?;
+        self.names.insert(name.into(), id);
+        Ok(id)
+    }
+
+    /// Maps a process-local path id to the database's, creating rows for unseen paths.
+    fn path_id(
+        &mut self,
+        tx: &Transaction<'_>,
+        dict: &dyn PathDictionary,
+        local: u32,
+        name_id: i64,
+        name: &str,
+    ) -> Result<i64, StoreError> {
+        if let Some(Some(row)) = self.local_paths.get(local as usize) {
+            return Ok(row.id);
+        }
+        // Walk up to the nearest ancestor we already know (or the root), then create downwards.
+        let mut chain = Vec::new();
+        let mut current = local;
+        while current != 0 {
+            if let Some(Some(_)) = self.local_paths.get(current as usize) {
+                break;
+            }
+            match dict.lookup(current) {
+                Some((parent, segment)) if chain.len() < 4096 => {
+                    chain.push((current, segment));
+                    current = parent;
+                }
+                _ => break,
+            }
+        }
+        if chain.is_empty() {
+            // Unknown to the dictionary: the span's own name is its whole path.
+            return Ok(self.db_path(tx, None, name_id, name)?.id);
+        }
+        let mut parent = self.local_paths.get(current as usize).cloned().flatten();
+        for (local_id, segment) in chain.into_iter().rev() {
+            let seg_id = self.name_id(tx, &segment)?;
+            let row = self.db_path(tx, parent.as_ref(), seg_id, &segment)?;
+            let slot = local_id as usize;
+            if self.local_paths.len() <= slot {
+                self.local_paths.resize(slot + 1, None);
+            }
+            self.local_paths[slot] = Some(row.clone());
+            parent = Some(row);
+        }
+        Ok(parent.map_or(0, |row| row.id))
+    }
+
+    fn db_path(
+        &mut self,
+        tx: &Transaction<'_>,
+        parent: Option<&PathRow>,
+        name_id: i64,
+        name: &str,
+    ) -> Result<PathRow, StoreError> {
+        let parent_id = parent.map_or(0, |p| p.id);
+        if let Some(row) = self.db_paths.get(&(parent_id, name_id)) {
+            return Ok(row.clone());
+        }
+        let (text, depth): (Arc<str>, i64) = match parent {
+            Some(p) => (format!("{}{PATH_SEPARATOR}{name}", p.text).into(), p.depth + 1),
+            None => (name.into(), 0),
+        };
+        tx.prepare_cached(
+            "INSERT OR IGNORE INTO paths (parent_id, name_id, depth, path) VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![parent_id, name_id, depth, &*text])?;
+        let id: i64 = tx
+            .prepare_cached("SELECT id FROM paths WHERE parent_id = ?1 AND name_id = ?2")?
+            .query_row(params![parent_id, name_id], |row| row.get(0))?;
+        let row = PathRow { id, text, depth };
+        self.db_paths.insert((parent_id, name_id), row.clone());
+        Ok(row)
+    }
+}
+
+fn write_stats(tx: &Transaction<'_>, s: &PipelineStats) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO pipeline_stats (ts_ns, recorded, written, spilled, replayed,
+           dropped, sampled_out, queue_depth, write_lag_ns)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        s.ts_ns,
+        s.recorded as i64,
+        s.written as i64,
+        s.spilled as i64,
+        s.replayed as i64,
+        s.dropped as i64,
+        s.sampled_out as i64,
+        s.queue_depth as i64,
+        s.write_lag_ns.min(i64::MAX as u64) as i64
+    ])?;
+    Ok(())
+}
+
+fn write_cache(tx: &Transaction<'_>, ts_ns: i64, deltas: &[CacheDelta]) -> Result<(), StoreError> {
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO cache_stats (ts_ns, component, hits, misses) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for d in deltas {
+        insert.execute(params![ts_ns, &*d.component, d.hits as i64, d.misses as i64])?;
+    }
+    Ok(())
+}
+
+fn now_ns() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64)
+}
+
+impl Store for SqliteStore {
+    fn write_batch(
+        &mut self,
+        batch: &WriteBatch<'_>,
+        paths: &dyn PathDictionary,
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        let result = (|| {
+            self.dict.write_records(&tx, batch.records, paths)?;
+            if !batch.cache.is_empty() {
+                write_cache(&tx, now_ns(), batch.cache)?;
+            }
+            if let Some(stats) = batch.stats {
+                write_stats(&tx, stats)?;
+            }
+            Ok(())
+        })();
+        match result {
+            Ok(()) => Ok(tx.commit()?),
+            Err(e) => {
+                // The caches may name rows the rollback removed.
+                self.dict = Dictionary::default();
+                Err(e)
+            }
+        }
+    }
+
+    fn register_functions(&mut self, functions: &[FunctionInfo]) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut upsert = tx.prepare_cached(
+                "INSERT INTO functions (name, group_name, module_path, file, line, is_async, registered_ns)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT (name) DO UPDATE SET group_name = excluded.group_name,
+                   module_path = excluded.module_path, file = excluded.file,
+                   line = excluded.line, is_async = excluded.is_async",
+            )?;
+            let now = now_ns();
+            for f in functions {
+                upsert.execute(params![
+                    &*f.name,
+                    f.group.as_deref(),
+                    &*f.module_path,
+                    &*f.file,
+                    f.line,
+                    f.is_async,
+                    now
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn delete_before(&mut self, cutoff_unix_ms: u64) -> Result<u64, StoreError> {
+        let bound = TraceId::lower_bound(cutoff_unix_ms).to_bytes();
+        let cutoff_ns = (cutoff_unix_ms as i64).saturating_mul(1_000_000);
+        let tx = self.conn.transaction()?;
+        let mut removed = 0usize;
+        for table in ["spans", "span_details", "traces"] {
+            removed += tx.execute(&format!("DELETE FROM {table} WHERE trace_id < ?1"), [&bound])?;
+        }
+        for table in ["pipeline_stats", "cache_stats"] {
+            removed += tx.execute(&format!("DELETE FROM {table} WHERE ts_ns < ?1"), [cutoff_ns])?;
+        }
+        tx.commit()?;
+        Ok(removed as u64)
+    }
+}
+
+impl SqliteStore {
+    /// The schema version stored in the file (for diagnostics).
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        Ok(self.conn.query_row("PRAGMA user_version", [], |row| row.get(0))?)
+    }
+
+    /// Runs `PRAGMA integrity_check`; `Ok(())` when the file is sound.
+    pub fn integrity_check(&self) -> Result<(), StoreError> {
+        let result: Option<String> =
+            self.conn.query_row("PRAGMA integrity_check", [], |row| row.get(0)).optional()?;
+        match result.as_deref() {
+            Some("ok") => Ok(()),
+            other => Err(StoreError::InvalidQuery(format!("integrity check: {other:?}"))),
+        }
+    }
+}
