@@ -1,0 +1,106 @@
+//! Configuration of an instrumented process.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use pathwise_capture::CaptureOptions;
+
+/// How Pathwise records. `Config::default()` writes `./pathwise.db`.
+///
+/// ```
+/// let config = pathwise::Config { sample_rate: 0.25, ..pathwise::Config::default() };
+/// assert!(config.validate().is_ok());
+/// assert!(pathwise::Config { sample_rate: 2.0, ..config }.validate().is_err());
+/// ```
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The SQLite database file.
+    pub db_path: PathBuf,
+    /// Spill segments and the error lane; default: `<db_path>.spool`.
+    pub data_dir: Option<PathBuf>,
+    /// Share of traces kept, 0.0–1.0; traces holding an error are always kept.
+    pub sample_rate: f64,
+    /// The writer commits at least this often.
+    pub flush_interval: Duration,
+    /// Records held in memory before spilling to disk.
+    pub queue_capacity: usize,
+    /// Data older than this is deleted; `None` keeps everything.
+    pub retention: Option<Duration>,
+    /// How often retention runs.
+    pub retention_interval: Duration,
+    /// Defaults for argument and result capture (`max_repr`, extra secret names, ...).
+    pub capture: CaptureOptions,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            db_path: PathBuf::from("pathwise.db"),
+            data_dir: None,
+            sample_rate: 1.0,
+            flush_interval: Duration::from_millis(100),
+            queue_capacity: 262_144,
+            retention: Some(Duration::from_secs(7 * 24 * 3600)),
+            retention_interval: Duration::from_secs(3600),
+            capture: CaptureOptions::default(),
+        }
+    }
+}
+
+impl Config {
+    /// Defaults overridden by `PATHWISE_DB`, `PATHWISE_SAMPLE_RATE` and
+    /// `PATHWISE_RETENTION_HOURS`; a malformed value is an error, not a silent default.
+    pub fn from_env() -> Result<Self, String> {
+        let mut config = Config::default();
+        if let Ok(db) = std::env::var("PATHWISE_DB") {
+            config.db_path = db.into();
+        }
+        if let Ok(rate) = std::env::var("PATHWISE_SAMPLE_RATE") {
+            config.sample_rate =
+                rate.parse().map_err(|_| format!("PATHWISE_SAMPLE_RATE={rate:?} is not a number"))?;
+        }
+        if let Ok(hours) = std::env::var("PATHWISE_RETENTION_HOURS") {
+            let hours: u64 = hours
+                .parse()
+                .map_err(|_| format!("PATHWISE_RETENTION_HOURS={hours:?} is not a whole number"))?;
+            config.retention = (hours > 0).then(|| Duration::from_secs(hours * 3600));
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks every field; the message names the field.
+    pub fn validate(&self) -> Result<(), String> {
+        if !(0.0..=1.0).contains(&self.sample_rate) {
+            return Err(format!("sample_rate must be within 0.0..=1.0, got {}", self.sample_rate));
+        }
+        if self.flush_interval.is_zero() || self.flush_interval > Duration::from_secs(60) {
+            return Err(format!("flush_interval must be within (0, 60 s], got {:?}", self.flush_interval));
+        }
+        if self.queue_capacity < 1024 {
+            return Err(format!("queue_capacity must be at least 1024, got {}", self.queue_capacity));
+        }
+        if self.retention.is_some_and(|r| r < Duration::from_secs(60)) {
+            return Err("retention must be at least one minute (or None to keep everything)".into());
+        }
+        if self.retention_interval.is_zero() {
+            return Err("retention_interval must be positive".into());
+        }
+        if self.capture.max_repr == 0 {
+            return Err("capture.max_repr must be at least 1".into());
+        }
+        if self.db_path.as_os_str().is_empty() {
+            return Err("db_path must not be empty".into());
+        }
+        Ok(())
+    }
+
+    /// Where spill segments and the error lane live.
+    pub fn data_dir(&self) -> PathBuf {
+        self.data_dir.clone().unwrap_or_else(|| {
+            let mut dir = self.db_path.clone().into_os_string();
+            dir.push(".spool");
+            dir.into()
+        })
+    }
+}

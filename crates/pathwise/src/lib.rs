@@ -1,0 +1,135 @@
+//! Pathwise: record every path through your code and every decision in it, losslessly.
+//!
+//! ```no_run
+//! # #[derive(Debug)] struct Hit;
+//! #[pathwise::monitor(group = "search")]
+//! fn search(query: &str, limit: usize) -> Result<Vec<String>, std::io::Error> {
+//!     let _s = pathwise::span("rank").attr("limit", limit);
+//!     Ok(vec![query.to_string()])
+//! }
+//!
+//! fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let _pathwise = pathwise::init(pathwise::Config::default())?; // ./pathwise.db
+//!     search("brca1", 10)?;
+//!     Ok(()) // dropping the guard flushes everything
+//! }
+//! ```
+//!
+//! - Spans: [`span`] (RAII), [`in_span`] (closure), [`FutureExt::in_span`] (futures),
+//!   [`Context`] to carry a span to other threads and tasks.
+//! - `#[`[`monitor`]`]` on functions and methods, sync or async: timing, captured arguments and
+//!   result (summarised, secrets masked), errors and panics, sampling.
+//! - Decision traces: [`trace`] → [`Step`]s with input, output, reasoning and the
+//!   [`Filter`]/[`Llm`]/[`Ranked`] helpers.
+//! - Self-measured code: [`record_operation`], [`cache_hit`], [`cache_miss`].
+
+mod config;
+mod context;
+mod future;
+mod iter;
+mod monitor;
+mod ops;
+#[doc(hidden)]
+pub mod outcome_kind;
+mod panic;
+mod span;
+pub mod testing;
+mod xray;
+
+use std::time::Duration;
+
+pub use config::Config;
+pub use context::{AttachGuard, Context};
+pub use future::{FutureExt, InSpan, WithContext};
+pub use iter::{MonitoredIter, MonitoredStream, monitor_iter, monitor_stream};
+pub use ops::{cache_hit, cache_miss, record_operation};
+pub use pathwise_capture::CaptureOptions;
+pub use pathwise_macros::monitor;
+pub use pathwise_model::{AttrValue, ErrorInfo, TraceId};
+pub use pathwise_store::{PipelineStats, Store};
+pub use span::{SpanGuard, in_span, span};
+pub use xray::{Filter, Llm, Ranked, Step, Trace, trace};
+
+/// Why [`init`] failed.
+#[derive(Debug, thiserror::Error)]
+pub enum InitError {
+    #[error("invalid pathwise configuration: {0}")]
+    InvalidConfig(String),
+    #[error(transparent)]
+    Store(#[from] pathwise_store::StoreError),
+    #[error(transparent)]
+    Pipeline(#[from] pathwise_pipeline::PipelineError),
+}
+
+/// Recording is on while this lives; dropping it flushes everything and stops the writer.
+#[must_use = "recording stops when the guard is dropped"]
+pub struct Pathwise {
+    handle: Option<pathwise_pipeline::PipelineHandle>,
+}
+
+/// Starts recording into the SQLite database of `config` (created and migrated if needed).
+///
+/// Errors — an invalid config, an unwritable path, a database from a newer version — are
+/// returned, never panicked: the host decides whether to run without recording.
+pub fn init(config: Config) -> Result<Pathwise, InitError> {
+    config.validate().map_err(InitError::InvalidConfig)?;
+    let store = pathwise_store::SqliteStore::open(&config.db_path)?;
+    init_with_store(config, Box::new(store))
+}
+
+/// Starts recording into any [`Store`] (another backend, or an in-memory one in tests).
+pub fn init_with_store(config: Config, store: Box<dyn Store>) -> Result<Pathwise, InitError> {
+    config.validate().map_err(InitError::InvalidConfig)?;
+    panic::install_hook();
+    context::set_sample_rate(config.sample_rate);
+    monitor::set_capture_defaults(config.capture.clone());
+    let mut pipeline = pathwise_pipeline::PipelineConfig::new(config.data_dir());
+    pipeline.flush_interval = config.flush_interval;
+    pipeline.queue_capacity = config.queue_capacity;
+    pipeline.retention = config.retention;
+    pipeline.retention_interval = config.retention_interval;
+    pipeline.functions = monitor::registered_functions()
+        .map(|f| pathwise_store::FunctionInfo {
+            name: f.name.into(),
+            group: f.group.map(Into::into),
+            module_path: f.module_path.into(),
+            file: f.file.into(),
+            line: f.line,
+            is_async: f.is_async,
+        })
+        .collect();
+    let handle = pathwise_pipeline::install(pipeline, store)?;
+    Ok(Pathwise { handle: Some(handle) })
+}
+
+impl Pathwise {
+    /// Waits until everything recorded so far on this thread (and handed over by others) is
+    /// stored; `false` if `timeout` passed first.
+    pub fn flush(&self, timeout: Duration) -> bool {
+        self.handle.as_ref().is_none_or(|h| h.flush(timeout))
+    }
+
+    /// The pipeline's counters.
+    pub fn stats(&self) -> PipelineStats {
+        self.handle.as_ref().map(|h| h.stats()).unwrap_or_default()
+    }
+
+    /// Flushes and stops recording; returns the final counters.
+    pub fn shutdown(mut self) -> PipelineStats {
+        self.handle.take().map(|h| h.shutdown()).unwrap_or_default()
+    }
+}
+
+/// Counters of the running pipeline, if recording.
+pub fn pipeline_stats() -> Option<PipelineStats> {
+    pathwise_pipeline::stats()
+}
+
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::monitor::{FnCall, FunctionMeta, FunctionRegistration, enter, enter_detached, scope};
+    pub use crate::{outcome, outcome_kind};
+    pub use inventory;
+    pub use pathwise_capture::{CaptureOptions, capture};
+    pub use serde_json;
+}

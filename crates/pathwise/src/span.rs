@@ -1,0 +1,192 @@
+//! Spans: the RAII guard, the closure form, and the core every other kind of span (monitored
+//! call, decision step, trace root) is built on.
+
+use std::marker::PhantomData;
+
+use pathwise_model::{AttrValue, ErrorInfo, Name, SpanDetails, SpanKind, SpanRecord, Status};
+use pathwise_pipeline::clock;
+
+use crate::context::{self, Context, Parent};
+use crate::panic;
+
+/// A span being recorded. Finishing it builds the record and hands it to the pipeline.
+pub(crate) struct ActiveSpan {
+    pub(crate) ctx: Context,
+    parent_id: u64,
+    name: Name,
+    pub(crate) group: Option<Name>,
+    kind: SpanKind,
+    start: u64,
+    /// Whether `ctx` sits on this thread's stack and must be popped at the end.
+    entered: bool,
+    pub(crate) status: Status,
+    pub(crate) details: Option<Box<SpanDetails>>,
+}
+
+impl ActiveSpan {
+    /// Starts a span; `None` when no pipeline is recording (then spans cost one atomic load).
+    #[inline]
+    pub(crate) fn start(name: Name, kind: SpanKind, parent: Parent, enter: bool) -> Option<Self> {
+        if !pathwise_pipeline::is_running() {
+            return None;
+        }
+        let clock = clock();
+        let start = clock.now();
+        let (ctx, parent_id) =
+            context::open(&name, parent, enter, || (clock.wall_ns(start) / 1_000_000).max(0) as u64);
+        Some(ActiveSpan {
+            ctx,
+            parent_id,
+            name,
+            group: None,
+            kind,
+            start,
+            entered: enter,
+            status: Status::Ok,
+            details: None,
+        })
+    }
+
+    pub(crate) fn details(&mut self) -> &mut SpanDetails {
+        self.details.get_or_insert_with(Default::default)
+    }
+
+    pub(crate) fn set_attr(&mut self, key: impl Into<Name>, value: impl Into<AttrValue>) {
+        self.details().attrs.push((key.into(), value.into()));
+    }
+
+    pub(crate) fn fail(&mut self, error: ErrorInfo) {
+        self.status = Status::Error;
+        self.details().error = Some(error);
+    }
+
+    /// Ends the span now. A span dropped while its thread unwinds is recorded as a panic.
+    #[inline]
+    pub(crate) fn end(mut self) {
+        let clock = clock();
+        let end = clock.now();
+        if std::thread::panicking() && self.status == Status::Ok {
+            self.fail(panic::current_panic());
+        }
+        let record = SpanRecord {
+            trace_id: self.ctx.trace_id,
+            span_id: self.ctx.span_id,
+            parent_id: self.parent_id,
+            start_ns: clock.wall_ns(self.start),
+            duration_ns: clock.nanos_between(self.start, end),
+            name: self.name,
+            group: self.group,
+            path: self.ctx.path,
+            kind: self.kind,
+            status: self.status,
+            sampled: self.ctx.sampled,
+            details: self.details,
+        };
+        // The error lane write happens here, before the failing call returns.
+        if record.status == Status::Error {
+            pathwise_pipeline::submit_error(record);
+        } else {
+            pathwise_pipeline::submit(record);
+        }
+        if self.entered {
+            context::pop(self.ctx.span_id);
+        }
+    }
+}
+
+/// A span that ends when dropped. Create one with [`span`]; it is the current span of its
+/// thread (children nest under it) until it drops.
+///
+/// ```
+/// let _pathwise = pathwise::testing::Recorder::start();
+/// {
+///     let _s = pathwise::span("SearchService.rank").attr("count", 12);
+/// }
+/// ```
+#[must_use = "the span ends when the guard drops; bind it with `let _s = ...`"]
+pub struct SpanGuard {
+    span: Option<ActiveSpan>,
+    _not_send: PhantomData<*const ()>,
+}
+
+/// Starts a span named `name` as a child of this thread's current span (or as the root of a
+/// new trace).
+///
+/// ```
+/// let _outer = pathwise::span("outer");
+/// let inner = pathwise::span(format!("item-{}", 3)); // owned names work too
+/// drop(inner);
+/// ```
+#[inline]
+pub fn span(name: impl Into<Name>) -> SpanGuard {
+    SpanGuard::new(name.into(), SpanKind::Span)
+}
+
+/// Runs `f` inside a span named `name`; a panic in `f` marks the span failed and propagates.
+///
+/// ```
+/// let sum = pathwise::in_span("sum", || 2 + 2);
+/// assert_eq!(sum, 4);
+/// ```
+pub fn in_span<R>(name: impl Into<Name>, f: impl FnOnce() -> R) -> R {
+    let _guard = span(name);
+    f()
+}
+
+impl SpanGuard {
+    pub(crate) fn new(name: Name, kind: SpanKind) -> Self {
+        SpanGuard {
+            span: ActiveSpan::start(name, kind, Parent::Current, true),
+            _not_send: PhantomData,
+        }
+    }
+
+    /// Adds a typed attribute (builder form).
+    pub fn attr(mut self, key: impl Into<Name>, value: impl Into<AttrValue>) -> Self {
+        self.set_attr(key, value);
+        self
+    }
+
+    /// Adds a typed attribute.
+    pub fn set_attr(&mut self, key: impl Into<Name>, value: impl Into<AttrValue>) {
+        if let Some(span) = &mut self.span {
+            span.set_attr(key, value);
+        }
+    }
+
+    /// Sets the component (group) of this span.
+    pub fn group(mut self, group: impl Into<Name>) -> Self {
+        if let Some(span) = &mut self.span {
+            span.group = Some(group.into());
+        }
+        self
+    }
+
+    /// Marks the span failed with `error` (its type, message and source chain).
+    pub fn record_error<E: std::error::Error + ?Sized>(&mut self, error: &E) {
+        if let Some(span) = &mut self.span {
+            span.fail(ErrorInfo::from_error(error));
+        }
+    }
+
+    /// Marks the span failed with a message.
+    pub fn fail(&mut self, error_type: impl Into<Name>, message: impl Into<String>) {
+        if let Some(span) = &mut self.span {
+            span.fail(ErrorInfo { error_type: error_type.into(), message: message.into(), chain: Vec::new() });
+        }
+    }
+
+    /// This span's context, to continue its work on another thread or task.
+    pub fn context(&self) -> Option<Context> {
+        self.span.as_ref().map(|s| s.ctx)
+    }
+}
+
+impl Drop for SpanGuard {
+    #[inline]
+    fn drop(&mut self) {
+        if let Some(span) = self.span.take() {
+            span.end();
+        }
+    }
+}

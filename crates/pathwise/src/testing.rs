@@ -1,0 +1,104 @@
+//! Helpers for testing instrumented code: record into memory and look at what was recorded.
+
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use pathwise_model::Record;
+use pathwise_store::MemoryStore;
+
+use crate::{Config, Pathwise};
+
+/// One recorder at a time per process: recording is process-global.
+static EXCLUSIVE: Mutex<()> = Mutex::new(());
+
+/// Records into memory until dropped.
+///
+/// ```
+/// let recorder = pathwise::testing::Recorder::start();
+/// pathwise::in_span("work", || ());
+/// let records = recorder.records();
+/// assert_eq!(records.len(), 1);
+/// ```
+pub struct Recorder {
+    store: MemoryStore,
+    pathwise: Option<Pathwise>,
+    dir: std::path::PathBuf,
+    _exclusive: MutexGuard<'static, ()>,
+}
+
+impl Recorder {
+    /// Starts recording with the default configuration.
+    pub fn start() -> Self {
+        Self::with_config(Config::default())
+    }
+
+    /// Starts recording with `config` (its database path is ignored).
+    pub fn with_config(mut config: Config) -> Self {
+        let exclusive = EXCLUSIVE.lock().unwrap_or_else(|e| e.into_inner());
+        let dir = std::env::temp_dir().join(format!(
+            "pathwise-test-{}-{}",
+            std::process::id(),
+            crate::context::random_unit().to_bits()
+        ));
+        config.data_dir = Some(dir.clone());
+        config.flush_interval = Duration::from_millis(10);
+        let store = MemoryStore::default();
+        let pathwise = crate::init_with_store(config, Box::new(store.clone()))
+            .unwrap_or_else(|e| panic!("test recorder failed to start: {e}"));
+        Recorder { store, pathwise: Some(pathwise), dir, _exclusive: exclusive }
+    }
+
+    /// Everything stored so far, after flushing this thread.
+    pub fn records(&self) -> Vec<Record> {
+        self.flush();
+        self.store.records()
+    }
+
+    /// The path text of each record, aligned with [`Recorder::records`].
+    pub fn paths(&self) -> Vec<String> {
+        self.flush();
+        self.store.paths()
+    }
+
+    /// The store, for direct inspection.
+    pub fn store(&self) -> &MemoryStore {
+        &self.store
+    }
+
+    fn flush(&self) {
+        if let Some(p) = &self.pathwise {
+            p.flush(Duration::from_secs(10));
+        }
+    }
+
+    /// Stops recording and returns every record.
+    pub fn finish(mut self) -> Vec<Record> {
+        if let Some(p) = self.pathwise.take() {
+            p.shutdown();
+        }
+        self.store.records()
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        if let Some(p) = self.pathwise.take() {
+            p.shutdown();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Runs `f` while recording into memory and returns the records it produced.
+///
+/// ```
+/// let records = pathwise::testing::capture_records(|| {
+///     let _s = pathwise::span("work");
+/// });
+/// assert_eq!(records.len(), 1);
+/// ```
+pub fn capture_records(f: impl FnOnce()) -> Vec<Record> {
+    let recorder = Recorder::start();
+    f();
+    recorder.finish()
+}
