@@ -48,13 +48,17 @@ pub(crate) struct Shared {
     pub flush_done: Mutex<u64>,
     pub flushed: Condvar,
     pub shutting_down: AtomicBool,
+    /// Error-lane records a previous process left behind (read before any producer runs, so
+    /// they cannot be confused with this process's), and how many frames were unreadable.
+    pub recovered: Mutex<Option<(LaneTake, usize)>>,
     warned: AtomicBool,
 }
 
 impl Shared {
     pub(crate) fn new(config: PipelineConfig) -> Self {
         let spill = Spill::recover(&config.data_dir);
-        let lane = Lane::new(&config.data_dir);
+        let mut lane = Lane::new(&config.data_dir);
+        let recovered = lane.recover();
         Shared {
             queue: Mutex::new(Queue {
                 batches: VecDeque::new(),
@@ -69,6 +73,7 @@ impl Shared {
             flush_done: Mutex::new(0),
             flushed: Condvar::new(),
             shutting_down: AtomicBool::new(false),
+            recovered: Mutex::new(Some(recovered)),
             warned: AtomicBool::new(false),
             config,
         }

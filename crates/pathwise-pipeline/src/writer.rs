@@ -107,7 +107,7 @@ impl Writer {
         {
             self.shared.warn(&format!("cannot register functions: {e}"));
         }
-        let (recovered, corrupt) = self.shared.lane.lock().recover();
+        let Some((recovered, corrupt)) = self.shared.recovered.lock().take() else { return };
         if corrupt > 0 {
             self.shared.warn(&format!("{corrupt} unreadable records in the error lane"));
         }

@@ -1,0 +1,77 @@
+//! The `#[monitor]` attribute of Pathwise.
+//!
+//! Use it through the SDK (`pathwise::monitor`): the generated code calls the SDK's hidden
+//! runtime API at `::pathwise::__private`, so the `pathwise` crate must be a dependency of any
+//! crate using the attribute.
+
+use proc_macro::TokenStream;
+
+mod expand;
+mod options;
+mod signature;
+
+/// Records every call of a function as a span: its duration, its place in the current trace,
+/// its arguments and its result, and whether it failed.
+///
+/// ```ignore
+/// use pathwise::monitor;
+///
+/// #[monitor]
+/// fn parse(line: &str) -> Result<Order, ParseError> { /* ... */ }
+///
+/// #[monitor(name = "checkout", group = "billing", sample = 0.1, skip(conn), redact(card))]
+/// async fn checkout(cart: Cart, card: Card, conn: &Pool) -> Result<Receipt, Error> { /* ... */ }
+///
+/// impl Repo {
+///     // Methods are named `module::method` unless given a name.
+///     #[monitor(name = "Repo::load")]
+///     fn load(&self, id: u64) -> Option<&Row> { /* ... */ }
+/// }
+/// ```
+///
+/// # What is recorded
+///
+/// - **Name**: `module_path!()::fn_name` by default. An attribute on a method cannot see the
+///   `impl` block around it, so a method is named `module::method` (without the type); pass
+///   `name = "Type::method"` to disambiguate methods of different types in one module.
+/// - **Arguments**: every argument binding by name, before the body runs. A destructuring
+///   argument such as `(x, y): (i32, i32)` records `x` and `y`; `_` records nothing, and the
+///   receiver (`self`, `&self`, `&mut self`, ...) is never recorded. A value is captured as
+///   JSON if it implements `Serialize`, else by its `Debug` output, else by its type name;
+///   inside a generic function only the declared bounds count (`T: Debug` is captured by
+///   `Debug` even when the concrete type is `Serialize`).
+/// - **Result** and **error**: the return value is captured the same way; a returned
+///   `Result::Err` marks the call failed with the error's type, message and source chain. A
+///   panic marks it failed too, and an `async fn` whose future is dropped before completion
+///   is recorded as cancelled.
+///
+/// `return` and `?` keep working: the body runs as a closure (or, for an `async fn`, as an
+/// `async move` block) whose result is inspected before it is returned.
+///
+/// # Options
+///
+/// | option | meaning |
+/// |---|---|
+/// | `name = "..."` | span name instead of `module::fn` |
+/// | `group = "..."` | the component the function belongs to |
+/// | `sample = 0.1` | fraction of calls (0.0..=1.0) recorded; failed calls are always kept; default 1.0 |
+/// | `skip(a, b)` | never capture these arguments (each must exist) |
+/// | `skip_all` | capture no argument (same as `capture_args = false`) |
+/// | `capture_args = false` | capture no argument |
+/// | `capture_result = false` | do not capture the return value (errors are still detected) |
+/// | `max_repr = 200` | longest captured representation; 0 = the global default |
+/// | `redact(ssn, "api-key")` | extra field names masked in this function's captures |
+///
+/// A mistake in the options (unknown option, wrong literal type, `sample` out of range, `skip`
+/// of an argument that does not exist) is a compile error pointing at the offending token.
+///
+/// # Restrictions
+///
+/// `#[monitor]` applies to functions with a body: free functions, inherent and trait-impl
+/// methods, associated functions, generic functions and `async fn`s (including `async fn` in
+/// traits). It rejects a `const fn` (nothing can be recorded at compile time), a function
+/// returning `!`, and a variadic function.
+#[proc_macro_attribute]
+pub fn monitor(attr: TokenStream, item: TokenStream) -> TokenStream {
+    expand::monitor(attr.into(), item.into()).into()
+}
