@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 /// assert_eq!(id.unix_ms(), 1_700_000_000_000);
 /// assert_eq!(TraceId::parse_hex(&id.to_hex()), Some(id));
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
+)]
 pub struct TraceId(pub u128);
 
 /// A span id, unique within the process that made it (random per-thread base plus a counter).

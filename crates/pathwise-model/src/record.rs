@@ -139,7 +139,8 @@ attr_from!(i8 => I64 as i64, i16 => I64 as i64, i32 => I64 as i64, i64 => I64 as
 impl From<u64> for AttrValue {
     /// Values above `i64::MAX` keep their exact digits as a string.
     fn from(value: u64) -> Self {
-        i64::try_from(value).map_or_else(|_| AttrValue::Str(value.to_string().into()), AttrValue::I64)
+        i64::try_from(value)
+            .map_or_else(|_| AttrValue::Str(value.to_string().into()), AttrValue::I64)
     }
 }
 impl From<usize> for AttrValue {
@@ -241,7 +242,13 @@ pub struct SpanRecord {
 
 impl SpanRecord {
     /// A bare, successful, sampled span with zero timing.
-    pub fn new(trace_id: TraceId, span_id: u64, parent_id: u64, name: Name, kind: SpanKind) -> Self {
+    pub fn new(
+        trace_id: TraceId,
+        span_id: u64,
+        parent_id: u64,
+        name: Name,
+        kind: SpanKind,
+    ) -> Self {
         SpanRecord {
             trace_id,
             span_id,

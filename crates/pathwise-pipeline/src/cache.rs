@@ -32,8 +32,8 @@ fn counters() -> &'static RwLock<FxHashMap<Name, Arc<Counter>>> {
 pub fn record(component: impl Into<Name>, hit: bool) {
     let component = component.into();
     let existing = counters().read().get(&component).cloned();
-    let counter = existing
-        .unwrap_or_else(|| counters().write().entry(component).or_default().clone());
+    let counter =
+        existing.unwrap_or_else(|| counters().write().entry(component).or_default().clone());
     let field = if hit { &counter.hits } else { &counter.misses };
     field.fetch_add(1, Ordering::Relaxed);
 }
@@ -41,7 +41,10 @@ pub fn record(component: impl Into<Name>, hit: bool) {
 /// All-time `(hits, misses)` of a component in this process.
 pub fn totals(component: &str) -> (u64, u64) {
     counters().read().get(component).map_or((0, 0), |c| {
-        (c.hits.load(Ordering::Relaxed), c.misses.load(Ordering::Relaxed))
+        (
+            c.hits.load(Ordering::Relaxed),
+            c.misses.load(Ordering::Relaxed),
+        )
     })
 }
 
@@ -54,7 +57,11 @@ pub(crate) fn take_deltas() -> Vec<CacheDelta> {
             let misses = c.misses.load(Ordering::Relaxed);
             let dh = hits - c.reported_hits.swap(hits, Ordering::Relaxed);
             let dm = misses - c.reported_misses.swap(misses, Ordering::Relaxed);
-            (dh + dm > 0).then(|| CacheDelta { component: component.clone(), hits: dh, misses: dm })
+            (dh + dm > 0).then(|| CacheDelta {
+                component: component.clone(),
+                hits: dh,
+                misses: dm,
+            })
         })
         .collect()
 }

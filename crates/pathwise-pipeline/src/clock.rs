@@ -29,7 +29,11 @@ pub fn clock() -> &'static Clock {
         let anchor_wall_ns = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos() as i64);
-        Clock { inner, anchor_raw, anchor_wall_ns }
+        Clock {
+            inner,
+            anchor_raw,
+            anchor_wall_ns,
+        }
     })
 }
 

@@ -26,8 +26,15 @@ pub(crate) struct LaneTake {
 
 impl Lane {
     pub(crate) fn new(dir: &Path) -> Self {
-        let next_seq = numbered_files(dir, "errors", "pending").last().map_or(0, |(n, _)| n + 1);
-        Lane { dir: dir.to_path_buf(), file: None, records: Vec::new(), next_seq }
+        let next_seq = numbered_files(dir, "errors", "pending")
+            .last()
+            .map_or(0, |(n, _)| n + 1);
+        Lane {
+            dir: dir.to_path_buf(),
+            file: None,
+            records: Vec::new(),
+            next_seq,
+        }
     }
 
     fn current_path(&self) -> PathBuf {
@@ -51,17 +58,25 @@ impl Lane {
     /// Hands the records gathered so far to the writer.
     pub(crate) fn take(&mut self) -> LaneTake {
         if self.records.is_empty() {
-            return LaneTake { records: Vec::new(), files: Vec::new() };
+            return LaneTake {
+                records: Vec::new(),
+                files: Vec::new(),
+            };
         }
         let mut files = Vec::new();
         if self.file.take().is_some() {
-            let pending = self.dir.join(format!("errors-{:012}.pending", self.next_seq));
+            let pending = self
+                .dir
+                .join(format!("errors-{:012}.pending", self.next_seq));
             self.next_seq += 1;
             if fs::rename(self.current_path(), &pending).is_ok() {
                 files.push(pending);
             }
         }
-        LaneTake { records: std::mem::take(&mut self.records), files }
+        LaneTake {
+            records: std::mem::take(&mut self.records),
+            files,
+        }
     }
 
     /// Records left behind by a previous process (crashed or killed), with their files.
@@ -70,13 +85,17 @@ impl Lane {
         // with the recovered records.
         let current = self.current_path();
         if current.exists() {
-            let pending = self.dir.join(format!("errors-{:012}.pending", self.next_seq));
+            let pending = self
+                .dir
+                .join(format!("errors-{:012}.pending", self.next_seq));
             if fs::rename(&current, pending).is_ok() {
                 self.next_seq += 1;
             }
         }
-        let files: Vec<PathBuf> =
-            numbered_files(&self.dir, "errors", "pending").into_iter().map(|(_, p)| p).collect();
+        let files: Vec<PathBuf> = numbered_files(&self.dir, "errors", "pending")
+            .into_iter()
+            .map(|(_, p)| p)
+            .collect();
         let mut records = Vec::new();
         let mut corrupt = 0;
         for file in &files {

@@ -88,7 +88,10 @@ pub enum PipelineError {
     #[error("invalid pipeline configuration: {0}")]
     InvalidConfig(String),
     #[error("cannot use data directory {path}: {source}")]
-    DataDir { path: String, source: std::io::Error },
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Store(#[from] pathwise_store::StoreError),
 }
@@ -103,14 +106,19 @@ pub struct PipelineHandle {
 
 /// Starts the writer thread and makes the pipeline the process's destination for records.
 /// Records left by a previous process (spill segments, error lane) are replayed first.
-pub fn install(config: PipelineConfig, store: Box<dyn Store>) -> Result<PipelineHandle, PipelineError> {
+pub fn install(
+    config: PipelineConfig,
+    store: Box<dyn Store>,
+) -> Result<PipelineHandle, PipelineError> {
     if config.queue_capacity == 0 || config.thread_batch == 0 {
         return Err(PipelineError::InvalidConfig(
             "queue_capacity and thread_batch must be at least 1".into(),
         ));
     }
     if config.flush_interval.is_zero() {
-        return Err(PipelineError::InvalidConfig("flush_interval must be positive".into()));
+        return Err(PipelineError::InvalidConfig(
+            "flush_interval must be positive".into(),
+        ));
     }
     std::fs::create_dir_all(&config.data_dir).map_err(|source| PipelineError::DataDir {
         path: config.data_dir.display().to_string(),
@@ -122,11 +130,16 @@ pub fn install(config: PipelineConfig, store: Box<dyn Store>) -> Result<Pipeline
     }
     clock(); // calibrate before the first span, not inside it
     let shared = Arc::new(Shared::new(config));
-    let writer = writer::spawn(shared.clone(), store)
-        .map_err(|source| PipelineError::DataDir { path: "writer thread".into(), source })?;
+    let writer = writer::spawn(shared.clone(), store).map_err(|source| PipelineError::DataDir {
+        path: "writer thread".into(),
+        source,
+    })?;
     local::set_thread_batch(shared.config.thread_batch);
     *current = Some(shared.clone());
-    Ok(PipelineHandle { shared: Some(shared), writer: Some(writer) })
+    Ok(PipelineHandle {
+        shared: Some(shared),
+        writer: Some(writer),
+    })
 }
 
 /// Whether a pipeline is running (records made while none is are discarded).
@@ -155,7 +168,9 @@ impl PipelineHandle {
 
     fn stop(&mut self) -> PipelineStats {
         flush_thread();
-        let Some(shared) = self.shared.take() else { return PipelineStats::default() };
+        let Some(shared) = self.shared.take() else {
+            return PipelineStats::default();
+        };
         {
             let mut current = CURRENT.write();
             if current.as_ref().is_some_and(|c| Arc::ptr_eq(c, &shared)) {

@@ -66,7 +66,9 @@ pub fn segments(id: u32) -> Vec<Name> {
 
 /// Re-interns a path given by its segments (spill replay in a new process).
 pub fn intern_segments(segments: &[Name]) -> u32 {
-    segments.iter().fold(0, |parent, name| intern(parent, name.clone()))
+    segments
+        .iter()
+        .fold(0, |parent, name| intern(parent, name.clone()))
 }
 
 /// The pipeline's dictionary as seen by a store.

@@ -28,7 +28,9 @@ pub(crate) struct SamplingFilter {
 
 impl SamplingFilter {
     fn decision(&self, trace: TraceId) -> Option<bool> {
-        self.decided.iter().find_map(|generation| generation.get(&trace).copied())
+        self.decided
+            .iter()
+            .find_map(|generation| generation.get(&trace).copied())
     }
 
     fn remember(&mut self, trace: TraceId, keep: bool) {
@@ -51,8 +53,11 @@ impl SamplingFilter {
                 out.push(record);
                 continue;
             }
-            let (trace, is_error, is_root) =
-                (span.trace_id, span.status == Status::Error, span.parent_id == 0);
+            let (trace, is_error, is_root) = (
+                span.trace_id,
+                span.status == Status::Error,
+                span.parent_id == 0,
+            );
             match self.decision(trace) {
                 Some(keep) if keep || is_error => out.push(record),
                 Some(_) => sampled_out += 1,
@@ -108,7 +113,12 @@ mod tests {
         let mut filter = SamplingFilter::default();
         let mut out = Vec::new();
         let dropped = filter.filter(
-            vec![span(1, 2, 1, false), span(2, 2, 1, true), span(1, 1, 0, false), span(2, 1, 0, false)],
+            vec![
+                span(1, 2, 1, false),
+                span(2, 2, 1, true),
+                span(1, 1, 0, false),
+                span(2, 1, 0, false),
+            ],
             &mut out,
         );
         assert_eq!(dropped, 2);

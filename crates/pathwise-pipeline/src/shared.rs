@@ -83,12 +83,16 @@ impl Shared {
     /// order). Returns an empty buffer for the producer to reuse.
     pub(crate) fn push(&self, mut batch: Vec<Record>) -> Vec<Record> {
         let n = batch.len();
-        self.counters.recorded.fetch_add(n as u64, Ordering::Relaxed);
+        self.counters
+            .recorded
+            .fetch_add(n as u64, Ordering::Relaxed);
         let mut queue = self.queue.lock();
         if !queue.spill.active() && queue.records + n <= self.config.queue_capacity {
             queue.records += n;
             queue.batches.push_back(batch);
-            self.counters.queue_depth.store(queue.records as u64, Ordering::Relaxed);
+            self.counters
+                .queue_depth
+                .store(queue.records as u64, Ordering::Relaxed);
             if queue.records >= self.config.queue_capacity / 4 {
                 self.wake.notify_one();
             }
@@ -101,7 +105,9 @@ impl Shared {
             }
             Err(e) => {
                 self.counters.dropped.fetch_add(n as u64, Ordering::Relaxed);
-                self.warn(&format!("cannot write spill segment ({e}); {n} records dropped"));
+                self.warn(&format!(
+                    "cannot write spill segment ({e}); {n} records dropped"
+                ));
             }
         }
         self.wake.notify_one();
@@ -113,7 +119,9 @@ impl Shared {
     pub(crate) fn push_error(&self, record: Record) {
         self.counters.recorded.fetch_add(1, Ordering::Relaxed);
         if let Err(e) = self.lane.lock().append(record) {
-            self.warn(&format!("cannot write error lane ({e}); error spans rely on memory"));
+            self.warn(&format!(
+                "cannot write error lane ({e}); error spans rely on memory"
+            ));
         }
     }
 
@@ -139,7 +147,11 @@ impl Shared {
         queue.records = 0;
         self.counters.queue_depth.store(0, Ordering::Relaxed);
         let batches: Vec<Vec<Record>> = queue.batches.drain(..).collect();
-        let segment = if batches.is_empty() { queue.spill.take_oldest() } else { None };
+        let segment = if batches.is_empty() {
+            queue.spill.take_oldest()
+        } else {
+            None
+        };
         (batches, segment)
     }
 

@@ -55,7 +55,10 @@ pub(crate) fn numbered_files(dir: &Path, prefix: &str, ext: &str) -> Vec<(u64, P
         .flatten()
         .filter_map(|entry| {
             let name = entry.file_name().into_string().ok()?;
-            let number = name.strip_prefix(prefix)?.strip_prefix('-')?.strip_suffix(ext)?;
+            let number = name
+                .strip_prefix(prefix)?
+                .strip_prefix('-')?
+                .strip_suffix(ext)?;
             Some((number.strip_suffix('.')?.parse().ok()?, entry.path()))
         })
         .collect();
@@ -74,10 +77,19 @@ pub(crate) struct Spill {
 impl Spill {
     /// Opens the spill of `dir`, adopting segments a previous process left behind.
     pub(crate) fn recover(dir: &Path) -> Self {
-        let closed: VecDeque<PathBuf> =
-            numbered_files(dir, "spill", "seg").into_iter().map(|(_, p)| p).collect();
-        let next_seq = numbered_files(dir, "spill", "seg").last().map_or(0, |(n, _)| n + 1);
-        Spill { dir: dir.to_path_buf(), next_seq, current: None, closed }
+        let closed: VecDeque<PathBuf> = numbered_files(dir, "spill", "seg")
+            .into_iter()
+            .map(|(_, p)| p)
+            .collect();
+        let next_seq = numbered_files(dir, "spill", "seg")
+            .last()
+            .map_or(0, |(n, _)| n + 1);
+        Spill {
+            dir: dir.to_path_buf(),
+            next_seq,
+            current: None,
+            closed,
+        }
     }
 
     /// True while any spilled record waits to be replayed; producers then keep spilling so the
@@ -96,7 +108,9 @@ impl Spill {
             let file = OpenOptions::new().create(true).append(true).open(&path)?;
             self.current = Some((path, file, 0));
         }
-        let Some((_, file, size)) = self.current.as_mut() else { unreachable!() };
+        let Some((_, file, size)) = self.current.as_mut() else {
+            unreachable!()
+        };
         file.write_all(&buf)?;
         *size += buf.len() as u64;
         if *size >= SEGMENT_BYTES {

@@ -47,7 +47,13 @@ struct Round {
 
 impl Writer {
     fn new(shared: Arc<Shared>, store: Box<dyn Store>) -> Self {
-        Writer { shared, store, sampler: SamplingFilter::default(), last_stats: Instant::now(), last_retention: None }
+        Writer {
+            shared,
+            store,
+            sampler: SamplingFilter::default(),
+            last_stats: Instant::now(),
+            last_retention: None,
+        }
     }
 
     fn run(mut self) {
@@ -58,15 +64,23 @@ impl Writer {
             let round = self.collect();
             let mut kept = Vec::with_capacity(round.records.len());
             let sampled_out = self.sampler.filter(round.records, &mut kept);
-            self.shared.counters.sampled_out.fetch_add(sampled_out, Ordering::Relaxed);
+            self.shared
+                .counters
+                .sampled_out
+                .fetch_add(sampled_out, Ordering::Relaxed);
             let finishing = shutting_down && round.drained;
             if finishing {
                 self.sampler.release_all(&mut kept);
             }
-            let stats_due = finishing || self.last_stats.elapsed() >= self.shared.config.stats_interval;
+            let stats_due =
+                finishing || self.last_stats.elapsed() >= self.shared.config.stats_interval;
             let had_work = !kept.is_empty() || !round.files.is_empty();
             if had_work || stats_due {
-                let cache = if stats_due { cache::take_deltas() } else { Vec::new() };
+                let cache = if stats_due {
+                    cache::take_deltas()
+                } else {
+                    Vec::new()
+                };
                 let stored = self.commit(&kept, &cache, stats_due);
                 if stored {
                     for file in &round.files {
@@ -107,14 +121,23 @@ impl Writer {
         {
             self.shared.warn(&format!("cannot register functions: {e}"));
         }
-        let Some((recovered, corrupt)) = self.shared.recovered.lock().take() else { return };
+        let Some((recovered, corrupt)) = self.shared.recovered.lock().take() else {
+            return;
+        };
         if corrupt > 0 {
-            self.shared.warn(&format!("{corrupt} unreadable records in the error lane"));
+            self.shared
+                .warn(&format!("{corrupt} unreadable records in the error lane"));
         }
         if !recovered.records.is_empty() {
             let n = recovered.records.len() as u64;
-            self.shared.counters.replayed.fetch_add(n, Ordering::Relaxed);
-            self.shared.counters.recorded.fetch_add(n, Ordering::Relaxed);
+            self.shared
+                .counters
+                .replayed
+                .fetch_add(n, Ordering::Relaxed);
+            self.shared
+                .counters
+                .recorded
+                .fetch_add(n, Ordering::Relaxed);
             if self.commit(&recovered.records, &[], false) {
                 for file in &recovered.files {
                     let _ = std::fs::remove_file(file);
@@ -144,16 +167,26 @@ impl Writer {
             match decode_file(&segment) {
                 Ok((replayed, corrupt)) => {
                     if corrupt > 0 {
-                        self.shared.warn(&format!("{corrupt} unreadable records in {segment:?}"));
+                        self.shared
+                            .warn(&format!("{corrupt} unreadable records in {segment:?}"));
                     }
-                    self.shared.counters.replayed.fetch_add(replayed.len() as u64, Ordering::Relaxed);
+                    self.shared
+                        .counters
+                        .replayed
+                        .fetch_add(replayed.len() as u64, Ordering::Relaxed);
                     records.extend(replayed);
                 }
-                Err(e) => self.shared.warn(&format!("cannot read spill segment {segment:?}: {e}")),
+                Err(e) => self
+                    .shared
+                    .warn(&format!("cannot read spill segment {segment:?}: {e}")),
             }
             files.push(segment);
         }
-        Round { records, files, drained: self.shared.idle() }
+        Round {
+            records,
+            files,
+            drained: self.shared.idle(),
+        }
     }
 
     /// Stores one round; retries, then parks the records in a spill segment rather than lose
@@ -162,7 +195,11 @@ impl Writer {
         let mut attempt = 0;
         loop {
             let stats = with_stats.then(|| self.stats_after(records.len() as u64));
-            let batch = WriteBatch { records, cache, stats: stats.as_ref() };
+            let batch = WriteBatch {
+                records,
+                cache,
+                stats: stats.as_ref(),
+            };
             match self.store.write_batch(&batch, &Interned) {
                 Ok(()) => {
                     self.note_written(records);
@@ -172,7 +209,8 @@ impl Writer {
                     attempt += 1;
                     self.shared.warn(&format!("store write failed: {e}"));
                     if attempt >= COMMIT_ATTEMPTS {
-                        return self.park(records) && !self.shared.shutting_down.load(Ordering::Acquire);
+                        return self.park(records)
+                            && !self.shared.shutting_down.load(Ordering::Acquire);
                     }
                     std::thread::sleep(Duration::from_millis(50 << attempt));
                 }
@@ -190,7 +228,8 @@ impl Writer {
             }
             Err(e) => {
                 self.shared.counters.dropped.fetch_add(n, Ordering::Relaxed);
-                self.shared.warn(&format!("cannot park records in a spill segment: {e}"));
+                self.shared
+                    .warn(&format!("cannot park records in a spill segment: {e}"));
                 false
             }
         }
@@ -205,7 +244,9 @@ impl Writer {
 
     fn note_written(&self, records: &[Record]) {
         let counters = &self.shared.counters;
-        counters.written.fetch_add(records.len() as u64, Ordering::Relaxed);
+        counters
+            .written
+            .fetch_add(records.len() as u64, Ordering::Relaxed);
         let oldest_end = records
             .iter()
             .filter_map(|r| match r {
@@ -220,8 +261,13 @@ impl Writer {
     }
 
     fn run_retention(&mut self) {
-        let Some(keep) = self.shared.config.retention else { return };
-        if self.last_retention.is_some_and(|t| t.elapsed() < self.shared.config.retention_interval) {
+        let Some(keep) = self.shared.config.retention else {
+            return;
+        };
+        if self
+            .last_retention
+            .is_some_and(|t| t.elapsed() < self.shared.config.retention_interval)
+        {
             return;
         }
         self.last_retention = Some(Instant::now());
@@ -240,7 +286,9 @@ impl Writer {
             || self.shared.shutting_down.load(Ordering::Acquire)
             || self.shared.flush_requested.load(Ordering::Acquire) != flush_target;
         if !needed {
-            self.shared.wake.wait_for(&mut queue, self.shared.config.flush_interval);
+            self.shared
+                .wake
+                .wait_for(&mut queue, self.shared.config.flush_interval);
         }
     }
 }

@@ -22,8 +22,7 @@ use pathwise_model::{Name, Record};
 
 pub use memory::MemoryStore;
 pub use read::{
-    Cursor, FunctionRow, PipelineStatsRow, ReadStore, SpanRow, TraceFilter, TracePage,
-    TraceSummary,
+    Cursor, FunctionRow, PipelineStatsRow, ReadStore, SpanRow, TraceFilter, TracePage, TraceSummary,
 };
 pub use sqlite::{SqliteReader, SqliteStore};
 
@@ -108,15 +107,22 @@ pub struct WriteBatch<'a> {
 
 impl WriteBatch<'_> {
     /// A batch with nothing in it, for struct-update syntax.
-    pub const EMPTY: WriteBatch<'static> = WriteBatch { records: &[], cache: &[], stats: None };
+    pub const EMPTY: WriteBatch<'static> = WriteBatch {
+        records: &[],
+        cache: &[],
+        stats: None,
+    };
 }
 
 /// The write side of a backend. Writes must be idempotent by `(trace_id, span_id)` because the
 /// error lane and spill replay may deliver a record twice after a crash.
 pub trait Store: Send {
     /// Writes a batch atomically.
-    fn write_batch(&mut self, batch: &WriteBatch<'_>, paths: &dyn PathDictionary)
-    -> Result<(), StoreError>;
+    fn write_batch(
+        &mut self,
+        batch: &WriteBatch<'_>,
+        paths: &dyn PathDictionary,
+    ) -> Result<(), StoreError>;
 
     /// Records the functions registered at link time (idempotent).
     fn register_functions(&mut self, functions: &[FunctionInfo]) -> Result<(), StoreError>;

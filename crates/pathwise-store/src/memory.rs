@@ -33,7 +33,9 @@ pub struct MemoryStore {
 impl MemoryStore {
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         // A panicking test thread must not hide what was recorded from the others.
-        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Every record written so far, in write order.
@@ -95,7 +97,9 @@ impl Store for MemoryStore {
     fn delete_before(&mut self, cutoff_unix_ms: u64) -> Result<u64, StoreError> {
         let mut inner = self.lock();
         let before = inner.records.len();
-        inner.records.retain(|(r, _)| r.trace_id().unix_ms() >= cutoff_unix_ms);
+        inner
+            .records
+            .retain(|(r, _)| r.trace_id().unix_ms() >= cutoff_unix_ms);
         Ok((before - inner.records.len()) as u64)
     }
 }

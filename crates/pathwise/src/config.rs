@@ -56,8 +56,9 @@ impl Config {
             config.db_path = db.into();
         }
         if let Ok(rate) = std::env::var("PATHWISE_SAMPLE_RATE") {
-            config.sample_rate =
-                rate.parse().map_err(|_| format!("PATHWISE_SAMPLE_RATE={rate:?} is not a number"))?;
+            config.sample_rate = rate
+                .parse()
+                .map_err(|_| format!("PATHWISE_SAMPLE_RATE={rate:?} is not a number"))?;
         }
         if let Ok(hours) = std::env::var("PATHWISE_RETENTION_HOURS") {
             let hours: u64 = hours
@@ -72,16 +73,27 @@ impl Config {
     /// Checks every field; the message names the field.
     pub fn validate(&self) -> Result<(), String> {
         if !(0.0..=1.0).contains(&self.sample_rate) {
-            return Err(format!("sample_rate must be within 0.0..=1.0, got {}", self.sample_rate));
+            return Err(format!(
+                "sample_rate must be within 0.0..=1.0, got {}",
+                self.sample_rate
+            ));
         }
         if self.flush_interval.is_zero() || self.flush_interval > Duration::from_secs(60) {
-            return Err(format!("flush_interval must be within (0, 60 s], got {:?}", self.flush_interval));
+            return Err(format!(
+                "flush_interval must be within (0, 60 s], got {:?}",
+                self.flush_interval
+            ));
         }
         if self.queue_capacity < 1024 {
-            return Err(format!("queue_capacity must be at least 1024, got {}", self.queue_capacity));
+            return Err(format!(
+                "queue_capacity must be at least 1024, got {}",
+                self.queue_capacity
+            ));
         }
         if self.retention.is_some_and(|r| r < Duration::from_secs(60)) {
-            return Err("retention must be at least one minute (or None to keep everything)".into());
+            return Err(
+                "retention must be at least one minute (or None to keep everything)".into(),
+            );
         }
         if self.retention_interval.is_zero() {
             return Err("retention_interval must be positive".into());

@@ -32,7 +32,10 @@ pub struct Context {
 impl Context {
     /// The innermost span of this thread, if any.
     pub fn current() -> Option<Context> {
-        STATE.try_with(|s| s.borrow().stack.last().copied()).ok().flatten()
+        STATE
+            .try_with(|s| s.borrow().stack.last().copied())
+            .ok()
+            .flatten()
     }
 
     /// The trace this context belongs to.
@@ -48,7 +51,10 @@ impl Context {
     /// Makes this context current on this thread until the guard drops.
     pub fn attach(self) -> AttachGuard {
         push(self);
-        AttachGuard { ctx: self, _not_send: PhantomData }
+        AttachGuard {
+            ctx: self,
+            _not_send: PhantomData,
+        }
     }
 }
 
@@ -121,7 +127,12 @@ pub(crate) enum Parent {
 /// Creates the context of a new span named `name` and, if `enter`, makes it current.
 /// Returns the context and its parent span id (0 for a root).
 #[inline]
-pub(crate) fn open(name: &Name, parent: Parent, enter: bool, start_unix_ms: impl FnOnce() -> u64) -> (Context, u64) {
+pub(crate) fn open(
+    name: &Name,
+    parent: Parent,
+    enter: bool,
+    start_unix_ms: impl FnOnce() -> u64,
+) -> (Context, u64) {
     STATE.with(|cell| {
         let mut state = cell.borrow_mut();
         let parent = match parent {
@@ -153,7 +164,12 @@ pub(crate) fn open(name: &Name, parent: Parent, enter: bool, start_unix_ms: impl
             }
             Name::Owned(_) => pathwise_pipeline::paths::intern(parent_path, name.clone()),
         };
-        let ctx = Context { trace_id, span_id, path, sampled };
+        let ctx = Context {
+            trace_id,
+            span_id,
+            path,
+            sampled,
+        };
         if enter {
             state.stack.push(ctx);
         }
@@ -191,4 +207,3 @@ pub(crate) fn pop(span_id: u64) {
         pathwise_pipeline::flush_thread();
     }
 }
-

@@ -84,18 +84,27 @@ pub trait FutureExt: Future + Sized {
     /// Records this future as a span named `name`, a child of the span current when this is
     /// called (so `join!`ed futures built in a parent nest under it).
     fn in_span(self, name: impl Into<Name>) -> InSpan<Self> {
-        InSpan { inner: self, span: ActiveSpan::start(name.into(), SpanKind::Span, Parent::Current, false) }
+        InSpan {
+            inner: self,
+            span: ActiveSpan::start(name.into(), SpanKind::Span, Parent::Current, false),
+        }
     }
 
     /// Runs this future with `ctx` current on every poll (for spawned tasks).
     fn with_context(self, ctx: Context) -> WithContext<Self> {
-        WithContext { inner: self, ctx: Some(ctx) }
+        WithContext {
+            inner: self,
+            ctx: Some(ctx),
+        }
     }
 
     /// Runs this future with the caller's current span current on every poll: use it on
     /// futures given to `tokio::spawn` so their spans nest under the spawner.
     fn with_current_context(self) -> WithContext<Self> {
-        WithContext { inner: self, ctx: Context::current() }
+        WithContext {
+            inner: self,
+            ctx: Context::current(),
+        }
     }
 }
 

@@ -77,7 +77,10 @@ pub struct MonitoredIter<I> {
 /// assert_eq!(total, 6);
 /// ```
 pub fn monitor_iter<I: IntoIterator>(name: impl Into<Name>, iter: I) -> MonitoredIter<I::IntoIter> {
-    MonitoredIter { inner: iter.into_iter(), progress: Progress::new(name.into()) }
+    MonitoredIter {
+        inner: iter.into_iter(),
+        progress: Progress::new(name.into()),
+    }
 }
 
 impl<I: Iterator> Iterator for MonitoredIter<I> {
@@ -103,8 +106,14 @@ pin_project_lite::pin_project! {
 }
 
 /// Wraps a `futures_core::Stream` like [`monitor_iter`] wraps an iterator.
-pub fn monitor_stream<S: futures_core::Stream>(name: impl Into<Name>, stream: S) -> MonitoredStream<S> {
-    MonitoredStream { inner: stream, progress: Progress::new(name.into()) }
+pub fn monitor_stream<S: futures_core::Stream>(
+    name: impl Into<Name>,
+    stream: S,
+) -> MonitoredStream<S> {
+    MonitoredStream {
+        inner: stream,
+        progress: Progress::new(name.into()),
+    }
 }
 
 impl<S: futures_core::Stream> futures_core::Stream for MonitoredStream<S> {

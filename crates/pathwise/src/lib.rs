@@ -99,7 +99,9 @@ pub fn init_with_store(config: Config, store: Box<dyn Store>) -> Result<Pathwise
         })
         .collect();
     let handle = pathwise_pipeline::install(pipeline, store)?;
-    Ok(Pathwise { handle: Some(handle) })
+    Ok(Pathwise {
+        handle: Some(handle),
+    })
 }
 
 impl Pathwise {
@@ -127,7 +129,9 @@ pub fn pipeline_stats() -> Option<PipelineStats> {
 
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::monitor::{FnCall, FunctionMeta, FunctionRegistration, enter, enter_detached, scope};
+    pub use crate::monitor::{
+        FnCall, FunctionMeta, FunctionRegistration, enter, enter_detached, scope,
+    };
     pub use crate::{outcome, outcome_kind};
     pub use inventory;
     pub use pathwise_capture::{CaptureOptions, capture};

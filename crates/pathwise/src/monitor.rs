@@ -39,7 +39,9 @@ inventory::collect!(FunctionRegistration);
 
 /// Every monitored function linked into this program.
 pub fn registered_functions() -> impl Iterator<Item = &'static FunctionMeta> {
-    inventory::iter::<FunctionRegistration>.into_iter().map(|r| r.0)
+    inventory::iter::<FunctionRegistration>
+        .into_iter()
+        .map(|r| r.0)
 }
 
 /// Capture defaults from `Config`, and a generation so per-function options rebuild after a
@@ -61,7 +63,10 @@ thread_local! {
 }
 
 fn options_for(meta: &'static FunctionMeta) -> &'static CaptureOptions {
-    let key = (meta as *const FunctionMeta as usize, CAPTURE_GENERATION.load(Ordering::Relaxed));
+    let key = (
+        meta as *const FunctionMeta as usize,
+        CAPTURE_GENERATION.load(Ordering::Relaxed),
+    );
     OPTIONS.with(|cache| {
         *cache.borrow_mut().entry(key).or_insert_with(|| {
             let mut options = CAPTURE_DEFAULTS
@@ -72,7 +77,9 @@ fn options_for(meta: &'static FunctionMeta) -> &'static CaptureOptions {
             if meta.max_repr > 0 {
                 options.max_repr = meta.max_repr;
             }
-            options.redact.extend(meta.redact.iter().map(|r| (*r).into()));
+            options
+                .redact
+                .extend(meta.redact.iter().map(|r| (*r).into()));
             Box::leak(Box::new(options))
         })
     })
@@ -88,7 +95,12 @@ pub struct FnCall {
 }
 
 fn begin(meta: &'static FunctionMeta, enter: bool) -> FnCall {
-    let mut call = FnCall { meta, span: None, unsampled: None, args: None };
+    let mut call = FnCall {
+        meta,
+        span: None,
+        unsampled: None,
+        args: None,
+    };
     if !pathwise_pipeline::is_running() {
         return call;
     }
@@ -134,7 +146,9 @@ impl FnCall {
 
     /// Records one argument's summary.
     pub fn set_arg(&mut self, name: &'static str, value: serde_json::Value) {
-        self.args.get_or_insert_with(Default::default).insert(name.to_string(), value);
+        self.args
+            .get_or_insert_with(Default::default)
+            .insert(name.to_string(), value);
     }
 
     /// Capture options when the result should be captured.
@@ -175,7 +189,8 @@ impl FnCall {
             }
             span.end();
         } else if let Some((start, parent)) = self.unsampled.take()
-            && let Some(error) = error.or_else(|| std::thread::panicking().then(crate::panic::current_panic))
+            && let Some(error) =
+                error.or_else(|| std::thread::panicking().then(crate::panic::current_panic))
         {
             record_unsampled_failure(self.meta, start, parent, error);
         }
@@ -185,24 +200,36 @@ impl FnCall {
 impl Drop for FnCall {
     /// Not finished: the thread is unwinding (recorded as a panic) or the future was dropped.
     fn drop(&mut self) {
-        if self.span.is_some() && !std::thread::panicking() {
-            if let Some(span) = &mut self.span {
-                span.set_attr("cancelled", true);
-            }
+        if let Some(span) = &mut self.span
+            && !std::thread::panicking()
+        {
+            span.set_attr("cancelled", true);
         }
         self.complete(None);
     }
 }
 
 /// A sampled-out call failed: errors are always kept, so record it after the fact.
-fn record_unsampled_failure(meta: &'static FunctionMeta, start: u64, parent: Option<Context>, error: ErrorInfo) {
+fn record_unsampled_failure(
+    meta: &'static FunctionMeta,
+    start: u64,
+    parent: Option<Context>,
+    error: ErrorInfo,
+) {
     let clock = pathwise_pipeline::clock();
     let end = clock.now();
     let name = meta.name.into();
     let parent = parent.map_or(Parent::Root, Parent::Of);
-    let (ctx, parent_id) =
-        context::open(&name, parent, false, || (clock.wall_ns(start) / 1_000_000).max(0) as u64);
-    let mut record = SpanRecord::new(ctx.trace_id, ctx.span_id, parent_id, name, SpanKind::Function);
+    let (ctx, parent_id) = context::open(&name, parent, false, || {
+        (clock.wall_ns(start) / 1_000_000).max(0) as u64
+    });
+    let mut record = SpanRecord::new(
+        ctx.trace_id,
+        ctx.span_id,
+        parent_id,
+        name,
+        SpanKind::Function,
+    );
     record.path = ctx.path;
     record.start_ns = clock.wall_ns(start);
     record.duration_ns = clock.nanos_between(start, end);
@@ -219,7 +246,9 @@ fn record_unsampled_failure(meta: &'static FunctionMeta, start: u64, parent: Opt
 macro_rules! outcome {
     ($value:expr) => {{
         #[allow(unused_imports)]
-        use $crate::__private::outcome_kind::{ErrKind, OtherKind, ResultDebugKind, ResultDisplayKind};
+        use $crate::__private::outcome_kind::{
+            ErrKind, OtherKind, ResultDebugKind, ResultDisplayKind,
+        };
         let value = $value;
         (&&&&$crate::__private::outcome_kind::Probe(value)).pathwise_outcome()
     }};

@@ -28,8 +28,16 @@ pub fn record_operation(
     let start_ns = end_ns.saturating_sub(duration_ns.min(i64::MAX as u64) as i64);
     let name = operation.into();
     let parent = Context::current().map_or(Parent::Root, Parent::Of);
-    let (ctx, parent_id) = context::open(&name, parent, false, || (start_ns / 1_000_000).max(0) as u64);
-    let mut record = SpanRecord::new(ctx.trace_id, ctx.span_id, parent_id, name, SpanKind::Operation);
+    let (ctx, parent_id) = context::open(&name, parent, false, || {
+        (start_ns / 1_000_000).max(0) as u64
+    });
+    let mut record = SpanRecord::new(
+        ctx.trace_id,
+        ctx.span_id,
+        parent_id,
+        name,
+        SpanKind::Operation,
+    );
     record.path = ctx.path;
     record.sampled = ctx.sampled;
     record.group = Some(component.into());

@@ -22,7 +22,11 @@ pub trait OtherKind {
 }
 
 fn described<E: ?Sized>(message: String) -> ErrorInfo {
-    ErrorInfo { error_type: std::any::type_name::<E>().into(), message, chain: Vec::new() }
+    ErrorInfo {
+        error_type: std::any::type_name::<E>().into(),
+        message,
+        chain: Vec::new(),
+    }
 }
 
 impl<T, E: std::error::Error> ErrKind for &&&Probe<'_, Result<T, E>> {
@@ -37,7 +41,10 @@ impl<T, E: std::fmt::Display> ResultDisplayKind for &&Probe<'_, Result<T, E>> {
 }
 impl<T, E: std::fmt::Debug> ResultDebugKind for &Probe<'_, Result<T, E>> {
     fn pathwise_outcome(&self) -> Option<ErrorInfo> {
-        self.0.as_ref().err().map(|e| described::<E>(format!("{e:?}")))
+        self.0
+            .as_ref()
+            .err()
+            .map(|e| described::<E>(format!("{e:?}")))
     }
 }
 impl<T: ?Sized> OtherKind for Probe<'_, T> {
@@ -55,7 +62,10 @@ mod tests {
     fn picks_the_most_specific_description() {
         let io: Result<(), std::io::Error> = Err(std::io::Error::other("boom"));
         let info = crate::outcome!(&io).unwrap();
-        assert_eq!((info.error_type.as_ref(), info.message.as_str()), ("std::io::error::Error", "boom"));
+        assert_eq!(
+            (info.error_type.as_ref(), info.message.as_str()),
+            ("std::io::error::Error", "boom")
+        );
         let text: Result<u8, String> = Err("bad".into());
         assert_eq!(crate::outcome!(&text).unwrap().message, "bad");
         let debug: Result<u8, DebugOnly> = Err(DebugOnly);

@@ -22,7 +22,9 @@ pub(crate) fn install_hook() {
                 .map(|s| s.to_string())
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "panic with a non-string payload".into());
-            let location = info.location().map(|l| format!(" at {}:{}", l.file(), l.line()));
+            let location = info
+                .location()
+                .map(|l| format!(" at {}:{}", l.file(), l.line()));
             let _ = LAST_PANIC.try_with(|p| {
                 *p.borrow_mut() = Some(format!("{message}{}", location.unwrap_or_default()))
             });
@@ -38,5 +40,9 @@ pub(crate) fn current_panic() -> ErrorInfo {
         .ok()
         .flatten()
         .unwrap_or_else(|| "panic".into());
-    ErrorInfo { error_type: "panic".into(), message, chain: Vec::new() }
+    ErrorInfo {
+        error_type: "panic".into(),
+        message,
+        chain: Vec::new(),
+    }
 }

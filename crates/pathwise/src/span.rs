@@ -32,8 +32,9 @@ impl ActiveSpan {
         }
         let clock = clock();
         let start = clock.now();
-        let (ctx, parent_id) =
-            context::open(&name, parent, enter, || (clock.wall_ns(start) / 1_000_000).max(0) as u64);
+        let (ctx, parent_id) = context::open(&name, parent, enter, || {
+            (clock.wall_ns(start) / 1_000_000).max(0) as u64
+        });
         Some(ActiveSpan {
             ctx,
             parent_id,
@@ -172,7 +173,11 @@ impl SpanGuard {
     /// Marks the span failed with a message.
     pub fn fail(&mut self, error_type: impl Into<Name>, message: impl Into<String>) {
         if let Some(span) = &mut self.span {
-            span.fail(ErrorInfo { error_type: error_type.into(), message: message.into(), chain: Vec::new() });
+            span.fail(ErrorInfo {
+                error_type: error_type.into(),
+                message: message.into(),
+                chain: Vec::new(),
+            });
         }
     }
 

@@ -45,7 +45,12 @@ impl Recorder {
         let store = MemoryStore::default();
         let pathwise = crate::init_with_store(config, Box::new(store.clone()))
             .unwrap_or_else(|e| panic!("test recorder failed to start: {e}"));
-        Recorder { store, pathwise: Some(pathwise), dir, _exclusive: exclusive }
+        Recorder {
+            store,
+            pathwise: Some(pathwise),
+            dir,
+            _exclusive: exclusive,
+        }
     }
 
     /// Everything stored so far, after flushing this thread.

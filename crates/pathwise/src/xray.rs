@@ -20,7 +20,12 @@ use crate::span::ActiveSpan;
 /// Payload capture for decision data: far more generous than argument capture (people read
 /// these), still bounded and still masking secrets.
 fn payload_options() -> CaptureOptions {
-    CaptureOptions { max_repr: 8192, max_items: 500, max_depth: 12, ..CaptureOptions::default() }
+    CaptureOptions {
+        max_repr: 8192,
+        max_items: 500,
+        max_depth: 12,
+        ..CaptureOptions::default()
+    }
 }
 
 fn summarize<T: Serialize + ?Sized>(value: &T) -> Value {
@@ -64,7 +69,12 @@ pub fn trace(name: impl Into<Name>) -> Trace {
             metadata: None,
         }));
     }
-    Trace { span, failed: Arc::default(), metadata: Map::new(), _not_send: PhantomData }
+    Trace {
+        span,
+        failed: Arc::default(),
+        metadata: Map::new(),
+        _not_send: PhantomData,
+    }
 }
 
 impl Trace {
@@ -85,7 +95,12 @@ impl Trace {
         let span = self.span.as_ref().and_then(|trace| {
             ActiveSpan::start(name.into(), SpanKind::Step, Parent::Of(trace.ctx), true)
         });
-        Step { span, failed: self.failed.clone(), metadata: Map::new(), _not_send: PhantomData }
+        Step {
+            span,
+            failed: self.failed.clone(),
+            metadata: Map::new(),
+            _not_send: PhantomData,
+        }
     }
 
     /// The trace's context, to continue it on another thread or task.
@@ -96,14 +111,20 @@ impl Trace {
     /// Marks the whole trace failed.
     pub fn fail(&mut self, message: impl Into<String>) {
         if let Some(span) = &mut self.span {
-            span.fail(ErrorInfo { error_type: "trace".into(), message: message.into(), chain: Vec::new() });
+            span.fail(ErrorInfo {
+                error_type: "trace".into(),
+                message: message.into(),
+                chain: Vec::new(),
+            });
         }
     }
 }
 
 impl Drop for Trace {
     fn drop(&mut self) {
-        let Some(mut span) = self.span.take() else { return };
+        let Some(mut span) = self.span.take() else {
+            return;
+        };
         if self.failed.load(Ordering::Acquire) && span.status == Status::Ok {
             span.fail(ErrorInfo {
                 error_type: "step_failed".into(),
@@ -112,7 +133,8 @@ impl Drop for Trace {
             });
         }
         if !self.metadata.is_empty() {
-            span.details().metadata = Some(Value::Object(std::mem::take(&mut self.metadata)).to_string());
+            span.details().metadata =
+                Some(Value::Object(std::mem::take(&mut self.metadata)).to_string());
         }
         span.end();
     }
@@ -129,7 +151,11 @@ pub struct Filter {
 impl Filter {
     /// `Filter::new("price", true, "under $30")`.
     pub fn new(name: impl Into<String>, passed: bool, detail: impl Into<String>) -> Self {
-        Filter { name: name.into(), passed, detail: detail.into() }
+        Filter {
+            name: name.into(),
+            passed,
+            detail: detail.into(),
+        }
     }
 }
 
@@ -152,7 +178,10 @@ pub struct Llm {
 impl Llm {
     /// A call to `model`.
     pub fn new(model: impl Into<String>) -> Self {
-        Llm { model: model.into(), ..Llm::default() }
+        Llm {
+            model: model.into(),
+            ..Llm::default()
+        }
     }
     /// Prompt and completion token counts.
     pub fn tokens(mut self, input: u64, output: u64) -> Self {
@@ -210,9 +239,14 @@ impl Llm {
         if let Some(t) = self.temperature {
             attrs.push(("gen_ai.request.temperature", t.into()));
         }
-        for (key, otel) in [("max_tokens", "gen_ai.request.max_tokens"), ("top_p", "gen_ai.request.top_p")] {
+        for (key, otel) in [
+            ("max_tokens", "gen_ai.request.max_tokens"),
+            ("top_p", "gen_ai.request.top_p"),
+        ] {
             match self.params.get(key) {
-                Some(Value::Number(n)) if n.is_i64() => attrs.push((otel, n.as_i64().unwrap_or(0).into())),
+                Some(Value::Number(n)) if n.is_i64() => {
+                    attrs.push((otel, n.as_i64().unwrap_or(0).into()))
+                }
                 Some(Value::Number(n)) => attrs.push((otel, n.as_f64().unwrap_or(0.0).into())),
                 _ => {}
             }
@@ -232,8 +266,18 @@ pub struct Ranked {
 
 impl Ranked {
     /// `Ranked::new(1, "B0456", 0.93, "best price-to-rating ratio")`.
-    pub fn new(rank: u32, item_id: impl Into<String>, score: f64, reason: impl Into<String>) -> Self {
-        Ranked { rank, item_id: item_id.into(), score, reason: reason.into() }
+    pub fn new(
+        rank: u32,
+        item_id: impl Into<String>,
+        score: f64,
+        reason: impl Into<String>,
+    ) -> Self {
+        Ranked {
+            rank,
+            item_id: item_id.into(),
+            score,
+            reason: reason.into(),
+        }
     }
 }
 
@@ -292,7 +336,11 @@ impl Step {
             "qualified": qualified,
             "reasoning": reasoning,
         });
-        match self.metadata.entry("evaluations").or_insert_with(|| Value::Array(Vec::new())) {
+        match self
+            .metadata
+            .entry("evaluations")
+            .or_insert_with(|| Value::Array(Vec::new()))
+        {
             Value::Array(list) => list.push(evaluation),
             other => *other = Value::Array(vec![evaluation]),
         }
@@ -310,7 +358,10 @@ impl Step {
 
     /// Records the final ranking (`metadata.ranking`).
     pub fn ranked_candidates(&mut self, ranking: Vec<Ranked>) {
-        self.metadata.insert("ranking".into(), serde_json::to_value(ranking).unwrap_or(Value::Null));
+        self.metadata.insert(
+            "ranking".into(),
+            serde_json::to_value(ranking).unwrap_or(Value::Null),
+        );
     }
 
     /// Marks the step, and so its trace, failed.
@@ -326,9 +377,12 @@ impl Step {
 
 impl Drop for Step {
     fn drop(&mut self) {
-        let Some(mut span) = self.span.take() else { return };
+        let Some(mut span) = self.span.take() else {
+            return;
+        };
         if !self.metadata.is_empty() {
-            span.details().metadata = Some(Value::Object(std::mem::take(&mut self.metadata)).to_string());
+            span.details().metadata =
+                Some(Value::Object(std::mem::take(&mut self.metadata)).to_string());
         }
         if span.status == Status::Error || std::thread::panicking() {
             self.failed.store(true, Ordering::Release);

@@ -31,7 +31,11 @@ fn nested_spans_know_their_parent_trace_and_path() {
     assert_eq!(b.parent_id, a.span_id);
     assert_eq!(c.parent_id, b.span_id);
     assert!(a.trace_id == b.trace_id && b.trace_id == c.trace_id);
-    assert!(c.duration_ns >= 2_000_000, "C slept 2 ms, took {} ns", c.duration_ns);
+    assert!(
+        c.duration_ns >= 2_000_000,
+        "C slept 2 ms, took {} ns",
+        c.duration_ns
+    );
     assert!(a.duration_ns >= c.duration_ns);
     assert!(c.start_ns >= a.start_ns);
     assert!(paths.contains(&"A → B → C".to_string()), "{paths:?}");
@@ -59,14 +63,21 @@ fn context_crosses_threads() {
     let root = one(&records, "root");
     for i in 0..3 {
         let worker = one(&records, &format!("worker-{i}"));
-        assert_eq!((worker.parent_id, worker.trace_id), (root.span_id, root.trace_id));
+        assert_eq!(
+            (worker.parent_id, worker.trace_id),
+            (root.span_id, root.trace_id)
+        );
     }
 }
 
 #[test]
 fn context_follows_await_join_and_spawn_on_a_multi_threaded_runtime() {
     let recorder = Recorder::start();
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     runtime.block_on(
         async {
             let a = async {
@@ -95,10 +106,16 @@ fn context_follows_await_join_and_spawn_on_a_multi_threaded_runtime() {
     let request = one(&records, "request");
     for name in ["a", "b", "spawned-child"] {
         let span = one(&records, name);
-        assert_eq!(span.parent_id, request.span_id, "{name} should be a child of request");
+        assert_eq!(
+            span.parent_id, request.span_id,
+            "{name} should be a child of request"
+        );
         assert_eq!(span.trace_id, request.trace_id);
     }
-    assert_eq!(one(&records, "inside-a").parent_id, one(&records, "a").span_id);
+    assert_eq!(
+        one(&records, "inside-a").parent_id,
+        one(&records, "a").span_id
+    );
     assert!(one(&records, "a").duration_ns >= 5_000_000);
 }
 
@@ -107,13 +124,19 @@ fn errors_carry_type_message_and_source_chain() {
     let recorder = Recorder::start();
     {
         let mut s = pathwise::span("query");
-        s.record_error(&QueryError { source: std::io::Error::other("connection reset") });
+        s.record_error(&QueryError {
+            source: std::io::Error::other("connection reset"),
+        });
     }
     let records = recorder.records();
     let span = one(&records, "query");
     assert_eq!(span.status, Status::Error);
     let error = span.error().unwrap();
-    assert!(error.error_type.ends_with("QueryError"), "{}", error.error_type);
+    assert!(
+        error.error_type.ends_with("QueryError"),
+        "{}",
+        error.error_type
+    );
     assert_eq!(error.message, "query failed");
     assert_eq!(error.chain, vec!["connection reset".to_string()]);
 }
@@ -122,7 +145,9 @@ fn errors_carry_type_message_and_source_chain() {
 fn a_panic_marks_every_open_span_failed_and_still_propagates() {
     let recorder = Recorder::start();
     let result = std::panic::catch_unwind(|| {
-        pathwise::in_span("outer", || pathwise::in_span("inner", || panic!("index out of range")))
+        pathwise::in_span("outer", || {
+            pathwise::in_span("inner", || panic!("index out of range"))
+        })
     });
     assert!(result.is_err(), "the panic must propagate");
     let records = recorder.records();
@@ -131,13 +156,20 @@ fn a_panic_marks_every_open_span_failed_and_still_propagates() {
         assert_eq!(span.status, Status::Error);
         let error = span.error().unwrap();
         assert_eq!(error.error_type, "panic");
-        assert!(error.message.contains("index out of range"), "{}", error.message);
+        assert!(
+            error.message.contains("index out of range"),
+            "{}",
+            error.message
+        );
     }
 }
 
 #[test]
 fn sampling_drops_clean_traces_and_keeps_every_trace_with_an_error() {
-    let recorder = Recorder::with_config(Config { sample_rate: 0.0, ..Config::default() });
+    let recorder = Recorder::with_config(Config {
+        sample_rate: 0.0,
+        ..Config::default()
+    });
     for i in 0..50 {
         let _root = pathwise::span("request");
         let _child = pathwise::span("work");
@@ -148,8 +180,16 @@ fn sampling_drops_clean_traces_and_keeps_every_trace_with_an_error() {
     }
     let records = recorder.records();
     let kept = spans(&records);
-    assert_eq!(kept.iter().filter(|s| s.name == "request").count(), 5, "only the 5 error traces stay");
-    assert_eq!(kept.len(), 15, "each kept trace is whole: request, work, flaky");
+    assert_eq!(
+        kept.iter().filter(|s| s.name == "request").count(),
+        5,
+        "only the 5 error traces stay"
+    );
+    assert_eq!(
+        kept.len(),
+        15,
+        "each kept trace is whole: request, work, flaky"
+    );
     let stats = pathwise::pipeline_stats().unwrap();
     assert_eq!(stats.sampled_out, 45 * 2);
     assert_eq!(stats.dropped, 0);
@@ -170,8 +210,20 @@ fn decision_trace_steps_are_ordered_and_a_failed_step_fails_the_trace() {
         }
         {
             let mut step = trace.step("apply_filters");
-            step.add_evaluation("B1", &serde_json::json!({"price": 25}), vec![Filter::new("price", true, "under $30")], true, Some("ok"));
-            step.add_evaluation("B2", &serde_json::json!({"price": 45}), vec![Filter::new("price", false, "over $30")], false, None);
+            step.add_evaluation(
+                "B1",
+                &serde_json::json!({"price": 25}),
+                vec![Filter::new("price", true, "under $30")],
+                true,
+                Some("ok"),
+            );
+            step.add_evaluation(
+                "B2",
+                &serde_json::json!({"price": 45}),
+                vec![Filter::new("price", false, "over $30")],
+                false,
+                None,
+            );
         }
         {
             let mut step = trace.step("ranking");
@@ -180,7 +232,11 @@ fn decision_trace_steps_are_ordered_and_a_failed_step_fails_the_trace() {
         }
     }
     let records = recorder.records();
-    assert_eq!(common::trace_starts(&records), 1, "the running trace is announced at start");
+    assert_eq!(
+        common::trace_starts(&records),
+        1,
+        "the running trace is announced at start"
+    );
     let root = one(&records, "competitor-selection");
     assert_eq!((root.kind, root.status), (SpanKind::Trace, Status::Error));
     let metadata: serde_json::Value =
@@ -191,18 +247,30 @@ fn decision_trace_steps_are_ordered_and_a_failed_step_fails_the_trace() {
     assert_eq!(keywords.kind, SpanKind::Step);
     assert_eq!(keywords.parent_id, root.span_id);
     let details = keywords.details.as_ref().unwrap();
-    assert!(details.input.as_ref().unwrap().contains("\"***\""), "api_key masked: {:?}", details.input);
+    assert!(
+        details.input.as_ref().unwrap().contains("\"***\""),
+        "api_key masked: {:?}",
+        details.input
+    );
     assert!(!details.input.as_ref().unwrap().contains("sk-123"));
     let llm: serde_json::Value = serde_json::from_str(details.metadata.as_ref().unwrap()).unwrap();
     assert_eq!(llm["llm"]["total_tokens"], 876);
-    assert!(details.attrs.iter().any(|(k, _)| k == "gen_ai.usage.input_tokens"));
+    assert!(
+        details
+            .attrs
+            .iter()
+            .any(|(k, _)| k == "gen_ai.usage.input_tokens")
+    );
 
     let filters = one(&records, "apply_filters");
     let meta: serde_json::Value =
         serde_json::from_str(filters.details.as_ref().unwrap().metadata.as_ref().unwrap()).unwrap();
     assert_eq!(meta["evaluations"].as_array().unwrap().len(), 2);
     assert_eq!(meta["evaluations"][1]["qualified"], false);
-    assert!(keywords.start_ns <= filters.start_ns && filters.start_ns <= one(&records, "ranking").start_ns);
+    assert!(
+        keywords.start_ns <= filters.start_ns
+            && filters.start_ns <= one(&records, "ranking").start_ns
+    );
     assert_eq!(one(&records, "ranking").status, Status::Error);
 }
 
@@ -219,14 +287,24 @@ fn operations_caches_and_iterators_are_recorded() {
     pathwise::cache_hit("geo.cache");
     pathwise::cache_miss("geo.cache");
     let records = recorder.records();
-    let ops: Vec<_> = spans(&records).into_iter().filter(|s| s.kind == SpanKind::Operation).collect();
+    let ops: Vec<_> = spans(&records)
+        .into_iter()
+        .filter(|s| s.kind == SpanKind::Operation)
+        .collect();
     assert_eq!(ops.len(), 2);
-    assert!(ops.iter().any(|s| s.duration_ns == 87_000_000 && s.status == Status::Ok));
+    assert!(
+        ops.iter()
+            .any(|s| s.duration_ns == 87_000_000 && s.status == Status::Ok)
+    );
     assert!(ops.iter().any(|s| s.status == Status::Error));
     assert_eq!(ops[0].group.as_deref(), Some("geo.client"));
     let scan = one(&records, "scan");
     let attrs = &scan.details.as_ref().unwrap().attrs;
-    assert!(attrs.iter().any(|(k, v)| k == "items" && *v == pathwise::AttrValue::I64(4)));
+    assert!(
+        attrs
+            .iter()
+            .any(|(k, v)| k == "items" && *v == pathwise::AttrValue::I64(4))
+    );
     assert!(attrs.iter().any(|(k, _)| k == "first_item_ns"));
     assert!(pathwise_pipeline::cache::totals("geo.cache").0 >= 1);
 }

@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use pathwise::Config;
 use pathwise_model::{Record, SpanKind, SpanRecord, TraceId};
-use pathwise_store::{NoPaths, ReadStore, SqliteReader, SqliteStore, Store, TraceFilter, WriteBatch};
+use pathwise_store::{
+    NoPaths, ReadStore, SqliteReader, SqliteStore, Store, TraceFilter, WriteBatch,
+};
 use rusqlite::Connection;
 
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -18,14 +20,21 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
 }
 
 fn count(db: &std::path::Path, sql: &str) -> i64 {
-    Connection::open(db).unwrap().query_row(sql, [], |r| r.get(0)).unwrap()
+    Connection::open(db)
+        .unwrap()
+        .query_row(sql, [], |r| r.get(0))
+        .unwrap()
 }
 
 #[test]
 fn traces_spans_paths_and_stats_land_in_the_database() {
     let _serial = serial();
     let (_dir, db) = common::temp_db();
-    let pathwise = pathwise::init(Config { db_path: db.clone(), ..Config::default() }).unwrap();
+    let pathwise = pathwise::init(Config {
+        db_path: db.clone(),
+        ..Config::default()
+    })
+    .unwrap();
     for i in 0..20 {
         let _root = pathwise::span("SearchService.search");
         let _geo = pathwise::span("GEOClient.search");
@@ -37,23 +46,58 @@ fn traces_spans_paths_and_stats_land_in_the_database() {
     let running = pathwise::trace("long-decision");
     assert!(pathwise.flush(Duration::from_secs(10)));
     // While the decision runs, it is visible as running to any reader, including sqlite3.
-    assert_eq!(count(&db, "SELECT count(*) FROM traces_v WHERE status = 'running'"), 1);
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM traces_v WHERE status = 'running'"
+        ),
+        1
+    );
+    // The sqlite3 CLI (installed by .ci/run) reads the live file too.
+    if let Ok(out) = std::process::Command::new("sqlite3")
+        .arg(&db)
+        .arg("SELECT count(*) FROM spans_v WHERE path LIKE 'SearchService.search → %'")
+        .output()
+    {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "21");
+    }
     drop(running);
     let stats = pathwise.shutdown();
-    assert_eq!((stats.dropped, stats.recorded, stats.written), (0, 43, 43), "{stats:?}");
+    assert_eq!(
+        (stats.dropped, stats.recorded, stats.written),
+        (0, 43, 43),
+        "{stats:?}"
+    );
 
     let reader = SqliteReader::open(&db).unwrap();
-    let page = reader.list_traces(&TraceFilter { limit: 100, ..TraceFilter::default() }).unwrap();
+    let page = reader
+        .list_traces(&TraceFilter {
+            limit: 100,
+            ..TraceFilter::default()
+        })
+        .unwrap();
     assert_eq!(page.traces.len(), 21);
     let failed: Vec<_> = page.traces.iter().filter(|t| t.error_count > 0).collect();
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0].span_count, 3);
     let spans = reader.spans(failed[0].trace_id, None, 100).unwrap();
     let cache = spans.iter().find(|s| s.name == "GEOCache.get").unwrap();
-    assert_eq!(cache.path, "SearchService.search → GEOClient.search → GEOCache.get");
+    assert_eq!(
+        cache.path,
+        "SearchService.search → GEOClient.search → GEOCache.get"
+    );
     assert_eq!(cache.error_type.as_deref(), Some("CacheError"));
     assert_eq!(cache.error_message.as_deref(), Some("evicted"));
-    let decision = page.traces.iter().find(|t| t.name == "long-decision").unwrap();
+    let decision = page
+        .traces
+        .iter()
+        .find(|t| t.name == "long-decision")
+        .unwrap();
     assert_eq!(decision.status.as_str(), "completed");
     let latest = reader.latest_pipeline_stats().unwrap().unwrap();
     assert_eq!((latest.written, latest.dropped), (43, 0));
@@ -62,7 +106,11 @@ fn traces_spans_paths_and_stats_land_in_the_database() {
     let mut cursor = None;
     loop {
         let page = reader
-            .list_traces(&TraceFilter { limit: 4, cursor, ..TraceFilter::default() })
+            .list_traces(&TraceFilter {
+                limit: 4,
+                cursor,
+                ..TraceFilter::default()
+            })
             .unwrap();
         seen += page.traces.len();
         match page.next_cursor {
@@ -77,7 +125,11 @@ fn traces_spans_paths_and_stats_land_in_the_database() {
 fn overload_spills_to_disk_and_loses_nothing() {
     let _serial = serial();
     let (_dir, db) = common::temp_db();
-    let config = Config { db_path: db.clone(), queue_capacity: 1024, ..Config::default() };
+    let config = Config {
+        db_path: db.clone(),
+        queue_capacity: 1024,
+        ..Config::default()
+    };
     let pathwise = pathwise::init(config).unwrap();
     let producers: Vec<_> = (0..4)
         .map(|_| {
@@ -94,7 +146,10 @@ fn overload_spills_to_disk_and_loses_nothing() {
     producers.into_iter().for_each(|p| p.join().unwrap());
     let stats = pathwise.shutdown();
     assert_eq!(stats.dropped, 0);
-    assert!(stats.spilled > 0, "a 1024-record queue must have spilled: {stats:?}");
+    assert!(
+        stats.spilled > 0,
+        "a 1024-record queue must have spilled: {stats:?}"
+    );
     assert_eq!(stats.replayed, stats.spilled);
     assert_eq!(count(&db, "SELECT count(*) FROM spans"), 200_000);
     assert_eq!(count(&db, "SELECT count(*) FROM traces"), 20_000);
@@ -113,47 +168,92 @@ fn retention_deletes_old_rows_only() {
         .iter()
         .enumerate()
         .map(|(i, ms)| {
-            let mut span = SpanRecord::new(TraceId::from_parts(*ms, i as u128), 1, 0, "op".into(), SpanKind::Span);
+            let mut span = SpanRecord::new(
+                TraceId::from_parts(*ms, i as u128),
+                1,
+                0,
+                "op".into(),
+                SpanKind::Span,
+            );
             span.start_ns = *ms as i64 * 1_000_000;
             Record::Span(span)
         })
         .collect();
-    store.write_batch(&WriteBatch { records: &records, ..WriteBatch::EMPTY }, &NoPaths).unwrap();
+    store
+        .write_batch(
+            &WriteBatch {
+                records: &records,
+                ..WriteBatch::EMPTY
+            },
+            &NoPaths,
+        )
+        .unwrap();
     store.delete_before(now_ms - 7 * 86_400_000).unwrap();
     assert_eq!(count(&db, "SELECT count(*) FROM spans"), 2);
     assert_eq!(count(&db, "SELECT count(*) FROM traces"), 2);
-    assert_eq!(count(&db, "SELECT min(start_ns) FROM traces"), (now_ms as i64 - 3_600_000) * 1_000_000);
+    assert_eq!(
+        count(&db, "SELECT min(start_ns) FROM traces"),
+        (now_ms as i64 - 3_600_000) * 1_000_000
+    );
 }
 
 #[test]
 fn bad_setups_are_clear_errors_not_panics() {
     let _serial = serial();
-    let invalid = pathwise::init(Config { sample_rate: f64::NAN, ..Config::default() });
-    assert!(matches!(invalid, Err(pathwise::InitError::InvalidConfig(_))));
+    let invalid = pathwise::init(Config {
+        sample_rate: f64::NAN,
+        ..Config::default()
+    });
+    assert!(matches!(
+        invalid,
+        Err(pathwise::InitError::InvalidConfig(_))
+    ));
 
-    let unwritable = pathwise::init(Config { db_path: "/proc/no/such/dir/p.db".into(), ..Config::default() });
+    let unwritable = pathwise::init(Config {
+        db_path: "/proc/no/such/dir/p.db".into(),
+        ..Config::default()
+    });
     let message = unwritable.err().unwrap().to_string();
     assert!(message.contains("/proc/no/such/dir/p.db"), "{message}");
 
     let (_dir, db) = common::temp_db();
     SqliteStore::open(&db).unwrap();
-    Connection::open(&db).unwrap().pragma_update(None, "user_version", 99).unwrap();
-    let newer = pathwise::init(Config { db_path: db.clone(), ..Config::default() });
+    Connection::open(&db)
+        .unwrap()
+        .pragma_update(None, "user_version", 99)
+        .unwrap();
+    let newer = pathwise::init(Config {
+        db_path: db.clone(),
+        ..Config::default()
+    });
     let message = newer.err().unwrap().to_string();
     assert!(message.contains("newer"), "{message}");
     assert!(SqliteReader::open(&db).is_err());
 
     let not_a_db = db.with_extension("txt");
     std::fs::write(&not_a_db, "hello, I am text").unwrap();
-    assert!(pathwise::init(Config { db_path: not_a_db, ..Config::default() }).is_err());
+    assert!(
+        pathwise::init(Config {
+            db_path: not_a_db,
+            ..Config::default()
+        })
+        .is_err()
+    );
 }
 
 #[test]
 fn a_second_init_is_refused_while_one_runs() {
     let _serial = serial();
     let (_dir, db) = common::temp_db();
-    let first = pathwise::init(Config { db_path: db.clone(), ..Config::default() }).unwrap();
-    let second = pathwise::init(Config { db_path: db, ..Config::default() });
+    let first = pathwise::init(Config {
+        db_path: db.clone(),
+        ..Config::default()
+    })
+    .unwrap();
+    let second = pathwise::init(Config {
+        db_path: db,
+        ..Config::default()
+    });
     assert!(matches!(second, Err(pathwise::InitError::Pipeline(_))));
     drop(first);
 }

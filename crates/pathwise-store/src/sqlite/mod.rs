@@ -17,7 +17,10 @@ pub use write::SqliteStore;
 use crate::StoreError;
 
 fn open_error(path: &Path, reason: impl std::fmt::Display) -> StoreError {
-    StoreError::Open { path: path.display().to_string(), reason: reason.to_string() }
+    StoreError::Open {
+        path: path.display().to_string(),
+        reason: reason.to_string(),
+    }
 }
 
 /// Opens a connection with the settings every Pathwise connection shares.

@@ -79,7 +79,8 @@ impl ReadStore for SqliteReader {
             args.push(SqlValue::Integer(status as i64));
         }
         if let Some(q) = &filter.name_contains {
-            clauses.push("t.name_id IN (SELECT id FROM names WHERE instr(lower(name), lower(?)) > 0)");
+            clauses
+                .push("t.name_id IN (SELECT id FROM names WHERE instr(lower(name), lower(?)) > 0)");
             args.push(SqlValue::Text(q.clone()));
         }
         for (value, clause) in [
@@ -99,30 +100,47 @@ impl ReadStore for SqliteReader {
             args.push(SqlValue::Blob(cursor.trace_id.to_bytes().to_vec()));
         }
         let limit = filter.limit.clamp(1, 10_000);
-        let where_sql =
-            if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
+        let where_sql = if clauses.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", clauses.join(" AND "))
+        };
         let sql = format!(
             "SELECT {TRACE_COLUMNS} FROM traces t JOIN names n ON n.id = t.name_id {where_sql}
              ORDER BY t.start_ns DESC, t.trace_id DESC LIMIT {}",
             limit + 1
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let mut traces: Vec<TraceSummary> =
-            stmt.query_map(params_from_iter(args), trace_row)?.collect::<Result<_, _>>()?;
+        let mut traces: Vec<TraceSummary> = stmt
+            .query_map(params_from_iter(args), trace_row)?
+            .collect::<Result<_, _>>()?;
         let next_cursor = if traces.len() > limit {
             traces.truncate(limit);
-            traces.last().map(|t| Cursor { start_ns: t.start_ns, trace_id: t.trace_id }.encode())
+            traces.last().map(|t| {
+                Cursor {
+                    start_ns: t.start_ns,
+                    trace_id: t.trace_id,
+                }
+                .encode()
+            })
         } else {
             None
         };
-        Ok(TracePage { traces, next_cursor })
+        Ok(TracePage {
+            traces,
+            next_cursor,
+        })
     }
 
     fn trace(&self, id: TraceId) -> Result<Option<TraceSummary>, StoreError> {
         let sql = format!(
             "SELECT {TRACE_COLUMNS} FROM traces t JOIN names n ON n.id = t.name_id WHERE t.trace_id = ?1"
         );
-        Ok(self.conn.prepare_cached(&sql)?.query_row([id.to_bytes()], trace_row).optional()?)
+        Ok(self
+            .conn
+            .prepare_cached(&sql)?
+            .query_row([id.to_bytes()], trace_row)
+            .optional()?)
     }
 
     fn spans(
@@ -131,7 +149,11 @@ impl ReadStore for SqliteReader {
         parent: Option<u64>,
         limit: usize,
     ) -> Result<Vec<SpanRow>, StoreError> {
-        let parent_clause = if parent.is_some() { "AND s.parent_id = ?2" } else { "AND ?2 IS NULL" };
+        let parent_clause = if parent.is_some() {
+            "AND s.parent_id = ?2"
+        } else {
+            "AND ?2 IS NULL"
+        };
         let sql = format!(
             "SELECT s.span_id, s.parent_id, n.name, p.path, g.name, s.kind, s.start_ns,
                     s.duration_ns, s.status, e.name, d.error_message, d.error_chain, d.attrs,
@@ -147,7 +169,11 @@ impl ReadStore for SqliteReader {
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(
-            rusqlite::params![id.to_bytes(), parent.map(|p| p as i64), limit.min(i64::MAX as usize) as i64],
+            rusqlite::params![
+                id.to_bytes(),
+                parent.map(|p| p as i64),
+                limit.min(i64::MAX as usize) as i64
+            ],
             |row| {
                 Ok(SpanRow {
                     span_id: row.get::<_, i64>(0)? as u64,
@@ -158,7 +184,11 @@ impl ReadStore for SqliteReader {
                     kind: SpanKind::from_code(row.get(5)?).unwrap_or(SpanKind::Span),
                     start_ns: row.get(6)?,
                     duration_ns: row.get(7)?,
-                    status: if row.get::<_, i64>(8)? == 0 { Status::Ok } else { Status::Error },
+                    status: if row.get::<_, i64>(8)? == 0 {
+                        Status::Ok
+                    } else {
+                        Status::Error
+                    },
                     error_type: row.get(9)?,
                     error_message: row.get(10)?,
                     error_chain: json_column(row.get(11)?),

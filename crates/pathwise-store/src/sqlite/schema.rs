@@ -132,7 +132,10 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
 /// Errors when `found` is a schema this build cannot read.
 pub fn check_version(found: i64) -> Result<(), StoreError> {
     if found > SCHEMA_VERSION {
-        return Err(StoreError::NewerSchema { found, supported: SCHEMA_VERSION });
+        return Err(StoreError::NewerSchema {
+            found,
+            supported: SCHEMA_VERSION,
+        });
     }
     Ok(())
 }

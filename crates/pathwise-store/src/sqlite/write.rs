@@ -65,11 +65,18 @@ impl SqliteStore {
             .query_row("PRAGMA journal_mode=WAL", [], |row| row.get(0))
             .map_err(|e| open_error(&path, e))?;
         if !mode.eq_ignore_ascii_case("wal") {
-            return Err(open_error(&path, format!("could not enable WAL (got {mode})")));
+            return Err(open_error(
+                &path,
+                format!("could not enable WAL (got {mode})"),
+            ));
         }
         conn.execute_batch("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF;")?;
         schema::migrate(&mut conn)?;
-        Ok(SqliteStore { conn, path, dict: Dictionary::default() })
+        Ok(SqliteStore {
+            conn,
+            path,
+            dict: Dictionary::default(),
+        })
     }
 
     /// The database file.
@@ -90,7 +97,8 @@ impl Dictionary {
             match record {
                 Record::Span(span) => {
                     let inserted = self.insert_span(tx, span, dict)?;
-                    let counts_for_trace = !(span.kind == SpanKind::Operation && span.parent_id == 0);
+                    let counts_for_trace =
+                        !(span.kind == SpanKind::Operation && span.parent_id == 0);
                     if inserted && counts_for_trace {
                         let entry = totals.entry(span.trace_id).or_default();
                         entry.spans += 1;
@@ -103,7 +111,12 @@ impl Dictionary {
                         }
                     }
                 }
-                Record::Trace(TraceEvent::Started { trace_id, name, start_ns, metadata }) => {
+                Record::Trace(TraceEvent::Started {
+                    trace_id,
+                    name,
+                    start_ns,
+                    metadata,
+                }) => {
                     let name_id = self.name_id(tx, name)?;
                     tx.prepare_cached(
                         "INSERT INTO traces (trace_id, name_id, start_ns, status, metadata)
@@ -131,7 +144,13 @@ impl Dictionary {
         )?;
         for (trace_id, t) in totals {
             let (start_ns, name_id) = t.first.unwrap_or((0, 0));
-            add.execute(params![trace_id.to_bytes(), name_id, start_ns, t.spans, t.errors])?;
+            add.execute(params![
+                trace_id.to_bytes(),
+                name_id,
+                start_ns,
+                t.spans,
+                t.errors
+            ])?;
         }
         Ok(())
     }
@@ -189,8 +208,8 @@ impl Dictionary {
             None => None,
         };
         let trace_id = span.trace_id.to_bytes();
-        let inserted = tx
-            .prepare_cached(
+        let inserted =
+            tx.prepare_cached(
                 "INSERT OR IGNORE INTO spans (trace_id, span_id, parent_id, name_id, path_id,
                    group_id, kind, start_ns, duration_ns, status, error_type_id)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
@@ -207,8 +226,7 @@ impl Dictionary {
                 span.duration_ns.min(i64::MAX as u64) as i64,
                 span.status as u8,
                 error_type_id,
-            ])?
-            == 1;
+            ])? == 1;
         if let (true, Some(details)) = (inserted, &span.details) {
             let attrs = if details.attrs.is_empty() {
                 None
@@ -247,7 +265,8 @@ impl Dictionary {
         if let Some(&id) = self.names.get(name) {
             return Ok(id);
         }
-        tx.prepare_cached("INSERT OR IGNORE INTO names (name) VALUES (?1)")?.execute([name])?;
+        tx.prepare_cached("INSERT OR IGNORE INTO names (name) VALUES (?1)")?
+            .execute([name])?;
         let id: i64 = tx
             .prepare_cached("SELECT id FROM names WHERE name = ?1")?
             .query_row([name], |row| row.get(0))?;
@@ -312,7 +331,10 @@ impl Dictionary {
             return Ok(row.clone());
         }
         let (text, depth): (Arc<str>, i64) = match parent {
-            Some(p) => (format!("{}{PATH_SEPARATOR}{name}", p.text).into(), p.depth + 1),
+            Some(p) => (
+                format!("{}{PATH_SEPARATOR}{name}", p.text).into(),
+                p.depth + 1,
+            ),
             None => (name.into(), 0),
         };
         tx.prepare_cached(
@@ -353,7 +375,12 @@ fn write_cache(tx: &Transaction<'_>, ts_ns: i64, deltas: &[CacheDelta]) -> Resul
         "INSERT INTO cache_stats (ts_ns, component, hits, misses) VALUES (?1, ?2, ?3, ?4)",
     )?;
     for d in deltas {
-        insert.execute(params![ts_ns, &*d.component, d.hits as i64, d.misses as i64])?;
+        insert.execute(params![
+            ts_ns,
+            &*d.component,
+            d.hits as i64,
+            d.misses as i64
+        ])?;
     }
     Ok(())
 }
@@ -424,10 +451,16 @@ impl Store for SqliteStore {
         let tx = self.conn.transaction()?;
         let mut removed = 0usize;
         for table in ["spans", "span_details", "traces"] {
-            removed += tx.execute(&format!("DELETE FROM {table} WHERE trace_id < ?1"), [&bound])?;
+            removed += tx.execute(
+                &format!("DELETE FROM {table} WHERE trace_id < ?1"),
+                [&bound],
+            )?;
         }
         for table in ["pipeline_stats", "cache_stats"] {
-            removed += tx.execute(&format!("DELETE FROM {table} WHERE ts_ns < ?1"), [cutoff_ns])?;
+            removed += tx.execute(
+                &format!("DELETE FROM {table} WHERE ts_ns < ?1"),
+                [cutoff_ns],
+            )?;
         }
         tx.commit()?;
         Ok(removed as u64)
@@ -437,16 +470,22 @@ impl Store for SqliteStore {
 impl SqliteStore {
     /// The schema version stored in the file (for diagnostics).
     pub fn schema_version(&self) -> Result<i64, StoreError> {
-        Ok(self.conn.query_row("PRAGMA user_version", [], |row| row.get(0))?)
+        Ok(self
+            .conn
+            .query_row("PRAGMA user_version", [], |row| row.get(0))?)
     }
 
     /// Runs `PRAGMA integrity_check`; `Ok(())` when the file is sound.
     pub fn integrity_check(&self) -> Result<(), StoreError> {
-        let result: Option<String> =
-            self.conn.query_row("PRAGMA integrity_check", [], |row| row.get(0)).optional()?;
+        let result: Option<String> = self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |row| row.get(0))
+            .optional()?;
         match result.as_deref() {
             Some("ok") => Ok(()),
-            other => Err(StoreError::InvalidQuery(format!("integrity check: {other:?}"))),
+            other => Err(StoreError::InvalidQuery(format!(
+                "integrity check: {other:?}"
+            ))),
         }
     }
 }

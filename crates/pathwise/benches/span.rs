@@ -1,0 +1,194 @@
+//! Hot-path cost of a span start + end with recording ON, against fastrace and tracing.
+//!
+//! Every contender really records: pathwise hands its records to the writer thread (which
+//! writes them to a store that discards them), fastrace reports to a no-op reporter through its
+//! global collector thread, and tracing runs a `Registry` with a layer that times every span.
+//!
+//! Rows of group `span`:
+//! - `child_open_root/*`: a child span under one root that stays open for the whole
+//!   measurement (pathwise, tracing). fastrace is absent here: its local span queue holds
+//!   10,240 spans per root and silently stops recording after that.
+//! - `child/*`: children in chunks of 1000 under a fresh root each (`iter_custom`); the time
+//!   includes the root and the hand-over of the chunk, divided over its 1000 children. This is
+//!   the apples-to-apples comparison of the three.
+//! - `root/*`: a root span per iteration (a new trace each time; pathwise hands its thread
+//!   buffer over at every root end, fastrace submits the root to its collector).
+
+use std::hint::black_box;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use pathwise_store::{FunctionInfo, PathDictionary, Store, StoreError, WriteBatch};
+
+const CHUNK: u64 = 1000;
+
+/// A store that accepts every batch and keeps nothing: the writer thread does its real work
+/// (collect, sample, hand the batch over) but memory does not grow.
+struct Discard;
+
+impl Store for Discard {
+    fn write_batch(&mut self, batch: &WriteBatch<'_>, _paths: &dyn PathDictionary) -> Result<(), StoreError> {
+        black_box(batch.records.len());
+        Ok(())
+    }
+    fn register_functions(&mut self, _functions: &[FunctionInfo]) -> Result<(), StoreError> {
+        Ok(())
+    }
+    fn delete_before(&mut self, _cutoff_unix_ms: u64) -> Result<u64, StoreError> {
+        Ok(0)
+    }
+}
+
+/// fastrace reporter that drops what it is given.
+struct NoopReporter;
+
+impl fastrace::collector::Reporter for NoopReporter {
+    fn report(&mut self, spans: Vec<fastrace::collector::SpanRecord>) {
+        black_box(spans.len());
+    }
+}
+
+/// An honest recording tracing layer: stamps every new span with its start time and, on close,
+/// adds its duration to a counter.
+struct TimingLayer {
+    closed: AtomicU64,
+    total_ns: AtomicU64,
+}
+
+struct Started(Instant);
+
+impl<S> tracing_subscriber::Layer<S> for TimingLayer
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    fn on_new_span(
+        &self,
+        _attrs: &tracing::span::Attributes<'_>,
+        id: &tracing::span::Id,
+        ctx: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        if let Some(span) = ctx.span(id) {
+            span.extensions_mut().insert(Started(Instant::now()));
+        }
+    }
+
+    fn on_close(&self, id: tracing::span::Id, ctx: tracing_subscriber::layer::Context<'_, S>) {
+        if let Some(span) = ctx.span(&id)
+            && let Some(started) = span.extensions().get::<Started>()
+        {
+            let ns = started.0.elapsed().as_nanos() as u64;
+            self.total_ns.fetch_add(ns, Ordering::Relaxed);
+            self.closed.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Runs `iters` children in chunks of [`CHUNK`], each chunk under a root made by `root`.
+fn chunked<R>(iters: u64, mut root: impl FnMut() -> R, mut child: impl FnMut()) -> Duration {
+    let start = Instant::now();
+    let mut left = iters;
+    while left > 0 {
+        let n = left.min(CHUNK);
+        let guard = root();
+        for _ in 0..n {
+            child();
+        }
+        drop(guard);
+        left -= n;
+    }
+    start.elapsed()
+}
+
+fn bench_spans(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = pathwise::Config {
+        db_path: dir.path().join("unused.db"),
+        data_dir: Some(dir.path().join("spool")),
+        ..pathwise::Config::default()
+    };
+    let pathwise = pathwise::init_with_store(config, Box::new(Discard)).expect("pathwise init");
+
+    fastrace::set_reporter(NoopReporter, fastrace::collector::Config::default());
+
+    let layer = TimingLayer { closed: AtomicU64::new(0), total_ns: AtomicU64::new(0) };
+    let subscriber = tracing_subscriber::layer::SubscriberExt::with(tracing_subscriber::registry(), layer);
+    let _tracing = tracing::subscriber::set_default(subscriber);
+
+    let mut group = c.benchmark_group("span");
+
+    // --- child span under a root that stays open (the form) ---
+    group.bench_function("child_open_root/pathwise", |b| {
+        let _root = pathwise::span("root");
+        b.iter(|| {
+            let _s = pathwise::span("child");
+        });
+    });
+    group.bench_function("child_open_root/tracing", |b| {
+        let _root = tracing::info_span!("root").entered();
+        b.iter(|| {
+            let _s = tracing::info_span!("child").entered();
+        });
+    });
+
+    // --- child spans, 1000 per fresh root: same shape for all three ---
+    group.bench_function("child/pathwise", |b| {
+        b.iter_custom(|iters| {
+            chunked(iters, || pathwise::span("root"), || {
+                let _s = pathwise::span("child");
+            })
+        });
+    });
+    group.bench_function("child/fastrace", |b| {
+        b.iter_custom(|iters| {
+            chunked(
+                iters,
+                || {
+                    let root = fastrace::Span::root("root", fastrace::prelude::SpanContext::random());
+                    let guard = root.set_local_parent();
+                    (guard, root) // the guard drops first, then the root
+                },
+                || {
+                    let _s = fastrace::local::LocalSpan::enter_with_local_parent("child");
+                },
+            )
+        });
+    });
+    group.bench_function("child/tracing", |b| {
+        b.iter_custom(|iters| {
+            chunked(iters, || tracing::info_span!("root").entered(), || {
+                let _s = tracing::info_span!("child").entered();
+            })
+        });
+    });
+
+    // --- root spans: every iteration is a new trace ---
+    group.bench_function("root/pathwise", |b| {
+        b.iter(|| {
+            let _s = pathwise::span("root");
+        });
+    });
+    group.bench_function("root/fastrace", |b| {
+        b.iter(|| {
+            let root = fastrace::Span::root("root", fastrace::prelude::SpanContext::random());
+            let _g = root.set_local_parent();
+        });
+    });
+    group.bench_function("root/tracing", |b| {
+        b.iter(|| {
+            let _s = tracing::info_span!("root").entered();
+        });
+    });
+    group.finish();
+
+    let stats = pathwise.shutdown();
+    assert_eq!(stats.dropped, 0, "pathwise dropped records: {stats:?}");
+    eprintln!(
+        "pathwise pipeline: recorded {} written {} spilled {} dropped {}",
+        stats.recorded, stats.written, stats.spilled, stats.dropped
+    );
+    fastrace::flush();
+}
+
+criterion_group!(benches, bench_spans);
+criterion_main!(benches);
