@@ -14,6 +14,7 @@ use rustc_hash::FxBuildHasher;
 /// spawned thread or task and [`Context::attach`] it there so the work nests correctly.
 ///
 /// ```
+/// let _recording = pathwise::testing::Recorder::start();
 /// let _guard = pathwise::span("parent");
 /// let ctx = pathwise::Context::current().expect("inside a span");
 /// std::thread::spawn(move || {
