@@ -1,0 +1,103 @@
+//! `pathwise demo`: records a realistic, seeded workload, then says what was recorded and
+//! what to try next.
+//!
+//! The run is a sequence of steps — record, summarise, offer the dashboard — so a `serve`
+//! step only needs to replace [`offer_dashboard`].
+
+mod catalog;
+mod decision;
+mod errors;
+mod legacy;
+mod plan;
+mod search;
+mod summary;
+mod workload;
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::DemoArgs;
+use crate::error::CliError;
+use crate::format::emit;
+
+/// Marks the panics the workload injects on purpose; the panic hook keeps them off the
+/// terminal (they are still recorded).
+const INJECTED_PANIC: &str = "[demo-injected]";
+
+/// Runs `pathwise demo`.
+pub fn run(args: &DemoArgs) -> Result<(), CliError> {
+    let db = &args.db.db;
+    install_quiet_panic_hook();
+    let run_start_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let started = Instant::now();
+    let config = pathwise::Config {
+        db_path: db.clone(),
+        ..pathwise::Config::default()
+    };
+    let recording = pathwise::init(config).map_err(|e| {
+        let message = format!("cannot record into {}: {e}", db.display());
+        match e {
+            // The path (or the file at it) is unusable: bad input.
+            pathwise::InitError::InvalidConfig(_) | pathwise::InitError::Store(_) => {
+                CliError::Input(message)
+            }
+            _ => CliError::Failed(message),
+        }
+    })?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_time()
+        .thread_name("demo-worker")
+        .build()
+        .map_err(|e| CliError::Failed(format!("cannot start the async runtime: {e}")))?;
+
+    let progress = progress_bar(args.iterations);
+    let tally = runtime.block_on(workload::run(args.iterations, args.seed, progress.clone()));
+    // Worker threads hand over their buffered spans as they exit.
+    runtime.shutdown_timeout(Duration::from_secs(10));
+    progress.finish_and_clear();
+    let stats = recording.shutdown();
+    let elapsed = started.elapsed();
+
+    let counts = summary::collect(db, run_start_ms)?;
+    emit(&summary::render(args, elapsed, &tally, &stats, &counts))?;
+    offer_dashboard(args)
+}
+
+/// The last step of a demo run. The dashboard does not exist yet; a `serve` step replaces this.
+fn offer_dashboard(args: &DemoArgs) -> Result<(), CliError> {
+    if args.no_serve {
+        return Ok(());
+    }
+    emit("dashboard: not available in this build\n")
+}
+
+/// A progress bar on stderr (hidden when stderr is not a terminal).
+fn progress_bar(iterations: u32) -> ProgressBar {
+    let progress = ProgressBar::new(u64::from(iterations));
+    let style = ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} requests (eta {eta})",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    progress.set_style(style);
+    progress.enable_steady_tick(Duration::from_millis(120));
+    progress
+}
+
+/// Keeps the injected panics quiet; any other panic is reported by the previous hook as usual.
+/// Installed before `pathwise::init`, whose own hook chains to this one.
+fn install_quiet_panic_hook() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str));
+        if !message.is_some_and(|m| m.contains(INJECTED_PANIC)) {
+            previous(info);
+        }
+    }));
+}

@@ -1,0 +1,51 @@
+//! The one error type of the CLI, and how each failure maps to an exit code.
+
+use std::path::Path;
+
+use pathwise_store::StoreError;
+
+/// A failed command: a message for stderr and an exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The user gave something unusable (exit code 2): a malformed id, a missing database.
+    #[error("{0}")]
+    Input(String),
+    /// The request was valid but could not be satisfied (exit code 1).
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl CliError {
+    /// The process exit code for this error: 2 for bad input, 1 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Input(_) => 2,
+            CliError::Failed(_) => 1,
+        }
+    }
+
+    /// A store error met while reading `db`.
+    pub fn store(db: &Path, error: StoreError) -> Self {
+        CliError::Failed(format!("reading {}: {error}", db.display()))
+    }
+}
+
+/// Opens `db` for reading, turning "no such file" and "not a pathwise database" into input
+/// errors with a hint.
+pub fn open_reader(db: &Path) -> Result<pathwise_store::SqliteReader, CliError> {
+    if !db.exists() {
+        return Err(CliError::Input(format!(
+            "no database at {} (create one with `pathwise demo`, or pass --db PATH)",
+            db.display()
+        )));
+    }
+    pathwise_store::SqliteReader::open(db).map_err(|error| match error {
+        StoreError::Open { .. } | StoreError::NewerSchema { .. } => {
+            CliError::Input(error.to_string())
+        }
+        other => CliError::Input(format!(
+            "cannot open {} as a pathwise database: {other}",
+            db.display()
+        )),
+    })
+}

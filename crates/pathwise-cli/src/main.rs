@@ -1,0 +1,122 @@
+//! `pathwise`: run a demo workload and look at what Pathwise recorded, from the terminal.
+//!
+//! Exit codes (see [`error::CliError`]):
+//!
+//! | code | meaning |
+//! |---|---|
+//! | 0 | success |
+//! | 1 | the request was valid but failed: unknown trace id, a store or recording error |
+//! | 2 | bad input: a usage error (from clap), a malformed trace id, a missing or foreign database |
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+mod demo;
+mod error;
+mod format;
+mod show;
+mod traces;
+
+/// Record every path through your code and every decision in it.
+#[derive(Debug, Parser)]
+#[command(
+    name = "pathwise",
+    version,
+    after_help = "Exit codes: 0 success, 1 failed (e.g. unknown trace id), 2 bad input (usage, malformed id, missing database)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a built-in, seeded workload (a dataset search service and a decision pipeline)
+    /// and record it.
+    Demo(DemoArgs),
+    /// List recent traces.
+    Traces(TracesArgs),
+    /// Show one trace as a tree of spans.
+    Show(ShowArgs),
+}
+
+/// The database option every command takes.
+#[derive(Debug, Clone, Args)]
+pub struct DbArg {
+    /// The Pathwise SQLite database.
+    #[arg(long, value_name = "PATH", default_value = "pathwise.db")]
+    pub db: PathBuf,
+}
+
+/// Options of `pathwise demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// How many requests the workload makes.
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub iterations: u32,
+    /// Seed of every random choice the workload makes: same seed, same paths.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Do not start (or announce) the dashboard after the run.
+    #[arg(long)]
+    pub no_serve: bool,
+    #[command(flatten)]
+    pub db: DbArg,
+}
+
+/// A trace's lifecycle state, as accepted by `--status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusArg {
+    Running,
+    Completed,
+    Failed,
+}
+
+/// Options of `pathwise traces`.
+#[derive(Debug, Args)]
+pub struct TracesArgs {
+    /// How many traces to list, newest first.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub limit: u32,
+    /// Only traces in this state.
+    #[arg(long, value_enum)]
+    pub status: Option<StatusArg>,
+    /// Only traces whose name contains this text (case-insensitive).
+    #[arg(long, value_name = "NAME")]
+    pub q: Option<String>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub db: DbArg,
+}
+
+/// Options of `pathwise show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The trace id: 32 hex digits, as printed by `pathwise traces`.
+    pub id: String,
+    /// Print JSON (the trace and its spans) instead of a tree.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub db: DbArg,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Demo(args) => demo::run(&args),
+        Command::Traces(args) => traces::run(&args),
+        Command::Show(args) => show::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(error.exit_code())
+        }
+    }
+}

@@ -1,0 +1,357 @@
+//! End-to-end tests of the `pathwise` binary: a small seeded demo run, then the database it
+//! wrote and the `traces` / `show` commands on it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use rusqlite::{Connection, OpenFlags};
+
+const BIN: &str = env!("CARGO_BIN_EXE_pathwise");
+/// The API key the demo sends; masking must keep it out of the database.
+const API_KEY_SECRET: &str = "4f9c2b7e1a8d6035";
+
+fn pathwise(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .output()
+        .expect("run the pathwise binary")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Runs `demo --iterations 200 --seed <seed> --no-serve` into a fresh database.
+fn demo(dir: &Path, seed: u64) -> PathBuf {
+    let db = dir.join("p.db");
+    let output = pathwise(&[
+        "demo",
+        "--iterations",
+        "200",
+        "--seed",
+        &seed.to_string(),
+        "--no-serve",
+        "--db",
+        db.to_str().expect("utf-8 temp path"),
+    ]);
+    assert!(
+        output.status.success(),
+        "demo failed: {}\n{}",
+        stdout(&output),
+        stderr(&output)
+    );
+    let out = stdout(&output);
+    assert!(out.contains("pathwise traces"), "{out}");
+    assert!(out.contains("pathwise show "), "{out}");
+    assert!(
+        !out.contains("dashboard"),
+        "--no-serve must not mention the dashboard: {out}"
+    );
+    db
+}
+
+/// One demo run shared by the tests that only read its database.
+fn shared_db() -> &'static Path {
+    static DB: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    let (_, db) = DB.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = demo(dir.path(), 7);
+        (dir, db)
+    });
+    db
+}
+
+fn open(db: &Path) -> Connection {
+    Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open the demo db")
+}
+
+fn count(conn: &Connection, sql: &str) -> i64 {
+    conn.query_row(sql, [], |row| row.get(0))
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+fn db_arg(db: &Path) -> &str {
+    db.to_str().expect("utf-8 temp path")
+}
+
+#[test]
+fn demo_records_the_workload() {
+    let conn = open(shared_db());
+    let status = |s: &str| {
+        count(
+            &conn,
+            &format!("SELECT count(*) FROM traces_v WHERE status = '{s}'"),
+        )
+    };
+    assert_eq!(count(&conn, "SELECT count(*) FROM traces"), 200);
+    assert!(status("completed") > 0);
+    assert!(status("failed") > 0);
+    assert_eq!(status("running"), 0);
+
+    for source in [
+        "GEOClient.search",
+        "PubMedClient.search",
+        "ArrayExpressClient.search",
+    ] {
+        let n = count(
+            &conn,
+            &format!("SELECT count(*) FROM spans_v WHERE name = '{source}'"),
+        );
+        assert!(n > 0, "no {source} spans");
+    }
+    for error in ["RateLimitError", "TimeoutError"] {
+        let n = count(
+            &conn,
+            &format!("SELECT count(*) FROM spans_v WHERE error_type LIKE '%{error}'"),
+        );
+        assert!(n > 0, "no {error}");
+    }
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM paths WHERE path LIKE '%SearchService.search → GEOClient.search → GEOCache.get%'"
+        ),
+        1
+    );
+    // Decision steps: filter evaluations, an LLM call, a ranking; markup kept verbatim.
+    assert!(
+        count(
+            &conn,
+            "SELECT count(*) FROM span_details WHERE metadata LIKE '%\"evaluations\"%'"
+        ) > 0
+    );
+    assert!(
+        count(
+            &conn,
+            "SELECT count(*) FROM span_details WHERE metadata LIKE '%\"llm\"%'"
+        ) > 0
+    );
+    assert!(
+        count(
+            &conn,
+            "SELECT count(*) FROM span_details WHERE metadata LIKE '%\"ranking\"%'"
+        ) > 0
+    );
+    assert!(
+        count(
+            &conn,
+            "SELECT count(*) FROM span_details WHERE reasoning LIKE '%<script>alert(\"x\")</script>%'"
+        ) > 0
+    );
+    // The manual span carries its attribute; operations are recorded under the crawl.
+    let ranked = count(
+        &conn,
+        "SELECT count(*) FROM spans s JOIN names n ON n.id = s.name_id
+         JOIN span_details d ON d.trace_id = s.trace_id AND d.span_id = s.span_id
+         WHERE n.name = 'SearchService._rank_datasets' AND d.attrs LIKE '%\"count\":%'",
+    );
+    assert!(ranked > 0);
+    assert!(
+        count(
+            &conn,
+            "SELECT count(*) FROM spans_v WHERE kind = 'operation' AND name = 'http_get'"
+        ) > 0
+    );
+}
+
+#[test]
+fn secrets_never_reach_the_database() {
+    let conn = open(shared_db());
+    let leaks = count(
+        &conn,
+        &format!(
+            "SELECT count(*) FROM span_details WHERE
+               coalesce(attrs, '') || coalesce(error_message, '') || coalesce(error_chain, '') ||
+               coalesce(input, '') || coalesce(output, '') || coalesce(reasoning, '') ||
+               coalesce(metadata, '') LIKE '%{API_KEY_SECRET}%'"
+        ),
+    );
+    assert_eq!(leaks, 0);
+    // The request was captured, with the key masked.
+    assert!(
+        count(
+            &conn,
+            "SELECT count(*) FROM span_details WHERE input LIKE '%\"api_key\":\"***\"%'"
+        ) > 0
+    );
+}
+
+#[test]
+fn pipeline_lost_nothing() {
+    let conn = open(shared_db());
+    let (recorded, written, dropped, sampled_out): (i64, i64, i64, i64) = conn
+        .query_row(
+            "SELECT recorded, written, dropped, sampled_out FROM pipeline_stats ORDER BY ts_ns DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .expect("a pipeline_stats row");
+    assert_eq!(dropped, 0);
+    assert_eq!(written, recorded - sampled_out);
+}
+
+#[test]
+fn never_called_functions_are_registered() {
+    let conn = open(shared_db());
+    for name in ["LegacyExporter.export_csv", "SearchService.reindex_all"] {
+        assert_eq!(
+            count(
+                &conn,
+                &format!("SELECT count(*) FROM functions WHERE name = '{name}'")
+            ),
+            1
+        );
+        assert_eq!(
+            count(
+                &conn,
+                &format!("SELECT count(*) FROM spans_v WHERE name = '{name}'")
+            ),
+            0
+        );
+    }
+}
+
+#[test]
+fn traces_lists_a_table() {
+    let db = shared_db();
+    let output = pathwise(&["traces", "--limit", "5", "--db", db_arg(db)]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let out = stdout(&output);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 6, "{out}");
+    assert!(
+        lines[0].starts_with("ID") && lines[0].contains("STATUS"),
+        "{out}"
+    );
+
+    let output = pathwise(&[
+        "traces",
+        "--status",
+        "failed",
+        "--q",
+        "competitor",
+        "--json",
+        "--db",
+        db_arg(db),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let page: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON output");
+    let traces = page["traces"].as_array().expect("a traces array");
+    assert!(!traces.is_empty());
+    assert!(
+        traces
+            .iter()
+            .all(|t| t["status"] == "failed" && t["name"] == "competitor-selection")
+    );
+}
+
+#[test]
+fn traces_rejects_a_bad_status() {
+    let output = pathwise(&[
+        "traces",
+        "--status",
+        "exploded",
+        "--db",
+        db_arg(shared_db()),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("exploded"));
+}
+
+#[test]
+fn show_prints_a_failed_decision_trace() {
+    let db = shared_db();
+    let id: String = open(db)
+        .query_row(
+            "SELECT trace_id FROM traces_v WHERE name = 'competitor-selection' AND status = 'failed' LIMIT 1",
+            [],
+            |row| row.get(0),
+        )
+        .expect("a failed decision trace");
+    let output = pathwise(&["show", &id, "--db", db_arg(db)]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let out = stdout(&output);
+    assert!(out.contains("competitor-selection"), "{out}");
+    assert!(out.contains("keyword_generation"), "{out}");
+    assert!(out.contains('✗'), "{out}");
+    assert!(out.contains("status failed"), "{out}");
+
+    let output = pathwise(&["show", &id, "--json", "--db", db_arg(db)]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON output");
+    assert_eq!(value["trace"]["trace_id"], id.as_str());
+    assert!(value["spans"].as_array().is_some_and(|s| !s.is_empty()));
+}
+
+#[test]
+fn show_reports_bad_and_unknown_ids() {
+    let db = shared_db();
+    let output = pathwise(&["show", "notanid", "--db", db_arg(db)]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("not a trace id"),
+        "{}",
+        stderr(&output)
+    );
+
+    let unknown = "0".repeat(32);
+    let output = pathwise(&["show", &unknown, "--db", db_arg(db)]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains(&format!("no trace {unknown}")),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn a_missing_database_is_a_clean_error() {
+    for args in [
+        &["traces", "--db", "/nonexistent/x.db"][..],
+        &["show", &"a".repeat(32), "--db", "/nonexistent/x.db"][..],
+    ] {
+        let output = pathwise(args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let err = stderr(&output);
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(err.contains("/nonexistent/x.db"), "{err}");
+    }
+    // A file that is not a database.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let junk = dir.path().join("junk.db");
+    std::fs::write(&junk, b"definitely not sqlite").expect("write junk");
+    let output = pathwise(&["traces", "--db", db_arg(&junk)]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(!stderr(&output).contains("panicked"));
+}
+
+#[test]
+fn same_seed_same_traces() {
+    // (name, status or error type, count) rows: traces by status, spans by error type.
+    let by_status = |db: &Path| -> Vec<(String, String, i64)> {
+        let conn = open(db);
+        let mut stmt = conn
+            .prepare(
+                "SELECT name, status, count(*) FROM traces_v GROUP BY name, status
+                 UNION ALL
+                 SELECT name, coalesce(error_type, 'ok'), count(*) FROM spans_v GROUP BY 1, 2
+                 ORDER BY 1, 2",
+            )
+            .expect("prepare");
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows")
+    };
+    let a = tempfile::tempdir().expect("temp dir");
+    let b = tempfile::tempdir().expect("temp dir");
+    let first = by_status(&demo(a.path(), 11));
+    let second = by_status(&demo(b.path(), 11));
+    assert_eq!(first, second);
+    assert!(first.iter().any(|(_, status, _)| status == "failed"));
+}
