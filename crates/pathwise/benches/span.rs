@@ -8,8 +8,8 @@
 //! - `child_open_root/*`: a child span under one root that stays open for the whole
 //!   measurement (pathwise, tracing). fastrace is absent here: its local span queue holds
 //!   10,240 spans per root and silently stops recording after that.
-//! - `child/*`: children in chunks of 1000 under a fresh root each (`iter_custom`); the time
-//!   includes the root and the hand-over of the chunk, divided over its 1000 children. This is
+//! - `child/*`: children in chunks of 100 under a fresh root each (`iter_custom`); the time
+//!   includes the root and the hand-over of the chunk, divided over its 100 children. This is
 //!   the apples-to-apples comparison of the three.
 //! - `root/*`: a root span per iteration (a new trace each time; pathwise hands its thread
 //!   buffer over at every root end, fastrace submits the root to its collector).
@@ -21,14 +21,18 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, criterion_group, criterion_main};
 use pathwise_store::{FunctionInfo, PathDictionary, Store, StoreError, WriteBatch};
 
-const CHUNK: u64 = 1000;
+const CHUNK: u64 = 100;
 
 /// A store that accepts every batch and keeps nothing: the writer thread does its real work
 /// (collect, sample, hand the batch over) but memory does not grow.
 struct Discard;
 
 impl Store for Discard {
-    fn write_batch(&mut self, batch: &WriteBatch<'_>, _paths: &dyn PathDictionary) -> Result<(), StoreError> {
+    fn write_batch(
+        &mut self,
+        batch: &WriteBatch<'_>,
+        _paths: &dyn PathDictionary,
+    ) -> Result<(), StoreError> {
         black_box(batch.records.len());
         Ok(())
     }
@@ -84,6 +88,25 @@ where
     }
 }
 
+/// After a pathwise row: waits until the writer has stored everything (so it does not steal
+/// CPU from the next row) and reports how many records the row pushed into spill files.
+fn settle(
+    pathwise: &pathwise::Pathwise,
+    row: &str,
+    before: pathwise::PipelineStats,
+) -> pathwise::PipelineStats {
+    let flushed = pathwise.flush(Duration::from_secs(300));
+    let after = pathwise.stats();
+    eprintln!(
+        "  [{row}] recorded {} spilled {} ({:.1}%) flushed={flushed}",
+        after.recorded - before.recorded,
+        after.spilled - before.spilled,
+        100.0 * (after.spilled - before.spilled) as f64
+            / (after.recorded - before.recorded).max(1) as f64,
+    );
+    after
+}
+
 /// Runs `iters` children in chunks of [`CHUNK`], each chunk under a root made by `root`.
 fn chunked<R>(iters: u64, mut root: impl FnMut() -> R, mut child: impl FnMut()) -> Duration {
     let start = Instant::now();
@@ -111,11 +134,16 @@ fn bench_spans(c: &mut Criterion) {
 
     fastrace::set_reporter(NoopReporter, fastrace::collector::Config::default());
 
-    let layer = TimingLayer { closed: AtomicU64::new(0), total_ns: AtomicU64::new(0) };
-    let subscriber = tracing_subscriber::layer::SubscriberExt::with(tracing_subscriber::registry(), layer);
+    let layer = TimingLayer {
+        closed: AtomicU64::new(0),
+        total_ns: AtomicU64::new(0),
+    };
+    let subscriber =
+        tracing_subscriber::layer::SubscriberExt::with(tracing_subscriber::registry(), layer);
     let _tracing = tracing::subscriber::set_default(subscriber);
 
     let mut group = c.benchmark_group("span");
+    let mut stats = pathwise.stats();
 
     // --- child span under a root that stays open (the form) ---
     group.bench_function("child_open_root/pathwise", |b| {
@@ -124,6 +152,7 @@ fn bench_spans(c: &mut Criterion) {
             let _s = pathwise::span("child");
         });
     });
+    stats = settle(&pathwise, "child_open_root/pathwise", stats);
     group.bench_function("child_open_root/tracing", |b| {
         let _root = tracing::info_span!("root").entered();
         b.iter(|| {
@@ -131,20 +160,26 @@ fn bench_spans(c: &mut Criterion) {
         });
     });
 
-    // --- child spans, 1000 per fresh root: same shape for all three ---
+    // --- child spans, 100 per fresh root: same shape for all three ---
     group.bench_function("child/pathwise", |b| {
         b.iter_custom(|iters| {
-            chunked(iters, || pathwise::span("root"), || {
-                let _s = pathwise::span("child");
-            })
+            chunked(
+                iters,
+                || pathwise::span("root"),
+                || {
+                    let _s = pathwise::span("child");
+                },
+            )
         });
     });
+    stats = settle(&pathwise, "child/pathwise", stats);
     group.bench_function("child/fastrace", |b| {
         b.iter_custom(|iters| {
             chunked(
                 iters,
                 || {
-                    let root = fastrace::Span::root("root", fastrace::prelude::SpanContext::random());
+                    let root =
+                        fastrace::Span::root("root", fastrace::prelude::SpanContext::random());
                     let guard = root.set_local_parent();
                     (guard, root) // the guard drops first, then the root
                 },
@@ -154,11 +189,16 @@ fn bench_spans(c: &mut Criterion) {
             )
         });
     });
+    fastrace::flush();
     group.bench_function("child/tracing", |b| {
         b.iter_custom(|iters| {
-            chunked(iters, || tracing::info_span!("root").entered(), || {
-                let _s = tracing::info_span!("child").entered();
-            })
+            chunked(
+                iters,
+                || tracing::info_span!("root").entered(),
+                || {
+                    let _s = tracing::info_span!("child").entered();
+                },
+            )
         });
     });
 
@@ -168,12 +208,14 @@ fn bench_spans(c: &mut Criterion) {
             let _s = pathwise::span("root");
         });
     });
+    stats = settle(&pathwise, "root/pathwise", stats);
     group.bench_function("root/fastrace", |b| {
         b.iter(|| {
             let root = fastrace::Span::root("root", fastrace::prelude::SpanContext::random());
             let _g = root.set_local_parent();
         });
     });
+    fastrace::flush();
     group.bench_function("root/tracing", |b| {
         b.iter(|| {
             let _s = tracing::info_span!("root").entered();
@@ -181,6 +223,7 @@ fn bench_spans(c: &mut Criterion) {
     });
     group.finish();
 
+    let _ = stats;
     let stats = pathwise.shutdown();
     assert_eq!(stats.dropped, 0, "pathwise dropped records: {stats:?}");
     eprintln!(

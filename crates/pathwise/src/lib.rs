@@ -42,7 +42,7 @@ pub use config::Config;
 pub use context::{AttachGuard, Context};
 pub use future::{FutureExt, InSpan, WithContext};
 pub use iter::{MonitoredIter, MonitoredStream, monitor_iter, monitor_stream};
-pub use ops::{cache_hit, cache_miss, record_operation};
+pub use ops::{cache_hit, cache_miss, record_failed_operation, record_operation};
 pub use pathwise_capture::CaptureOptions;
 pub use pathwise_macros::monitor;
 pub use pathwise_model::{AttrValue, ErrorInfo, TraceId};

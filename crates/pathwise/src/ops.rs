@@ -19,6 +19,36 @@ pub fn record_operation(
     duration: Duration,
     success: bool,
 ) {
+    let failure = (!success).then(|| ErrorInfo {
+        error_type: "operation_failed".into(),
+        message: "operation reported failure".into(),
+        chain: Vec::new(),
+    });
+    record(component.into(), operation.into(), duration, failure);
+}
+
+/// Records a failed operation with the error that failed it (type, message, source chain).
+///
+/// ```
+/// use std::time::Duration;
+/// let err = std::io::Error::new(std::io::ErrorKind::TimedOut, "no answer in 5 s");
+/// pathwise::record_failed_operation("geo.client", "http_get", Duration::from_secs(5), &err);
+/// ```
+pub fn record_failed_operation<E: std::error::Error + ?Sized>(
+    component: impl Into<Name>,
+    operation: impl Into<Name>,
+    duration: Duration,
+    error: &E,
+) {
+    record(
+        component.into(),
+        operation.into(),
+        duration,
+        Some(ErrorInfo::from_error(error)),
+    );
+}
+
+fn record(component: Name, name: Name, duration: Duration, failure: Option<ErrorInfo>) {
     if !pathwise_pipeline::is_running() {
         return;
     }
@@ -26,7 +56,6 @@ pub fn record_operation(
     let end_ns = clock.wall_now_ns();
     let duration_ns = duration.as_nanos().min(u64::MAX as u128) as u64;
     let start_ns = end_ns.saturating_sub(duration_ns.min(i64::MAX as u64) as i64);
-    let name = operation.into();
     let parent = Context::current().map_or(Parent::Root, Parent::Of);
     let (ctx, parent_id) = context::open(&name, parent, false, || {
         (start_ns / 1_000_000).max(0) as u64
@@ -40,23 +69,22 @@ pub fn record_operation(
     );
     record.path = ctx.path;
     record.sampled = ctx.sampled;
-    record.group = Some(component.into());
+    record.group = Some(component);
     record.start_ns = start_ns;
     record.duration_ns = duration_ns;
-    if success {
-        pathwise_pipeline::submit(record);
-        if parent_id == 0 {
-            // Outside any span the thread has no outermost span to end: hand over now.
-            pathwise_pipeline::flush_thread();
+    match failure {
+        None => {
+            pathwise_pipeline::submit(record);
+            if parent_id == 0 {
+                // Outside any span the thread has no outermost span to end: hand over now.
+                pathwise_pipeline::flush_thread();
+            }
         }
-    } else {
-        record.status = Status::Error;
-        record.details_mut().error = Some(ErrorInfo {
-            error_type: "operation_failed".into(),
-            message: "operation reported failure".into(),
-            chain: Vec::new(),
-        });
-        pathwise_pipeline::submit_error(record);
+        Some(error) => {
+            record.status = Status::Error;
+            record.details_mut().error = Some(error);
+            pathwise_pipeline::submit_error(record);
+        }
     }
 }
 

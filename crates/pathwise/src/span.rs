@@ -48,6 +48,14 @@ impl ActiveSpan {
         })
     }
 
+    pub(crate) fn name(&self) -> &Name {
+        &self.name
+    }
+
+    pub(crate) fn start_wall_ns(&self) -> i64 {
+        clock().wall_ns(self.start)
+    }
+
     pub(crate) fn details(&mut self) -> &mut SpanDetails {
         self.details.get_or_insert_with(Default::default)
     }

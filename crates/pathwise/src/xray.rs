@@ -5,6 +5,7 @@
 //! Metadata written by the helpers has fixed shapes the dashboard recognises:
 //! `evaluations` (filter evaluations), `llm` (a model call) and `ranking` (ranked candidates).
 
+use std::cell::Cell;
 use std::marker::PhantomData;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -51,26 +52,20 @@ fn summarize<T: Serialize + ?Sized>(value: &T) -> Value {
 #[must_use = "the trace completes when dropped"]
 pub struct Trace {
     span: Option<ActiveSpan>,
+    announced: Cell<bool>,
     failed: Arc<AtomicBool>,
     metadata: Map<String, Value>,
     _not_send: PhantomData<*const ()>,
 }
 
-/// Starts a decision trace named `name` (a new trace, even inside another span).
+/// Starts a decision trace named `name` (a new trace, even inside another span). It is
+/// announced as running when its first step starts, so metadata set with the builder is part of
+/// the announcement.
 pub fn trace(name: impl Into<Name>) -> Trace {
-    let name = name.into();
-    let span = ActiveSpan::start(name.clone(), SpanKind::Trace, Parent::Root, true);
-    if let Some(span) = &span {
-        let clock = pathwise_pipeline::clock();
-        pathwise_pipeline::submit_now(Record::Trace(TraceEvent::Started {
-            trace_id: span.ctx.trace_id,
-            name,
-            start_ns: clock.wall_now_ns(),
-            metadata: None,
-        }));
-    }
+    let span = ActiveSpan::start(name.into(), SpanKind::Trace, Parent::Root, true);
     Trace {
         span,
+        announced: Cell::new(false),
         failed: Arc::default(),
         metadata: Map::new(),
         _not_send: PhantomData,
@@ -92,6 +87,7 @@ impl Trace {
     /// Starts the next step. It is the current span of this thread until it drops, so monitored
     /// calls made during the step nest under it.
     pub fn step(&self, name: impl Into<Name>) -> Step {
+        self.announce();
         let span = self.span.as_ref().and_then(|trace| {
             ActiveSpan::start(name.into(), SpanKind::Step, Parent::Of(trace.ctx), true)
         });
@@ -106,6 +102,22 @@ impl Trace {
     /// The trace's context, to continue it on another thread or task.
     pub fn context(&self) -> Option<Context> {
         self.span.as_ref().map(|s| s.ctx)
+    }
+
+    /// Makes the trace visible as running in the store (once).
+    fn announce(&self) {
+        let Some(span) = &self.span else { return };
+        if self.announced.replace(true) {
+            return;
+        }
+        let metadata =
+            (!self.metadata.is_empty()).then(|| Value::Object(self.metadata.clone()).to_string());
+        pathwise_pipeline::submit_now(Record::Trace(TraceEvent::Started {
+            trace_id: span.ctx.trace_id,
+            name: span.name().clone(),
+            start_ns: span.start_wall_ns(),
+            metadata,
+        }));
     }
 
     /// Marks the whole trace failed.

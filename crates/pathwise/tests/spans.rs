@@ -281,6 +281,13 @@ fn operations_caches_and_iterators_are_recorded() {
         let _root = pathwise::span("batch");
         pathwise::record_operation("geo.client", "http_get", Duration::from_millis(87), true);
         pathwise::record_operation("geo.client", "http_get", Duration::from_millis(5), false);
+        let timeout = std::io::Error::new(std::io::ErrorKind::TimedOut, "no answer");
+        pathwise::record_failed_operation(
+            "geo.client",
+            "http_get",
+            Duration::from_secs(5),
+            &timeout,
+        );
         let items: Vec<u32> = pathwise::monitor_iter("scan", 0..4).collect();
         assert_eq!(items.len(), 4);
     }
@@ -291,7 +298,11 @@ fn operations_caches_and_iterators_are_recorded() {
         .into_iter()
         .filter(|s| s.kind == SpanKind::Operation)
         .collect();
-    assert_eq!(ops.len(), 2);
+    assert_eq!(ops.len(), 3);
+    assert!(
+        ops.iter()
+            .any(|s| s.error().is_some_and(|e| e.message == "no answer"))
+    );
     assert!(
         ops.iter()
             .any(|s| s.duration_ns == 87_000_000 && s.status == Status::Ok)

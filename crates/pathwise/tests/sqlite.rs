@@ -43,7 +43,8 @@ fn traces_spans_paths_and_stats_land_in_the_database() {
             cache.fail("CacheError", "evicted");
         }
     }
-    let running = pathwise::trace("long-decision");
+    let running = pathwise::trace("long-decision").metadata("customer", "acme");
+    let thinking = running.step("thinking");
     assert!(pathwise.flush(Duration::from_secs(10)));
     // While the decision runs, it is visible as running to any reader, including sqlite3.
     assert_eq!(
