@@ -50,7 +50,7 @@ fn traces_spans_paths_and_stats_land_in_the_database() {
     assert_eq!(
         count(
             &db,
-            "SELECT count(*) FROM traces_v WHERE status = 'running'"
+            "SELECT count(*) FROM traces_v WHERE status = 'running' AND metadata LIKE '%acme%'"
         ),
         1
     );
@@ -67,11 +67,12 @@ fn traces_spans_paths_and_stats_land_in_the_database() {
         );
         assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "21");
     }
+    drop(thinking);
     drop(running);
     let stats = pathwise.shutdown();
     assert_eq!(
         (stats.dropped, stats.recorded, stats.written),
-        (0, 43, 43),
+        (0, 44, 44),
         "{stats:?}"
     );
 
