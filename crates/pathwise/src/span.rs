@@ -99,6 +99,10 @@ impl ActiveSpan {
         }
         if self.entered {
             context::pop(self.ctx.span_id);
+        } else if Context::current().is_none() {
+            // A detached span (future, decision step) ending outside any span: no outermost
+            // span will end on this thread to hand the record over, so do it now.
+            pathwise_pipeline::flush_thread();
         }
     }
 }

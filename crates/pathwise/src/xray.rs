@@ -5,8 +5,6 @@
 //! Metadata written by the helpers has fixed shapes the dashboard recognises:
 //! `evaluations` (filter evaluations), `llm` (a model call) and `ranking` (ranked candidates).
 
-use std::cell::Cell;
-use std::marker::PhantomData;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -15,7 +13,7 @@ use pathwise_model::{AttrValue, ErrorInfo, Name, Record, SpanKind, Status, Trace
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use crate::context::{Context, Parent};
+use crate::context::{AttachGuard, Context, Parent};
 use crate::span::ActiveSpan;
 
 /// Payload capture for decision data: far more generous than argument capture (people read
@@ -33,8 +31,13 @@ fn summarize<T: Serialize + ?Sized>(value: &T) -> Value {
     pathwise_capture::summarize_serialize(value, &payload_options())
 }
 
-/// A running decision trace. Visible as `running` in the store from the moment it starts;
-/// completed or failed when dropped (failed if any step failed).
+/// A running decision trace. Visible as `running` in the store from its first step; completed
+/// or failed when dropped (failed if any step failed).
+///
+/// `Trace` and [`Step`] are `Send`: hold them across `.await` and move them between threads.
+/// They do not change the current span by themselves; use [`Step::enter`] (sync code) or
+/// [`Step::context`] with [`crate::FutureExt::with_context`] (async code) so that work done
+/// during a step nests under it.
 ///
 /// ```
 /// use pathwise::{Filter, Llm};
@@ -42,6 +45,7 @@ fn summarize<T: Serialize + ?Sized>(value: &T) -> Value {
 /// let trace = pathwise::trace("competitor-selection").metadata("product", "B0123");
 /// {
 ///     let mut step = trace.step("apply_filters");
+///     let _current = step.enter(); // spans made here nest under the step
 ///     step.input(&json!({"candidates": 50}));
 ///     step.add_evaluation("B0456", &json!({"price": 25}), vec![Filter::new("price", true, "under $30")], true, Some("passed all"));
 ///     step.llm(Llm::new("gpt-4").tokens(812, 64).temperature(0.7));
@@ -52,23 +56,21 @@ fn summarize<T: Serialize + ?Sized>(value: &T) -> Value {
 #[must_use = "the trace completes when dropped"]
 pub struct Trace {
     span: Option<ActiveSpan>,
-    announced: Cell<bool>,
+    announced: AtomicBool,
     failed: Arc<AtomicBool>,
     metadata: Map<String, Value>,
-    _not_send: PhantomData<*const ()>,
 }
 
 /// Starts a decision trace named `name` (a new trace, even inside another span). It is
 /// announced as running when its first step starts, so metadata set with the builder is part of
 /// the announcement.
 pub fn trace(name: impl Into<Name>) -> Trace {
-    let span = ActiveSpan::start(name.into(), SpanKind::Trace, Parent::Root, true);
+    let span = ActiveSpan::start(name.into(), SpanKind::Trace, Parent::Root, false);
     Trace {
         span,
-        announced: Cell::new(false),
+        announced: AtomicBool::new(false),
         failed: Arc::default(),
         metadata: Map::new(),
-        _not_send: PhantomData,
     }
 }
 
@@ -84,18 +86,16 @@ impl Trace {
         self.metadata.insert(key.to_string(), summarize(&value));
     }
 
-    /// Starts the next step. It is the current span of this thread until it drops, so monitored
-    /// calls made during the step nest under it.
+    /// Starts the next step (a child of the trace's root, whatever span is current).
     pub fn step(&self, name: impl Into<Name>) -> Step {
         self.announce();
         let span = self.span.as_ref().and_then(|trace| {
-            ActiveSpan::start(name.into(), SpanKind::Step, Parent::Of(trace.ctx), true)
+            ActiveSpan::start(name.into(), SpanKind::Step, Parent::Of(trace.ctx), false)
         });
         Step {
             span,
             failed: self.failed.clone(),
             metadata: Map::new(),
-            _not_send: PhantomData,
         }
     }
 
@@ -104,10 +104,15 @@ impl Trace {
         self.span.as_ref().map(|s| s.ctx)
     }
 
+    /// Makes the trace's root the current span of this thread until the guard drops.
+    pub fn enter(&self) -> Option<AttachGuard> {
+        self.context().map(Context::attach)
+    }
+
     /// Makes the trace visible as running in the store (once).
     fn announce(&self) {
         let Some(span) = &self.span else { return };
-        if self.announced.replace(true) {
+        if self.announced.swap(true, Ordering::Relaxed) {
             return;
         }
         let metadata =
@@ -293,13 +298,13 @@ impl Ranked {
     }
 }
 
-/// A step of a decision trace; ends when dropped (failed if it panics or [`Step::fail`]s).
+/// A step of a decision trace; ends when dropped (failed if it is dropped while its thread
+/// panics, or after [`Step::fail`]).
 #[must_use = "the step ends when dropped"]
 pub struct Step {
     span: Option<ActiveSpan>,
     failed: Arc<AtomicBool>,
     metadata: Map<String, Value>,
-    _not_send: PhantomData<*const ()>,
 }
 
 impl Step {
@@ -384,6 +389,12 @@ impl Step {
     /// The step's context, for work on other threads or tasks.
     pub fn context(&self) -> Option<Context> {
         self.span.as_ref().map(|s| s.ctx)
+    }
+
+    /// Makes the step the current span of this thread until the guard drops, so spans and
+    /// monitored calls made meanwhile nest under it.
+    pub fn enter(&self) -> Option<AttachGuard> {
+        self.context().map(Context::attach)
     }
 }
 

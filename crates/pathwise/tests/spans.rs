@@ -207,6 +207,8 @@ fn decision_trace_steps_are_ordered_and_a_failed_step_fails_the_trace() {
             step.llm(Llm::new("gpt-4").tokens(812, 64).temperature(0.7));
             step.output(&["mouse", "wireless"]);
             step.reasoning("two keywords");
+            let _current = step.enter();
+            pathwise::in_span("tokenize", || ());
         }
         {
             let mut step = trace.step("apply_filters");
@@ -262,6 +264,11 @@ fn decision_trace_steps_are_ordered_and_a_failed_step_fails_the_trace() {
             .any(|(k, _)| k == "gen_ai.usage.input_tokens")
     );
 
+    assert_eq!(
+        one(&records, "tokenize").parent_id,
+        keywords.span_id,
+        "entered steps nest work"
+    );
     let filters = one(&records, "apply_filters");
     let meta: serde_json::Value =
         serde_json::from_str(filters.details.as_ref().unwrap().metadata.as_ref().unwrap()).unwrap();
@@ -318,4 +325,32 @@ fn operations_caches_and_iterators_are_recorded() {
     );
     assert!(attrs.iter().any(|(k, _)| k == "first_item_ns"));
     assert!(pathwise_pipeline::cache::totals("geo.cache").0 >= 1);
+}
+
+#[test]
+fn decision_steps_cross_await_points_on_a_multi_threaded_runtime() {
+    let recorder = Recorder::start();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let handle = tokio::spawn(async {
+            let trace = pathwise::trace("async-decision");
+            let mut step = trace.step("llm_call");
+            let ctx = step.context().unwrap();
+            tokio::time::sleep(Duration::from_millis(2)).await;
+            async { pathwise::in_span("request", || ()) }
+                .with_context(ctx)
+                .await;
+            step.output(&"done");
+        });
+        handle.await.unwrap();
+    });
+    let records = recorder.records();
+    let step = one(&records, "llm_call");
+    assert_eq!(one(&records, "request").parent_id, step.span_id);
+    assert_eq!(step.parent_id, one(&records, "async-decision").span_id);
+    assert!(step.duration_ns >= 2_000_000);
 }
