@@ -1,7 +1,8 @@
 //! A decision pipeline recorded as an X-Ray trace: choosing the competitors of a product in
 //! four steps (keyword generation by an LLM, candidate search, filters, ranking).
 //!
-//! Runs on a blocking thread: a [`pathwise::Trace`] and its steps belong to one thread.
+//! Runs on a blocking thread because the steps simulate work with `thread::sleep`; each step
+//! is entered so the calls it makes nest under it.
 
 use std::thread::sleep;
 
@@ -54,6 +55,7 @@ pub fn run(mut rng: DemoRng) -> DecisionOutcome {
 
     let keywords = {
         let mut step = trace.step("keyword_generation");
+        let _current = step.enter(); // work done in the step nests under it
         match generate_keywords(rng, &mut step, &product, fail_at == Some(Stage::Keywords)) {
             Ok(keywords) => keywords,
             Err(error) => return failed(&mut step, &error),
@@ -61,6 +63,7 @@ pub fn run(mut rng: DemoRng) -> DecisionOutcome {
     };
     let candidates = {
         let mut step = trace.step("candidate_search");
+        let _current = step.enter(); // work done in the step nests under it
         step.input(&json!({ "keywords": keywords, "limit": 50, "exclude": product.id }));
         let catalog = ProductCatalog {
             shard_down: fail_at == Some(Stage::Candidates),
@@ -83,6 +86,7 @@ pub fn run(mut rng: DemoRng) -> DecisionOutcome {
     };
     let kept = {
         let mut step = trace.step("apply_filters");
+        let _current = step.enter(); // work done in the step nests under it
         match apply_filters(
             rng,
             &mut step,
@@ -95,6 +99,7 @@ pub fn run(mut rng: DemoRng) -> DecisionOutcome {
         }
     };
     let mut step = trace.step("ranking");
+    let _current = step.enter(); // work done in the step nests under it
     match rank(
         rng,
         &mut step,
