@@ -22,7 +22,8 @@ use pathwise_model::{Name, Record};
 
 pub use memory::MemoryStore;
 pub use read::{
-    Cursor, FunctionRow, PipelineStatsRow, ReadStore, SpanRow, TraceFilter, TracePage, TraceSummary,
+    Cursor, ErrorRate, FunctionRow, PipelineStatsRow, ReadStore, SpanRow, SpanSkeleton,
+    TraceFilter, TracePage, TraceStats, TraceSummary,
 };
 pub use sqlite::{SqliteReader, SqliteStore};
 

@@ -125,6 +125,35 @@ pub struct FunctionRow {
     pub is_async: bool,
 }
 
+/// The shape of one span, enough to choose which spans of a huge trace to load.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct SpanSkeleton {
+    pub span_id: u64,
+    pub parent_id: u64,
+    pub start_ns: i64,
+    pub duration_ns: i64,
+    pub failed: bool,
+}
+
+/// Trace counts and durations over a time window.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct TraceStats {
+    pub total: u64,
+    pub running: u64,
+    pub completed: u64,
+    pub failed: u64,
+    /// Over finished traces; `None` when there are none.
+    pub avg_duration_ns: Option<f64>,
+    pub p95_duration_ns: Option<i64>,
+}
+
+/// Spans and failed spans since an instant.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ErrorRate {
+    pub spans: u64,
+    pub errors: u64,
+}
+
 /// The latest pipeline statistics and when they were written.
 pub type PipelineStatsRow = PipelineStats;
 
@@ -146,6 +175,18 @@ pub trait ReadStore {
     fn latest_pipeline_stats(&self) -> Result<Option<PipelineStatsRow>, StoreError>;
     /// All registered functions.
     fn functions(&self) -> Result<Vec<FunctionRow>, StoreError>;
+    /// Every span of a trace, skeleton only, in start order.
+    fn span_skeleton(&self, id: TraceId) -> Result<Vec<SpanSkeleton>, StoreError>;
+    /// Full rows of the given spans of a trace, in start order.
+    fn spans_by_id(&self, id: TraceId, span_ids: &[u64]) -> Result<Vec<SpanRow>, StoreError>;
+    /// Trace counts and durations for traces started in `[since_ns, until_ns)`.
+    fn trace_stats(
+        &self,
+        since_ns: Option<i64>,
+        until_ns: Option<i64>,
+    ) -> Result<TraceStats, StoreError>;
+    /// Spans of traces started at or after `since_unix_ms`, and how many failed.
+    fn error_rate_since(&self, since_unix_ms: u64) -> Result<ErrorRate, StoreError>;
 }
 
 /// JSON form of an attribute value.

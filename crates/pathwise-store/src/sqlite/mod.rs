@@ -3,6 +3,8 @@
 
 mod read;
 mod schema;
+mod spans;
+mod stats;
 mod write;
 
 use std::path::Path;

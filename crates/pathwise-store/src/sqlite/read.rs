@@ -1,13 +1,14 @@
 use std::path::Path;
 
-use pathwise_model::{SpanKind, Status, TraceId, TraceStatus};
+use pathwise_model::{TraceId, TraceStatus};
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params_from_iter};
 
 use super::{connect, schema};
+use super::{spans, stats};
 use crate::{
-    Cursor, FunctionRow, PipelineStatsRow, ReadStore, SpanRow, StoreError, TraceFilter, TracePage,
-    TraceSummary,
+    Cursor, ErrorRate, FunctionRow, PipelineStatsRow, ReadStore, SpanRow, SpanSkeleton, StoreError,
+    TraceFilter, TracePage, TraceStats, TraceSummary,
 };
 
 /// A read-only connection, for the CLI and the server; any number may be open while the
@@ -26,7 +27,7 @@ pub struct SqliteReader {
 }
 
 /// Parses a JSON text column; text that is not JSON is returned as a JSON string.
-fn json_column(text: Option<String>) -> Option<serde_json::Value> {
+pub(super) fn json_column(text: Option<String>) -> Option<serde_json::Value> {
     text.map(|t| serde_json::from_str(&t).unwrap_or(serde_json::Value::String(t)))
 }
 
@@ -149,58 +150,27 @@ impl ReadStore for SqliteReader {
         parent: Option<u64>,
         limit: usize,
     ) -> Result<Vec<SpanRow>, StoreError> {
-        let parent_clause = if parent.is_some() {
-            "AND s.parent_id = ?2"
-        } else {
-            "AND ?2 IS NULL"
-        };
-        let sql = format!(
-            "SELECT s.span_id, s.parent_id, n.name, p.path, g.name, s.kind, s.start_ns,
-                    s.duration_ns, s.status, e.name, d.error_message, d.error_chain, d.attrs,
-                    d.input, d.output, d.reasoning, d.metadata
-             FROM spans s
-             JOIN names n ON n.id = s.name_id
-             LEFT JOIN paths p ON p.id = s.path_id
-             LEFT JOIN names g ON g.id = s.group_id
-             LEFT JOIN names e ON e.id = s.error_type_id
-             LEFT JOIN span_details d ON d.trace_id = s.trace_id AND d.span_id = s.span_id
-             WHERE s.trace_id = ?1 {parent_clause}
-             ORDER BY s.start_ns, s.span_id LIMIT ?3"
-        );
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(
-            rusqlite::params![
-                id.to_bytes(),
-                parent.map(|p| p as i64),
-                limit.min(i64::MAX as usize) as i64
-            ],
-            |row| {
-                Ok(SpanRow {
-                    span_id: row.get::<_, i64>(0)? as u64,
-                    parent_id: row.get::<_, i64>(1)? as u64,
-                    name: row.get(2)?,
-                    path: row.get::<_, Option<String>>(3)?.unwrap_or_default(),
-                    group: row.get(4)?,
-                    kind: SpanKind::from_code(row.get(5)?).unwrap_or(SpanKind::Span),
-                    start_ns: row.get(6)?,
-                    duration_ns: row.get(7)?,
-                    status: if row.get::<_, i64>(8)? == 0 {
-                        Status::Ok
-                    } else {
-                        Status::Error
-                    },
-                    error_type: row.get(9)?,
-                    error_message: row.get(10)?,
-                    error_chain: json_column(row.get(11)?),
-                    attrs: json_column(row.get(12)?),
-                    input: json_column(row.get(13)?),
-                    output: json_column(row.get(14)?),
-                    reasoning: row.get(15)?,
-                    metadata: json_column(row.get(16)?),
-                })
-            },
-        )?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        spans::children(&self.conn, id, parent, limit)
+    }
+
+    fn span_skeleton(&self, id: TraceId) -> Result<Vec<SpanSkeleton>, StoreError> {
+        spans::skeleton(&self.conn, id)
+    }
+
+    fn spans_by_id(&self, id: TraceId, span_ids: &[u64]) -> Result<Vec<SpanRow>, StoreError> {
+        spans::by_id(&self.conn, id, span_ids)
+    }
+
+    fn trace_stats(
+        &self,
+        since_ns: Option<i64>,
+        until_ns: Option<i64>,
+    ) -> Result<TraceStats, StoreError> {
+        stats::trace_stats(&self.conn, since_ns, until_ns)
+    }
+
+    fn error_rate_since(&self, since_unix_ms: u64) -> Result<ErrorRate, StoreError> {
+        stats::error_rate_since(&self.conn, since_unix_ms)
     }
 
     fn latest_pipeline_stats(&self) -> Result<Option<PipelineStatsRow>, StoreError> {

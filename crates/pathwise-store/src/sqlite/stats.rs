@@ -1,0 +1,69 @@
+//! Aggregate queries of the read side.
+
+use pathwise_model::{TraceId, TraceStatus};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::{ErrorRate, StoreError, TraceStats};
+
+/// Counts by status and duration figures of traces started in `[since, until)`.
+pub(super) fn trace_stats(
+    conn: &Connection,
+    since_ns: Option<i64>,
+    until_ns: Option<i64>,
+) -> Result<TraceStats, StoreError> {
+    let (since, until) = (since_ns.unwrap_or(i64::MIN), until_ns.unwrap_or(i64::MAX));
+    let mut stats = TraceStats::default();
+    let mut stmt = conn.prepare_cached(
+        "SELECT status, count(*), avg(duration_ns), count(duration_ns) FROM traces
+         WHERE start_ns >= ?1 AND start_ns < ?2 GROUP BY status",
+    )?;
+    let mut rows = stmt.query(params![since, until])?;
+    let (mut weighted_sum, mut finished) = (0.0, 0u64);
+    while let Some(row) = rows.next()? {
+        let count = row.get::<_, i64>(1)? as u64;
+        stats.total += count;
+        match TraceStatus::from_code(row.get(0)?) {
+            Some(TraceStatus::Running) => stats.running += count,
+            Some(TraceStatus::Completed) => stats.completed += count,
+            Some(TraceStatus::Failed) => stats.failed += count,
+            None => {}
+        }
+        let with_duration = row.get::<_, i64>(3)? as u64;
+        if let Some(avg) = row.get::<_, Option<f64>>(2)? {
+            weighted_sum += avg * with_duration as f64;
+            finished += with_duration;
+        }
+    }
+    if finished > 0 {
+        stats.avg_duration_ns = Some(weighted_sum / finished as f64);
+        // Nearest-rank p95 over finished traces.
+        let rank = ((finished as f64) * 0.95).ceil() as i64 - 1;
+        stats.p95_duration_ns = conn
+            .prepare_cached(
+                "SELECT duration_ns FROM traces
+                 WHERE start_ns >= ?1 AND start_ns < ?2 AND duration_ns IS NOT NULL
+                 ORDER BY duration_ns LIMIT 1 OFFSET ?3",
+            )?
+            .query_row(params![since, until, rank.max(0)], |row| row.get(0))
+            .optional()?;
+    }
+    Ok(stats)
+}
+
+/// Spans of traces started since `since_unix_ms`: trace ids begin with their start time, so
+/// this is a range scan of the primary key.
+pub(super) fn error_rate_since(
+    conn: &Connection,
+    since_unix_ms: u64,
+) -> Result<ErrorRate, StoreError> {
+    let bound = TraceId::lower_bound(since_unix_ms).to_bytes();
+    let (spans, errors): (i64, i64) = conn
+        .prepare_cached(
+            "SELECT count(*), coalesce(sum(status), 0) FROM spans WHERE trace_id >= ?1",
+        )?
+        .query_row([bound], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    Ok(ErrorRate {
+        spans: spans as u64,
+        errors: errors as u64,
+    })
+}

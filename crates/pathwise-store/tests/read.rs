@@ -1,0 +1,89 @@
+//! The read side against a real SQLite file.
+
+use pathwise_model::{Record, SpanKind, SpanRecord, Status, TraceId};
+use pathwise_store::{NoPaths, ReadStore, SqliteReader, SqliteStore, Store, WriteBatch};
+
+const MS: i64 = 1_000_000;
+
+/// `traces` traces of one root and two children each; every third trace's last child fails.
+fn fixture(traces: u64) -> (tempfile::TempDir, SqliteReader) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("read.db");
+    let mut store = SqliteStore::open(&db).unwrap();
+    let base_ms = 1_700_000_000_000u64;
+    let mut records = Vec::new();
+    for t in 0..traces {
+        let trace = TraceId::from_parts(base_ms + t, t as u128);
+        let start = (base_ms + t) as i64 * MS;
+        for (span_id, parent, offset, duration) in
+            [(1, 0, 0, 10 * (t as i64 + 1)), (2, 1, 1, 3), (3, 1, 5, 4)]
+        {
+            let mut span = SpanRecord::new(
+                trace,
+                span_id,
+                parent,
+                format!("op{span_id}").into(),
+                SpanKind::Span,
+            );
+            span.start_ns = start + offset * MS;
+            span.duration_ns = (duration * MS) as u64;
+            if span_id == 3 && t % 3 == 0 {
+                span.status = Status::Error;
+            }
+            records.push(Record::Span(span));
+        }
+    }
+    store
+        .write_batch(
+            &WriteBatch {
+                records: &records,
+                ..WriteBatch::EMPTY
+            },
+            &NoPaths,
+        )
+        .unwrap();
+    (dir, SqliteReader::open(&db).unwrap())
+}
+
+#[test]
+fn skeleton_and_selected_spans() {
+    let (_dir, reader) = fixture(3);
+    let trace = TraceId::from_parts(1_700_000_000_000, 0);
+    let skeleton = reader.span_skeleton(trace).unwrap();
+    assert_eq!(
+        skeleton.iter().map(|s| s.span_id).collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
+    assert!(skeleton[2].failed && !skeleton[1].failed);
+    let chosen = reader.spans_by_id(trace, &[1, 3]).unwrap();
+    assert_eq!(
+        chosen.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
+        vec!["op1", "op3"]
+    );
+    let children = reader.spans(trace, Some(1), 10).unwrap();
+    assert_eq!(children.len(), 2);
+    assert!(reader.spans_by_id(trace, &[]).unwrap().is_empty());
+    assert!(reader.span_skeleton(TraceId(12345)).unwrap().is_empty());
+}
+
+#[test]
+fn stats_and_error_rates_match_hand_counts() {
+    let (_dir, reader) = fixture(20);
+    let stats = reader.trace_stats(None, None).unwrap();
+    // Traces 0, 3, ..., 18 have a failed child; roots all succeed, so all are completed.
+    assert_eq!(
+        (stats.total, stats.completed, stats.failed, stats.running),
+        (20, 20, 0, 0)
+    );
+    // Root durations are 10, 20, ..., 200 ms: mean 105 ms, nearest-rank p95 = 190 ms.
+    assert_eq!(stats.avg_duration_ns, Some(105.0 * MS as f64));
+    assert_eq!(stats.p95_duration_ns, Some(190 * MS));
+    let window = reader
+        .trace_stats(Some(1_700_000_000_010 * MS), None)
+        .unwrap();
+    assert_eq!(window.total, 10);
+    let rate = reader.error_rate_since(1_700_000_000_000).unwrap();
+    assert_eq!((rate.spans, rate.errors), (60, 7));
+    let later = reader.error_rate_since(1_700_000_000_010).unwrap();
+    assert_eq!((later.spans, later.errors), (30, 3));
+}
