@@ -93,7 +93,10 @@ pub struct TracePage {
 /// One span with everything known about it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SpanRow {
+    /// Serialised as a decimal string: JSON numbers lose precision above 2^53.
+    #[serde(serialize_with = "decimal")]
     pub span_id: u64,
+    #[serde(serialize_with = "decimal")]
     pub parent_id: u64,
     pub name: String,
     pub path: String,
@@ -128,7 +131,9 @@ pub struct FunctionRow {
 /// The shape of one span, enough to choose which spans of a huge trace to load.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct SpanSkeleton {
+    #[serde(serialize_with = "decimal")]
     pub span_id: u64,
+    #[serde(serialize_with = "decimal")]
     pub parent_id: u64,
     pub start_ns: i64,
     pub duration_ns: i64,
@@ -200,6 +205,9 @@ pub(crate) fn attr_json(value: &AttrValue) -> serde_json::Value {
     }
 }
 
+fn decimal<S: serde::Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(v)
+}
 fn hex_id<S: serde::Serializer>(id: &TraceId, s: S) -> Result<S::Ok, S::Error> {
     s.collect_str(id)
 }

@@ -1,0 +1,197 @@
+//! The JSON API handlers. No SQL here: every question goes through `ReadStore`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use pathwise_store::{ReadStore, SpanRow, TraceFilter};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::error::ApiError;
+use crate::params::{Params, trace_id};
+use crate::state::AppState;
+use crate::tree;
+
+type Shared = State<Arc<AppState>>;
+type QueryMap = Query<HashMap<String, String>>;
+type ApiResult = Result<Json<Value>, ApiError>;
+
+const NS_PER_MS: f64 = 1e6;
+
+fn to_json(value: impl Serialize) -> ApiResult {
+    serde_json::to_value(value)
+        .map(Json)
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// `GET /health`.
+pub async fn health(State(state): Shared) -> ApiResult {
+    let functions = state.read(|r| Ok(r.functions()?.len())).await?;
+    Ok(Json(
+        json!({ "status": "ok", "registered_functions": functions }),
+    ))
+}
+
+/// `GET /api/traces`: newest first, keyset-paginated.
+pub async fn list_traces(State(state): Shared, Query(query): QueryMap) -> ApiResult {
+    let p = Params(query);
+    let filter = TraceFilter {
+        status: p.status()?,
+        name_contains: p.text("q", 200)?,
+        since_ns: p.time("since")?,
+        until_ns: p.time("until")?,
+        min_duration_ns: p.millis("min_ms")?,
+        max_duration_ns: p.millis("max_ms")?,
+        limit: p.limit(50, 1000)?,
+        cursor: p.cursor()?,
+    };
+    if let (Some(since), Some(until)) = (filter.since_ns, filter.until_ns)
+        && since > until
+    {
+        return Err(ApiError::bad("until", "until is before since"));
+    }
+    if let (Some(min), Some(max)) = (filter.min_duration_ns, filter.max_duration_ns)
+        && min > max
+    {
+        return Err(ApiError::bad("max_ms", "max_ms is below min_ms"));
+    }
+    let page = state.read(move |r| Ok(r.list_traces(&filter)?)).await?;
+    to_json(page)
+}
+
+/// A span as the API sends it: the row plus what is needed to load its subtree lazily.
+#[derive(Serialize)]
+struct ApiSpan {
+    #[serde(flatten)]
+    row: SpanRow,
+    child_count: usize,
+}
+
+/// `GET /api/traces/{id}`: the trace and the top of its span tree (`max_spans`, default
+/// 2000); spans whose children were left out have `child_count` > 0 and no children listed.
+pub async fn trace_detail(
+    State(state): Shared,
+    Path(id): Path<String>,
+    Query(query): QueryMap,
+) -> ApiResult {
+    let id = trace_id(&id)?;
+    let p = Params(query);
+    let max_spans = p.int("max_spans", 1..=20_000)?.unwrap_or(2_000) as usize;
+    let found = state
+        .read(move |r| {
+            let Some(trace) = r.trace(id)? else {
+                return Ok(None);
+            };
+            let skeleton = r.span_skeleton(id)?;
+            let selection = tree::select(&skeleton, max_spans);
+            let rows = r.spans_by_id(id, &selection.selected)?;
+            let spans: Vec<ApiSpan> = rows
+                .into_iter()
+                .map(|row| ApiSpan {
+                    child_count: selection.child_count(row.span_id),
+                    row,
+                })
+                .collect();
+            Ok(Some(json!({
+                "trace": trace,
+                "spans": spans,
+                "total_spans": skeleton.len(),
+                "truncated": spans.len() < skeleton.len(),
+            })))
+        })
+        .await?;
+    found
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound(format!("no trace {id}")))
+}
+
+/// `GET /api/traces/{id}/spans?parent=`: children of one span (or the roots), for loading a
+/// collapsed subtree.
+pub async fn trace_spans(
+    State(state): Shared,
+    Path(id): Path<String>,
+    Query(query): QueryMap,
+) -> ApiResult {
+    let id = trace_id(&id)?;
+    let p = Params(query);
+    let parent = p.span_id("parent")?.unwrap_or(0);
+    let limit = p.limit(2_000, 20_000)?;
+    let found = state
+        .read(move |r| {
+            let skeleton = r.span_skeleton(id)?;
+            if skeleton.is_empty() && r.trace(id)?.is_none() {
+                return Ok(None);
+            }
+            let counts = tree::child_counts(&skeleton);
+            let children: Vec<u64> =
+                skeleton.iter().filter(|s| s.parent_id == parent).map(|s| s.span_id).collect();
+            let total = children.len();
+            let wanted = &children[..total.min(limit)];
+            let spans: Vec<ApiSpan> = r
+                .spans_by_id(id, wanted)?
+                .into_iter()
+                .map(|row| ApiSpan { child_count: counts.get(&row.span_id).copied().unwrap_or(0), row })
+                .collect();
+            Ok(Some(json!({ "parent": parent.to_string(), "spans": spans, "total": total, "truncated": wanted.len() < total })))
+        })
+        .await?;
+    found
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound(format!("no trace {id}")))
+}
+
+fn now_ns() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64)
+}
+
+/// `GET /api/stats`: counts by status and durations over a window (default: the last 24 h).
+pub async fn stats(State(state): Shared, Query(query): QueryMap) -> ApiResult {
+    let p = Params(query);
+    let since = p
+        .time("since")?
+        .unwrap_or_else(|| now_ns() - 86_400 * 1_000_000_000);
+    let until = p.time("until")?;
+    if until.is_some_and(|u| u < since) {
+        return Err(ApiError::bad("until", "until is before since"));
+    }
+    let s = state
+        .read(move |r| Ok(r.trace_stats(Some(since), until)?))
+        .await?;
+    Ok(Json(json!({
+        "since": since,
+        "until": until,
+        "total": s.total,
+        "running": s.running,
+        "completed": s.completed,
+        "failed": s.failed,
+        "avg_duration_ms": s.avg_duration_ns.map(|ns| ns / NS_PER_MS),
+        "p95_duration_ms": s.p95_duration_ns.map(|ns| ns as f64 / NS_PER_MS),
+    })))
+}
+
+/// `GET /api/pipeline`: the recording pipeline's latest counters and the last 5 minutes'
+/// span error rate.
+pub async fn pipeline(State(state): Shared) -> ApiResult {
+    let since_ms = (now_ns() / 1_000_000 - 5 * 60 * 1000).max(0) as u64;
+    let (latest, rate) = state
+        .read(move |r| Ok((r.latest_pipeline_stats()?, r.error_rate_since(since_ms)?)))
+        .await?;
+    let error_rate = (rate.spans > 0).then(|| rate.errors as f64 / rate.spans as f64);
+    Ok(Json(json!({
+        "updated_ns": latest.map(|s| s.ts_ns),
+        "queue_depth": latest.map(|s| s.queue_depth),
+        "write_lag_ms": latest.map(|s| s.write_lag_ns as f64 / NS_PER_MS),
+        "recorded": latest.map(|s| s.recorded),
+        "written": latest.map(|s| s.written),
+        "spilled": latest.map(|s| s.spilled),
+        "replayed": latest.map(|s| s.replayed),
+        "dropped": latest.map(|s| s.dropped),
+        "sampled_out": latest.map(|s| s.sampled_out),
+        "last_5m": { "spans": rate.spans, "errors": rate.errors, "error_rate": error_rate },
+    })))
+}

@@ -1,0 +1,52 @@
+//! API errors: always JSON, always naming what was wrong; a malformed request is never a 500.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+/// An error answer of the API.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A request parameter is malformed or out of range.
+    #[error("invalid parameter {parameter}: {message}")]
+    BadParameter {
+        parameter: &'static str,
+        message: String,
+    },
+    /// The thing asked for does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// The bearer token is missing or wrong.
+    #[error("a valid token is required")]
+    Unauthorized,
+    /// The store failed (the database is unreadable, say).
+    #[error("store error: {0}")]
+    Store(#[from] pathwise_store::StoreError),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// A bad value for `parameter`.
+    pub fn bad(parameter: &'static str, message: impl Into<String>) -> Self {
+        ApiError::BadParameter {
+            parameter,
+            message: message.into(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, parameter) = match &self {
+            ApiError::BadParameter { parameter, .. } => (StatusCode::BAD_REQUEST, Some(*parameter)),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, None),
+            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, None),
+            ApiError::Store(_) => (StatusCode::SERVICE_UNAVAILABLE, None),
+            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, None),
+        };
+        let body = json!({ "error": { "status": status.as_u16(), "parameter": parameter, "message": self.to_string() } });
+        (status, Json(body)).into_response()
+    }
+}

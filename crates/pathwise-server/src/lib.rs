@@ -1,0 +1,201 @@
+//! The Pathwise server: a JSON API and a web dashboard over a Pathwise database, in one
+//! process. Loopback by default; an optional bearer token guards API and dashboard.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let config = pathwise_server::ServerConfig::new("pathwise.db");
+//! let server = pathwise_server::Server::bind(config).await?;
+//! println!("dashboard: http://{}/", server.local_addr());
+//! server.run().await?;
+//! # Ok(()) }
+//! ```
+
+mod api;
+mod assets;
+mod auth;
+mod error;
+mod openapi;
+mod params;
+mod state;
+mod tree;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::{HeaderValue, Method, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use tower_http::cors::CorsLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+
+pub use error::ApiError;
+use state::AppState;
+
+/// Longest query string accepted.
+const MAX_QUERY_BYTES: usize = 4096;
+/// Largest request body accepted (only the login form has one).
+const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// How to serve.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    pub db: PathBuf,
+    /// Default `127.0.0.1:7070`.
+    pub listen: SocketAddr,
+    /// Required from clients when set (bearer header or dashboard cookie).
+    pub token: Option<String>,
+    /// Origins allowed by CORS; none by default (CORS off).
+    pub cors_origins: Vec<String>,
+}
+
+impl ServerConfig {
+    /// Loopback on port 7070, no token, no CORS.
+    pub fn new(db: impl Into<PathBuf>) -> Self {
+        ServerConfig {
+            db: db.into(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 7070)),
+            token: None,
+            cors_origins: Vec::new(),
+        }
+    }
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Store(#[from] pathwise_store::StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("invalid CORS origin {0:?}")]
+    Cors(String),
+    #[error("server failed: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The API paths, also listed in the OpenAPI document (checked by a test).
+pub const API_PATHS: &[&str] = &[
+    "/health",
+    "/api/openapi.json",
+    "/api/traces",
+    "/api/traces/{id}",
+    "/api/traces/{id}/spans",
+    "/api/stats",
+    "/api/pipeline",
+];
+
+/// The whole application.
+pub fn router(config: &ServerConfig) -> Result<Router, ServeError> {
+    let state = AppState::new(config.db.clone(), config.token.clone())?;
+    let api = Router::new()
+        .route(
+            "/api/openapi.json",
+            get(|| async { axum::Json(openapi::document()) }),
+        )
+        .route("/api/traces", get(api::list_traces))
+        .route("/api/traces/{id}", get(api::trace_detail))
+        .route("/api/traces/{id}/spans", get(api::trace_spans))
+        .route("/api/stats", get(api::stats))
+        .route("/api/pipeline", get(api::pipeline))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_for_api,
+        ));
+    let ui =
+        Router::new()
+            .route("/", get(assets::index))
+            .route_layer(middleware::from_fn_with_state(
+                state.clone(),
+                auth::require_for_ui,
+            ));
+    let mut app = Router::new()
+        .route("/health", get(api::health))
+        .route("/login", post(auth::login))
+        .route("/assets/{file}", get(assets::asset))
+        .merge(api)
+        .merge(ui)
+        .fallback(|| async { ApiError::NotFound("no such route".into()) })
+        .layer(middleware::from_fn(limit_query))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .with_state(state);
+    if !config.cors_origins.is_empty() {
+        let origins = config
+            .cors_origins
+            .iter()
+            .map(|o| HeaderValue::from_str(o).map_err(|_| ServeError::Cors(o.clone())))
+            .collect::<Result<Vec<_>, _>>()?;
+        app = app.layer(
+            CorsLayer::new()
+                .allow_origin(origins)
+                .allow_methods([Method::GET, Method::POST])
+                .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE]),
+        );
+    }
+    Ok(app)
+}
+
+/// Rejects oversized query strings before any handler parses them.
+async fn limit_query(request: Request, next: Next) -> Response {
+    if request
+        .uri()
+        .query()
+        .is_some_and(|q| q.len() > MAX_QUERY_BYTES)
+    {
+        return ApiError::bad(
+            "query",
+            format!("query string longer than {MAX_QUERY_BYTES} bytes"),
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
+
+/// A bound, not yet running server.
+pub struct Server {
+    listener: tokio::net::TcpListener,
+    app: Router,
+}
+
+impl Server {
+    /// Opens the database and binds the address (port 0 picks a free port).
+    pub async fn bind(config: ServerConfig) -> Result<Self, ServeError> {
+        let app = router(&config)?;
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| ServeError::Bind {
+                addr: config.listen,
+                source,
+            })?;
+        Ok(Server { listener, app })
+    }
+
+    /// The address actually bound.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// Serves until the process ends.
+    pub async fn run(self) -> Result<(), ServeError> {
+        axum::serve(self.listener, self.app).await?;
+        Ok(())
+    }
+
+    /// Serves until `shutdown` completes.
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServeError> {
+        axum::serve(self.listener, self.app)
+            .with_graceful_shutdown(shutdown)
+            .await?;
+        Ok(())
+    }
+}

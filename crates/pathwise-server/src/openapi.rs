@@ -1,0 +1,87 @@
+//! The OpenAPI 3.1 description of the API, served at `/api/openapi.json`. A test checks that
+//! every route of the router is described here and nothing else.
+
+use serde_json::{Value, json};
+
+fn param(name: &str, location: &str, schema: Value, description: &str) -> Value {
+    json!({ "name": name, "in": location, "required": location == "path", "schema": schema, "description": description })
+}
+
+fn time_param(name: &str) -> Value {
+    param(
+        name,
+        "query",
+        json!({"type": "string"}),
+        "Unix milliseconds, RFC 3339, or an age such as 15m, 1h, 7d",
+    )
+}
+
+fn responses(ok: &str) -> Value {
+    json!({
+        "200": { "description": ok, "content": { "application/json": { "schema": { "type": "object" } } } },
+        "400": { "$ref": "#/components/responses/BadRequest" },
+        "401": { "$ref": "#/components/responses/Unauthorized" }
+    })
+}
+
+/// The document.
+pub fn document() -> Value {
+    let id = param(
+        "id",
+        "path",
+        json!({"type": "string", "pattern": "^[0-9a-f]{32}$"}),
+        "trace id",
+    );
+    json!({
+        "openapi": "3.1.0",
+        "info": { "title": "Pathwise API", "version": env!("CARGO_PKG_VERSION") },
+        "components": {
+            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
+            "responses": {
+                "BadRequest": { "description": "a parameter is invalid; `error.parameter` names it" },
+                "Unauthorized": { "description": "the server requires a token" },
+                "NotFound": { "description": "no such trace" }
+            }
+        },
+        "security": [ { "bearer": [] } ],
+        "paths": {
+            "/health": { "get": { "summary": "liveness and database check", "responses": responses("ok") } },
+            "/api/openapi.json": { "get": { "summary": "this document", "responses": responses("the document") } },
+            "/api/traces": { "get": {
+                "summary": "traces, newest first, keyset-paginated",
+                "parameters": [
+                    param("status", "query", json!({"enum": ["running", "completed", "failed"]}), "trace status"),
+                    param("q", "query", json!({"type": "string", "maxLength": 200}), "name contains (case-insensitive)"),
+                    time_param("since"), time_param("until"),
+                    param("min_ms", "query", json!({"type": "integer", "minimum": 0}), "minimum duration"),
+                    param("max_ms", "query", json!({"type": "integer", "minimum": 0}), "maximum duration"),
+                    param("limit", "query", json!({"type": "integer", "minimum": 1, "maximum": 1000, "default": 50}), "page size"),
+                    param("cursor", "query", json!({"type": "string"}), "next_cursor of the previous page")
+                ],
+                "responses": responses("{traces, next_cursor}")
+            } },
+            "/api/traces/{id}": { "get": {
+                "summary": "a trace and the top of its span tree",
+                "parameters": [ id.clone(),
+                    param("max_spans", "query", json!({"type": "integer", "minimum": 1, "maximum": 20000, "default": 2000}), "spans sent at once; deeper subtrees via /spans") ],
+                "responses": responses("{trace, spans, total_spans, truncated}")
+            } },
+            "/api/traces/{id}/spans": { "get": {
+                "summary": "children of one span (lazy subtree loading)",
+                "parameters": [ id,
+                    param("parent", "query", json!({"type": "string", "pattern": "^[0-9]+$"}), "parent span id; 0 or absent for the roots"),
+                    param("limit", "query", json!({"type": "integer", "minimum": 1, "maximum": 20000, "default": 2000}), "children sent at once") ],
+                "responses": responses("{parent, spans, total, truncated}")
+            } },
+            "/api/stats": { "get": {
+                "summary": "trace counts by status, average and p95 duration over a window (default 24 h)",
+                "parameters": [ time_param("since"), time_param("until") ],
+                "responses": responses("{total, running, completed, failed, avg_duration_ms, p95_duration_ms}")
+            } },
+            "/api/pipeline": { "get": {
+                "summary": "recording pipeline counters and the last 5 minutes' error rate",
+                "responses": responses("{queue_depth, write_lag_ms, written, spilled, dropped, last_5m}")
+            } }
+        }
+    })
+}

@@ -1,0 +1,346 @@
+//! The API against a real server on an ephemeral port, over a database recorded by the SDK.
+
+mod common;
+
+use std::collections::HashSet;
+
+use pathwise_server::ServerConfig;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+async fn get(url: &str) -> (StatusCode, Value) {
+    let response = reqwest::get(url).await.unwrap();
+    let status = response.status();
+    let body = response.json().await.unwrap_or(Value::Null);
+    (status, body)
+}
+
+fn base() -> String {
+    format!("http://{}", common::fixture_server())
+}
+
+async fn traces(query: &str) -> Vec<Value> {
+    let (status, body) = get(&format!("{}/api/traces?{query}", base())).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["traces"].as_array().unwrap().clone()
+}
+
+async fn trace_id_named(name: &str) -> String {
+    let found = traces(&format!("q={name}")).await;
+    found[0]["trace_id"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn health_and_openapi_describe_every_route() {
+    let (status, body) = get(&format!("{}/health", base())).await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (StatusCode::OK, Some("ok"))
+    );
+    let (status, doc) = get(&format!("{}/api/openapi.json", base())).await;
+    assert_eq!(status, StatusCode::OK);
+    let documented: HashSet<&str> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let served: HashSet<&str> = pathwise_server::API_PATHS.iter().copied().collect();
+    assert_eq!(documented, served);
+}
+
+#[tokio::test]
+async fn lists_filter_and_paginate_without_gaps() {
+    let all = traces("limit=1000").await;
+    assert_eq!(
+        all.len(),
+        33,
+        "30 searches, a decision, a batch and a running trace"
+    );
+    let starts: Vec<i64> = all
+        .iter()
+        .map(|t| t["start_ns"].as_i64().unwrap())
+        .collect();
+    assert!(starts.windows(2).all(|w| w[0] >= w[1]), "newest first");
+
+    assert_eq!(traces("status=running").await.len(), 1);
+    assert_eq!(traces("q=competitor").await.len(), 1);
+    assert_eq!(
+        traces("q=SEARCHSERVICE").await.len(),
+        30,
+        "name search ignores case"
+    );
+    let failed = traces("status=failed").await;
+    assert!(failed.iter().all(|t| t["status"] == "failed"));
+
+    let mut seen = HashSet::new();
+    let mut url = format!("{}/api/traces?limit=7", base());
+    loop {
+        let (_, page) = get(&url).await;
+        for t in page["traces"].as_array().unwrap() {
+            assert!(
+                seen.insert(t["trace_id"].as_str().unwrap().to_string()),
+                "no duplicates"
+            );
+        }
+        match page["next_cursor"].as_str() {
+            Some(cursor) => url = format!("{}/api/traces?limit=7&cursor={cursor}", base()),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 33);
+    assert!(traces("since=1h").await.len() >= 32);
+    assert!(traces("until=0").await.is_empty());
+    assert!(traces("min_ms=100000").await.is_empty());
+}
+
+#[tokio::test]
+async fn trace_detail_has_steps_with_their_payloads() {
+    let id = trace_id_named("competitor-selection").await;
+    let (status, body) = get(&format!("{}/api/traces/{id}", base())).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["trace"]["metadata"]["product"], "B0123");
+    let spans = body["spans"].as_array().unwrap();
+    let names: Vec<&str> = spans.iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        vec![
+            "competitor-selection",
+            "keyword_generation",
+            "apply_filters",
+            "ranking"
+        ]
+    );
+    let filters = &spans[2];
+    assert_eq!(filters["kind"], "step");
+    assert_eq!(
+        filters["metadata"]["evaluations"].as_array().unwrap().len(),
+        2
+    );
+    assert_eq!(spans[1]["metadata"]["llm"]["model"], "gpt-4o");
+    assert!(
+        spans[1]["reasoning"].as_str().unwrap().contains("<script>"),
+        "stored as text, escaped by the page"
+    );
+    assert!(
+        spans[0]["span_id"].is_string(),
+        "64-bit ids travel as strings"
+    );
+}
+
+#[tokio::test]
+async fn large_traces_come_bounded_and_load_subtrees_on_demand() {
+    let id = trace_id_named("BatchImport.run").await;
+    let (_, body) = get(&format!("{}/api/traces/{id}?max_spans=500", base())).await;
+    assert_eq!(body["total_spans"], common::LARGE_TRACE_SPANS);
+    assert_eq!(body["truncated"], true);
+    let spans = body["spans"].as_array().unwrap();
+    assert!(spans.len() <= 500);
+    let chunks: Vec<&Value> = spans
+        .iter()
+        .filter(|s| s["name"] == "BatchImport.chunk")
+        .collect();
+    assert_eq!(chunks.len(), 100, "the top levels come first");
+    // A loaded span shows all of its children or none of them.
+    let loaded_children = |parent: &Value| {
+        spans
+            .iter()
+            .filter(|s| s["parent_id"] == parent["span_id"])
+            .count()
+    };
+    assert!(
+        chunks
+            .iter()
+            .all(|c| c["child_count"] == 29 && [0, 29].contains(&loaded_children(c)))
+    );
+    let chunk = *chunks
+        .iter()
+        .find(|c| loaded_children(c) == 0)
+        .expect("some chunks wait");
+    let parent = chunk["span_id"].as_str().unwrap();
+    let (status, children) =
+        get(&format!("{}/api/traces/{id}/spans?parent={parent}", base())).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(children["total"], 29);
+    assert_eq!(children["spans"].as_array().unwrap().len(), 29);
+    assert!(
+        children["spans"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["parent_id"] == parent)
+    );
+}
+
+#[tokio::test]
+async fn stats_and_pipeline() {
+    let (status, stats) = get(&format!("{}/api/stats?since=1h", base())).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(stats["total"], 33);
+    assert_eq!(stats["running"], 1);
+    assert_eq!(
+        stats["failed"].as_u64().unwrap() + stats["completed"].as_u64().unwrap(),
+        32
+    );
+    assert!(
+        stats["p95_duration_ms"].as_f64().unwrap()
+            >= stats["avg_duration_ms"].as_f64().unwrap() * 0.0
+    );
+    let (status, pipeline) = get(&format!("{}/api/pipeline", base())).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(pipeline["dropped"], 0);
+    assert!(pipeline["last_5m"]["spans"].as_u64().unwrap() > 3000);
+    assert!(pipeline["last_5m"]["errors"].as_u64().unwrap() >= 3);
+}
+
+#[tokio::test]
+async fn bad_requests_are_400s_that_name_the_parameter() {
+    let cases = [
+        ("/api/traces?status=exploded", "status"),
+        ("/api/traces?limit=0", "limit"),
+        ("/api/traces?limit=1001", "limit"),
+        ("/api/traces?limit=ten", "limit"),
+        ("/api/traces?cursor=garbage", "cursor"),
+        ("/api/traces?since=yesterday-ish", "since"),
+        ("/api/traces?min_ms=-5", "min_ms"),
+        ("/api/traces?min_ms=10&max_ms=5", "max_ms"),
+        ("/api/traces?since=1000&until=10", "until"),
+        ("/api/traces/not-a-trace-id", "id"),
+        (
+            "/api/traces/00000000000000000000000000000001?max_spans=0",
+            "max_spans",
+        ),
+        (
+            "/api/traces/00000000000000000000000000000001/spans?parent=x",
+            "parent",
+        ),
+        ("/api/stats?since=%F0%9F%92%A5", "since"),
+    ];
+    for (path, parameter) in cases {
+        let (status, body) = get(&format!("{}{path}", base())).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {body}");
+        assert_eq!(body["error"]["parameter"], parameter, "{path}: {body}");
+    }
+    let long = "a".repeat(5000);
+    let (status, _) = get(&format!("{}/api/traces?q={long}", base())).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, body) = get(&format!(
+        "{}/api/traces/00000000000000000000000000000001",
+        base()
+    ))
+    .await;
+    assert_eq!(
+        (status, body["error"]["status"].as_u64()),
+        (StatusCode::NOT_FOUND, Some(404))
+    );
+    let (status, _) = get(&format!("{}/api/nope", base())).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_token_guards_api_and_dashboard() {
+    let addr = common::start_server(ServerConfig {
+        token: Some("s3cret-token".into()),
+        ..ServerConfig::new(common::fixture_db())
+    });
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let api = format!("http://{addr}/api/traces");
+    assert_eq!(
+        client.get(&api).send().await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let wrong = client
+        .get(&api)
+        .bearer_auth("s3cret-tokex")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    let right = client
+        .get(&api)
+        .bearer_auth("s3cret-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(right.status(), StatusCode::OK);
+    let page = client.get(format!("http://{addr}/")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::UNAUTHORIZED);
+    assert!(page.text().await.unwrap().contains("requires a token"));
+    let login = client
+        .post(format!("http://{addr}/login"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("token=s3cret-token")
+        .send()
+        .await
+        .unwrap();
+    let cookie = login
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(cookie.contains("HttpOnly"));
+    let with_cookie = client
+        .get(&api)
+        .header("cookie", cookie.split(';').next().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with_cookie.status(), StatusCode::OK);
+    // The health check stays open for probes.
+    assert_eq!(
+        client
+            .get(format!("http://{addr}/health"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn cors_is_off_unless_configured_and_bodies_are_limited() {
+    let client = reqwest::Client::new();
+    let response = client
+        .get(format!("{}/api/traces", base()))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+    let allowed = common::start_server(ServerConfig {
+        cors_origins: vec!["https://ops.example".into()],
+        ..ServerConfig::new(common::fixture_db())
+    });
+    let response = client
+        .get(format!("http://{allowed}/api/traces"))
+        .header("origin", "https://ops.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response
+            .headers()
+            .get("access-control-allow-origin")
+            .unwrap(),
+        "https://ops.example"
+    );
+    let huge = client
+        .post(format!("{}/login", base()))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("token={}", "x".repeat(100_000)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(huge.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}

@@ -1,0 +1,149 @@
+//! Fixtures shared by the server's API and browser tests: a database recorded with the real
+//! SDK, and a real server on an ephemeral loopback port.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use pathwise::{Config, Filter, Llm, Ranked};
+use pathwise_model::{Record, TraceEvent, TraceId};
+use pathwise_server::{Server, ServerConfig};
+use pathwise_store::{NoPaths, SqliteStore, Store, WriteBatch};
+use serde_json::json;
+
+/// Spans in the fixture's one large trace.
+pub const LARGE_TRACE_SPANS: usize = 3_001;
+
+/// Records the fixture workload into `db`.
+pub fn record_fixture(db: &Path) {
+    let pathwise = pathwise::init(Config {
+        db_path: db.to_path_buf(),
+        ..Config::default()
+    })
+    .unwrap();
+    for i in 0..30 {
+        let _root = pathwise::span("SearchService.search").attr("query", format!("q{i}"));
+        let _geo = pathwise::span("GEOClient.search");
+        if i % 10 == 0 {
+            let mut failing = pathwise::span("PubMedClient.search");
+            failing.fail("RateLimitError", "429 Too Many Requests");
+        }
+    }
+    {
+        let trace = pathwise::trace("competitor-selection").metadata("product", "B0123");
+        {
+            let mut step = trace.step("keyword_generation");
+            step.input(&json!({"title": "wireless mouse"}));
+            step.llm(
+                Llm::new("gpt-4o")
+                    .provider("openai")
+                    .tokens(812, 64)
+                    .temperature(0.7),
+            );
+            step.output(&json!(["mouse", "wireless"]));
+            step.reasoning("Picked <script>alert(\"x\")</script> as a keyword on purpose");
+        }
+        {
+            let mut step = trace.step("apply_filters");
+            step.add_evaluation(
+                "B1",
+                &json!({"price": 25}),
+                vec![
+                    Filter::new("price", true, "under $30"),
+                    Filter::new("rating", true, "4.5 ≥ 4"),
+                ],
+                true,
+                Some("passed all"),
+            );
+            step.add_evaluation(
+                "B2",
+                &json!({"price": 45}),
+                vec![
+                    Filter::new("price", false, "over $30"),
+                    Filter::new("rating", true, "4.1 ≥ 4"),
+                ],
+                false,
+                None,
+            );
+            step.output(&json!({"kept": 1}));
+        }
+        {
+            let mut step = trace.step("ranking");
+            step.ranked_candidates(vec![
+                Ranked::new(1, "B1", 0.93, "cheapest"),
+                Ranked::new(2, "B7", 0.71, "best rated"),
+            ]);
+            step.metadata("notes", json!({"nested": {"deep": [1, 2, 3]}}));
+        }
+    }
+    {
+        let _big = pathwise::span("BatchImport.run");
+        for _ in 0..100 {
+            let _chunk = pathwise::span("BatchImport.chunk");
+            for _ in 0..29 {
+                let _row = pathwise::span("BatchImport.row");
+            }
+        }
+    }
+    pathwise.shutdown();
+    // A trace still running (its process is alive elsewhere).
+    let mut store = SqliteStore::open(db).unwrap();
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    let running = Record::Trace(TraceEvent::Started {
+        trace_id: TraceId::from_parts(now_ms, 77),
+        name: "nightly-reindex".into(),
+        start_ns: now_ms as i64 * 1_000_000,
+        metadata: None,
+    });
+    store
+        .write_batch(
+            &WriteBatch {
+                records: &[running],
+                ..WriteBatch::EMPTY
+            },
+            &NoPaths,
+        )
+        .unwrap();
+}
+
+/// The fixture database, recorded once per test binary.
+pub fn fixture_db() -> PathBuf {
+    static DB: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    DB.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("fixture.db");
+        record_fixture(&db);
+        (dir, db)
+    })
+    .1
+    .clone()
+}
+
+/// Starts a real server on an ephemeral loopback port; it lives until the test binary exits.
+pub fn start_server(mut config: ServerConfig) -> SocketAddr {
+    config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let server = Server::bind(config).await.unwrap();
+            tx.send(server.local_addr()).unwrap();
+            server.run().await.unwrap();
+        });
+    });
+    rx.recv().unwrap()
+}
+
+/// A server over the fixture database, shared by the tests of one binary.
+pub fn fixture_server() -> SocketAddr {
+    static ADDR: OnceLock<SocketAddr> = OnceLock::new();
+    *ADDR.get_or_init(|| start_server(ServerConfig::new(fixture_db())))
+}
