@@ -16,6 +16,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 mod demo;
 mod error;
 mod format;
+mod serve;
 mod show;
 mod traces;
 
@@ -40,6 +41,31 @@ enum Command {
     Traces(TracesArgs),
     /// Show one trace as a tree of spans.
     Show(ShowArgs),
+    /// Serve the JSON API and the web dashboard.
+    Serve(ServeArgs),
+}
+
+/// Where and how the dashboard is served.
+#[derive(Debug, Clone, Args)]
+pub struct ServeOpts {
+    /// Address to listen on; loopback by default.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:7070")]
+    pub listen: std::net::SocketAddr,
+    /// Require this bearer token from API clients and the dashboard.
+    #[arg(long, env = "PATHWISE_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Allow cross-origin requests from this origin (repeatable); CORS is off otherwise.
+    #[arg(long, value_name = "ORIGIN")]
+    pub cors_origin: Vec<String>,
+}
+
+/// Options of `pathwise serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub serve: ServeOpts,
+    #[command(flatten)]
+    pub db: DbArg,
 }
 
 /// The database option every command takes.
@@ -59,9 +85,11 @@ pub struct DemoArgs {
     /// Seed of every random choice the workload makes: same seed, same paths.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// Do not start (or announce) the dashboard after the run.
+    /// Do not serve the dashboard after the run.
     #[arg(long)]
     pub no_serve: bool,
+    #[command(flatten)]
+    pub serve: ServeOpts,
     #[command(flatten)]
     pub db: DbArg,
 }
@@ -111,6 +139,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(&args),
         Command::Traces(args) => traces::run(&args),
         Command::Show(args) => show::run(&args),
+        Command::Serve(args) => serve::serve(&args.db.db, &args.serve),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -355,3 +355,56 @@ fn same_seed_same_traces() {
     assert_eq!(first, second);
     assert!(first.iter().any(|(_, status, _)| status == "failed"));
 }
+
+/// One HTTP/1.1 GET over a plain socket: status line and body.
+fn http_get(addr: &str, path: &str) -> (String, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect to the server");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    (
+        head.lines().next().unwrap_or_default().to_string(),
+        body.to_string(),
+    )
+}
+
+#[test]
+fn serve_answers_the_api_and_the_dashboard() {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pathwise"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--db",
+            db_arg(shared_db()),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .to_string();
+    let (status, body) = http_get(&addr, "/api/traces?limit=3");
+    assert!(status.contains("200"), "{status}");
+    assert!(body.contains("\"traces\""), "{body}");
+    let (status, page) = http_get(&addr, "/");
+    assert!(status.contains("200") && page.contains("<html"), "{status}");
+    let (status, _) = http_get(&addr, "/api/traces?status=bogus");
+    assert!(status.contains("400"), "{status}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

@@ -1,8 +1,8 @@
 //! `pathwise demo`: records a realistic, seeded workload, then says what was recorded and
 //! what to try next.
 //!
-//! The run is a sequence of steps — record, summarise, offer the dashboard — so a `serve`
-//! step only needs to replace [`offer_dashboard`].
+//! The run is a sequence of steps: record, summarise, then serve the dashboard over what was
+//! recorded (unless `--no-serve`).
 
 mod catalog;
 mod decision;
@@ -66,12 +66,12 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
     offer_dashboard(args)
 }
 
-/// The last step of a demo run. The dashboard does not exist yet; a `serve` step replaces this.
+/// The last step of a demo run: serve what was recorded.
 fn offer_dashboard(args: &DemoArgs) -> Result<(), CliError> {
     if args.no_serve {
         return Ok(());
     }
-    emit("dashboard: not available in this build\n")
+    crate::serve::serve(&args.db.db, &args.serve)
 }
 
 /// A progress bar on stderr (hidden when stderr is not a terminal).
