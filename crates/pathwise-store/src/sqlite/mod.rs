@@ -2,6 +2,7 @@
 //! and the CLI can read while the application writes.
 
 mod read;
+pub mod rollup;
 mod schema;
 mod spans;
 mod stats;

@@ -111,6 +111,52 @@ const MIGRATIONS: &[&str] = &[
            t.span_count, t.error_count, t.metadata
     FROM traces t JOIN names n ON n.id = t.name_id;
     "#,
+    // v2: rollups per (minute, path) and (hour, path), with a DDSketch of durations, and error
+    // counts by type; maintained by the writer so analytics never scan spans.
+    r#"
+    CREATE TABLE rollup_minute (
+        bucket   INTEGER NOT NULL,
+        path_id  INTEGER NOT NULL,
+        calls    INTEGER NOT NULL,
+        errors   INTEGER NOT NULL,
+        total_ns INTEGER NOT NULL,
+        self_ns  INTEGER NOT NULL,
+        min_ns   INTEGER NOT NULL,
+        max_ns   INTEGER NOT NULL,
+        first_ns INTEGER NOT NULL,
+        last_ns  INTEGER NOT NULL,
+        sketch   BLOB NOT NULL,
+        PRIMARY KEY (bucket, path_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE rollup_hour (
+        bucket   INTEGER NOT NULL,
+        path_id  INTEGER NOT NULL,
+        calls    INTEGER NOT NULL,
+        errors   INTEGER NOT NULL,
+        total_ns INTEGER NOT NULL,
+        self_ns  INTEGER NOT NULL,
+        min_ns   INTEGER NOT NULL,
+        max_ns   INTEGER NOT NULL,
+        first_ns INTEGER NOT NULL,
+        last_ns  INTEGER NOT NULL,
+        sketch   BLOB NOT NULL,
+        PRIMARY KEY (bucket, path_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE rollup_errors_minute (
+        bucket        INTEGER NOT NULL,
+        path_id       INTEGER NOT NULL,
+        error_type_id INTEGER NOT NULL,
+        count         INTEGER NOT NULL,
+        PRIMARY KEY (bucket, path_id, error_type_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE rollup_errors_hour (
+        bucket        INTEGER NOT NULL,
+        path_id       INTEGER NOT NULL,
+        error_type_id INTEGER NOT NULL,
+        count         INTEGER NOT NULL,
+        PRIMARY KEY (bucket, path_id, error_type_id)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes.

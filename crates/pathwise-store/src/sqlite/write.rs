@@ -5,6 +5,7 @@ use pathwise_model::{Record, SpanKind, SpanRecord, Status, TraceEvent, TraceId, 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
 use rustc_hash::FxHashMap;
 
+use super::rollup::{Rollups, SpanFacts};
 use super::{connect, open_error, schema};
 use crate::{
     CacheDelta, FunctionInfo, PATH_SEPARATOR, PathDictionary, PipelineStats, Store, StoreError,
@@ -40,6 +41,7 @@ struct Dictionary {
     local_paths: Vec<Option<PathRow>>,
     /// Keyed by (parent path id, name id) in the database.
     db_paths: FxHashMap<(i64, i64), PathRow>,
+    rollups: Rollups,
 }
 
 /// Per-trace totals gathered over one batch, applied with one upsert per trace.
@@ -152,7 +154,7 @@ impl Dictionary {
                 t.errors
             ])?;
         }
-        Ok(())
+        self.rollups.flush(tx)
     }
 
     /// Sets the trace's identity and outcome from its root span (counts are added separately).
@@ -227,6 +229,17 @@ impl Dictionary {
                 span.status as u8,
                 error_type_id,
             ])? == 1;
+        if inserted {
+            self.rollups.add(&SpanFacts {
+                trace_id: span.trace_id,
+                span_id: span.span_id,
+                parent_id: span.parent_id,
+                path_id,
+                start_ns: span.start_ns,
+                duration_ns: span.duration_ns.min(i64::MAX as u64) as i64,
+                error_type_id,
+            });
+        }
         if let (true, Some(details)) = (inserted, &span.details) {
             let attrs = if details.attrs.is_empty() {
                 None

@@ -1,0 +1,166 @@
+//! Flame graphs (folded stacks rendered by `inferno`) and critical paths.
+
+use std::collections::HashMap;
+
+use pathwise_model::TraceId;
+use pathwise_store::{ReadStore, SpanRow};
+use serde::Serialize;
+
+use crate::AnalysisError;
+use crate::metrics::Analysis;
+
+/// Frames are separated by `;` in folded stacks; a name containing one is kept readable.
+fn frame(name: &str) -> String {
+    name.replace(';', ":")
+}
+
+fn render(folded: &[String], title: &str, count_name: &str) -> Result<String, AnalysisError> {
+    if folded.is_empty() {
+        return Err(AnalysisError::Invalid("nothing recorded to draw".into()));
+    }
+    let mut options = inferno::flamegraph::Options::default();
+    options.title = title.to_string();
+    options.count_name = count_name.to_string();
+    let mut svg = Vec::new();
+    inferno::flamegraph::from_lines(&mut options, folded.iter().map(String::as_str), &mut svg)
+        .map_err(|e| AnalysisError::Flame(e.to_string()))?;
+    String::from_utf8(svg).map_err(|e| AnalysisError::Flame(e.to_string()))
+}
+
+/// Folded stacks of a window: each path's self time in microseconds.
+pub fn window_folded(analysis: &Analysis) -> Vec<String> {
+    let mut lines: Vec<String> = analysis
+        .paths
+        .iter()
+        .filter(|p| p.self_ms >= 0.001)
+        .map(|p| {
+            let stack: Vec<String> = p
+                .key
+                .split(pathwise_store::PATH_SEPARATOR)
+                .map(frame)
+                .collect();
+            format!(
+                "{} {}",
+                stack.join(";"),
+                (p.self_ms * 1000.0).round() as u64
+            )
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
+/// A flame graph of everything in a window (self time per path).
+pub fn window_flamegraph_svg(analysis: &Analysis) -> Result<String, AnalysisError> {
+    render(&window_folded(analysis), "Pathwise: time by path", "µs")
+}
+
+/// A differential flame graph: `after` drawn with colours showing growth (red) or shrinkage
+/// (blue) against `before`.
+pub fn diff_flamegraph_svg(before: &Analysis, after: &Analysis) -> Result<String, AnalysisError> {
+    let (b, a) = (
+        window_folded(before).join("\n"),
+        window_folded(after).join("\n"),
+    );
+    let mut diff = Vec::new();
+    let options = inferno::differential::Options {
+        normalize: false,
+        strip_hex: false,
+    };
+    inferno::differential::from_readers(options, b.as_bytes(), a.as_bytes(), &mut diff)
+        .map_err(|e| AnalysisError::Flame(e.to_string()))?;
+    let folded: Vec<String> = String::from_utf8_lossy(&diff)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    render(&folded, "Pathwise: difference between windows", "µs")
+}
+
+/// Spans of a trace with each one's self time, root→span frame stacks.
+fn trace_spans(store: &dyn ReadStore, trace: TraceId) -> Result<Vec<SpanRow>, AnalysisError> {
+    store
+        .spans(trace, None, 200_000)
+        .map_err(|e| AnalysisError::Invalid(e.to_string()))
+}
+
+/// A flame graph of one trace (self time per span, stacked by parentage).
+pub fn trace_flamegraph_svg(
+    store: &dyn ReadStore,
+    trace: TraceId,
+) -> Result<String, AnalysisError> {
+    let spans = trace_spans(store, trace)?;
+    let by_id: HashMap<u64, &SpanRow> = spans.iter().map(|s| (s.span_id, s)).collect();
+    let mut child_ns: HashMap<u64, i64> = HashMap::new();
+    for span in &spans {
+        *child_ns.entry(span.parent_id).or_insert(0) += span.duration_ns;
+    }
+    let mut folded: HashMap<String, i64> = HashMap::new();
+    for span in &spans {
+        let mut stack = vec![frame(&span.name)];
+        let mut parent = span.parent_id;
+        while let Some(p) = by_id.get(&parent) {
+            if stack.len() > 512 {
+                break;
+            }
+            stack.push(frame(&p.name));
+            parent = p.parent_id;
+        }
+        stack.reverse();
+        let self_ns = (span.duration_ns - child_ns.get(&span.span_id).copied().unwrap_or(0)).max(0);
+        *folded.entry(stack.join(";")).or_insert(0) += self_ns;
+    }
+    let mut lines: Vec<String> = folded
+        .into_iter()
+        .filter(|(_, ns)| *ns >= 1000)
+        .map(|(stack, ns)| format!("{stack} {}", ns / 1000))
+        .collect();
+    lines.sort();
+    render(&lines, &format!("Pathwise: trace {trace}"), "µs")
+}
+
+/// One span on a trace's critical path.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct CriticalSpan {
+    pub span_id: String,
+    pub name: String,
+    pub duration_ms: f64,
+    /// Time of this span not covered by its critical child.
+    pub self_ms: f64,
+}
+
+/// The chain of spans that determined the trace's duration: from the root, repeatedly the
+/// child that finished last.
+pub fn critical_path(
+    store: &dyn ReadStore,
+    trace: TraceId,
+) -> Result<Vec<CriticalSpan>, AnalysisError> {
+    let spans = trace_spans(store, trace)?;
+    let Some(root) = spans.iter().find(|s| s.parent_id == 0).or(spans.first()) else {
+        return Ok(Vec::new());
+    };
+    let mut children: HashMap<u64, Vec<&SpanRow>> = HashMap::new();
+    for span in &spans {
+        children.entry(span.parent_id).or_default().push(span);
+    }
+    let mut path = Vec::new();
+    let mut current = root;
+    loop {
+        let last = children.get(&current.span_id).and_then(|kids| {
+            kids.iter()
+                .max_by_key(|k| k.start_ns + k.duration_ns)
+                .copied()
+        });
+        let covered = last.map_or(0, |l| l.duration_ns);
+        path.push(CriticalSpan {
+            span_id: current.span_id.to_string(),
+            name: current.name.clone(),
+            duration_ms: current.duration_ns as f64 / 1e6,
+            self_ms: (current.duration_ns - covered).max(0) as f64 / 1e6,
+        });
+        match last {
+            Some(next) if path.len() < 10_000 => current = next,
+            _ => break,
+        }
+    }
+    Ok(path)
+}

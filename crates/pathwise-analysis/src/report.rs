@@ -1,0 +1,328 @@
+//! The "EXECUTION PATH ANALYSIS REPORT" in text, JSON, CSV or one self-contained HTML file.
+
+use std::fmt::Write;
+
+use serde_json::{Value, json};
+
+use crate::metrics::{Analysis, Metrics};
+use crate::rankings::short_type;
+
+/// Rows per section.
+const TOP: usize = 10;
+
+/// Output formats of [`render`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+    Html,
+    Csv,
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "text" => Ok(Format::Text),
+            "json" => Ok(Format::Json),
+            "html" => Ok(Format::Html),
+            "csv" => Ok(Format::Csv),
+            other => Err(format!(
+                "unknown format {other:?} (text, json, html or csv)"
+            )),
+        }
+    }
+}
+
+/// The report's content, shared by every format.
+pub fn to_json(a: &Analysis) -> Value {
+    let rows = |items: Vec<&Metrics>| serde_json::to_value(items).unwrap_or(Value::Null);
+    json!({
+        "window": { "since_ns": a.window_since_ns, "until_ns": a.window_until_ns },
+        "summary": {
+            "requests": a.requests,
+            "unique_paths": a.paths.len(),
+            "nodes": a.nodes.len(),
+            "spans": a.paths.iter().map(|p| p.calls).sum::<i64>(),
+            "errors": a.paths.iter().map(|p| p.errors).sum::<i64>(),
+            "registered_functions": a.registered.len(),
+        },
+        "hot_paths": rows(a.hot_paths(TOP)),
+        "slow_paths": rows(a.slow_paths(TOP, 1)),
+        "error_prone_paths": rows(a.error_paths(TOP)),
+        "time_consumers": rows(a.time_consumers(TOP)),
+        "never_executed": a.never_executed(),
+        "opportunities": a.opportunities(),
+    })
+}
+
+/// Renders the report.
+pub fn render(a: &Analysis, format: Format) -> String {
+    match format {
+        Format::Text => text(a),
+        Format::Json => serde_json::to_string_pretty(&to_json(a)).unwrap_or_default(),
+        Format::Csv => csv(a),
+        Format::Html => html(a),
+    }
+}
+
+fn rule(out: &mut String, title: &str) {
+    let _ = write!(out, "\n{}\n{title}\n{}\n", "=".repeat(80), "=".repeat(80));
+}
+
+fn errors_text(m: &Metrics) -> String {
+    m.errors_by_type
+        .iter()
+        .map(|(t, n)| format!("{} {n}", short_type(t)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn text(a: &Analysis) -> String {
+    let mut out = String::new();
+    let s = &to_json(a)["summary"];
+    rule(&mut out, "EXECUTION PATH ANALYSIS REPORT");
+    let _ = writeln!(out, "Requests (root spans): {}", s["requests"]);
+    let _ = writeln!(out, "Spans recorded:         {}", s["spans"]);
+    let _ = writeln!(out, "Unique paths:           {}", s["unique_paths"]);
+    let _ = writeln!(out, "Nodes tracked:          {}", s["nodes"]);
+    let _ = writeln!(out, "Errors:                 {}", s["errors"]);
+    rule(&mut out, "TOP 10 HOT PATHS (most frequently used)");
+    for (i, p) in a.hot_paths(TOP).iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "{}. {}\n   calls {} ({:.1} per request) | avg {:.2} ms | p95 {:.2} ms",
+            i + 1,
+            p.key,
+            p.calls,
+            p.share_of_requests,
+            p.avg_ms,
+            p.p95_ms
+        );
+    }
+    rule(&mut out, "TOP 10 SLOW PATHS (performance bottlenecks)");
+    for (i, p) in a.slow_paths(TOP, 1).iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "{}. {}\n   p95 {:.2} ms | avg {:.2} ms | max {:.2} ms | calls {}",
+            i + 1,
+            p.key,
+            p.p95_ms,
+            p.avg_ms,
+            p.max_ms,
+            p.calls
+        );
+    }
+    rule(&mut out, "TOP 10 ERROR-PRONE PATHS");
+    for (i, p) in a.error_paths(TOP).iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "{}. {}\n   error rate {:.1} % ({}/{}) | {}",
+            i + 1,
+            p.key,
+            p.error_rate * 100.0,
+            p.errors,
+            p.calls,
+            errors_text(p)
+        );
+    }
+    rule(&mut out, "TOP 10 TIME CONSUMERS (self time)");
+    for (i, n) in a.time_consumers(TOP).iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "{}. {}\n   {:.1} % of self time ({:.1} ms) | {:.1} % of request time | calls {}",
+            i + 1,
+            n.key,
+            n.share_of_self_time * 100.0,
+            n.self_ms,
+            n.share_of_time * 100.0,
+            n.calls
+        );
+    }
+    rule(
+        &mut out,
+        "NEVER EXECUTED (registered, no call in this window)",
+    );
+    let unused = a.never_executed();
+    if unused.is_empty() {
+        out.push_str("(none)\n");
+    }
+    for name in unused {
+        let _ = writeln!(out, "- {name}");
+    }
+    rule(&mut out, "OPTIMISATION OPPORTUNITIES");
+    let hints = a.opportunities();
+    if hints.is_empty() {
+        out.push_str("(none found)\n");
+    }
+    for hint in hints {
+        let _ = writeln!(out, "- {hint}");
+    }
+    out
+}
+
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}
+
+/// One row per path: the full metrics table.
+fn csv(a: &Analysis) -> String {
+    let mut out = String::from(
+        "path,node,depth,calls,errors,error_rate,total_ms,self_ms,avg_ms,min_ms,max_ms,p50_ms,p95_ms,p99_ms,share_of_requests,share_of_time\n",
+    );
+    for p in &a.paths {
+        let _ = writeln!(
+            out,
+            "{},{},{},{},{},{:.6},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{:.6},{:.6}",
+            csv_field(&p.key),
+            csv_field(&p.node),
+            p.depth.unwrap_or(0),
+            p.calls,
+            p.errors,
+            p.error_rate,
+            p.total_ms,
+            p.self_ms,
+            p.avg_ms,
+            p.min_ms,
+            p.max_ms,
+            p.p50_ms,
+            p.p95_ms,
+            p.p99_ms,
+            p.share_of_requests,
+            p.share_of_time
+        );
+    }
+    out
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn html_table(out: &mut String, title: &str, head: &[&str], rows: Vec<Vec<String>>) {
+    let _ = write!(out, "<h2>{}</h2><table><tr>", escape(title));
+    for h in head {
+        let _ = write!(out, "<th>{}</th>", escape(h));
+    }
+    out.push_str("</tr>");
+    for row in rows {
+        out.push_str("<tr>");
+        for cell in row {
+            let _ = write!(out, "<td>{}</td>", escape(&cell));
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</table>");
+}
+
+/// One self-contained file: inline CSS, no scripts, no external resources.
+fn html(a: &Analysis) -> String {
+    let mut out = String::from(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Pathwise — execution path analysis</title><style>body{font:14px system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin-bottom:1.5em}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}th{background:#f3f3f3}td:first-child{font-family:monospace}</style></head><body><h1>Execution path analysis report</h1>",
+    );
+    let s = &to_json(a)["summary"];
+    let _ = write!(
+        out,
+        "<p>{} requests, {} spans, {} unique paths, {} nodes, {} errors.</p>",
+        s["requests"], s["spans"], s["unique_paths"], s["nodes"], s["errors"]
+    );
+    let ms = |v: f64| format!("{v:.2}");
+    html_table(
+        &mut out,
+        "Hot paths",
+        &["path", "calls", "per request", "avg ms", "p95 ms"],
+        a.hot_paths(TOP)
+            .iter()
+            .map(|p| {
+                vec![
+                    p.key.clone(),
+                    p.calls.to_string(),
+                    format!("{:.2}", p.share_of_requests),
+                    ms(p.avg_ms),
+                    ms(p.p95_ms),
+                ]
+            })
+            .collect(),
+    );
+    html_table(
+        &mut out,
+        "Slow paths",
+        &["path", "p95 ms", "avg ms", "max ms", "calls"],
+        a.slow_paths(TOP, 1)
+            .iter()
+            .map(|p| {
+                vec![
+                    p.key.clone(),
+                    ms(p.p95_ms),
+                    ms(p.avg_ms),
+                    ms(p.max_ms),
+                    p.calls.to_string(),
+                ]
+            })
+            .collect(),
+    );
+    html_table(
+        &mut out,
+        "Error-prone paths",
+        &["path", "error rate", "errors", "calls", "by type"],
+        a.error_paths(TOP)
+            .iter()
+            .map(|p| {
+                vec![
+                    p.key.clone(),
+                    format!("{:.1} %", p.error_rate * 100.0),
+                    p.errors.to_string(),
+                    p.calls.to_string(),
+                    errors_text(p),
+                ]
+            })
+            .collect(),
+    );
+    html_table(
+        &mut out,
+        "Time consumers",
+        &[
+            "node",
+            "self time share",
+            "self ms",
+            "request time share",
+            "calls",
+        ],
+        a.time_consumers(TOP)
+            .iter()
+            .map(|n| {
+                vec![
+                    n.key.clone(),
+                    format!("{:.1} %", n.share_of_self_time * 100.0),
+                    ms(n.self_ms),
+                    format!("{:.1} %", n.share_of_time * 100.0),
+                    n.calls.to_string(),
+                ]
+            })
+            .collect(),
+    );
+    html_table(
+        &mut out,
+        "Never executed",
+        &["function"],
+        a.never_executed()
+            .into_iter()
+            .map(|f| vec![f.to_string()])
+            .collect(),
+    );
+    html_table(
+        &mut out,
+        "Optimisation opportunities",
+        &["finding"],
+        a.opportunities().into_iter().map(|h| vec![h]).collect(),
+    );
+    out.push_str("</body></html>\n");
+    out
+}
