@@ -11,6 +11,31 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../assets/app.js"),
     ),
     (
+        "util.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/util.js"),
+    ),
+    (
+        "list.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/list.js"),
+    ),
+    (
+        "detail.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/detail.js"),
+    ),
+    (
+        "panels.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/panels.js"),
+    ),
+    (
+        "json.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/json.js"),
+    ),
+    (
         "app.css",
         "text/css; charset=utf-8",
         include_str!("../assets/app.css"),

@@ -10,6 +10,7 @@
 //! # Ok(()) }
 //! ```
 
+mod analytics;
 mod api;
 mod assets;
 mod auth;
@@ -88,6 +89,14 @@ pub const API_PATHS: &[&str] = &[
     "/api/traces/{id}/spans",
     "/api/stats",
     "/api/pipeline",
+    "/api/nodes",
+    "/api/paths/{kind}",
+    "/api/consumers",
+    "/api/unused",
+    "/api/graph",
+    "/api/error-patterns",
+    "/api/flamegraph.svg",
+    "/api/traces/{id}/critical-path",
 ];
 
 /// The whole application.
@@ -103,6 +112,17 @@ pub fn router(config: &ServerConfig) -> Result<Router, ServeError> {
         .route("/api/traces/{id}/spans", get(api::trace_spans))
         .route("/api/stats", get(api::stats))
         .route("/api/pipeline", get(api::pipeline))
+        .route("/api/nodes", get(analytics::nodes))
+        .route("/api/paths/{kind}", get(analytics::paths))
+        .route("/api/consumers", get(analytics::consumers))
+        .route("/api/unused", get(analytics::unused))
+        .route("/api/graph", get(analytics::graph))
+        .route("/api/error-patterns", get(analytics::error_patterns))
+        .route("/api/flamegraph.svg", get(analytics::flamegraph))
+        .route(
+            "/api/traces/{id}/critical-path",
+            get(analytics::critical_path),
+        )
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_for_api,

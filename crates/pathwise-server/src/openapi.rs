@@ -81,6 +81,54 @@ pub fn document() -> Value {
             "/api/pipeline": { "get": {
                 "summary": "recording pipeline counters and the last 5 minutes' error rate",
                 "responses": responses("{queue_depth, write_lag_ms, written, spilled, dropped, last_5m}")
+            } },
+            "/api/nodes": { "get": {
+                "summary": "metrics per node (span name) over a window (default 24 h): calls, errors by type, total/self/avg/min/max, p50/p95/p99 (DDSketch, 1 % relative error)",
+                "parameters": [ time_param("since"), time_param("until") ],
+                "responses": responses("{window, requests, nodes}")
+            } },
+            "/api/paths/{kind}": { "get": {
+                "summary": "paths ranked: hot (calls), slow (p95), errors (error rate)",
+                "parameters": [
+                    param("kind", "path", json!({"enum": ["hot", "slow", "errors"]}), "ranking"),
+                    time_param("since"), time_param("until"),
+                    param("limit", "query", json!({"type": "integer", "minimum": 1, "maximum": 1000, "default": 20}), "rows"),
+                    param("min_calls", "query", json!({"type": "integer", "minimum": 1, "default": 1}), "slow: ignore rarer paths")
+                ],
+                "responses": responses("{window, requests, paths}")
+            } },
+            "/api/consumers": { "get": {
+                "summary": "nodes by self time, with optimisation opportunities in words",
+                "parameters": [ time_param("since"), time_param("until"),
+                    param("limit", "query", json!({"type": "integer", "minimum": 1, "maximum": 1000, "default": 20}), "rows") ],
+                "responses": responses("{window, consumers, opportunities}")
+            } },
+            "/api/unused": { "get": {
+                "summary": "registered (#[monitor]) functions never executed in the window",
+                "parameters": [ time_param("since"), time_param("until") ],
+                "responses": responses("{window, registered, never_executed}")
+            } },
+            "/api/graph": { "get": {
+                "summary": "dependency graph: caller → callee edges with calls, error rate and p95",
+                "parameters": [ time_param("since"), time_param("until") ],
+                "responses": responses("{window, nodes, edges}")
+            } },
+            "/api/error-patterns": { "get": {
+                "summary": "error rate per value of a span attribute, values far above the overall rate flagged",
+                "parameters": [ param("attr", "query", json!({"type": "string", "maxLength": 200}), "attribute name (required)"),
+                    time_param("since"), time_param("until") ],
+                "responses": responses("{attribute, spans, errors, overall_error_rate, values}")
+            } },
+            "/api/flamegraph.svg": { "get": {
+                "summary": "flame graph SVG of one trace, of a window, or the difference of a window against a base window",
+                "parameters": [ param("trace", "query", json!({"type": "string", "pattern": "^[0-9a-f]{32}$"}), "one trace"),
+                    time_param("since"), time_param("until"), time_param("base_since"), time_param("base_until") ],
+                "responses": { "200": { "description": "image/svg+xml" }, "400": { "$ref": "#/components/responses/BadRequest" } }
+            } },
+            "/api/traces/{id}/critical-path": { "get": {
+                "summary": "the chain of spans that determined the trace's duration",
+                "parameters": [ param("id", "path", json!({"type": "string", "pattern": "^[0-9a-f]{32}$"}), "trace id") ],
+                "responses": responses("{trace_id, critical_path}")
             } }
         }
     })

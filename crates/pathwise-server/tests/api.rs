@@ -344,3 +344,81 @@ async fn cors_is_off_unless_configured_and_bodies_are_limited() {
         .unwrap();
     assert_eq!(huge.status(), StatusCode::PAYLOAD_TOO_LARGE);
 }
+
+#[tokio::test]
+async fn analytics_answer_from_rollups() {
+    let (status, nodes) = get(&format!("{}/api/nodes", base())).await;
+    assert_eq!(status, StatusCode::OK, "{nodes}");
+    let geo = nodes["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["key"] == "GEOClient.search")
+        .unwrap();
+    assert_eq!(geo["calls"], 30);
+    let (_, hot) = get(&format!("{}/api/paths/hot?limit=3", base())).await;
+    assert_eq!(
+        hot["paths"][0]["key"],
+        "BatchImport.run → BatchImport.chunk → BatchImport.row"
+    );
+    let (_, errors) = get(&format!("{}/api/paths/errors", base())).await;
+    assert_eq!(
+        errors["paths"][0]["key"],
+        "SearchService.search → GEOClient.search → PubMedClient.search"
+    );
+    assert_eq!(errors["paths"][0]["error_rate"], 1.0);
+    let (_, slow) = get(&format!("{}/api/paths/slow?min_calls=1", base())).await;
+    assert!(!slow["paths"].as_array().unwrap().is_empty());
+    let (_, consumers) = get(&format!("{}/api/consumers", base())).await;
+    assert!(consumers["opportunities"].is_array());
+    let (_, unused) = get(&format!("{}/api/unused", base())).await;
+    assert!(unused["never_executed"].is_array());
+    let (_, graph) = get(&format!("{}/api/graph", base())).await;
+    assert!(
+        graph["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["caller"] == "BatchImport.chunk"
+                && e["callee"] == "BatchImport.row"
+                && e["calls"] == 2900)
+    );
+    let (status, patterns) = get(&format!("{}/api/error-patterns?attr=query", base())).await;
+    assert_eq!(status, StatusCode::OK, "{patterns}");
+    assert_eq!(patterns["spans"], 30);
+
+    let svg = reqwest::get(format!("{}/api/flamegraph.svg?since=1h", base()))
+        .await
+        .unwrap();
+    assert_eq!(svg.headers()["content-type"], "image/svg+xml");
+    assert!(svg.text().await.unwrap().contains("BatchImport.row"));
+    let id = trace_id_named("BatchImport.run").await;
+    let svg = reqwest::get(format!("{}/api/flamegraph.svg?trace={id}", base()))
+        .await
+        .unwrap();
+    assert_eq!(svg.status(), StatusCode::OK);
+    let diff = reqwest::get(format!(
+        "{}/api/flamegraph.svg?since=1h&base_since=2h&base_until=1h",
+        base()
+    ))
+    .await
+    .unwrap();
+    assert_eq!(diff.status(), StatusCode::OK);
+    let (status, critical) = get(&format!("{}/api/traces/{id}/critical-path", base())).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(critical["critical_path"][0]["name"], "BatchImport.run");
+
+    for (path, parameter) in [
+        ("/api/error-patterns", "attr"),
+        ("/api/nodes?since=soon", "since"),
+        ("/api/paths/hot?limit=0", "limit"),
+        ("/api/flamegraph.svg?trace=xyz", "trace"),
+        ("/api/graph?since=2000&until=1000", "until"),
+    ] {
+        let (status, body) = get(&format!("{}{path}", base())).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {body}");
+        assert_eq!(body["error"]["parameter"], parameter, "{path}");
+    }
+    let (status, _) = get(&format!("{}/api/paths/coldest", base())).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

@@ -1,0 +1,193 @@
+//! Analytics routes: thin wrappers over `pathwise-analysis` (which holds the SQL).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use pathwise_analysis::{Analysis, Window};
+use serde_json::{Value, json};
+
+use crate::error::ApiError;
+use crate::params::{Params, trace_id};
+use crate::state::AppState;
+
+type Shared = State<Arc<AppState>>;
+type QueryMap = Query<HashMap<String, String>>;
+
+fn analysis_error(e: pathwise_analysis::AnalysisError) -> ApiError {
+    match e {
+        pathwise_analysis::AnalysisError::Invalid(message) => ApiError::NotFound(message),
+        other => ApiError::Internal(other.to_string()),
+    }
+}
+
+/// `since`/`until` (and their `base_` twins for comparisons) as a window; default: 24 h.
+fn window(p: &Params, since: &'static str, until: &'static str) -> Result<Window, ApiError> {
+    let now = Window::last(std::time::Duration::from_secs(86_400));
+    let window = Window {
+        since_ns: p.time(since)?.unwrap_or(now.since_ns),
+        until_ns: p.time(until)?.unwrap_or(i64::MAX),
+    };
+    if window.until_ns < window.since_ns {
+        return Err(ApiError::bad(until, format!("{until} is before {since}")));
+    }
+    Ok(window)
+}
+
+async fn load(state: &Arc<AppState>, window: Window) -> Result<Analysis, ApiError> {
+    state
+        .read(move |r| Analysis::load(r.connection(), window).map_err(analysis_error))
+        .await
+}
+
+fn window_json(w: Window) -> Value {
+    json!({ "since_ns": w.since_ns, "until_ns": (w.until_ns != i64::MAX).then_some(w.until_ns) })
+}
+
+/// `GET /api/nodes`: metrics of every node (span name).
+pub async fn nodes(State(state): Shared, Query(q): QueryMap) -> Result<Json<Value>, ApiError> {
+    let p = Params(q);
+    let w = window(&p, "since", "until")?;
+    let a = load(&state, w).await?;
+    Ok(Json(
+        json!({ "window": window_json(w), "requests": a.requests, "nodes": a.nodes }),
+    ))
+}
+
+/// `GET /api/paths/{hot,slow,errors}`.
+pub async fn paths(
+    State(state): Shared,
+    axum::extract::Path(kind): axum::extract::Path<String>,
+    Query(q): QueryMap,
+) -> Result<Json<Value>, ApiError> {
+    let p = Params(q);
+    let w = window(&p, "since", "until")?;
+    let limit = p.limit(20, 1000)?;
+    let min_calls = p.int("min_calls", 1..=i64::MAX)?.unwrap_or(1);
+    if !["hot", "slow", "errors"].contains(&kind.as_str()) {
+        return Err(ApiError::NotFound(format!(
+            "no path ranking {kind:?} (hot, slow or errors)"
+        )));
+    }
+    let a = load(&state, w).await?;
+    let paths = match kind.as_str() {
+        "hot" => a.hot_paths(limit),
+        "slow" => a.slow_paths(limit, min_calls),
+        _ => a.error_paths(limit),
+    };
+    Ok(Json(
+        json!({ "window": window_json(w), "requests": a.requests, "paths": paths }),
+    ))
+}
+
+/// `GET /api/consumers`: nodes by self time.
+pub async fn consumers(State(state): Shared, Query(q): QueryMap) -> Result<Json<Value>, ApiError> {
+    let p = Params(q);
+    let w = window(&p, "since", "until")?;
+    let limit = p.limit(20, 1000)?;
+    let a = load(&state, w).await?;
+    Ok(Json(
+        json!({ "window": window_json(w), "consumers": a.time_consumers(limit), "opportunities": a.opportunities() }),
+    ))
+}
+
+/// `GET /api/unused`: registered functions never executed in the window.
+pub async fn unused(State(state): Shared, Query(q): QueryMap) -> Result<Json<Value>, ApiError> {
+    let p = Params(q);
+    let w = window(&p, "since", "until")?;
+    let a = load(&state, w).await?;
+    Ok(Json(
+        json!({ "window": window_json(w), "registered": a.registered.len(), "never_executed": a.never_executed() }),
+    ))
+}
+
+/// `GET /api/graph`: caller → callee edges.
+pub async fn graph(State(state): Shared, Query(q): QueryMap) -> Result<Json<Value>, ApiError> {
+    let p = Params(q);
+    let w = window(&p, "since", "until")?;
+    let a = load(&state, w).await?;
+    Ok(Json(
+        json!({ "window": window_json(w), "nodes": a.nodes, "edges": pathwise_analysis::dependency_graph(&a) }),
+    ))
+}
+
+/// `GET /api/error-patterns?attr=`: error rate per value of a span attribute.
+pub async fn error_patterns(
+    State(state): Shared,
+    Query(q): QueryMap,
+) -> Result<Json<Value>, ApiError> {
+    let p = Params(q);
+    let w = window(&p, "since", "until")?;
+    let attr = p
+        .text("attr", 200)?
+        .ok_or_else(|| ApiError::bad("attr", "required: the attribute to group by"))?;
+    if attr.contains('"') {
+        return Err(ApiError::bad("attr", "must not contain quotes"));
+    }
+    let patterns = state
+        .read(move |r| {
+            pathwise_analysis::error_patterns(r.connection(), w, &attr).map_err(analysis_error)
+        })
+        .await?;
+    Ok(Json(
+        serde_json::to_value(patterns).map_err(|e| ApiError::Internal(e.to_string()))?,
+    ))
+}
+
+/// `GET /api/flamegraph.svg?trace=ID` (one trace), or a window (`since`/`until`), or the
+/// difference between a window and a base window (`base_since`/`base_until`).
+pub async fn flamegraph(State(state): Shared, Query(q): QueryMap) -> Result<Response, ApiError> {
+    let p = Params(q);
+    let svg = if let Some(raw) = p.text("trace", 64)? {
+        let id =
+            trace_id(&raw).map_err(|_| ApiError::bad("trace", "a trace id is 32 hex digits"))?;
+        state
+            .read(move |r| pathwise_analysis::trace_flamegraph_svg(r, id).map_err(analysis_error))
+            .await?
+    } else {
+        let w = window(&p, "since", "until")?;
+        let base = match (p.time("base_since")?, p.time("base_until")?) {
+            (None, None) => None,
+            _ => Some(window(&p, "base_since", "base_until")?),
+        };
+        let current = load(&state, w).await?;
+        match base {
+            Some(base) => {
+                let before = load(&state, base).await?;
+                pathwise_analysis::diff_flamegraph_svg(&before, &current).map_err(analysis_error)?
+            }
+            None => pathwise_analysis::window_flamegraph_svg(&current).map_err(analysis_error)?,
+        }
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'",
+            ),
+        ],
+        svg,
+    )
+        .into_response())
+}
+
+/// `GET /api/traces/{id}/critical-path`.
+pub async fn critical_path(
+    State(state): Shared,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let id = trace_id(&id)?;
+    let path = state
+        .read(move |r| pathwise_analysis::critical_path(r, id).map_err(analysis_error))
+        .await?;
+    if path.is_empty() {
+        return Err(ApiError::NotFound(format!("no trace {id}")));
+    }
+    Ok(Json(
+        json!({ "trace_id": id.to_hex(), "critical_path": path }),
+    ))
+}
