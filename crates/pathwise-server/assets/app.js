@@ -1,1 +1,85 @@
-// dashboard placeholder
+// Pathwise dashboard entry point: hash routing and the pipeline status bar.
+//
+// Views:  #/ or #/traces   trace list      (list.js)
+//         #/trace/<id>     trace detail    (detail.js)
+// Every view is a function (container, params) → { dispose() }.
+
+import { api, formatCount, formatMs, formatPercent, formatTime } from './util.js';
+import { listView } from './list.js';
+import { detailView } from './detail.js';
+
+const STATUS_EVERY_MS = 5000;
+
+let current = null;
+
+function parseHash() {
+  const hash = location.hash.replace(/^#/, '') || '/';
+  const at = hash.indexOf('?');
+  const path = at < 0 ? hash : hash.slice(0, at);
+  return { path, params: new URLSearchParams(at < 0 ? '' : hash.slice(at + 1)) };
+}
+
+function route() {
+  if (current && current.dispose) current.dispose();
+  current = null;
+  document.body.dataset.ready = '0';
+  const view = document.getElementById('view');
+  view.replaceChildren();
+  window.scrollTo(0, 0);
+  const { path, params } = parseHash();
+  const trace = path.match(/^\/trace\/([0-9a-fA-F]{32})\/?$/);
+  if (trace) {
+    document.body.dataset.view = 'detail';
+    current = detailView(view, trace[1].toLowerCase());
+  } else {
+    document.body.dataset.view = 'list';
+    current = listView(view, params);
+  }
+}
+
+// --- status bar -------------------------------------------------------------------------
+
+function setText(id, text, title) {
+  const el = document.getElementById(id);
+  if (!el) return;
+  el.textContent = text;
+  if (title !== undefined) el.title = title;
+}
+
+async function refreshStatus() {
+  const bar = document.getElementById('statusbar');
+  try {
+    const p = await api('/api/pipeline');
+    setText('sb-queue', p.queue_depth == null ? '—' : formatCount(p.queue_depth));
+    const rate = p.last_5m ? p.last_5m.error_rate : null;
+    setText(
+      'sb-errors',
+      formatPercent(rate ?? (p.last_5m && p.last_5m.spans === 0 ? 0 : null)),
+      p.last_5m ? `${formatCount(p.last_5m.errors)} failed of ${formatCount(p.last_5m.spans)} spans` : '',
+    );
+    setText('sb-lag', p.write_lag_ms == null ? '—' : formatMs(p.write_lag_ms));
+    const extra = [];
+    if (p.written != null) extra.push(`${formatCount(p.written)} written`);
+    if (p.spilled) extra.push(`${formatCount(p.spilled)} spilled`);
+    if (p.dropped) extra.push(`${formatCount(p.dropped)} dropped`);
+    setText('sb-extra', extra.join(' · '));
+    setText(
+      'sb-updated',
+      p.updated_ns == null ? 'no pipeline statistics yet' : `pipeline stats of ${formatTime(p.updated_ns)}`,
+    );
+    bar.dataset.state = p.dropped ? 'warn' : 'ok';
+    bar.classList.toggle('sb-warn', Boolean(p.dropped) || (rate ?? 0) > 0.05);
+  } catch (err) {
+    bar.dataset.state = 'error';
+    setText('sb-updated', `status unavailable: ${err.message}`);
+  }
+}
+
+function startStatusBar() {
+  refreshStatus();
+  setInterval(refreshStatus, STATUS_EVERY_MS);
+}
+
+window.addEventListener('hashchange', route);
+route();
+startStatusBar();
