@@ -16,6 +16,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 mod demo;
 mod error;
 mod format;
+mod report;
 mod serve;
 mod show;
 mod traces;
@@ -43,6 +44,25 @@ enum Command {
     Show(ShowArgs),
     /// Serve the JSON API and the web dashboard.
     Serve(ServeArgs),
+    /// Print the execution path analysis report: hot, slow and error-prone paths, time
+    /// consumers, never-executed functions and optimisation opportunities.
+    Report(ReportArgs),
+}
+
+/// Options of `pathwise report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Only the last DURATION (e.g. 15m, 1h, 7d); everything by default.
+    #[arg(long, value_name = "DURATION")]
+    pub since: Option<String>,
+    /// text, json, html (one self-contained file) or csv (one row per path).
+    #[arg(long, default_value = "text", value_parser = ["text", "json", "html", "csv"])]
+    pub format: String,
+    /// Write to FILE instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub db: DbArg,
 }
 
 /// Where and how the dashboard is served.
@@ -140,6 +160,7 @@ fn main() -> ExitCode {
         Command::Traces(args) => traces::run(&args),
         Command::Show(args) => show::run(&args),
         Command::Serve(args) => serve::serve(&args.db.db, &args.serve),
+        Command::Report(args) => report::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

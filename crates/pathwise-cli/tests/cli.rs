@@ -408,3 +408,50 @@ fn serve_answers_the_api_and_the_dashboard() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+#[test]
+fn report_prints_every_section_in_every_format() {
+    let db = db_arg(shared_db());
+    let text = stdout(&pathwise(&["report", "--db", db]));
+    for section in [
+        "EXECUTION PATH ANALYSIS REPORT",
+        "HOT PATHS",
+        "SLOW PATHS",
+        "ERROR-PRONE PATHS",
+        "TIME CONSUMERS",
+        "NEVER EXECUTED",
+        "OPTIMISATION OPPORTUNITIES",
+    ] {
+        assert!(text.contains(section), "missing {section}:\n{text}");
+    }
+    assert!(
+        text.contains("LegacyExporter.export_csv"),
+        "never-called functions are listed"
+    );
+    let json: serde_json::Value = serde_json::from_str(&stdout(&pathwise(&[
+        "report", "--db", db, "--format", "json",
+    ])))
+    .unwrap();
+    assert!(json["hot_paths"].as_array().unwrap().len() >= 5);
+    let csv = stdout(&pathwise(&[
+        "report", "--db", db, "--format", "csv", "--since", "7d",
+    ]));
+    assert!(csv.starts_with("path,node,depth,calls"));
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("report.html");
+    let out = pathwise(&[
+        "report",
+        "--db",
+        db,
+        "--format",
+        "html",
+        "--out",
+        html.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("<table>") && !page.contains("<script") && !page.contains("://"));
+    let bad = pathwise(&["report", "--db", db, "--since", "last tuesday"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(!stderr(&bad).contains("panicked"));
+}

@@ -1,0 +1,31 @@
+//! `pathwise report`: the execution path analysis report, from the store's rollups.
+
+use pathwise_analysis::report::{Format, render};
+use pathwise_analysis::{Analysis, Window};
+
+use crate::ReportArgs;
+use crate::error::{CliError, open_reader};
+use crate::format::emit;
+
+/// Runs `pathwise report`.
+pub fn run(args: &ReportArgs) -> Result<(), CliError> {
+    let window = match &args.since {
+        None => Window::all(),
+        Some(text) => {
+            let age = humantime::parse_duration(text)
+                .map_err(|e| CliError::Input(format!("--since {text:?}: {e} (try 15m, 1h, 7d)")))?;
+            Window::last(age)
+        }
+    };
+    let reader = open_reader(&args.db.db)?;
+    let analysis = Analysis::load(reader.connection(), window)
+        .map_err(|e| CliError::Failed(format!("analysis failed: {e}")))?;
+    let format: Format = args.format.parse().map_err(CliError::Input)?;
+    let text = render(&analysis, format);
+    match &args.out {
+        Some(path) => std::fs::write(path, text)
+            .map_err(|e| CliError::Failed(format!("cannot write {}: {e}", path.display())))
+            .and_then(|()| emit(&format!("report written to {}\n", path.display()))),
+        None => emit(&text),
+    }
+}
