@@ -190,8 +190,11 @@ fn retention_deletes_old_rows_only() {
             &NoPaths,
         )
         .unwrap();
+    assert_eq!(count(&db, "SELECT count(*) FROM rollup_minute"), 3);
     store.delete_before(now_ms - 7 * 86_400_000).unwrap();
     assert_eq!(count(&db, "SELECT count(*) FROM spans"), 2);
+    assert_eq!(count(&db, "SELECT count(*) FROM rollup_minute"), 2);
+    assert_eq!(count(&db, "SELECT count(*) FROM rollup_hour"), 2);
     assert_eq!(count(&db, "SELECT count(*) FROM traces"), 2);
     assert_eq!(
         count(&db, "SELECT min(start_ns) FROM traces"),

@@ -1,6 +1,7 @@
 //! The embedded default backend: one SQLite file in WAL mode, so the `sqlite3` CLI, the server
 //! and the CLI can read while the application writes.
 
+mod maintenance;
 mod read;
 pub mod rollup;
 mod schema;

@@ -5,12 +5,10 @@ use pathwise_model::{Record, SpanKind, SpanRecord, Status, TraceEvent, TraceId, 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
 use rustc_hash::FxHashMap;
 
+use super::maintenance::{self, now_ns, write_cache, write_stats};
 use super::rollup::{Rollups, SpanFacts};
 use super::{connect, open_error, schema};
-use crate::{
-    CacheDelta, FunctionInfo, PATH_SEPARATOR, PathDictionary, PipelineStats, Store, StoreError,
-    WriteBatch,
-};
+use crate::{FunctionInfo, PATH_SEPARATOR, PathDictionary, Store, StoreError, WriteBatch};
 
 /// A resolved path row: its id and full text (needed to build the children's text).
 #[derive(Clone)]
@@ -363,47 +361,6 @@ impl Dictionary {
     }
 }
 
-fn write_stats(tx: &Transaction<'_>, s: &PipelineStats) -> Result<(), StoreError> {
-    tx.prepare_cached(
-        "INSERT OR REPLACE INTO pipeline_stats (ts_ns, recorded, written, spilled, replayed,
-           dropped, sampled_out, queue_depth, write_lag_ns)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )?
-    .execute(params![
-        s.ts_ns,
-        s.recorded as i64,
-        s.written as i64,
-        s.spilled as i64,
-        s.replayed as i64,
-        s.dropped as i64,
-        s.sampled_out as i64,
-        s.queue_depth as i64,
-        s.write_lag_ns.min(i64::MAX as u64) as i64
-    ])?;
-    Ok(())
-}
-
-fn write_cache(tx: &Transaction<'_>, ts_ns: i64, deltas: &[CacheDelta]) -> Result<(), StoreError> {
-    let mut insert = tx.prepare_cached(
-        "INSERT INTO cache_stats (ts_ns, component, hits, misses) VALUES (?1, ?2, ?3, ?4)",
-    )?;
-    for d in deltas {
-        insert.execute(params![
-            ts_ns,
-            &*d.component,
-            d.hits as i64,
-            d.misses as i64
-        ])?;
-    }
-    Ok(())
-}
-
-fn now_ns() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as i64)
-}
-
 impl Store for SqliteStore {
     fn write_batch(
         &mut self,
@@ -433,50 +390,16 @@ impl Store for SqliteStore {
 
     fn register_functions(&mut self, functions: &[FunctionInfo]) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
-        {
-            let mut upsert = tx.prepare_cached(
-                "INSERT INTO functions (name, group_name, module_path, file, line, is_async, registered_ns)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                 ON CONFLICT (name) DO UPDATE SET group_name = excluded.group_name,
-                   module_path = excluded.module_path, file = excluded.file,
-                   line = excluded.line, is_async = excluded.is_async",
-            )?;
-            let now = now_ns();
-            for f in functions {
-                upsert.execute(params![
-                    &*f.name,
-                    f.group.as_deref(),
-                    &*f.module_path,
-                    &*f.file,
-                    f.line,
-                    f.is_async,
-                    now
-                ])?;
-            }
-        }
+        maintenance::register_functions(&tx, functions)?;
         tx.commit()?;
         Ok(())
     }
 
     fn delete_before(&mut self, cutoff_unix_ms: u64) -> Result<u64, StoreError> {
-        let bound = TraceId::lower_bound(cutoff_unix_ms).to_bytes();
-        let cutoff_ns = (cutoff_unix_ms as i64).saturating_mul(1_000_000);
         let tx = self.conn.transaction()?;
-        let mut removed = 0usize;
-        for table in ["spans", "span_details", "traces"] {
-            removed += tx.execute(
-                &format!("DELETE FROM {table} WHERE trace_id < ?1"),
-                [&bound],
-            )?;
-        }
-        for table in ["pipeline_stats", "cache_stats"] {
-            removed += tx.execute(
-                &format!("DELETE FROM {table} WHERE ts_ns < ?1"),
-                [cutoff_ns],
-            )?;
-        }
+        let removed = maintenance::delete_before(&tx, cutoff_unix_ms)?;
         tx.commit()?;
-        Ok(removed as u64)
+        Ok(removed)
     }
 }
 

@@ -1,0 +1,110 @@
+//! Writes that are not spans: pipeline statistics, cache counters, the function registry and
+//! retention.
+
+use pathwise_model::TraceId;
+use rusqlite::{Transaction, params};
+
+use crate::{CacheDelta, FunctionInfo, PipelineStats, StoreError};
+
+pub(super) fn write_stats(tx: &Transaction<'_>, s: &PipelineStats) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO pipeline_stats (ts_ns, recorded, written, spilled, replayed,
+           dropped, sampled_out, queue_depth, write_lag_ns)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        s.ts_ns,
+        s.recorded as i64,
+        s.written as i64,
+        s.spilled as i64,
+        s.replayed as i64,
+        s.dropped as i64,
+        s.sampled_out as i64,
+        s.queue_depth as i64,
+        s.write_lag_ns.min(i64::MAX as u64) as i64
+    ])?;
+    Ok(())
+}
+
+pub(super) fn write_cache(
+    tx: &Transaction<'_>,
+    ts_ns: i64,
+    deltas: &[CacheDelta],
+) -> Result<(), StoreError> {
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO cache_stats (ts_ns, component, hits, misses) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for d in deltas {
+        insert.execute(params![
+            ts_ns,
+            &*d.component,
+            d.hits as i64,
+            d.misses as i64
+        ])?;
+    }
+    Ok(())
+}
+
+pub(super) fn now_ns() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64)
+}
+
+/// Records (or refreshes) the functions registered at link time.
+pub(super) fn register_functions(
+    tx: &Transaction<'_>,
+    functions: &[FunctionInfo],
+) -> Result<(), StoreError> {
+    let mut upsert = tx.prepare_cached(
+        "INSERT INTO functions (name, group_name, module_path, file, line, is_async, registered_ns)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (name) DO UPDATE SET group_name = excluded.group_name,
+           module_path = excluded.module_path, file = excluded.file,
+           line = excluded.line, is_async = excluded.is_async",
+    )?;
+    let now = now_ns();
+    for f in functions {
+        upsert.execute(params![
+            &*f.name,
+            f.group.as_deref(),
+            &*f.module_path,
+            &*f.file,
+            f.line,
+            f.is_async,
+            now
+        ])?;
+    }
+    Ok(())
+}
+
+/// Deletes everything that started before the cutoff: spans and traces by the time prefix of
+/// their trace ids (a range delete on the primary key), statistics by timestamp, rollups by
+/// bucket. Returns the rows removed.
+pub(super) fn delete_before(tx: &Transaction<'_>, cutoff_unix_ms: u64) -> Result<u64, StoreError> {
+    let bound = TraceId::lower_bound(cutoff_unix_ms).to_bytes();
+    let cutoff_ns = (cutoff_unix_ms as i64).saturating_mul(1_000_000);
+    let cutoff_minute = cutoff_ns.div_euclid(60_000_000_000);
+    let mut removed = 0usize;
+    for table in ["spans", "span_details", "traces"] {
+        removed += tx.execute(
+            &format!("DELETE FROM {table} WHERE trace_id < ?1"),
+            [&bound],
+        )?;
+    }
+    for table in ["pipeline_stats", "cache_stats"] {
+        removed += tx.execute(
+            &format!("DELETE FROM {table} WHERE ts_ns < ?1"),
+            [cutoff_ns],
+        )?;
+    }
+    for (table, bucket) in [
+        ("rollup_minute", cutoff_minute),
+        ("rollup_errors_minute", cutoff_minute),
+        ("rollup_hour", cutoff_minute.div_euclid(60)),
+        ("rollup_errors_hour", cutoff_minute.div_euclid(60)),
+    ] {
+        removed += tx.execute(&format!("DELETE FROM {table} WHERE bucket < ?1"), [bucket])?;
+    }
+    Ok(removed as u64)
+}
