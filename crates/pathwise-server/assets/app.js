@@ -25,7 +25,7 @@ function route() {
   document.body.dataset.ready = '0';
   const view = document.getElementById('view');
   view.replaceChildren();
-  window.scrollTo(0, 0);
+  view.scrollTop = 0;
   const { path, params } = parseHash();
   const trace = path.match(/^\/trace\/([0-9a-fA-F]{32})\/?$/);
   if (trace) {

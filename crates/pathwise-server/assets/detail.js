@@ -233,7 +233,7 @@ export function detailView(root, traceId) {
     if (!panel) {
       panel = h('div', { class: 'wf-details', dataset: { for: node.id }, role: 'region', 'aria-label': `Details of ${node.span.name}` });
       panel.append(...spanDetails(node.span, t0));
-      panels.set(node.id, panel);
+      if (!node.span.synthetic) panels.set(node.id, panel);
     }
     panel.dataset.depth = String(node.depth);
     panel.style.marginLeft = `${node.depth * INDENT_PX + 24}px`;
@@ -401,7 +401,7 @@ export function detailView(root, traceId) {
         fact('Spans', formatCount(data.total_spans ?? trace.span_count)),
         fact('Errors', h('span', { class: trace.error_count > 0 ? 'has-errors' : '' }, formatCount(trace.error_count))),
         fact('Trace id', h('span', { class: 'mono small' }, trace.trace_id))),
-      meta ? h('div', { class: 'trace-meta' }, h('div', { class: 'fact-label' }, 'Metadata'), meta) : null);
+      ...(meta ? [h('div', { class: 'trace-meta' }, h('div', { class: 'fact-label' }, 'Metadata'), meta)] : []));
     notice.hidden = !data.truncated;
     notice.textContent = data.truncated
       ? `Showing the top ${formatCount(data.spans.length)} of ${formatCount(data.total_spans)} spans. ` +
@@ -415,7 +415,7 @@ export function detailView(root, traceId) {
   }
 
   function defaultDetails() {
-    // The first step of a decision trace; else the root span.
+    // The first step of a decision trace; else the first failed span, if any.
     const ordered = [];
     const stack = roots.slice().reverse();
     while (stack.length) {
@@ -423,7 +423,7 @@ export function detailView(root, traceId) {
       ordered.push(node);
       for (let i = node.children.length - 1; i >= 0; i -= 1) stack.push(node.children[i]);
     }
-    const step = ordered.find((n) => n.span.kind === 'step') ?? ordered[0];
+    const step = ordered.find((n) => n.span.kind === 'step') ?? ordered.find((n) => n.span.status === 'error');
     if (!step) return;
     openDetails.add(step.id);
     for (let p = step.parent; p; p = p.parent) {
@@ -445,9 +445,9 @@ export function detailView(root, traceId) {
       buildTree(data);
       if (first) defaultDetails();
       renderHeader(data);
-      const scroll = window.scrollY;
+      const scroll = root.scrollTop;
       renderRows();
-      if (!first) window.scrollTo(0, scroll);
+      if (!first) root.scrollTop = scroll;
       waterfall.hidden = false;
       document.title = `${trace.name} · Pathwise`;
       if (trace.status === 'running') pollTimer = setTimeout(load, POLL_MS);

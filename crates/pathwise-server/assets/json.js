@@ -3,7 +3,7 @@
 
 import { copyText, h } from './util.js';
 
-const OPEN_DEPTH = 2; // levels open by default
+const OPEN_DEPTH = 3; // levels open by default
 const OPEN_MAX_ENTRIES = 50; // larger containers start collapsed
 const PAGE = 200; // entries rendered per "show more"
 
@@ -115,7 +115,7 @@ export function jsonViewer(value, label = 'JSON') {
     setTimeout(() => { copy.textContent = 'Copy'; }, 1500);
   });
   const tools = h('div', { class: 'j-tools' }, copy);
-  if (isContainer(value)) {
+  if (isContainer(value) && entriesOf(value).some(([, v]) => isContainer(v))) {
     const expand = h('button', { type: 'button', class: 'btn btn-small j-expand-all' }, 'Expand all');
     const collapse = h('button', { type: 'button', class: 'btn btn-small j-collapse-all' }, 'Collapse all');
     expand.addEventListener('click', (event) => { event.stopPropagation(); setAll(tree, true); });

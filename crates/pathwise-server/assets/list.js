@@ -5,7 +5,7 @@ import {
   isoTime, markReady, statusBadge, withQuery,
 } from './util.js';
 
-const PAGE_SIZE = 50;
+const DEFAULT_PAGE_SIZE = 50;
 const REFRESH_MS = 5000;
 const SEARCH_DEBOUNCE_MS = 300;
 
@@ -24,7 +24,7 @@ const STATUSES = [
 ];
 
 // Kept across navigations, so "back" from a trace returns to the same page and filters.
-const state = { q: '', status: '', range: '24h', cursors: [null] };
+const state = { q: '', status: '', range: '24h', limit: DEFAULT_PAGE_SIZE, cursors: [null] };
 
 function applyParams(params) {
   let changed = false;
@@ -34,13 +34,22 @@ function applyParams(params) {
       changed = true;
     }
   }
+  if (params.has('limit')) {
+    const limit = Number.parseInt(params.get('limit'), 10);
+    const valid = Number.isInteger(limit) && limit >= 1 && limit <= 1000 ? limit : DEFAULT_PAGE_SIZE;
+    changed = changed || valid !== state.limit;
+    state.limit = valid;
+  }
   if (!RANGES.some(([value]) => value === state.range)) state.range = '24h';
   if (!STATUSES.some(([value]) => value === state.status)) state.status = '';
   if (changed) state.cursors = [null];
 }
 
 function rememberFilters() {
-  const query = withQuery('', { q: state.q, status: state.status, range: state.range });
+  const query = withQuery('', {
+    q: state.q, status: state.status, range: state.range,
+    limit: state.limit === DEFAULT_PAGE_SIZE ? '' : state.limit,
+  });
   history.replaceState(null, '', `#/traces${query}`);
 }
 
@@ -161,7 +170,7 @@ export function listView(root, params) {
     const since = sinceParam();
     try {
       const [page, stats] = await Promise.all([
-        api(withQuery('/api/traces', { q: state.q, status: state.status, since, limit: PAGE_SIZE, cursor }),
+        api(withQuery('/api/traces', { q: state.q, status: state.status, since, limit: state.limit, cursor }),
           { signal: controller.signal }),
         api(withQuery('/api/stats', { since: since ?? '0' }), { signal: controller.signal }),
       ]);
@@ -172,7 +181,7 @@ export function listView(root, params) {
       nextCursor = page.next_cursor || null;
       prev.disabled = state.cursors.length <= 1;
       next.disabled = !nextCursor;
-      const first = (state.cursors.length - 1) * PAGE_SIZE;
+      const first = (state.cursors.length - 1) * state.limit;
       pageLabel.textContent = page.traces.length
         ? `Page ${state.cursors.length} · ${first + 1}–${first + page.traces.length}`
         : `Page ${state.cursors.length}`;

@@ -145,14 +145,15 @@ function attributesSection(attrs) {
 
 function metadataSections(metadata) {
   if (!isObject(metadata)) return [section('Metadata', 'metadata', jsonViewer(metadata, 'metadata'))];
-  const out = [];
-  for (const [key, value] of Object.entries(metadata)) {
-    if (key === 'evaluations' && isEvaluations(value)) out.push(evaluationsTable(value));
-    else if (key === 'llm' && isObject(value)) out.push(llmCard(value));
-    else if (key === 'ranking' && isRanking(value)) out.push(rankingTable(value));
-    else out.push(section(key, 'metadata', jsonViewer(value, key)));
-  }
-  return out;
+  // The shapes the SDK writes first, in a fixed order; any other key after them, as JSON.
+  const known = [];
+  if (isObject(metadata.llm)) known.push(['llm', llmCard(metadata.llm)]);
+  if (isEvaluations(metadata.evaluations)) known.push(['evaluations', evaluationsTable(metadata.evaluations)]);
+  if (isRanking(metadata.ranking)) known.push(['ranking', rankingTable(metadata.ranking)]);
+  const shown = new Set(known.map(([key]) => key));
+  const rest = Object.entries(metadata).filter(([key]) => !shown.has(key))
+    .map(([key, value]) => section(key, 'metadata', jsonViewer(value, key)));
+  return [...known.map(([, el]) => el), ...rest];
 }
 
 /** Details of `span`; `t0` is the trace's start (ns) for the relative offset. */

@@ -90,7 +90,8 @@ export function withQuery(path, params) {
 /** A duration given in milliseconds, human-sized. */
 export function formatMs(ms) {
   if (ms == null || !Number.isFinite(ms)) return '—';
-  if (ms < 0) ms = 0;
+  if (ms <= 0) return '0 ms';
+  if (ms < 0.001) return `${Math.round(ms * 1e6)} ns`;
   if (ms < 1) return `${Math.round(ms * 1000)} µs`;
   if (ms < 10) return `${ms.toFixed(2)} ms`;
   if (ms < 100) return `${ms.toFixed(1)} ms`;
