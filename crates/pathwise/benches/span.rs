@@ -4,15 +4,26 @@
 //! writes them to a store that discards them), fastrace reports to a no-op reporter through its
 //! global collector thread, and tracing runs a `Registry` with a layer that times every span.
 //!
+//! Each contender runs in timed slices of 10,000 spans; between slices (untimed) its background
+//! side is allowed to catch up: `Pathwise::flush` (the writer has stored everything) for
+//! pathwise, `fastrace::flush` for fastrace, nothing for tracing (it has no background side).
+//! This measures the cost on the instrumented thread while the pipeline keeps up, which is the
+//! normal regime. Everything inside a slice is timed, including pathwise handing its thread
+//! buffer over every 1024 records and fastrace submitting a finished root.
+//!
 //! Rows of group `span`:
-//! - `child_open_root/*`: a child span under one root that stays open for the whole
-//!   measurement (pathwise, tracing). fastrace is absent here: its local span queue holds
-//!   10,240 spans per root and silently stops recording after that.
-//! - `child/*`: children in chunks of 100 under a fresh root each (`iter_custom`); the time
-//!   includes the root and the hand-over of the chunk, divided over its 100 children. This is
-//!   the apples-to-apples comparison of the three.
+//! - `child_open_root/*`: a child span under one root that stays open (pathwise, tracing).
+//!   fastrace is absent here: its local span queue holds 10,240 spans per root and silently
+//!   stops recording after that.
+//! - `child/*`: children in chunks of 100 under a fresh root each; the time includes the root
+//!   and the hand-over of the chunk, divided over its 100 children. This is the
+//!   apples-to-apples comparison of the three.
 //! - `root/*`: a root span per iteration (a new trace each time; pathwise hands its thread
 //!   buffer over at every root end, fastrace submits the root to its collector).
+//! - `flat_out_child_open_root/pathwise`: the literal form, `b.iter` with no pause at
+//!   all. One thread creating ~30 M spans/s outruns the writer thread (even with a store that
+//!   discards), the bounded queue fills and the producer switches to writing spill files,
+//!   which is about ten times slower per span. Kept as a diagnostic of that regime.
 
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -21,7 +32,10 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, criterion_group, criterion_main};
 use pathwise_store::{FunctionInfo, PathDictionary, Store, StoreError, WriteBatch};
 
+/// Children per root in the `child/*` rows.
 const CHUNK: u64 = 100;
+/// Spans per timed slice.
+const SLICE: u64 = 10_000;
 
 /// A store that accepts every batch and keeps nothing: the writer thread does its real work
 /// (collect, sample, hand the batch over) but memory does not grow.
@@ -107,20 +121,40 @@ fn settle(
     after
 }
 
-/// Runs `iters` children in chunks of [`CHUNK`], each chunk under a root made by `root`.
-fn chunked<R>(iters: u64, mut root: impl FnMut() -> R, mut child: impl FnMut()) -> Duration {
-    let start = Instant::now();
+/// Times `iters` iterations in slices of [`SLICE`], running `settle` (untimed) between slices.
+fn paced(iters: u64, mut settle: impl FnMut(), mut slice: impl FnMut(u64)) -> Duration {
+    let mut total = Duration::ZERO;
     let mut left = iters;
     while left > 0 {
-        let n = left.min(CHUNK);
+        let n = left.min(SLICE);
+        let start = Instant::now();
+        slice(n);
+        total += start.elapsed();
+        settle();
+        left -= n;
+    }
+    total
+}
+
+/// Runs `n` children in chunks of [`CHUNK`], each chunk under a root made by `root`.
+fn chunked<R>(n: u64, mut root: impl FnMut() -> R, mut child: impl FnMut()) {
+    let mut left = n;
+    while left > 0 {
+        let k = left.min(CHUNK);
         let guard = root();
-        for _ in 0..n {
+        for _ in 0..k {
             child();
         }
         drop(guard);
-        left -= n;
+        left -= k;
     }
-    start.elapsed()
+}
+
+/// `n` iterations of `f`.
+fn repeat(n: u64, mut f: impl FnMut()) {
+    for _ in 0..n {
+        f();
+    }
 }
 
 fn bench_spans(c: &mut Criterion) {
@@ -145,85 +179,124 @@ fn bench_spans(c: &mut Criterion) {
     let mut group = c.benchmark_group("span");
     let mut stats = pathwise.stats();
 
+    let flush_pathwise = || {
+        pathwise.flush(Duration::from_secs(300));
+    };
+    let flush_fastrace = fastrace::flush;
+    let nothing = || {};
+
     // --- child span under a root that stays open (the form) ---
     group.bench_function("child_open_root/pathwise", |b| {
         let _root = pathwise::span("root");
-        b.iter(|| {
-            let _s = pathwise::span("child");
+        b.iter_custom(|iters| {
+            paced(iters, flush_pathwise, |n| {
+                repeat(n, || {
+                    let _s = pathwise::span("child");
+                })
+            })
         });
     });
     stats = settle(&pathwise, "child_open_root/pathwise", stats);
     group.bench_function("child_open_root/tracing", |b| {
         let _root = tracing::info_span!("root").entered();
-        b.iter(|| {
-            let _s = tracing::info_span!("child").entered();
+        b.iter_custom(|iters| {
+            paced(iters, nothing, |n| {
+                repeat(n, || {
+                    let _s = tracing::info_span!("child").entered();
+                })
+            })
         });
     });
 
     // --- child spans, 100 per fresh root: same shape for all three ---
     group.bench_function("child/pathwise", |b| {
         b.iter_custom(|iters| {
-            chunked(
-                iters,
-                || pathwise::span("root"),
-                || {
-                    let _s = pathwise::span("child");
-                },
-            )
+            paced(iters, flush_pathwise, |n| {
+                chunked(
+                    n,
+                    || pathwise::span("root"),
+                    || {
+                        let _s = pathwise::span("child");
+                    },
+                )
+            })
         });
     });
     stats = settle(&pathwise, "child/pathwise", stats);
     group.bench_function("child/fastrace", |b| {
         b.iter_custom(|iters| {
-            chunked(
-                iters,
-                || {
-                    let root =
-                        fastrace::Span::root("root", fastrace::prelude::SpanContext::random());
-                    let guard = root.set_local_parent();
-                    (guard, root) // the guard drops first, then the root
-                },
-                || {
-                    let _s = fastrace::local::LocalSpan::enter_with_local_parent("child");
-                },
-            )
+            paced(iters, flush_fastrace, |n| {
+                chunked(
+                    n,
+                    || {
+                        let root =
+                            fastrace::Span::root("root", fastrace::prelude::SpanContext::random());
+                        let guard = root.set_local_parent();
+                        (guard, root) // the guard drops first, then the root
+                    },
+                    || {
+                        let _s = fastrace::local::LocalSpan::enter_with_local_parent("child");
+                    },
+                )
+            })
         });
     });
-    fastrace::flush();
     group.bench_function("child/tracing", |b| {
         b.iter_custom(|iters| {
-            chunked(
-                iters,
-                || tracing::info_span!("root").entered(),
-                || {
-                    let _s = tracing::info_span!("child").entered();
-                },
-            )
+            paced(iters, nothing, |n| {
+                chunked(
+                    n,
+                    || tracing::info_span!("root").entered(),
+                    || {
+                        let _s = tracing::info_span!("child").entered();
+                    },
+                )
+            })
         });
     });
 
     // --- root spans: every iteration is a new trace ---
     group.bench_function("root/pathwise", |b| {
-        b.iter(|| {
-            let _s = pathwise::span("root");
+        b.iter_custom(|iters| {
+            paced(iters, flush_pathwise, |n| {
+                repeat(n, || {
+                    let _s = pathwise::span("root");
+                })
+            })
         });
     });
     stats = settle(&pathwise, "root/pathwise", stats);
     group.bench_function("root/fastrace", |b| {
-        b.iter(|| {
-            let root = fastrace::Span::root("root", fastrace::prelude::SpanContext::random());
-            let _g = root.set_local_parent();
+        b.iter_custom(|iters| {
+            paced(iters, flush_fastrace, |n| {
+                repeat(n, || {
+                    let root =
+                        fastrace::Span::root("root", fastrace::prelude::SpanContext::random());
+                    let _g = root.set_local_parent();
+                })
+            })
         });
     });
-    fastrace::flush();
     group.bench_function("root/tracing", |b| {
-        b.iter(|| {
-            let _s = tracing::info_span!("root").entered();
+        b.iter_custom(|iters| {
+            paced(iters, nothing, |n| {
+                repeat(n, || {
+                    let _s = tracing::info_span!("root").entered();
+                })
+            })
         });
     });
+
+    // --- the literal form, no pause: saturates the writer (see the module docs) ---
+    group.bench_function("flat_out_child_open_root/pathwise", |b| {
+        let _root = pathwise::span("root");
+        b.iter(|| {
+            let _s = pathwise::span("child");
+        });
+    });
+    settle(&pathwise, "flat_out_child_open_root/pathwise", stats);
     group.finish();
 
-    let _ = stats;
     let stats = pathwise.shutdown();
     assert_eq!(stats.dropped, 0, "pathwise dropped records: {stats:?}");
     eprintln!(
