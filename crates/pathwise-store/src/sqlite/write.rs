@@ -31,8 +31,8 @@ pub struct SqliteStore {
     dict: Dictionary,
 }
 
-/// Caches of dictionary ids (names, paths) so that a span insert rarely needs a lookup query.
-#[derive(Default)]
+/// Caches of dictionary ids (names, paths) so that a span insert rarely needs a lookup query,
+/// and the rollups of the batch being written.
 struct Dictionary {
     names: FxHashMap<Box<str>, i64>,
     /// Indexed by the pipeline's process-local path id.
@@ -40,6 +40,19 @@ struct Dictionary {
     /// Keyed by (parent path id, name id) in the database.
     db_paths: FxHashMap<(i64, i64), PathRow>,
     rollups: Rollups,
+    rollups_enabled: bool,
+}
+
+impl Dictionary {
+    fn new(rollups_enabled: bool) -> Self {
+        Dictionary {
+            names: FxHashMap::default(),
+            local_paths: Vec::new(),
+            db_paths: FxHashMap::default(),
+            rollups: Rollups::default(),
+            rollups_enabled,
+        }
+    }
 }
 
 /// Per-trace totals gathered over one batch, applied with one upsert per trace.
@@ -75,8 +88,14 @@ impl SqliteStore {
         Ok(SqliteStore {
             conn,
             path,
-            dict: Dictionary::default(),
+            dict: Dictionary::new(true),
         })
+    }
+
+    /// Turns rollup maintenance off or on (on by default). Off is only for measuring what the
+    /// rollups cost; analytics read nothing for spans written while it is off.
+    pub fn set_rollups(&mut self, enabled: bool) {
+        self.dict.rollups_enabled = enabled;
     }
 
     /// The database file.
@@ -227,7 +246,7 @@ impl Dictionary {
                 span.status as u8,
                 error_type_id,
             ])? == 1;
-        if inserted {
+        if inserted && self.rollups_enabled {
             self.rollups.add(&SpanFacts {
                 trace_id: span.trace_id,
                 span_id: span.span_id,
@@ -382,7 +401,7 @@ impl Store for SqliteStore {
             Ok(()) => Ok(tx.commit()?),
             Err(e) => {
                 // The caches may name rows the rollback removed.
-                self.dict = Dictionary::default();
+                self.dict = Dictionary::new(self.dict.rollups_enabled);
                 Err(e)
             }
         }
