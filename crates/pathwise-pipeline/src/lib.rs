@@ -15,7 +15,10 @@
 //! let dir = tempfile::tempdir().unwrap();
 //! let store = MemoryStore::default();
 //! let pipeline = install(PipelineConfig::new(dir.path()), Box::new(store.clone())).unwrap();
-//! pathwise_pipeline::submit(SpanRecord::new(TraceId(1), 1, 0, "main".into(), SpanKind::Span));
+//! // Trace ids begin with the start time; a 1970 id would fall to the 7-day retention at once.
+//! let now_ms = pathwise_pipeline::clock().wall_now_ns() as u64 / 1_000_000;
+//! let trace = TraceId::from_parts(now_ms, 1);
+//! pathwise_pipeline::submit(SpanRecord::new(trace, 1, 0, "main".into(), SpanKind::Span));
 //! pathwise_pipeline::flush_thread();
 //! pipeline.shutdown();
 //! assert_eq!(store.records().len(), 1);

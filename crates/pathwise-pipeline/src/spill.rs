@@ -11,15 +11,21 @@ use pathwise_model::{Name, Record, codec};
 
 use crate::paths;
 
-/// Rotate to a new segment beyond this size so replayed files can be deleted early.
-const SEGMENT_BYTES: u64 = 64 << 20;
+/// Rotate to a new segment beyond this size: replayed files are deleted early, and replaying
+/// one segment (read whole, written in one transaction) keeps the writer's memory small.
+const SEGMENT_BYTES: u64 = 8 << 20;
 
 /// Encodes records with their path names; shared with the error lane.
 pub(crate) fn encode_frames(records: &[Record], out: &mut Vec<u8>) -> io::Result<()> {
+    // A batch repeats few paths: resolve each once, not once per record.
+    let mut resolved: rustc_hash::FxHashMap<u32, Vec<Name>> = rustc_hash::FxHashMap::default();
+    let none = Vec::new();
     for record in records {
         let segments = match record {
-            Record::Span(span) => paths::segments(span.path),
-            Record::Trace(_) => Vec::new(),
+            Record::Span(span) => &*resolved
+                .entry(span.path)
+                .or_insert_with(|| paths::segments(span.path)),
+            Record::Trace(_) => &none,
         };
         let body = codec::encode(&(record, segments)).map_err(io::Error::other)?;
         codec::write_frame(out, &body).map_err(io::Error::other)?;

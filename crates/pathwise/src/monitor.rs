@@ -160,7 +160,7 @@ impl FnCall {
     /// Records the result's summary.
     pub fn set_result(&mut self, value: serde_json::Value) {
         if let Some(span) = &mut self.span {
-            span.details().output = Some(value.to_string());
+            span.details().output = Some(crate::json_text(&value));
         }
     }
 
@@ -182,7 +182,7 @@ impl FnCall {
     fn complete(&mut self, error: Option<ErrorInfo>) {
         if let Some(mut span) = self.span.take() {
             if let Some(args) = self.args.take() {
-                span.details().input = Some(serde_json::Value::Object(args).to_string());
+                span.details().input = Some(crate::json_text(&args));
             }
             if let Some(error) = error {
                 span.fail(error);

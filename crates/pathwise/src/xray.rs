@@ -115,8 +115,7 @@ impl Trace {
         if self.announced.swap(true, Ordering::Relaxed) {
             return;
         }
-        let metadata =
-            (!self.metadata.is_empty()).then(|| Value::Object(self.metadata.clone()).to_string());
+        let metadata = (!self.metadata.is_empty()).then(|| crate::json_text(&self.metadata));
         pathwise_pipeline::submit_now(Record::Trace(TraceEvent::Started {
             trace_id: span.ctx.trace_id,
             name: span.name().clone(),
@@ -150,8 +149,7 @@ impl Drop for Trace {
             });
         }
         if !self.metadata.is_empty() {
-            span.details().metadata =
-                Some(Value::Object(std::mem::take(&mut self.metadata)).to_string());
+            span.details().metadata = Some(crate::json_text(&std::mem::take(&mut self.metadata)));
         }
         span.end();
     }
@@ -316,13 +314,13 @@ impl Step {
 
     /// The step's input (summarised, secrets masked).
     pub fn input(&mut self, value: &(impl Serialize + ?Sized)) {
-        let text = summarize(value).to_string();
+        let text = crate::json_text(&summarize(value));
         self.with_span(|s| s.details().input = Some(text));
     }
 
     /// The step's output.
     pub fn output(&mut self, value: &(impl Serialize + ?Sized)) {
-        let text = summarize(value).to_string();
+        let text = crate::json_text(&summarize(value));
         self.with_span(|s| s.details().output = Some(text));
     }
 
@@ -404,8 +402,7 @@ impl Drop for Step {
             return;
         };
         if !self.metadata.is_empty() {
-            span.details().metadata =
-                Some(Value::Object(std::mem::take(&mut self.metadata)).to_string());
+            span.details().metadata = Some(crate::json_text(&std::mem::take(&mut self.metadata)));
         }
         if span.status == Status::Error || std::thread::panicking() {
             self.failed.store(true, Ordering::Release);
