@@ -91,7 +91,8 @@ pub struct FnCall {
     span: Option<ActiveSpan>,
     /// Set when the call lost its sampling draw: nothing is recorded unless it fails.
     unsampled: Option<(u64, Option<Context>)>,
-    args: Option<serde_json::Map<String, serde_json::Value>>,
+    /// The arguments' JSON object, written as they come (no intermediate map).
+    args: Option<Vec<u8>>,
 }
 
 fn begin(meta: &'static FunctionMeta, enter: bool) -> FnCall {
@@ -146,9 +147,12 @@ impl FnCall {
 
     /// Records one argument's summary.
     pub fn set_arg(&mut self, name: &'static str, value: serde_json::Value) {
-        self.args
-            .get_or_insert_with(Default::default)
-            .insert(name.to_string(), value);
+        let args = self.args.get_or_insert_with(|| Vec::with_capacity(96));
+        args.push(if args.is_empty() { b'{' } else { b',' });
+        // Writing JSON into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *args, name);
+        args.push(b':');
+        let _ = serde_json::to_writer(&mut *args, &value);
     }
 
     /// Capture options when the result should be captured.
@@ -181,8 +185,10 @@ impl FnCall {
 
     fn complete(&mut self, error: Option<ErrorInfo>) {
         if let Some(mut span) = self.span.take() {
-            if let Some(args) = self.args.take() {
-                span.details().input = Some(crate::json_text(&args));
+            if let Some(mut args) = self.args.take() {
+                args.push(b'}');
+                // serde_json writes UTF-8 only.
+                span.details().input = String::from_utf8(args).ok();
             }
             if let Some(error) = error {
                 span.fail(error);
