@@ -73,11 +73,15 @@ impl SqliteReader {
 
 impl ReadStore for SqliteReader {
     fn list_traces(&self, filter: &TraceFilter) -> Result<TracePage, StoreError> {
+        // Inlined (an enum code, not user text) so the planner can use the partial index of
+        // traces that are not completed.
+        let status_clause = filter
+            .status
+            .map(|status| format!("t.status = {}", status as u8));
         let mut clauses: Vec<&str> = Vec::new();
         let mut args: Vec<SqlValue> = Vec::new();
-        if let Some(status) = filter.status {
-            clauses.push("t.status = ?");
-            args.push(SqlValue::Integer(status as i64));
+        if let Some(clause) = &status_clause {
+            clauses.push(clause);
         }
         if let Some(q) = &filter.name_contains {
             clauses

@@ -57,11 +57,13 @@ impl Dictionary {
 
 /// Per-trace totals gathered over one batch, applied with one upsert per trace.
 #[derive(Default)]
-struct TraceTotals {
+struct TraceTotals<'a> {
     spans: i64,
     errors: i64,
     /// The earliest span seen, standing in for the root until the root arrives.
     first: Option<(i64, i64)>,
+    /// The root, when it is in this batch, with its name id.
+    root: Option<(&'a SpanRecord, i64)>,
 }
 
 impl SqliteStore {
@@ -117,7 +119,7 @@ impl Dictionary {
         records: &[Record],
         dict: &dyn PathDictionary,
     ) -> Result<(), StoreError> {
-        let mut totals: FxHashMap<TraceId, TraceTotals> = FxHashMap::default();
+        let mut totals: FxHashMap<TraceId, TraceTotals<'_>> = FxHashMap::default();
         for record in records {
             match record {
                 Record::Span(span) => {
@@ -130,7 +132,7 @@ impl Dictionary {
                         entry.errors += (span.status == Status::Error) as i64;
                         let name_id = self.name_id(tx, &span.name)?;
                         if span.parent_id == 0 {
-                            self.upsert_root(tx, span, name_id)?;
+                            entry.root = Some((span, name_id));
                         } else if entry.first.is_none_or(|(start, _)| span.start_ns < start) {
                             entry.first = Some((span.start_ns, name_id));
                         }
@@ -168,6 +170,10 @@ impl Dictionary {
                error_count = error_count + excluded.error_count",
         )?;
         for (trace_id, t) in totals {
+            if let Some((root, name_id)) = t.root {
+                upsert_root(tx, root, name_id, t.spans, t.errors)?;
+                continue;
+            }
             let (start_ns, name_id) = t.first.unwrap_or((0, 0));
             add.execute(params![
                 trace_id.to_bytes(),
@@ -178,40 +184,6 @@ impl Dictionary {
             ])?;
         }
         self.rollups.flush(tx)
-    }
-
-    /// Sets the trace's identity and outcome from its root span (counts are added separately).
-    fn upsert_root(
-        &mut self,
-        tx: &Transaction<'_>,
-        root: &SpanRecord,
-        name_id: i64,
-    ) -> Result<(), StoreError> {
-        let status = match root.status {
-            Status::Ok => TraceStatus::Completed,
-            Status::Error => TraceStatus::Failed,
-        };
-        let end_ns = root.start_ns.saturating_add(root.duration_ns as i64);
-        let metadata = root.details.as_ref().and_then(|d| d.metadata.as_deref());
-        tx.prepare_cached(
-            "INSERT INTO traces (trace_id, name_id, start_ns, end_ns, duration_ns, status, metadata)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-             ON CONFLICT (trace_id) DO UPDATE SET
-               name_id = excluded.name_id, start_ns = excluded.start_ns,
-               end_ns = excluded.end_ns, duration_ns = excluded.duration_ns,
-               status = excluded.status,
-               metadata = coalesce(excluded.metadata, traces.metadata)",
-        )?
-        .execute(params![
-            root.trace_id.to_bytes(),
-            name_id,
-            root.start_ns,
-            end_ns,
-            root.duration_ns as i64,
-            status as u8,
-            metadata
-        ])?;
-        Ok(())
     }
 
     /// Inserts one span; `false` when it was already stored (a replay).
@@ -384,6 +356,47 @@ impl Dictionary {
         self.db_paths.insert((parent_id, name_id), row.clone());
         Ok(row)
     }
+}
+
+/// Sets the trace's identity and outcome from its root span and adds the batch's counts, in
+/// one statement (a trace of one span costs one upsert, not two).
+fn upsert_root(
+    tx: &Transaction<'_>,
+    root: &SpanRecord,
+    name_id: i64,
+    spans: i64,
+    errors: i64,
+) -> Result<(), StoreError> {
+    let status = match root.status {
+        Status::Ok => TraceStatus::Completed,
+        Status::Error => TraceStatus::Failed,
+    };
+    let end_ns = root.start_ns.saturating_add(root.duration_ns as i64);
+    let metadata = root.details.as_ref().and_then(|d| d.metadata.as_deref());
+    tx.prepare_cached(
+        "INSERT INTO traces (trace_id, name_id, start_ns, end_ns, duration_ns, status, metadata,
+           span_count, error_count)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+         ON CONFLICT (trace_id) DO UPDATE SET
+           name_id = excluded.name_id, start_ns = excluded.start_ns,
+           end_ns = excluded.end_ns, duration_ns = excluded.duration_ns,
+           status = excluded.status,
+           metadata = coalesce(excluded.metadata, traces.metadata),
+           span_count = span_count + excluded.span_count,
+           error_count = error_count + excluded.error_count",
+    )?
+    .execute(params![
+        root.trace_id.to_bytes(),
+        name_id,
+        root.start_ns,
+        end_ns,
+        root.duration_ns.min(i64::MAX as u64) as i64,
+        status as u8,
+        metadata,
+        spans,
+        errors
+    ])?;
+    Ok(())
 }
 
 impl Store for SqliteStore {
