@@ -1,12 +1,14 @@
 // Pathwise dashboard entry point: hash routing and the pipeline status bar.
 //
 // Views:  #/ or #/traces   trace list      (list.js)
-//         #/trace/<id>     trace detail    (detail.js)
+//         #/trace/<id>     trace detail    (detail.js; ?tab=flame|critical opens a tab)
+//         #/analysis       analysis        (analysis.js)
 // Every view is a function (container, params) → { dispose() }.
 
 import { api, formatCount, formatMs, formatPercent, formatTime } from './util.js';
 import { listView } from './list.js';
 import { detailView } from './detail.js';
+import { analysisView } from './analysis.js';
 
 const STATUS_EVERY_MS = 5000;
 
@@ -28,12 +30,23 @@ function route() {
   view.scrollTop = 0;
   const { path, params } = parseHash();
   const trace = path.match(/^\/trace\/([0-9a-fA-F]{32})\/?$/);
+  let section;
   if (trace) {
+    section = 'traces';
     document.body.dataset.view = 'detail';
-    current = detailView(view, trace[1].toLowerCase());
+    current = detailView(view, trace[1].toLowerCase(), params);
+  } else if (/^\/analysis\/?$/.test(path)) {
+    section = 'analysis';
+    document.body.dataset.view = 'analysis';
+    current = analysisView(view, params);
   } else {
+    section = 'traces';
     document.body.dataset.view = 'list';
     current = listView(view, params);
+  }
+  for (const link of document.querySelectorAll('.topnav a[data-nav]')) {
+    if (link.dataset.nav === section) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
   }
 }
 

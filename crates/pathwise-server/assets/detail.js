@@ -3,10 +3,14 @@
 // first OPEN_LEVELS levels start expanded, so even a 100,000-span trace renders about MAX_SPANS
 // rows. Rows are built into a DocumentFragment; expanding or collapsing a subtree inserts or
 // removes just that subtree's rows.
+//
+// Tabs: Waterfall | Flame graph (inferno's SVG of this trace, embedded so its zoom and search
+// work) | Critical path (the chain of spans that set the trace's duration, also highlighted in
+// the waterfall).
 
 import {
-  api, errorBox, formatAgo, formatCount, formatNs, formatTime, h, isoTime, markReady,
-  statusBadge, withQuery,
+  ApiError, api, errorBox, formatAgo, formatCount, formatMs, formatNs, formatPercent, formatTime,
+  h, isoTime, markReady, statusBadge, withQuery,
 } from './util.js';
 import { spanDetails } from './panels.js';
 import { jsonViewer } from './json.js';
@@ -17,6 +21,7 @@ const OPEN_LEVELS = 2; // depths 0 and 1 start expanded: three levels visible
 const POLL_MS = 2000;
 const INDENT_PX = 16;
 const TICKS = [0, 0.25, 0.5, 0.75, 1];
+const TABS = [['waterfall', 'Waterfall'], ['flame', 'Flame graph'], ['critical', 'Critical path']];
 
 const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
 const byStart = (a, b) => a.span.start_ns - b.span.start_ns;
@@ -25,7 +30,7 @@ function makeNode(span) {
   return { id: span.span_id, span, children: [], parent: null, depth: 0, expanded: false, loading: false, loadError: null, truncated: null, row: null, details: null };
 }
 
-export function detailView(root, traceId) {
+export function detailView(root, traceId, params) {
   let disposed = false;
   let pollTimer = 0;
   let first = true;
@@ -54,8 +59,36 @@ export function detailView(root, traceId) {
       h('div', { class: 'wf-label' }, 'Span'), axis, h('div', { class: 'wf-dur' }, 'Duration')),
     body);
   const message = h('div', { class: 'detail-message' });
+
+  // --- tabs ---
+  const wanted = params && params.get('tab');
+  let tab = TABS.some(([value]) => value === wanted) ? wanted : 'waterfall';
+  const tabButtons = TABS.map(([value, label]) => h('button', {
+    type: 'button', role: 'tab', class: 'tab', id: `tab-${value}`, dataset: { tab: value },
+    'aria-controls': `tabpanel-${value}`,
+  }, label));
+  const tabStrip = h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Trace views', hidden: true }, tabButtons);
+  const waterfallPanel = h('div', { id: 'tabpanel-waterfall', role: 'tabpanel', 'aria-labelledby': 'tab-waterfall' },
+    notice, waterfall);
+  const flamePanel = h('section', { class: 'trace-flame', id: 'tabpanel-flame', role: 'tabpanel', 'aria-labelledby': 'tab-flame', hidden: true });
+  const criticalPanel = h('section', { class: 'critical-path', id: 'tabpanel-critical', role: 'tabpanel', 'aria-labelledby': 'tab-critical', hidden: true });
+  const tabPanels = { waterfall: waterfallPanel, flame: flamePanel, critical: criticalPanel };
+  tabStrip.addEventListener('click', (event) => {
+    const button = event.target.closest('[data-tab]');
+    if (button) selectTab(button.dataset.tab);
+  });
+  tabStrip.addEventListener('keydown', (event) => {
+    if (event.key !== 'ArrowRight' && event.key !== 'ArrowLeft') return;
+    const at = TABS.findIndex(([value]) => value === tab);
+    const next = TABS[(at + (event.key === 'ArrowRight' ? 1 : TABS.length - 1)) % TABS.length][0];
+    selectTab(next);
+    tabStrip.querySelector(`[data-tab="${next}"]`).focus();
+    event.preventDefault();
+  });
+
   root.append(h('section', { class: 'detail-view' },
-    h('a', { class: 'back-link', href: '#/traces' }, '← All traces'), message, header, notice, waterfall));
+    h('a', { class: 'back-link', href: '#/traces' }, '← All traces'), message, header, tabStrip,
+    waterfallPanel, flamePanel, criticalPanel));
   waterfall.hidden = true;
 
   body.addEventListener('click', (event) => {
@@ -146,7 +179,7 @@ export function detailView(root, traceId) {
     const s = node.span;
     const failed = s.status === 'error';
     const row = document.createElement('div');
-    row.className = `wf-row kind-${s.kind}${failed ? ' wf-error' : ''}${s.synthetic ? ' wf-synthetic' : ''}${openDetails.has(node.id) ? ' selected' : ''}`;
+    row.className = `wf-row kind-${s.kind}${failed ? ' wf-error' : ''}${s.synthetic ? ' wf-synthetic' : ''}${openDetails.has(node.id) ? ' selected' : ''}${critical.has(node.id) ? ' wf-critical' : ''}`;
     row.dataset.spanId = node.id;
     row.dataset.depth = String(node.depth);
     row.dataset.name = s.name;
@@ -434,6 +467,151 @@ export function detailView(root, traceId) {
     }
   }
 
+  // --- tabs: flame graph and critical path ---
+  let criticalPath = null; // [{span_id, name, duration_ms, self_ms}] once loaded
+  let criticalLoading = null;
+  const critical = new Set(); // span ids on the critical path
+  let flameShown = false;
+
+  function selectTab(value) {
+    tab = value;
+    for (const button of tabButtons) {
+      const on = button.dataset.tab === value;
+      button.setAttribute('aria-selected', String(on));
+      button.tabIndex = on ? 0 : -1;
+      button.classList.toggle('active', on);
+    }
+    for (const [key, el] of Object.entries(tabPanels)) el.hidden = key !== value;
+    history.replaceState(null, '', `#/trace/${traceId}${value === 'waterfall' ? '' : `?tab=${value}`}`);
+    if (value === 'flame' && !flameShown) showFlame();
+    if (value === 'critical') renderCritical();
+  }
+
+  function showFlame() {
+    flameShown = true;
+    const url = withQuery('/api/flamegraph.svg', { trace: traceId });
+    const object = h('object', {
+      type: 'image/svg+xml', data: url, class: 'flame-object', id: 'trace-flame-object',
+      'aria-label': 'Flame graph of this trace', dataset: { state: 'loading' },
+    });
+    let failed = false;
+    const fail = async () => {
+      if (failed || disposed) return;
+      failed = true;
+      object.dataset.state = 'failed';
+      try {
+        await api(url, { signal });
+        flamePanel.replaceChildren(h('p', { class: 'empty-state' }, 'The flame graph could not be shown.'));
+      } catch (err) {
+        if (disposed || err.name === 'AbortError') return;
+        flamePanel.replaceChildren(err instanceof ApiError && err.status === 404
+          ? h('p', { class: 'empty-state' }, 'Nothing recorded to draw for this trace yet.')
+          : errorBox(err));
+      }
+    };
+    object.addEventListener('load', () => {
+      const svg = object.contentDocument && object.contentDocument.documentElement;
+      if (!svg || svg.localName !== 'svg') {
+        fail();
+        return;
+      }
+      const height = Number.parseFloat(svg.getAttribute('height'));
+      if (Number.isFinite(height) && height > 0) object.style.height = `${height}px`;
+      object.dataset.state = 'loaded';
+    });
+    object.addEventListener('error', fail);
+    flamePanel.replaceChildren(
+      h('p', { class: 'muted small tab-hint' },
+        'Self time by call stack (µs). Click a frame to zoom, “Reset Zoom” to go back; Search (top right) highlights frames by name.'),
+      object);
+  }
+
+  function loadCritical() {
+    if (!criticalLoading) {
+      criticalLoading = api(`/api/traces/${traceId}/critical-path`, { signal })
+        .then((data) => {
+          if (disposed) return;
+          criticalPath = data.critical_path;
+          critical.clear();
+          for (const c of criticalPath) critical.add(c.span_id);
+          for (const id of critical) {
+            const node = nodes.get(id);
+            if (node && node.row) node.row.classList.add('wf-critical');
+          }
+        })
+        .catch((err) => {
+          if (disposed || err.name === 'AbortError') return;
+          criticalPath = err;
+          criticalLoading = null; // try again on the next visit
+        })
+        .finally(() => {
+          if (!disposed && tab === 'critical') renderCritical();
+        });
+    }
+    return criticalLoading;
+  }
+
+  function renderCritical() {
+    if (criticalPath == null || criticalPath instanceof Error) {
+      if (criticalPath instanceof Error) {
+        const err = criticalPath;
+        criticalPath = null;
+        criticalPanel.replaceChildren(err instanceof ApiError && err.status === 404
+          ? h('p', { class: 'empty-state' }, 'No spans recorded for this trace yet.')
+          : errorBox(err));
+        return;
+      }
+      criticalPanel.replaceChildren(h('p', { class: 'muted small' }, 'Loading…'));
+      loadCritical();
+      return;
+    }
+    const totalMs = criticalPath.length ? criticalPath[0].duration_ms : 0;
+    const rows = criticalPath.map((c, i) => {
+      const share = totalMs > 0 ? c.self_ms / totalMs : 0;
+      const fill = h('span', { class: 'bar-fill' });
+      fill.style.width = `${Math.min(1, share) * 100}%`;
+      const name = h('button', { type: 'button', class: 'link-button cp-name', title: 'Show in the waterfall' }, c.name);
+      name.style.paddingLeft = `${Math.min(i, 24) * 12}px`;
+      return h('tr', { class: 'cp-row', dataset: { spanId: c.span_id, index: String(i) } },
+        h('td', { class: 'num muted' }, String(i + 1)),
+        h('td', { class: 'cp-name-cell' }, name),
+        h('td', { class: 'num' }, formatMs(c.duration_ms)),
+        h('td', { class: 'num' }, formatMs(c.self_ms)),
+        h('td', { class: 'num share-cell' }, formatPercent(share), h('span', { class: 'mini-track' }, fill)));
+    });
+    const table = h('table', { class: 'data-table cp-table', id: 'critical-path-table' },
+      h('thead', null, h('tr', null, h('th', { class: 'num' }, '#'), h('th', null, 'Span'),
+        h('th', { class: 'num' }, 'Duration'), h('th', { class: 'num' }, 'Self'), h('th', { class: 'num' }, 'Self share'))),
+      h('tbody', null, rows));
+    table.addEventListener('click', (event) => {
+      const row = event.target.closest('tr[data-index]');
+      if (row && event.target.closest('.cp-name')) reveal(Number(row.dataset.index));
+    });
+    criticalPanel.replaceChildren(
+      h('p', { class: 'muted small tab-hint' },
+        `The chain of spans that determined the trace's duration: from the root, each time the child that finished last. ` +
+        `${formatCount(criticalPath.length)} spans; they are outlined in the waterfall. Click a name to show it there.`),
+      h('div', { class: 'table-scroll' }, table));
+  }
+
+  /** Switches to the waterfall and shows critical span `index`, expanding (and loading) its ancestors. */
+  async function reveal(index) {
+    selectTab('waterfall');
+    const chain = criticalPath.slice(0, index + 1);
+    for (let i = 0; i < chain.length - 1; i += 1) {
+      const node = nodes.get(chain[i].span_id);
+      if (!node || !node.row || !node.row.isConnected) break;
+      if (!node.expanded) await toggleExpanded(node);
+      if (disposed) return;
+    }
+    const target = nodes.get(chain[chain.length - 1].span_id);
+    if (!target || !target.row || !target.row.isConnected) return;
+    target.row.scrollIntoView({ block: 'center' });
+    target.row.focus({ preventScroll: true });
+    target.row.classList.add('wf-flash');
+    setTimeout(() => target.row && target.row.classList.remove('wf-flash'), 1600);
+  }
+
   // --- loading ---
   async function load() {
     clearTimeout(pollTimer);
@@ -449,6 +627,11 @@ export function detailView(root, traceId) {
       renderRows();
       if (!first) root.scrollTop = scroll;
       waterfall.hidden = false;
+      if (first) {
+        tabStrip.hidden = false;
+        selectTab(tab);
+        loadCritical();
+      }
       document.title = `${trace.name} · Pathwise`;
       if (trace.status === 'running') pollTimer = setTimeout(load, POLL_MS);
     } catch (err) {

@@ -2,6 +2,8 @@
 //! SDK, and a real server on an ephemeral loopback port.
 #![allow(dead_code)]
 
+pub mod browser;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
