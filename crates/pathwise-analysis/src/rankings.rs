@@ -75,10 +75,10 @@ impl Analysis {
                 found.push((
                     node.share_of_self_time,
                     format!(
-                        "{}: {:.0} % of all self time, p95 {:.1} ms over {} calls — {advice}",
+                        "{}: {:.0} % of all self time, p95 {} over {} calls — {advice}",
                         node.key,
                         node.share_of_self_time * 100.0,
-                        node.p95_ms,
+                        fmt_ms(node.p95_ms),
                         node.calls
                     ),
                 ));
@@ -101,11 +101,11 @@ impl Analysis {
                 found.push((
                     0.05,
                     format!(
-                        "{}: long tail — p99 {:.1} ms is {:.0}× its p50 {:.2} ms; look at the slow cases",
+                        "{}: long tail — p99 {} is {:.0}× its p50 {}; look at the slow cases",
                         node.key,
-                        node.p99_ms,
+                        fmt_ms(node.p99_ms),
                         node.p99_ms / node.p50_ms,
-                        node.p50_ms
+                        fmt_ms(node.p50_ms)
                     ),
                 ));
             }
@@ -116,6 +116,17 @@ impl Analysis {
         }
         found.sort_by(|a, b| desc(a.0, b.0));
         found.into_iter().map(|(_, text)| text).collect()
+    }
+}
+
+/// Milliseconds with precision that suits the size: `87.4 ms`, `0.042 ms`.
+pub fn fmt_ms(ms: f64) -> String {
+    if ms >= 10.0 {
+        format!("{ms:.0} ms")
+    } else if ms >= 1.0 {
+        format!("{ms:.1} ms")
+    } else {
+        format!("{ms:.3} ms")
     }
 }
 
