@@ -16,7 +16,9 @@
 mod flame;
 mod graph;
 mod metrics;
+pub mod monitoring;
 mod patterns;
+pub mod perf;
 mod rankings;
 pub mod report;
 mod rollups;

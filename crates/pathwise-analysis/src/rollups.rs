@@ -37,6 +37,59 @@ fn ranges(window: Window) -> Ranges {
     }
 }
 
+fn bucket_from_row(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Bucket> {
+    Ok(Bucket {
+        calls: row.get(first)?,
+        errors: row.get(first + 1)?,
+        total_ns: row.get(first + 2)?,
+        self_ns: row.get(first + 3)?,
+        min_ns: row.get(first + 4)?,
+        max_ns: row.get(first + 5)?,
+        first_ns: row.get(first + 6)?,
+        last_ns: row.get(first + 7)?,
+        sketch: decode_sketch(&row.get::<_, Vec<u8>>(first + 8)?),
+    })
+}
+
+/// Per node (span name) and minute: figures merged over the node's paths, oldest first. For
+/// trends, where each point is one minute.
+pub fn load_node_minutes(
+    conn: &Connection,
+    window: Window,
+) -> Result<FxHashMap<String, Vec<(i64, Bucket)>>, AnalysisError> {
+    let r = ranges(Window {
+        since_ns: window.since_ns,
+        until_ns: window.until_ns,
+    });
+    let (from, to) = (
+        r.minutes[0].0,
+        if r.hours.1 > r.hours.0 {
+            r.minutes[1].1
+        } else {
+            r.minutes[0].1
+        },
+    );
+    let mut stmt = conn.prepare_cached(
+        "SELECT n.name, r.bucket, r.calls, r.errors, r.total_ns, r.self_ns, r.min_ns, r.max_ns,
+                r.first_ns, r.last_ns, r.sketch
+         FROM rollup_minute r JOIN paths p ON p.id = r.path_id JOIN names n ON n.id = p.name_id
+         WHERE r.bucket >= ?1 AND r.bucket < ?2 ORDER BY r.bucket",
+    )?;
+    let mut rows = stmt.query(params![from, to])?;
+    let mut out: FxHashMap<String, Vec<(i64, Bucket)>> = FxHashMap::default();
+    while let Some(row) = rows.next()? {
+        let name: String = row.get(0)?;
+        let minute: i64 = row.get(1)?;
+        let bucket = bucket_from_row(row, 2)?;
+        let series = out.entry(name).or_default();
+        match series.last_mut() {
+            Some((m, b)) if *m == minute => b.merge(&bucket),
+            _ => series.push((minute, bucket)),
+        }
+    }
+    Ok(out)
+}
+
 /// Merged figures per path id over the window.
 pub fn load_paths(
     conn: &Connection,
@@ -61,17 +114,7 @@ pub fn load_paths(
         r.minutes[1].1
     ])?;
     while let Some(row) = rows.next()? {
-        let bucket = Bucket {
-            calls: row.get(1)?,
-            errors: row.get(2)?,
-            total_ns: row.get(3)?,
-            self_ns: row.get(4)?,
-            min_ns: row.get(5)?,
-            max_ns: row.get(6)?,
-            first_ns: row.get(7)?,
-            last_ns: row.get(8)?,
-            sketch: decode_sketch(&row.get::<_, Vec<u8>>(9)?),
-        };
+        let bucket = bucket_from_row(row, 1)?;
         match merged.entry(row.get(0)?) {
             std::collections::hash_map::Entry::Occupied(mut e) => e.get_mut().merge(&bucket),
             std::collections::hash_map::Entry::Vacant(e) => {
@@ -158,4 +201,25 @@ mod tests {
         });
         assert_eq!((r.hours, r.minutes[0]), ((0, 0), (5, 20)));
     }
+}
+
+/// Merged figures per node (span name) over the window.
+pub fn load_node_buckets(
+    conn: &Connection,
+    window: Window,
+) -> Result<FxHashMap<String, Bucket>, AnalysisError> {
+    let names = load_path_names(conn)?;
+    let mut out: FxHashMap<String, Bucket> = FxHashMap::default();
+    for (path, bucket) in load_paths(conn, window)? {
+        let Some(info) = names.get(&path) else {
+            continue;
+        };
+        match out.get_mut(&info.node) {
+            Some(b) => b.merge(&bucket),
+            None => {
+                out.insert(info.node.clone(), bucket);
+            }
+        }
+    }
+    Ok(out)
 }

@@ -1,0 +1,139 @@
+//! Monitoring end to end through the real store: an operation made 30 % slower at a known time
+//! is flagged from one minute of traffic; an unchanged one is not.
+
+use pathwise_analysis::monitoring::{MonitorConfig, evaluate};
+use pathwise_analysis::perf::regression::ShiftKind;
+use pathwise_model::{Name, Record, SpanKind, SpanRecord, TraceId};
+use pathwise_store::{PathDictionary, SqliteReader, SqliteStore, Store, WriteBatch};
+
+struct Paths;
+impl PathDictionary for Paths {
+    fn lookup(&self, path: u32) -> Option<(u32, Name)> {
+        match path {
+            1 => Some((0, "checkout.pay".into())),
+            2 => Some((0, "catalog.get".into())),
+            _ => None,
+        }
+    }
+}
+
+/// Lognormal-ish latency from a seeded generator (Box–Muller).
+struct Rng(u64);
+impl Rng {
+    fn unit(&mut self) -> f64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        ((self.0 >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+    }
+    fn lognormal(&mut self, median_ms: f64, sigma: f64) -> f64 {
+        let z = (-2.0 * self.unit().ln()).sqrt() * (2.0 * std::f64::consts::PI * self.unit()).cos();
+        median_ms * (sigma * z).exp()
+    }
+}
+
+const NOW_MS: u64 = 1_790_000_040_000;
+
+/// Two hours of 10 requests/s per operation; `slowdown` applies to checkout.pay in the last minute.
+fn record(db: &std::path::Path, slowdown: f64, seed: u64) {
+    let mut store = SqliteStore::open(db).unwrap();
+    let mut rng = Rng(seed);
+    let mut batch = Vec::new();
+    let start_ms = NOW_MS - 2 * 3600 * 1000;
+    let mut id = 0u128;
+    for tick in 0..(2 * 3600 * 10) {
+        let at_ms = start_ms + tick * 100;
+        for (path, name) in [(1u32, "checkout.pay"), (2, "catalog.get")] {
+            id += 1;
+            let mut ms = rng.lognormal(20.0, 0.3);
+            if path == 1 && at_ms >= NOW_MS - 60_000 {
+                ms *= slowdown;
+            }
+            let mut span = SpanRecord::new(
+                TraceId::from_parts(at_ms, id),
+                1,
+                0,
+                name.into(),
+                SpanKind::Function,
+            );
+            span.path = path;
+            span.start_ns = at_ms as i64 * 1_000_000;
+            span.duration_ns = (ms * 1e6) as u64;
+            batch.push(Record::Span(span));
+        }
+        if batch.len() >= 20_000 {
+            store
+                .write_batch(
+                    &WriteBatch {
+                        records: &batch,
+                        ..WriteBatch::EMPTY
+                    },
+                    &Paths,
+                )
+                .unwrap();
+            batch.clear();
+        }
+    }
+    store
+        .write_batch(
+            &WriteBatch {
+                records: &batch,
+                ..WriteBatch::EMPTY
+            },
+            &Paths,
+        )
+        .unwrap();
+}
+
+#[test]
+fn a_thirty_percent_slowdown_is_flagged_within_one_minute() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("regress.db");
+    record(&db, 1.3, 7);
+    let reader = SqliteReader::open(&db).unwrap();
+    let reports = evaluate(
+        reader.connection(),
+        NOW_MS as i64 * 1_000_000,
+        &MonitorConfig::default(),
+        &[],
+    )
+    .unwrap();
+    let pay = reports.iter().find(|r| r.name == "checkout.pay").unwrap();
+    let shift = pay.latency.as_ref().expect("enough samples on both sides");
+    assert_eq!(shift.kind, ShiftKind::Regression, "{shift:?}");
+    assert!((shift.effect - 0.3).abs() < 0.08, "effect {}", shift.effect);
+    assert_eq!(pay.recent.calls, 600);
+    let baseline = pay.baseline.as_ref().unwrap();
+    assert!(
+        (baseline.p50 - 20.0).abs() < 1.5,
+        "baseline p50 {}",
+        baseline.p50
+    );
+    let catalog = reports.iter().find(|r| r.name == "catalog.get").unwrap();
+    assert_eq!(catalog.latency.as_ref().unwrap().kind, ShiftKind::NoChange);
+    assert!(catalog.p95_trend.is_some());
+}
+
+#[test]
+fn a_stationary_workload_is_not_flagged() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("steady.db");
+    record(&db, 1.0, 11);
+    let reader = SqliteReader::open(&db).unwrap();
+    let reports = evaluate(
+        reader.connection(),
+        NOW_MS as i64 * 1_000_000,
+        &MonitorConfig::default(),
+        &[],
+    )
+    .unwrap();
+    for report in &reports {
+        assert_eq!(
+            report.latency.as_ref().unwrap().kind,
+            ShiftKind::NoChange,
+            "{}",
+            report.name
+        );
+        assert_eq!(report.recent.criticals, 0);
+    }
+}
