@@ -22,6 +22,7 @@ pub mod perf;
 mod rankings;
 pub mod report;
 mod rollups;
+pub mod snapshot;
 
 pub use flame::{
     CriticalSpan, critical_path, diff_flamegraph_svg, trace_flamegraph_svg, window_flamegraph_svg,

@@ -57,6 +57,7 @@ fn record(db: &std::path::Path, slowdown: f64, seed: u64) {
                 SpanKind::Function,
             );
             span.path = path;
+            span.group = Some(if path == 1 { "payments" } else { "catalog" }.into());
             span.start_ns = at_ms as i64 * 1_000_000;
             span.duration_ns = (ms * 1e6) as u64;
             batch.push(Record::Span(span));
@@ -136,4 +137,35 @@ fn a_stationary_workload_is_not_flagged() {
         );
         assert_eq!(report.recent.criticals, 0);
     }
+}
+
+#[test]
+fn the_snapshot_names_the_regression_and_scores_each_component() {
+    use pathwise_analysis::snapshot::snapshot;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("snapshot.db");
+    record(&db, 1.3, 5);
+    let reader = SqliteReader::open(&db).unwrap();
+    let snap = snapshot(
+        reader.connection(),
+        NOW_MS as i64 * 1_000_000,
+        &MonitorConfig::default(),
+        &[],
+        Some(0.9),
+        &[],
+    )
+    .unwrap();
+    assert_eq!(snap.regressions, vec!["checkout.pay".to_string()]);
+    let components: Vec<&str> = snap
+        .components
+        .iter()
+        .map(|c| c.component.as_str())
+        .collect();
+    assert_eq!(components, vec!["catalog", "payments"]);
+    let payments = &snap.components[1];
+    assert_eq!(payments.calls, 3000, "5 minutes at 10/s");
+    let speed = payments.speed_ratio.unwrap();
+    assert!(speed > 1.1, "the last minute is 30 % slower: {speed}");
+    assert!(payments.health.score < snap.components[0].health.score);
+    assert!(snap.overall.score <= 100);
 }
