@@ -20,6 +20,7 @@ use crate::perf::regression::{
 use crate::perf::trend::{Trend, fit};
 use crate::rollups::{load_node_buckets, load_node_minutes};
 use crate::{AnalysisError, Window};
+use pathwise_store::sqlite::rollup::Bucket;
 
 /// How monitoring judges operations.
 #[derive(Clone, Debug)]
@@ -94,8 +95,11 @@ pub struct OperationReport {
     pub latency: Option<Shift>,
     pub error_rate: Option<RateShift>,
     pub throughput: Option<RateShift>,
-    /// p95 per minute over the baseline window's last hour: slope and fit.
+    /// Per-minute series over the baseline window's last hour, fitted linearly: p95 (ms),
+    /// throughput (calls per minute) and error rate (0..1).
     pub p95_trend: Option<Trend>,
+    pub calls_trend: Option<Trend>,
+    pub error_rate_trend: Option<Trend>,
 }
 
 fn now_ns() -> i64 {
@@ -235,18 +239,18 @@ pub fn evaluate(
             alpha,
             config.min_effect,
         );
-        let p95_trend = minutes.get(name).and_then(|series| {
+        let series = minutes.get(name).map(Vec::as_slice).unwrap_or_default();
+        let trend_of = |value: &dyn Fn(&Bucket) -> Option<f64>| {
             let points: Vec<(f64, f64)> = series
                 .iter()
-                .filter_map(|(minute, b)| {
-                    Some((
-                        *minute as f64 * 60.0,
-                        b.sketch.quantile(0.95).ok().flatten()? / 1e6,
-                    ))
-                })
+                .filter_map(|(minute, b)| Some((*minute as f64 * 60.0, value(b)?)))
                 .collect();
             fit(&points)
-        });
+        };
+        let p95_trend = trend_of(&|b| Some(b.sketch.quantile(0.95).ok().flatten()? / 1e6));
+        let calls_trend = trend_of(&|b| Some(b.calls as f64));
+        let error_rate_trend =
+            trend_of(&|b| (b.calls > 0).then(|| b.errors as f64 / b.calls as f64));
         reports.push(OperationReport {
             name: name.clone(),
             baseline,
@@ -257,6 +261,8 @@ pub fn evaluate(
             error_rate,
             throughput,
             p95_trend,
+            calls_trend,
+            error_rate_trend,
         });
     }
     Ok(reports)
@@ -269,4 +275,57 @@ pub fn evaluate_now(
     stored: &[StoredBaseline],
 ) -> Result<Vec<OperationReport>, AnalysisError> {
     evaluate(conn, now_ns(), config, stored)
+}
+
+impl From<&pathwise_store::BaselineRow> for StoredBaseline {
+    fn from(row: &pathwise_store::BaselineRow) -> Self {
+        StoredBaseline {
+            name: row.name.clone(),
+            version: row.version,
+            pinned: row.pinned,
+            learned_ns: row.learned_ns,
+            baseline: Baseline {
+                samples: row.samples as usize,
+                kept: row.kept as usize,
+                outliers: row.outliers as usize,
+                p50: row.p50,
+                p95: row.p95,
+                p99: row.p99,
+                mean: row.mean,
+                std_dev: row.std_dev,
+                confidence: row.confidence,
+            },
+        }
+    }
+}
+
+/// Rows to save for the operations whose baseline was learned in this evaluation (stored and
+/// pinned ones are left alone); restrict to `only` when given.
+pub fn learned_rows(
+    reports: &[OperationReport],
+    learned_ns: i64,
+    only: Option<&str>,
+) -> Vec<pathwise_store::BaselineRow> {
+    reports
+        .iter()
+        .filter(|r| r.baseline_source == "learned" && only.is_none_or(|name| r.name == name))
+        .filter_map(|r| {
+            let b = r.baseline.as_ref()?;
+            Some(pathwise_store::BaselineRow {
+                name: r.name.clone(),
+                version: 0,
+                learned_ns,
+                pinned: false,
+                samples: b.samples as i64,
+                kept: b.kept as i64,
+                outliers: b.outliers as i64,
+                p50: b.p50,
+                p95: b.p95,
+                p99: b.p99,
+                mean: b.mean,
+                std_dev: b.std_dev,
+                confidence: b.confidence,
+            })
+        })
+        .collect()
 }

@@ -5,7 +5,9 @@ use std::fmt::Write;
 use serde_json::{Value, json};
 
 use crate::metrics::{Analysis, Metrics};
+use crate::perf::regression::{RateChange, ShiftKind};
 use crate::rankings::short_type;
+use crate::snapshot::Snapshot;
 
 /// Rows per section.
 const TOP: usize = 10;
@@ -58,12 +60,161 @@ pub fn to_json(a: &Analysis) -> Value {
 
 /// Renders the report.
 pub fn render(a: &Analysis, format: Format) -> String {
+    render_with(a, None, format)
+}
+
+/// Renders the report with the performance sections (health, shifts, baselines) of `snapshot`.
+pub fn render_with(a: &Analysis, snapshot: Option<&Snapshot>, format: Format) -> String {
     match format {
-        Format::Text => text(a),
-        Format::Json => serde_json::to_string_pretty(&to_json(a)).unwrap_or_default(),
+        Format::Text => {
+            let mut out = text(a);
+            if let Some(snap) = snapshot {
+                for (title, head, rows) in perf_tables(snap) {
+                    rule(&mut out, &title.to_uppercase());
+                    if rows.is_empty() {
+                        out.push_str("(none)\n");
+                    }
+                    for row in rows {
+                        let cells: Vec<String> = head
+                            .iter()
+                            .zip(&row)
+                            .map(|(h, c)| format!("{h}: {c}"))
+                            .collect();
+                        let _ = writeln!(out, "- {}", cells.join(" | "));
+                    }
+                }
+            }
+            out
+        }
+        Format::Json => {
+            let mut json = to_json(a);
+            if let Some(snap) = snapshot {
+                json["health"] = json!({ "overall": snap.overall, "components": snap.components });
+                json["regressions"] = json!(snap.regressions);
+                json["improvements"] = json!(snap.improvements);
+                json["operations"] = serde_json::to_value(&snap.operations).unwrap_or(Value::Null);
+            }
+            serde_json::to_string_pretty(&json).unwrap_or_default()
+        }
         Format::Csv => csv(a),
-        Format::Html => html(a),
+        Format::Html => {
+            let page = html(a);
+            let Some(snap) = snapshot else { return page };
+            let mut perf = String::new();
+            for (title, head, rows) in perf_tables(snap) {
+                let head: Vec<&str> = head.iter().map(String::as_str).collect();
+                html_table(&mut perf, &title, &head, rows);
+            }
+            page.replace("</body>", &format!("{perf}</body>"))
+        }
     }
+}
+
+type Table = (String, Vec<String>, Vec<Vec<String>>);
+
+/// The performance sections as (title, header, rows), shared by text and HTML.
+fn perf_tables(snap: &Snapshot) -> Vec<Table> {
+    let pct = |v: f64| format!("{:.1} %", v * 100.0);
+    let mut health = vec![vec![
+        "overall".to_string(),
+        snap.overall.score.to_string(),
+        format!("{:?}", snap.overall.level),
+        snap.overall.reasons.join("; "),
+    ]];
+    health.extend(snap.components.iter().map(|c| {
+        vec![
+            c.component.clone(),
+            c.health.score.to_string(),
+            format!("{:?}", c.health.level),
+            c.health.reasons.join("; "),
+        ]
+    }));
+    let mut shifts = Vec::new();
+    for op in &snap.operations {
+        if let Some(l) = op
+            .latency
+            .as_ref()
+            .filter(|l| l.kind != ShiftKind::NoChange)
+        {
+            shifts.push(vec![
+                op.name.clone(),
+                format!("latency {:?}", l.kind),
+                format!("median {:+.1} %", l.effect * 100.0),
+                format!("{:.2e}", l.p_value),
+            ]);
+        }
+        if let Some(e) = op
+            .error_rate
+            .as_ref()
+            .filter(|e| e.change != RateChange::NoChange)
+        {
+            shifts.push(vec![
+                op.name.clone(),
+                format!("error rate {:?}", e.change),
+                format!("{} → {}", pct(e.base_rate), pct(e.recent_rate)),
+                format!("{:.2e}", e.p_value),
+            ]);
+        }
+        if let Some(t) = op
+            .throughput
+            .as_ref()
+            .filter(|t| t.change != RateChange::NoChange)
+        {
+            shifts.push(vec![
+                op.name.clone(),
+                format!("throughput {:?}", t.change),
+                format!("{:.2}/s → {:.2}/s", t.base_rate, t.recent_rate),
+                format!("{:.2e}", t.p_value),
+            ]);
+        }
+    }
+    let baselines = snap
+        .operations
+        .iter()
+        .map(|op| match (&op.baseline, &op.learning) {
+            (Some(b), _) => vec![
+                op.name.clone(),
+                op.baseline_source.clone(),
+                format!("{:.3} / {:.3} / {:.3}", b.p50, b.p95, b.p99),
+                op.recent.p95_ms.map_or("-".into(), |p| format!("{p:.3}")),
+                format!(
+                    "{} warning, {} critical",
+                    op.recent.warnings, op.recent.criticals
+                ),
+            ],
+            (None, learning) => vec![
+                op.name.clone(),
+                learning.as_ref().map_or("none".into(), |l| l.to_string()),
+                "-".into(),
+                op.recent.p95_ms.map_or("-".into(), |p| format!("{p:.3}")),
+                "-".into(),
+            ],
+        })
+        .collect();
+    let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    vec![
+        (
+            "Health".into(),
+            strings(&["component", "score", "level", "reasons"]),
+            health,
+        ),
+        (
+            "Regressions and shifts".into(),
+            strings(&["operation", "shift", "change", "p-value"]),
+            shifts,
+        ),
+        (
+            "Baselines".into(),
+            strings(&[
+                "operation",
+                "baseline",
+                "p50 / p95 / p99 ms",
+                "recent p95 ms",
+                "violations",
+            ]),
+            baselines,
+        ),
+    ]
 }
 
 fn rule(out: &mut String, title: &str) {

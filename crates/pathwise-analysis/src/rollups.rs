@@ -180,6 +180,27 @@ pub fn load_path_names(conn: &Connection) -> Result<FxHashMap<i64, PathInfo>, An
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// Merged figures per node (span name) over the window.
+pub fn load_node_buckets(
+    conn: &Connection,
+    window: Window,
+) -> Result<FxHashMap<String, Bucket>, AnalysisError> {
+    let names = load_path_names(conn)?;
+    let mut out: FxHashMap<String, Bucket> = FxHashMap::default();
+    for (path, bucket) in load_paths(conn, window)? {
+        let Some(info) = names.get(&path) else {
+            continue;
+        };
+        match out.get_mut(&info.node) {
+            Some(b) => b.merge(&bucket),
+            None => {
+                out.insert(info.node.clone(), bucket);
+            }
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,25 +222,4 @@ mod tests {
         });
         assert_eq!((r.hours, r.minutes[0]), ((0, 0), (5, 20)));
     }
-}
-
-/// Merged figures per node (span name) over the window.
-pub fn load_node_buckets(
-    conn: &Connection,
-    window: Window,
-) -> Result<FxHashMap<String, Bucket>, AnalysisError> {
-    let names = load_path_names(conn)?;
-    let mut out: FxHashMap<String, Bucket> = FxHashMap::default();
-    for (path, bucket) in load_paths(conn, window)? {
-        let Some(info) = names.get(&path) else {
-            continue;
-        };
-        match out.get_mut(&info.node) {
-            Some(b) => b.merge(&bucket),
-            None => {
-                out.insert(info.node.clone(), bucket);
-            }
-        }
-    }
-    Ok(out)
 }

@@ -16,6 +16,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 mod demo;
 mod error;
 mod format;
+mod perf;
 mod report;
 mod serve;
 mod show;
@@ -47,6 +48,45 @@ enum Command {
     /// Print the execution path analysis report: hot, slow and error-prone paths, time
     /// consumers, never-executed functions and optimisation opportunities.
     Report(ReportArgs),
+    /// Print the whole monitoring state as JSON: operations, baselines, shifts, health.
+    Snapshot(SnapshotArgs),
+    /// List, learn, pin or unpin per-operation latency baselines.
+    Baseline(BaselineArgs),
+}
+
+/// Options of `pathwise snapshot`.
+#[derive(Debug, Args)]
+pub struct SnapshotArgs {
+    #[command(flatten)]
+    pub db: DbArg,
+}
+
+/// Options of `pathwise baseline`.
+#[derive(Debug, Args)]
+pub struct BaselineArgs {
+    #[command(subcommand)]
+    pub action: BaselineAction,
+    /// The Pathwise SQLite database (accepted before or after the action).
+    #[arg(
+        long,
+        value_name = "PATH",
+        default_value = "pathwise.db",
+        global = true
+    )]
+    pub db: PathBuf,
+}
+
+/// What `pathwise baseline` does.
+#[derive(Debug, Subcommand)]
+pub enum BaselineAction {
+    /// The baseline in force per operation.
+    List,
+    /// Learn (a new version of) every unpinned baseline, or only NAME's.
+    Learn { name: Option<String> },
+    /// Keep NAME's newest baseline whatever is learned later.
+    Pin { name: String },
+    /// Let NAME's baseline follow new learning again.
+    Unpin { name: String },
 }
 
 /// Options of `pathwise report`.
@@ -161,6 +201,8 @@ fn main() -> ExitCode {
         Command::Show(args) => show::run(&args),
         Command::Serve(args) => serve::serve(&args.db.db, &args.serve),
         Command::Report(args) => report::run(&args),
+        Command::Snapshot(args) => perf::snapshot(&args),
+        Command::Baseline(args) => perf::baseline(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,6 +1,7 @@
 //! `pathwise report`: the execution path analysis report, from the store's rollups.
 
-use pathwise_analysis::report::{Format, render};
+use pathwise_analysis::monitoring::{MonitorConfig, StoredBaseline};
+use pathwise_analysis::report::{Format, render_with};
 use pathwise_analysis::{Analysis, Window};
 
 use crate::ReportArgs;
@@ -21,7 +22,25 @@ pub fn run(args: &ReportArgs) -> Result<(), CliError> {
     let analysis = Analysis::load(reader.connection(), window)
         .map_err(|e| CliError::Failed(format!("analysis failed: {e}")))?;
     let format: Format = args.format.parse().map_err(CliError::Input)?;
-    let text = render(&analysis, format);
+    let stored: Vec<StoredBaseline> = reader
+        .baselines()
+        .map_err(|e| CliError::store(&args.db.db, e))?
+        .iter()
+        .map(StoredBaseline::from)
+        .collect();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64);
+    let snapshot = pathwise_analysis::snapshot::snapshot(
+        reader.connection(),
+        now,
+        &MonitorConfig::default(),
+        &stored,
+        None,
+        &[],
+    )
+    .map_err(|e| CliError::Failed(format!("monitoring failed: {e}")))?;
+    let text = render_with(&analysis, Some(&snapshot), format);
     match &args.out {
         Some(path) => std::fs::write(path, text)
             .map_err(|e| CliError::Failed(format!("cannot write {}: {e}", path.display())))

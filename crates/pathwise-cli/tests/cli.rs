@@ -421,6 +421,9 @@ fn report_prints_every_section_in_every_format() {
         "TIME CONSUMERS",
         "NEVER EXECUTED",
         "OPTIMISATION OPPORTUNITIES",
+        "HEALTH",
+        "REGRESSIONS AND SHIFTS",
+        "BASELINES",
     ] {
         assert!(text.contains(section), "missing {section}:\n{text}");
     }
@@ -454,4 +457,45 @@ fn report_prints_every_section_in_every_format() {
     let bad = pathwise(&["report", "--db", db, "--since", "last tuesday"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(!stderr(&bad).contains("panicked"));
+}
+
+#[test]
+fn baselines_are_learned_pinned_and_listed_and_the_snapshot_is_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("baselines.db");
+    std::fs::copy(shared_db(), &db_path).unwrap();
+    let db = db_arg(&db_path);
+    let learned = pathwise(&["baseline", "learn", "--db", db]);
+    assert!(learned.status.success(), "{}", stderr(&learned));
+    assert!(
+        stdout(&learned).contains("GEOCache.get v1"),
+        "{}",
+        stdout(&learned)
+    );
+    let pinned = pathwise(&["baseline", "pin", "GEOCache.get", "--db", db]);
+    assert_eq!(stdout(&pinned).trim(), "GEOCache.get: v1 pinned");
+    let again = stdout(&pathwise(&["baseline", "learn", "--db", db]));
+    assert!(
+        !again.contains("GEOCache.get"),
+        "pinned baselines are not re-learned:\n{again}"
+    );
+    assert!(again.contains(" v2:"), "{again}");
+    let list = stdout(&pathwise(&["baseline", "list", "--db", db]));
+    let geo = list
+        .lines()
+        .find(|l| l.starts_with("GEOCache.get "))
+        .unwrap();
+    assert!(geo.contains(" 1 ") && geo.contains("yes"), "{geo}");
+    let missing = pathwise(&["baseline", "pin", "NoSuch.op", "--db", db]);
+    assert_eq!(missing.status.code(), Some(1));
+    let snapshot: serde_json::Value =
+        serde_json::from_str(&stdout(&pathwise(&["snapshot", "--db", db]))).unwrap();
+    assert!(snapshot["overall"]["score"].as_u64().unwrap() <= 100);
+    let geo_op = snapshot["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["name"] == "GEOCache.get")
+        .unwrap();
+    assert_eq!(geo_op["baseline_source"], "stored v1 (pinned)");
 }

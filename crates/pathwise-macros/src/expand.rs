@@ -237,6 +237,7 @@ fn function_meta(ident: &Ident, options: &Options, is_async: bool) -> TokenStrea
     let capture_args = options.captures_args();
     let capture_result = options.capture_result;
     let redact = &options.redact;
+    let memory_delta = options.memory_delta;
     // Spanned on the function's name so that `line!` reports the `fn` line rather than the
     // attribute's (they differ when other attributes or doc comments sit in between).
     let location = quote_spanned!(ident.span()=> file: ::core::file!(), line: ::core::line!(),);
@@ -252,6 +253,7 @@ fn function_meta(ident: &Ident, options: &Options, is_async: bool) -> TokenStrea
             capture_result: #capture_result,
             max_repr: #max_repr,
             redact: &[#(#redact),*],
+            memory_delta: #memory_delta,
         };
         ::pathwise::__private::inventory::submit! {
             ::pathwise::__private::FunctionRegistration(&__PATHWISE_FN)
@@ -393,6 +395,7 @@ mod tests {
             "sample : 0.1",
             "max_repr : 200",
             "redact : & [\"ssn\"]",
+            "memory_delta : false",
             "is_async : false",
             ":: pathwise :: __private :: enter (& __PATHWISE_FN)",
             "set_arg (\"a\"",

@@ -61,6 +61,7 @@ mod signature;
 /// | `capture_result = false` | do not capture the return value (errors are still detected) |
 /// | `max_repr = 200` | longest captured representation; 0 = the global default |
 /// | `redact(ssn, "api-key")` | extra field names masked in this function's captures |
+/// | `memory_delta` | record the change of the process's resident memory over each call as the span attribute `memory.rss_delta_bytes` (Linux; two reads of `/proc/self/statm`); default off |
 ///
 /// A mistake in the options (unknown option, wrong literal type, `sample` out of range, `skip`
 /// of an argument that does not exist) is a compile error pointing at the offending token.

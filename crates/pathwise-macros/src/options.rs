@@ -11,8 +11,8 @@ use syn::punctuated::Punctuated;
 use syn::{Expr, Lit, LitStr, Token, UnOp};
 
 /// Every option name, for the "unknown option" message.
-const KNOWN: &str =
-    "name, group, sample, skip, skip_all, capture_args, capture_result, max_repr, redact";
+const KNOWN: &str = "name, group, sample, skip, skip_all, capture_args, capture_result, max_repr, \
+     redact, memory_delta";
 
 /// The parsed options of one `#[monitor]` attribute.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,6 +34,8 @@ pub struct Options {
     pub max_repr: usize,
     /// Extra field names whose values are masked in captures of this function.
     pub redact: Vec<String>,
+    /// Record the change of the process's resident memory over each call.
+    pub memory_delta: bool,
 }
 
 impl Default for Options {
@@ -48,6 +50,7 @@ impl Default for Options {
             capture_result: true,
             max_repr: 0,
             redact: Vec::new(),
+            memory_delta: false,
         }
     }
 }
@@ -95,6 +98,15 @@ fn parse_one(key: &str, meta: &ParseNestedMeta, options: &mut Options) -> syn::R
         "skip_all" => {
             no_value(key, meta)?;
             options.skip_all = true;
+        }
+        // `memory_delta` alone, or `memory_delta = true/false`.
+        "memory_delta" => {
+            options.memory_delta = if meta.input.peek(Token![=]) {
+                parse_bool(key, meta)?
+            } else {
+                no_value(key, meta)?;
+                true
+            };
         }
         "capture_args" => options.capture_args = parse_bool(key, meta)?,
         "capture_result" => options.capture_result = parse_bool(key, meta)?,
@@ -304,6 +316,33 @@ mod tests {
                 .captures_args()
         );
         assert!(parse_options(quote!(skip(self))).is_ok());
+    }
+
+    #[test]
+    fn memory_delta() {
+        assert!(!Options::default().memory_delta);
+        assert!(parse_options(quote!(memory_delta)).unwrap().memory_delta);
+        assert!(
+            parse_options(quote!(group = "g", memory_delta, sample = 0.5))
+                .unwrap()
+                .memory_delta
+        );
+        assert!(
+            parse_options(quote!(memory_delta = true))
+                .unwrap()
+                .memory_delta
+        );
+        assert!(
+            !parse_options(quote!(memory_delta = false))
+                .unwrap()
+                .memory_delta
+        );
+        assert!(err(quote!(memory_delta = 1)).contains("expects `true` or `false`"));
+        assert!(err(quote!(memory_delta(x))).contains("takes no value"));
+        assert!(
+            err(quote!(memory_delta, memory_delta)).contains("duplicate option `memory_delta`")
+        );
+        assert!(err(quote!(memroy_delta)).contains("memory_delta"));
     }
 
     #[test]

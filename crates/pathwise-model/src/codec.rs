@@ -60,4 +60,36 @@ mod tests {
         let frames: Vec<&[u8]> = read_frames(&buf).collect();
         assert_eq!(frames, vec![&b"hello"[..]]);
     }
+
+    #[test]
+    fn resource_samples_round_trip_and_span_encoding_is_unchanged() {
+        use crate::{HostResources, ProcessResources, Record, ResourceSample, SpanKind};
+        let sample = Record::Resource(ResourceSample {
+            ts_ns: 1_700_000_000_000_000_000,
+            process: ProcessResources {
+                cpu_pct: 12.5,
+                rss_bytes: 1 << 30,
+                threads: 7,
+                open_fds: 12,
+                ..ProcessResources::default()
+            },
+            host: HostResources {
+                net_rx_bytes: u64::MAX,
+                ..HostResources::default()
+            },
+        });
+        let back: Record = decode(&encode(&sample).unwrap()).unwrap();
+        assert_eq!(back, sample);
+        assert_eq!(sample.trace_id(), None);
+        // Spill files written before resource samples existed must still decode: the new
+        // variant was appended, so a span's variant index is still 0.
+        let span = Record::Span(crate::SpanRecord::new(
+            crate::TraceId(1),
+            1,
+            0,
+            "s".into(),
+            SpanKind::Span,
+        ));
+        assert_eq!(encode(&span).unwrap()[0], 0);
+    }
 }

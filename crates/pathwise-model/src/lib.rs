@@ -20,6 +20,6 @@ mod record;
 
 pub use ids::{SpanId, TraceId};
 pub use record::{
-    AttrValue, ErrorInfo, Name, Record, SpanDetails, SpanKind, SpanRecord, Status, TraceEvent,
-    TraceStatus,
+    AttrValue, ErrorInfo, HostResources, Name, ProcessResources, Record, ResourceSample,
+    SpanDetails, SpanKind, SpanRecord, Status, TraceEvent, TraceStatus,
 };

@@ -288,19 +288,63 @@ pub enum TraceEvent {
     },
 }
 
+/// What the instrumented process itself uses at one instant.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProcessResources {
+    /// CPU used since the previous sample, in % of one core (up to `100 × cores`).
+    pub cpu_pct: f32,
+    /// Resident set size.
+    pub rss_bytes: u64,
+    pub virtual_bytes: u64,
+    /// Bytes read from storage since the process started (cumulative).
+    pub disk_read_bytes: u64,
+    /// Bytes written to storage since the process started (cumulative).
+    pub disk_write_bytes: u64,
+    /// Threads of the process (0 where unknown).
+    pub threads: u32,
+    /// Open file descriptors (0 where unknown).
+    pub open_fds: u32,
+}
+
+/// What the whole host uses at one instant.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct HostResources {
+    /// CPU used by everything since the previous sample, in % of all cores (0–100).
+    pub cpu_pct: f32,
+    pub mem_used_bytes: u64,
+    pub mem_available_bytes: u64,
+    /// Bytes received by the network interfaces other than loopback (cumulative).
+    pub net_rx_bytes: u64,
+    /// Bytes sent by the network interfaces other than loopback (cumulative).
+    pub net_tx_bytes: u64,
+}
+
+/// One sample of process and host resources, taken by the SDK's resource sampler. Belongs to
+/// no trace and is never sampled out.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ResourceSample {
+    /// Wall-clock time of the sample, nanoseconds since the Unix epoch.
+    pub ts_ns: i64,
+    pub process: ProcessResources,
+    pub host: HostResources,
+}
+
 /// Anything that travels through the pipeline.
+// New variants go at the end: spill files and the error lane store the variant's index.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Record {
     Span(SpanRecord),
     Trace(TraceEvent),
+    Resource(ResourceSample),
 }
 
 impl Record {
-    /// The trace this record belongs to.
-    pub fn trace_id(&self) -> TraceId {
+    /// The trace this record belongs to; `None` for records of no trace (resource samples).
+    pub fn trace_id(&self) -> Option<TraceId> {
         match self {
-            Record::Span(span) => span.trace_id,
-            Record::Trace(TraceEvent::Started { trace_id, .. }) => *trace_id,
+            Record::Span(span) => Some(span.trace_id),
+            Record::Trace(TraceEvent::Started { trace_id, .. }) => Some(*trace_id),
+            Record::Resource(_) => None,
         }
     }
 }

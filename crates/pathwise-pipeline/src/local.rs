@@ -85,7 +85,7 @@ pub fn submit_error(span: SpanRecord) {
 }
 
 /// Queues a record immediately, bypassing the thread buffer (trace start events, which must
-/// become visible while the trace runs).
+/// become visible while the trace runs, and resource samples from the sampler thread).
 pub fn submit_now(record: Record) {
     if !enabled() {
         return;

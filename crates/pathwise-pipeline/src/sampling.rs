@@ -123,9 +123,18 @@ mod tests {
         );
         assert_eq!(dropped, 2);
         assert_eq!(out.len(), 2);
-        assert!(out.iter().all(|r| r.trace_id() == TraceId(2)));
+        assert!(out.iter().all(|r| r.trace_id() == Some(TraceId(2))));
         // A late error of a dropped trace is still kept; a late clean span is not.
         let dropped = filter.filter(vec![span(1, 3, 1, true), span(1, 4, 1, false)], &mut out);
         assert_eq!((dropped, out.len()), (1, 3));
+    }
+
+    #[test]
+    fn resource_samples_are_never_sampled_out() {
+        let mut filter = SamplingFilter::default();
+        let mut out = Vec::new();
+        let resource = Record::Resource(pathwise_model::ResourceSample::default());
+        let dropped = filter.filter(vec![span(3, 1, 0, false), resource.clone()], &mut out);
+        assert_eq!((dropped, out), (1, vec![resource]));
     }
 }

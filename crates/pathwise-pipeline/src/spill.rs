@@ -25,7 +25,7 @@ pub(crate) fn encode_frames(records: &[Record], out: &mut Vec<u8>) -> io::Result
             Record::Span(span) => &*resolved
                 .entry(span.path)
                 .or_insert_with(|| paths::segments(span.path)),
-            Record::Trace(_) => &none,
+            Record::Trace(_) | Record::Resource(_) => &none,
         };
         let body = codec::encode(&(record, segments)).map_err(io::Error::other)?;
         codec::write_frame(out, &body).map_err(io::Error::other)?;

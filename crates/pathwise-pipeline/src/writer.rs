@@ -251,7 +251,7 @@ impl Writer {
             .iter()
             .filter_map(|r| match r {
                 Record::Span(s) => Some(s.start_ns.saturating_add(s.duration_ns as i64)),
-                Record::Trace(_) => None,
+                Record::Trace(_) | Record::Resource(_) => None,
             })
             .min();
         if let Some(oldest) = oldest_end {

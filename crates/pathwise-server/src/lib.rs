@@ -14,9 +14,11 @@ mod analytics;
 mod api;
 mod assets;
 mod auth;
+mod baselines;
 mod error;
 mod openapi;
 mod params;
+mod perf;
 mod state;
 mod tree;
 
@@ -97,6 +99,11 @@ pub const API_PATHS: &[&str] = &[
     "/api/error-patterns",
     "/api/flamegraph.svg",
     "/api/traces/{id}/critical-path",
+    "/api/snapshot",
+    "/api/health",
+    "/api/regressions",
+    "/api/baselines",
+    "/api/trends",
 ];
 
 /// The whole application.
@@ -123,6 +130,11 @@ pub fn router(config: &ServerConfig) -> Result<Router, ServeError> {
             "/api/traces/{id}/critical-path",
             get(analytics::critical_path),
         )
+        .route("/api/snapshot", get(perf::snapshot_route))
+        .route("/api/health", get(perf::health))
+        .route("/api/regressions", get(perf::regressions))
+        .route("/api/baselines", get(perf::baselines))
+        .route("/api/trends", get(perf::trends))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_for_api,

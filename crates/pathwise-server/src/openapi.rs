@@ -129,6 +129,41 @@ pub fn document() -> Value {
                 "summary": "the chain of spans that determined the trace's duration",
                 "parameters": [ param("id", "path", json!({"type": "string", "pattern": "^[0-9a-f]{32}$"}), "trace id") ],
                 "responses": responses("{trace_id, critical_path}")
+            } },
+            "/api/snapshot": { "get": {
+                "summary": "point-in-time monitoring state: operations (baselines, recent figures, latency/error-rate/throughput shifts, p95 trend), health per component and overall, regressions",
+                "parameters": [ time_param("at"),
+                    param("recent_s", "query", json!({"type": "integer", "minimum": 10, "maximum": 86400, "default": 60}), "recent window compared with the baseline, seconds"),
+                    param("baseline_h", "query", json!({"type": "integer", "minimum": 1, "maximum": 2160, "default": 24}), "history a baseline is learned from, hours") ],
+                "responses": responses("{generated_ns, overall, components, operations, regressions, improvements}")
+            } },
+            "/api/health": { "get": {
+                "summary": "health score 0–100 overall and per component (span group), with the reasons that cost points",
+                "parameters": [ time_param("at"),
+                    param("recent_s", "query", json!({"type": "integer", "minimum": 10, "maximum": 86400, "default": 60}), "recent window compared with the baseline, seconds"),
+                    param("baseline_h", "query", json!({"type": "integer", "minimum": 1, "maximum": 2160, "default": 24}), "history a baseline is learned from, hours") ],
+                "responses": responses("{generated_ns, overall, components}")
+            } },
+            "/api/regressions": { "get": {
+                "summary": "operations whose latency (Mann–Whitney), error rate or throughput shifted against their baseline",
+                "parameters": [ time_param("at"),
+                    param("recent_s", "query", json!({"type": "integer", "minimum": 10, "maximum": 86400, "default": 60}), "recent window compared with the baseline, seconds"),
+                    param("baseline_h", "query", json!({"type": "integer", "minimum": 1, "maximum": 2160, "default": 24}), "history a baseline is learned from, hours") ],
+                "responses": responses("{regressions, improvements, shifts}")
+            } },
+            "/api/baselines": { "get": {
+                "summary": "the baseline in force per operation (stored, pinned or learned) or its learning progress",
+                "parameters": [ time_param("at"),
+                    param("recent_s", "query", json!({"type": "integer", "minimum": 10, "maximum": 86400, "default": 60}), "recent window compared with the baseline, seconds"),
+                    param("baseline_h", "query", json!({"type": "integer", "minimum": 1, "maximum": 2160, "default": 24}), "history a baseline is learned from, hours") ],
+                "responses": responses("{baselines}")
+            } },
+            "/api/trends": { "get": {
+                "summary": "p95 latency slope per operation (ms per hour) over the last hour",
+                "parameters": [ time_param("at"),
+                    param("recent_s", "query", json!({"type": "integer", "minimum": 10, "maximum": 86400, "default": 60}), "recent window compared with the baseline, seconds"),
+                    param("baseline_h", "query", json!({"type": "integer", "minimum": 1, "maximum": 2160, "default": 24}), "history a baseline is learned from, hours") ],
+                "responses": responses("{latency}")
             } }
         }
     })

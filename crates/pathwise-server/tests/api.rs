@@ -422,3 +422,43 @@ async fn analytics_answer_from_rollups() {
     let (status, _) = get(&format!("{}/api/paths/coldest", base())).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn monitoring_routes_answer() {
+    // Two minutes from now, everything recorded lies in the baseline window.
+    let later_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis()
+        + 120_000;
+    let (status, snap) = get(&format!("{}/api/snapshot?at={later_ms}", base())).await;
+    assert_eq!(status, StatusCode::OK, "{snap}");
+    assert!(snap["overall"]["score"].as_u64().unwrap() <= 100);
+    let ops = snap["operations"].as_array().unwrap();
+    let rows = ops.iter().find(|o| o["name"] == "BatchImport.row").unwrap();
+    assert!(
+        rows["baseline"]["p95"].as_f64().is_some(),
+        "2,900 samples are enough to learn: {rows}"
+    );
+    let search = ops
+        .iter()
+        .find(|o| o["name"] == "SearchService.search")
+        .unwrap();
+    assert_eq!(
+        search["learning"]["NotEnoughSamples"]["need"], 100,
+        "30 samples: still learning"
+    );
+    let (status, health) = get(&format!("{}/api/health", base())).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(health["components"].is_array());
+    for route in ["regressions", "baselines", "trends"] {
+        let (status, body) =
+            get(&format!("{}/api/{route}?recent_s=300&baseline_h=2", base())).await;
+        assert_eq!(status, StatusCode::OK, "{route}: {body}");
+    }
+    let (status, body) = get(&format!("{}/api/snapshot?recent_s=1", base())).await;
+    assert_eq!(
+        (status, body["error"]["parameter"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("recent_s"))
+    );
+}

@@ -25,7 +25,7 @@ pub use read::{
     Cursor, ErrorRate, FunctionRow, PipelineStatsRow, ReadStore, SpanRow, SpanSkeleton,
     TraceFilter, TracePage, TraceStats, TraceSummary,
 };
-pub use sqlite::{SqliteReader, SqliteStore};
+pub use sqlite::{BaselineRow, SqliteReader, SqliteStore};
 
 /// Storage failed.
 #[derive(Debug, thiserror::Error)]

@@ -1,6 +1,6 @@
 use std::sync::{Arc, Mutex};
 
-use pathwise_model::Record;
+use pathwise_model::{Record, ResourceSample};
 
 use crate::{
     FunctionInfo, PathDictionary, PipelineStats, Store, StoreError, WriteBatch, path_text,
@@ -43,6 +43,18 @@ impl MemoryStore {
         self.lock().records.iter().map(|(r, _)| r.clone()).collect()
     }
 
+    /// The resource samples among the records, in write order.
+    pub fn resource_samples(&self) -> Vec<ResourceSample> {
+        self.lock()
+            .records
+            .iter()
+            .filter_map(|(r, _)| match r {
+                Record::Resource(sample) => Some(*sample),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// The root→span path text of each record (`""` for non-span records), in write order.
     pub fn paths(&self) -> Vec<String> {
         self.lock().records.iter().map(|(_, p)| p.clone()).collect()
@@ -74,7 +86,7 @@ impl Store for MemoryStore {
         for record in batch.records {
             let text = match record {
                 Record::Span(span) => path_text(paths, span.path, &span.name),
-                Record::Trace(_) => String::new(),
+                Record::Trace(_) | Record::Resource(_) => String::new(),
             };
             inner.records.push((record.clone(), text));
         }
@@ -97,9 +109,11 @@ impl Store for MemoryStore {
     fn delete_before(&mut self, cutoff_unix_ms: u64) -> Result<u64, StoreError> {
         let mut inner = self.lock();
         let before = inner.records.len();
-        inner
-            .records
-            .retain(|(r, _)| r.trace_id().unix_ms() >= cutoff_unix_ms);
+        let cutoff_ns = (cutoff_unix_ms as i64).saturating_mul(1_000_000);
+        inner.records.retain(|(r, _)| match r {
+            Record::Resource(sample) => sample.ts_ns >= cutoff_ns,
+            _ => r.trace_id().is_none_or(|t| t.unix_ms() >= cutoff_unix_ms),
+        });
         Ok((before - inner.records.len()) as u64)
     }
 }

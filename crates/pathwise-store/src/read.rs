@@ -1,6 +1,6 @@
 //! The read side shared by every backend: what the CLI and the server ask of a store.
 
-use pathwise_model::{AttrValue, SpanKind, Status, TraceId, TraceStatus};
+use pathwise_model::{AttrValue, ResourceSample, SpanKind, Status, TraceId, TraceStatus};
 use serde::Serialize;
 
 use crate::{PipelineStats, StoreError};
@@ -192,6 +192,14 @@ pub trait ReadStore {
     ) -> Result<TraceStats, StoreError>;
     /// Spans of traces started at or after `since_unix_ms`, and how many failed.
     fn error_rate_since(&self, since_unix_ms: u64) -> Result<ErrorRate, StoreError>;
+    /// Resource samples taken in `[since_ns, until_ns)` (no upper bound when `None`), oldest
+    /// first, at most `limit`.
+    fn resource_samples(
+        &self,
+        since_ns: i64,
+        until_ns: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<ResourceSample>, StoreError>;
 }
 
 /// JSON form of an attribute value.

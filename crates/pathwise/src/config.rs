@@ -10,7 +10,10 @@ use pathwise_capture::CaptureOptions;
 /// ```
 /// let config = pathwise::Config { sample_rate: 0.25, ..pathwise::Config::default() };
 /// assert!(config.validate().is_ok());
-/// assert!(pathwise::Config { sample_rate: 2.0, ..config }.validate().is_err());
+/// assert!(pathwise::Config { sample_rate: 2.0, ..config.clone() }.validate().is_err());
+/// let too_often = Some(std::time::Duration::from_millis(10));
+/// assert!(pathwise::Config { resource_interval: too_often, ..config.clone() }.validate().is_err());
+/// assert!(pathwise::Config { resource_interval: None, ..config }.validate().is_ok());
 /// ```
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -30,6 +33,10 @@ pub struct Config {
     pub retention_interval: Duration,
     /// Defaults for argument and result capture (`max_repr`, extra secret names, ...).
     pub capture: CaptureOptions,
+    /// How often process and host resources (CPU, memory, disk and network I/O, threads, open
+    /// files) are sampled on the `pathwise-resources` thread; at least 100 ms. `None` turns
+    /// sampling off.
+    pub resource_interval: Option<Duration>,
 }
 
 impl Default for Config {
@@ -43,6 +50,7 @@ impl Default for Config {
             retention: Some(Duration::from_secs(7 * 24 * 3600)),
             retention_interval: Duration::from_secs(3600),
             capture: CaptureOptions::default(),
+            resource_interval: Some(Duration::from_secs(1)),
         }
     }
 }
@@ -97,6 +105,13 @@ impl Config {
         }
         if self.retention_interval.is_zero() {
             return Err("retention_interval must be positive".into());
+        }
+        if let Some(interval) = self.resource_interval
+            && interval < Duration::from_millis(100)
+        {
+            return Err(format!(
+                "resource_interval must be at least 100 ms (or None to turn sampling off), got {interval:?}"
+            ));
         }
         if self.capture.max_repr == 0 {
             return Err("capture.max_repr must be at least 1".into());

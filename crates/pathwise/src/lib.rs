@@ -22,6 +22,8 @@
 //! - Decision traces: [`trace`] → [`Step`]s with input, output, reasoning and the
 //!   [`Filter`]/[`Llm`]/[`Ranked`] helpers.
 //! - Self-measured code: [`record_operation`], [`cache_hit`], [`cache_miss`].
+//! - Process and host resources (CPU, memory, I/O, threads, open files), sampled every
+//!   [`Config::resource_interval`] on their own thread; [`ResourceSampler`] to sample directly.
 
 mod config;
 mod context;
@@ -32,6 +34,7 @@ mod ops;
 #[doc(hidden)]
 pub mod outcome_kind;
 mod panic;
+mod resources;
 mod span;
 pub mod testing;
 mod xray;
@@ -45,8 +48,11 @@ pub use iter::{MonitoredIter, MonitoredStream, monitor_iter, monitor_stream};
 pub use ops::{cache_hit, cache_miss, record_failed_operation, record_operation};
 pub use pathwise_capture::CaptureOptions;
 pub use pathwise_macros::monitor;
-pub use pathwise_model::{AttrValue, ErrorInfo, TraceId};
+pub use pathwise_model::{
+    AttrValue, ErrorInfo, HostResources, ProcessResources, ResourceSample, TraceId,
+};
 pub use pathwise_store::{PipelineStats, Store};
+pub use resources::ResourceSampler;
 pub use span::{SpanGuard, in_span, span};
 pub use xray::{Filter, Llm, Ranked, Step, Trace, trace};
 
@@ -61,9 +67,13 @@ pub enum InitError {
     Pipeline(#[from] pathwise_pipeline::PipelineError),
 }
 
-/// Recording is on while this lives; dropping it flushes everything and stops the writer.
+/// Recording is on while this lives; dropping it stops the resource sampler, flushes
+/// everything and stops the writer.
 #[must_use = "recording stops when the guard is dropped"]
 pub struct Pathwise {
+    /// Declared before `handle` (and stopped first in `shutdown`): its last sample must reach
+    /// a running pipeline.
+    resources: Option<resources::SamplerThread>,
     handle: Option<pathwise_pipeline::PipelineHandle>,
 }
 
@@ -99,7 +109,13 @@ pub fn init_with_store(config: Config, store: Box<dyn Store>) -> Result<Pathwise
         })
         .collect();
     let handle = pathwise_pipeline::install(pipeline, store)?;
+    let resources = config.resource_interval.and_then(|interval| {
+        resources::SamplerThread::spawn(interval)
+            .map_err(|e| eprintln!("pathwise: warning: resource sampling is off: {e}"))
+            .ok()
+    });
     Ok(Pathwise {
+        resources,
         handle: Some(handle),
     })
 }
@@ -118,7 +134,21 @@ impl Pathwise {
 
     /// Flushes and stops recording; returns the final counters.
     pub fn shutdown(mut self) -> PipelineStats {
+        self.stop_resources();
         self.handle.take().map(|h| h.shutdown()).unwrap_or_default()
+    }
+
+    fn stop_resources(&mut self) {
+        if let Some(mut sampler) = self.resources.take() {
+            sampler.stop();
+        }
+    }
+}
+
+impl Drop for Pathwise {
+    /// The sampler stops before the pipeline shuts down (the handle's own drop, after this).
+    fn drop(&mut self) {
+        self.stop_resources();
     }
 }
 

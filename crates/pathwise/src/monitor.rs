@@ -30,6 +30,9 @@ pub struct FunctionMeta {
     pub max_repr: usize,
     /// Extra secret field names for this function.
     pub redact: &'static [&'static str],
+    /// Record the change of the process's resident memory over the call
+    /// (`memory.rss_delta_bytes`).
+    pub memory_delta: bool,
 }
 
 /// Link-time registration of a monitored function, so "never executed" is exact.
@@ -93,7 +96,12 @@ pub struct FnCall {
     unsampled: Option<(u64, Option<Context>)>,
     /// The arguments' JSON object, written as they come (no intermediate map).
     args: Option<Vec<u8>>,
+    /// Resident memory at the start, for `memory_delta`.
+    rss_start: Option<u64>,
 }
+
+/// Span attribute of `#[monitor(memory_delta)]`: resident memory at the end minus at the start.
+const RSS_DELTA_ATTR: &str = "memory.rss_delta_bytes";
 
 fn begin(meta: &'static FunctionMeta, enter: bool) -> FnCall {
     let mut call = FnCall {
@@ -101,6 +109,7 @@ fn begin(meta: &'static FunctionMeta, enter: bool) -> FnCall {
         span: None,
         unsampled: None,
         args: None,
+        rss_start: None,
     };
     if !pathwise_pipeline::is_running() {
         return call;
@@ -109,12 +118,20 @@ fn begin(meta: &'static FunctionMeta, enter: bool) -> FnCall {
         call.unsampled = Some((pathwise_pipeline::clock().now(), Context::current()));
         return call;
     }
+    // Read before the span starts, so that only the closing read falls inside its duration.
+    let rss_start = meta
+        .memory_delta
+        .then(crate::resources::current_rss_bytes)
+        .flatten();
     let mut span = ActiveSpan::start(meta.name.into(), SpanKind::Function, Parent::Current, enter);
     if let Some(span) = &mut span {
         span.group = meta.group.map(Into::into);
         if meta.sample < 1.0 {
             span.set_attr("pathwise.sample_rate", meta.sample);
         }
+    }
+    if span.is_some() {
+        call.rss_start = rss_start;
     }
     call.span = span;
     call
@@ -185,6 +202,12 @@ impl FnCall {
 
     fn complete(&mut self, error: Option<ErrorInfo>) {
         if let Some(mut span) = self.span.take() {
+            if let Some(start) = self.rss_start.take()
+                && let Some(end) = crate::resources::current_rss_bytes()
+            {
+                // Resident sizes are far below 2^63 bytes: the casts are exact.
+                span.set_attr(RSS_DELTA_ATTR, end as i64 - start as i64);
+            }
             if let Some(mut args) = self.args.take() {
                 args.push(b'}');
                 // serde_json writes UTF-8 only.

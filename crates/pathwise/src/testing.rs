@@ -27,12 +27,17 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    /// Starts recording with the default configuration.
+    /// Starts recording with the default configuration, less resource sampling (so that what
+    /// is recorded is exactly what the test did).
     pub fn start() -> Self {
-        Self::with_config(Config::default())
+        Self::with_config(Config {
+            resource_interval: None,
+            ..Config::default()
+        })
     }
 
-    /// Starts recording with `config` (its database path is ignored).
+    /// Starts recording with `config` (its database path is ignored). Resource samples are
+    /// taken if `config.resource_interval` says so; see [`MemoryStore::resource_samples`].
     pub fn with_config(mut config: Config) -> Self {
         let exclusive = EXCLUSIVE.lock().unwrap_or_else(|e| e.into_inner());
         let dir = std::env::temp_dir().join(format!(

@@ -32,6 +32,8 @@ fn traces_spans_paths_and_stats_land_in_the_database() {
     let (_dir, db) = common::temp_db();
     let pathwise = pathwise::init(Config {
         db_path: db.clone(),
+        // The record counts below are exact.
+        resource_interval: None,
         ..Config::default()
     })
     .unwrap();

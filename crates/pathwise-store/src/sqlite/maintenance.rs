@@ -1,7 +1,7 @@
-//! Writes that are not spans: pipeline statistics, cache counters, the function registry and
-//! retention.
+//! Writes that are not spans: pipeline statistics, cache counters, resource samples, the
+//! function registry and retention.
 
-use pathwise_model::TraceId;
+use pathwise_model::{ResourceSample, TraceId};
 use rusqlite::{Transaction, params};
 
 use crate::{CacheDelta, FunctionInfo, PipelineStats, StoreError};
@@ -22,6 +22,38 @@ pub(super) fn write_stats(tx: &Transaction<'_>, s: &PipelineStats) -> Result<(),
         s.sampled_out as i64,
         s.queue_depth as i64,
         s.write_lag_ns.min(i64::MAX as u64) as i64
+    ])?;
+    Ok(())
+}
+
+/// Clamps a counter into SQLite's signed 64-bit integers.
+fn sql_u64(value: u64) -> i64 {
+    value.min(i64::MAX as u64) as i64
+}
+
+/// Stores one resource sample; a replayed sample replaces itself (keyed by its timestamp).
+pub(super) fn write_resource(tx: &Transaction<'_>, r: &ResourceSample) -> Result<(), StoreError> {
+    let (p, h) = (&r.process, &r.host);
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO resource_samples (ts_ns, cpu_pct, rss_bytes, virtual_bytes,
+           disk_read_bytes, disk_write_bytes, threads, open_fds, host_cpu_pct, mem_used_bytes,
+           mem_available_bytes, net_rx_bytes, net_tx_bytes)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    )?
+    .execute(params![
+        r.ts_ns,
+        p.cpu_pct as f64,
+        sql_u64(p.rss_bytes),
+        sql_u64(p.virtual_bytes),
+        sql_u64(p.disk_read_bytes),
+        sql_u64(p.disk_write_bytes),
+        p.threads,
+        p.open_fds,
+        h.cpu_pct as f64,
+        sql_u64(h.mem_used_bytes),
+        sql_u64(h.mem_available_bytes),
+        sql_u64(h.net_rx_bytes),
+        sql_u64(h.net_tx_bytes),
     ])?;
     Ok(())
 }
@@ -79,8 +111,8 @@ pub(super) fn register_functions(
 }
 
 /// Deletes everything that started before the cutoff: spans and traces by the time prefix of
-/// their trace ids (a range delete on the primary key), statistics by timestamp, rollups by
-/// bucket. Returns the rows removed.
+/// their trace ids (a range delete on the primary key), statistics and resource samples by
+/// timestamp, rollups by bucket. Returns the rows removed.
 pub(super) fn delete_before(tx: &Transaction<'_>, cutoff_unix_ms: u64) -> Result<u64, StoreError> {
     let bound = TraceId::lower_bound(cutoff_unix_ms).to_bytes();
     let cutoff_ns = (cutoff_unix_ms as i64).saturating_mul(1_000_000);
@@ -92,7 +124,7 @@ pub(super) fn delete_before(tx: &Transaction<'_>, cutoff_unix_ms: u64) -> Result
             [&bound],
         )?;
     }
-    for table in ["pipeline_stats", "cache_stats"] {
+    for table in ["pipeline_stats", "cache_stats", "resource_samples"] {
         removed += tx.execute(
             &format!("DELETE FROM {table} WHERE ts_ns < ?1"),
             [cutoff_ns],

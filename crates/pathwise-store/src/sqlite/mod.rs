@@ -1,6 +1,7 @@
 //! The embedded default backend: one SQLite file in WAL mode, so the `sqlite3` CLI, the server
 //! and the CLI can read while the application writes.
 
+mod baselines;
 mod maintenance;
 mod read;
 pub mod rollup;
@@ -14,6 +15,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
+pub use baselines::BaselineRow;
 pub use read::SqliteReader;
 pub use schema::SCHEMA_VERSION;
 pub use write::SqliteStore;

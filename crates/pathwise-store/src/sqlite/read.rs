@@ -1,6 +1,6 @@
 use std::path::Path;
 
-use pathwise_model::{TraceId, TraceStatus};
+use pathwise_model::{HostResources, ProcessResources, ResourceSample, TraceId, TraceStatus};
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params_from_iter};
 
@@ -49,6 +49,35 @@ fn trace_row(row: &Row<'_>) -> rusqlite::Result<TraceSummary> {
     })
 }
 
+/// A `resource_samples` row; a NULL (written by hand) reads as 0.
+fn resource_row(row: &Row<'_>) -> rusqlite::Result<ResourceSample> {
+    let int = |i: usize| -> rusqlite::Result<u64> {
+        Ok(row.get::<_, Option<i64>>(i)?.unwrap_or(0).max(0) as u64)
+    };
+    let pct = |i: usize| -> rusqlite::Result<f32> {
+        Ok(row.get::<_, Option<f64>>(i)?.unwrap_or(0.0) as f32)
+    };
+    Ok(ResourceSample {
+        ts_ns: row.get(0)?,
+        process: ProcessResources {
+            cpu_pct: pct(1)?,
+            rss_bytes: int(2)?,
+            virtual_bytes: int(3)?,
+            disk_read_bytes: int(4)?,
+            disk_write_bytes: int(5)?,
+            threads: int(6)?.min(u32::MAX as u64) as u32,
+            open_fds: int(7)?.min(u32::MAX as u64) as u32,
+        },
+        host: HostResources {
+            cpu_pct: pct(8)?,
+            mem_used_bytes: int(9)?,
+            mem_available_bytes: int(10)?,
+            net_rx_bytes: int(11)?,
+            net_tx_bytes: int(12)?,
+        },
+    })
+}
+
 impl SqliteReader {
     /// Opens an existing database read-only; refuses a schema newer than this build.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
@@ -62,7 +91,27 @@ impl SqliteReader {
         if version == 0 {
             return Err(super::open_error(path, "not a pathwise database"));
         }
+        if version < schema::SCHEMA_VERSION {
+            // A database written by an older build: bring it up to date once (the writer
+            // does the same on its next start), then read. If the file cannot be written,
+            // read it as it is; queries that need newer tables then report their absence.
+            drop(conn);
+            if let Err(e) = super::SqliteStore::open(path) {
+                eprintln!(
+                    "pathwise: cannot upgrade {} (reading as is): {e}",
+                    path.display()
+                );
+            }
+            return Ok(SqliteReader {
+                conn: connect(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?,
+            });
+        }
         Ok(SqliteReader { conn })
+    }
+
+    /// The baseline in force per operation (pinned, else newest).
+    pub fn baselines(&self) -> Result<Vec<super::BaselineRow>, StoreError> {
+        super::baselines::in_force(&self.conn)
     }
 
     /// The underlying connection, for analysis queries that live in other crates.
@@ -200,6 +249,26 @@ impl ReadStore for SqliteReader {
                 })
             })
             .optional()?)
+    }
+
+    fn resource_samples(
+        &self,
+        since_ns: i64,
+        until_ns: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<ResourceSample>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT ts_ns, cpu_pct, rss_bytes, virtual_bytes, disk_read_bytes, disk_write_bytes,
+                    threads, open_fds, host_cpu_pct, mem_used_bytes, mem_available_bytes,
+                    net_rx_bytes, net_tx_bytes
+             FROM resource_samples WHERE ts_ns >= ?1 AND ts_ns < ?2 ORDER BY ts_ns LIMIT ?3",
+        )?;
+        let limit = limit.min(i64::MAX as usize) as i64;
+        let rows = stmt.query_map(
+            rusqlite::params![since_ns, until_ns.unwrap_or(i64::MAX), limit],
+            resource_row,
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     fn functions(&self) -> Result<Vec<FunctionRow>, StoreError> {

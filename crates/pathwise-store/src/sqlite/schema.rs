@@ -163,6 +163,45 @@ const MIGRATIONS: &[&str] = &[
     DROP INDEX traces_by_status;
     CREATE INDEX traces_by_status ON traces (status, start_ns) WHERE status <> 1;
     "#,
+    // v4: process and host resource samples from the SDK's sampler thread, one row per sample.
+    // Keyed by time (a rowid alias): inserts append, retention and time windows are range scans.
+    r#"
+    CREATE TABLE resource_samples (
+        ts_ns               INTEGER PRIMARY KEY,
+        cpu_pct             REAL,
+        rss_bytes           INTEGER,
+        virtual_bytes       INTEGER,
+        disk_read_bytes     INTEGER,
+        disk_write_bytes    INTEGER,
+        threads             INTEGER,
+        open_fds            INTEGER,
+        host_cpu_pct        REAL,
+        mem_used_bytes      INTEGER,
+        mem_available_bytes INTEGER,
+        net_rx_bytes        INTEGER,
+        net_tx_bytes        INTEGER
+    );
+    "#,
+    // v5: baselines per operation, versioned (each re-learning adds a version) and pinnable
+    // (a pinned version is used until unpinned, whatever is learned later).
+    r#"
+    CREATE TABLE baselines (
+        name       TEXT NOT NULL,
+        version    INTEGER NOT NULL,
+        learned_ns INTEGER NOT NULL,
+        pinned     INTEGER NOT NULL DEFAULT 0,
+        samples    INTEGER NOT NULL,
+        kept       INTEGER NOT NULL,
+        outliers   INTEGER NOT NULL,
+        p50        REAL NOT NULL,
+        p95        REAL NOT NULL,
+        p99        REAL NOT NULL,
+        mean       REAL NOT NULL,
+        std_dev    REAL NOT NULL,
+        confidence REAL NOT NULL,
+        PRIMARY KEY (name, version)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -5,7 +5,7 @@ use pathwise_model::{Record, SpanKind, SpanRecord, Status, TraceEvent, TraceId, 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
 use rustc_hash::FxHashMap;
 
-use super::maintenance::{self, now_ns, write_cache, write_stats};
+use super::maintenance::{self, now_ns, write_cache, write_resource, write_stats};
 use super::rollup::{Rollups, SpanFacts};
 use super::{connect, open_error, schema};
 use crate::{FunctionInfo, PATH_SEPARATOR, PathDictionary, Store, StoreError, WriteBatch};
@@ -106,6 +106,21 @@ impl SqliteStore {
         self.dict.rollups_enabled = enabled;
     }
 
+    /// Saves a new baseline version for its operation; returns the version number.
+    pub fn save_baseline(&mut self, baseline: &super::BaselineRow) -> Result<i64, StoreError> {
+        super::baselines::save(&self.conn, baseline)
+    }
+
+    /// Pins (or unpins) the newest baseline of `name`; `None` if it has none stored.
+    pub fn pin_baseline(&mut self, name: &str, pinned: bool) -> Result<Option<i64>, StoreError> {
+        super::baselines::pin(&self.conn, name, pinned)
+    }
+
+    /// The baseline in force per operation (pinned, else newest).
+    pub fn baselines(&self) -> Result<Vec<super::BaselineRow>, StoreError> {
+        super::baselines::in_force(&self.conn)
+    }
+
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
@@ -160,6 +175,7 @@ impl Dictionary {
                         metadata
                     ])?;
                 }
+                Record::Resource(sample) => write_resource(tx, sample)?,
             }
         }
         let mut add = tx.prepare_cached(

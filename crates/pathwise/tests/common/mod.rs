@@ -9,7 +9,7 @@ pub fn spans(records: &[Record]) -> Vec<&SpanRecord> {
         .iter()
         .filter_map(|r| match r {
             Record::Span(s) => Some(s),
-            Record::Trace(_) => None,
+            Record::Trace(_) | Record::Resource(_) => None,
         })
         .collect()
 }

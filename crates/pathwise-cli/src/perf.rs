@@ -1,0 +1,129 @@
+//! `pathwise snapshot` and `pathwise baseline ...`: performance monitoring from the terminal.
+
+use pathwise_analysis::monitoring::{MonitorConfig, StoredBaseline, evaluate_now, learned_rows};
+use pathwise_store::SqliteStore;
+
+use crate::error::{CliError, open_reader};
+use crate::format::emit;
+use crate::{BaselineAction, BaselineArgs, SnapshotArgs};
+
+fn failed(what: &str) -> impl Fn(String) -> CliError + '_ {
+    move |e| CliError::Failed(format!("{what}: {e}"))
+}
+
+fn now_ns() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64)
+}
+
+/// Runs `pathwise snapshot`: the whole monitoring state as JSON.
+pub fn snapshot(args: &SnapshotArgs) -> Result<(), CliError> {
+    let reader = open_reader(&args.db.db)?;
+    let stored: Vec<StoredBaseline> = reader
+        .baselines()
+        .map_err(|e| failed("reading baselines")(e.to_string()))?
+        .iter()
+        .map(StoredBaseline::from)
+        .collect();
+    let snap = pathwise_analysis::snapshot::snapshot(
+        reader.connection(),
+        now_ns(),
+        &MonitorConfig::default(),
+        &stored,
+        None,
+        &[],
+    )
+    .map_err(|e| failed("snapshot")(e.to_string()))?;
+    let text =
+        serde_json::to_string_pretty(&snap).map_err(|e| failed("encoding")(e.to_string()))?;
+    emit(&format!("{text}\n"))
+}
+
+/// Runs `pathwise baseline list|learn|pin|unpin`.
+pub fn baseline(args: &BaselineArgs) -> Result<(), CliError> {
+    let db = &args.db;
+    open_reader(db)?; // a missing database is an input error, not a new empty file
+    let mut store = SqliteStore::open(db).map_err(|e| CliError::store(db, e))?;
+    match &args.action {
+        BaselineAction::List => {
+            let rows = store.baselines().map_err(|e| CliError::store(db, e))?;
+            if rows.is_empty() {
+                return emit("no stored baselines (learn them with `pathwise baseline learn`)\n");
+            }
+            emit(&format!(
+                "{:<48} {:>4} {:>6} {:>9} {:>9} {:>9} {:>7} {:>5}\n",
+                "OPERATION", "VER", "PINNED", "P50 MS", "P95 MS", "P99 MS", "SAMPLES", "CONF"
+            ))?;
+            for r in rows {
+                emit(&format!(
+                    "{:<48} {:>4} {:>6} {:>9.3} {:>9.3} {:>9.3} {:>7} {:>5.2}\n",
+                    r.name,
+                    r.version,
+                    if r.pinned { "yes" } else { "" },
+                    r.p50,
+                    r.p95,
+                    r.p99,
+                    r.kept,
+                    r.confidence
+                ))?;
+            }
+            Ok(())
+        }
+        BaselineAction::Learn { name } => {
+            let reader = open_reader(db)?;
+            // Re-learn everything not pinned: evaluate with only the pinned baselines known.
+            let pinned: Vec<StoredBaseline> = reader
+                .baselines()
+                .map_err(|e| CliError::store(db, e))?
+                .iter()
+                .filter(|r| r.pinned)
+                .map(StoredBaseline::from)
+                .collect();
+            // Learn from all history up to now: no recent window held back for comparison.
+            let config = MonitorConfig {
+                recent_window: std::time::Duration::ZERO,
+                ..MonitorConfig::default()
+            };
+            let reports = evaluate_now(reader.connection(), &config, &pinned)
+                .map_err(|e| failed("evaluating")(e.to_string()))?;
+            let rows = learned_rows(&reports, now_ns(), name.as_deref());
+            if rows.is_empty() {
+                let waiting: Vec<String> = reports
+                    .iter()
+                    .filter_map(|r| r.learning.as_ref().map(|l| format!("{}: {l}", r.name)))
+                    .collect();
+                return Err(CliError::Failed(format!(
+                    "nothing learned (too few samples or pinned){}{}",
+                    if waiting.is_empty() { "" } else { "; " },
+                    waiting.join("; ")
+                )));
+            }
+            for row in &rows {
+                let version = store
+                    .save_baseline(row)
+                    .map_err(|e| CliError::store(db, e))?;
+                emit(&format!(
+                    "{} v{version}: p50 {:.3} ms, p95 {:.3} ms from {} samples\n",
+                    row.name, row.p50, row.p95, row.kept
+                ))?;
+            }
+            Ok(())
+        }
+        BaselineAction::Pin { name } | BaselineAction::Unpin { name } => {
+            let pin = matches!(args.action, BaselineAction::Pin { .. });
+            match store
+                .pin_baseline(name, pin)
+                .map_err(|e| CliError::store(db, e))?
+            {
+                Some(version) => emit(&format!(
+                    "{name}: v{version} {}\n",
+                    if pin { "pinned" } else { "unpinned" }
+                )),
+                None => Err(CliError::Failed(format!(
+                    "no stored baseline for {name:?} (run `pathwise baseline learn` first)"
+                ))),
+            }
+        }
+    }
+}

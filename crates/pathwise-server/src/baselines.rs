@@ -1,0 +1,15 @@
+//! Stored baselines as the monitoring code wants them.
+
+use pathwise_analysis::monitoring::StoredBaseline;
+use pathwise_store::SqliteReader;
+
+use crate::error::ApiError;
+
+/// The baseline in force per operation (pinned, else newest stored version).
+pub fn stored(reader: &SqliteReader) -> Result<Vec<StoredBaseline>, ApiError> {
+    Ok(reader
+        .baselines()?
+        .iter()
+        .map(StoredBaseline::from)
+        .collect())
+}

@@ -1,0 +1,113 @@
+//! Performance-monitoring routes: snapshot, health, regressions, baselines, trends.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Query, State};
+use pathwise_analysis::monitoring::MonitorConfig;
+use pathwise_analysis::snapshot::{Snapshot, snapshot};
+use serde_json::{Value, json};
+
+use crate::error::ApiError;
+use crate::params::Params;
+use crate::state::AppState;
+
+type Shared = State<Arc<AppState>>;
+type QueryMap = Query<HashMap<String, String>>;
+
+/// `at` (default now) and the monitor settings a request may override.
+fn settings(p: &Params) -> Result<(i64, MonitorConfig), ApiError> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64);
+    let at = p.time("at")?.unwrap_or(now);
+    let mut config = MonitorConfig::default();
+    if let Some(seconds) = p.int("recent_s", 10..=86_400)? {
+        config.recent_window = std::time::Duration::from_secs(seconds as u64);
+    }
+    if let Some(hours) = p.int("baseline_h", 1..=24 * 90)? {
+        config.baseline_window = std::time::Duration::from_secs(hours as u64 * 3600);
+    }
+    Ok((at, config))
+}
+
+async fn take_snapshot(state: &Arc<AppState>, p: &Params) -> Result<Snapshot, ApiError> {
+    let (at, config) = settings(p)?;
+    state
+        .read(move |r| {
+            let stored = crate::baselines::stored(r)?;
+            snapshot(r.connection(), at, &config, &stored, None, &[])
+                .map_err(|e| ApiError::Internal(e.to_string()))
+        })
+        .await
+}
+
+fn to_json(value: impl serde::Serialize) -> Result<Json<Value>, ApiError> {
+    serde_json::to_value(value)
+        .map(Json)
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// `GET /api/snapshot`: the whole state at one instant (`at`, default now).
+pub async fn snapshot_route(
+    State(state): Shared,
+    Query(q): QueryMap,
+) -> Result<Json<Value>, ApiError> {
+    to_json(take_snapshot(&state, &Params(q)).await?)
+}
+
+/// `GET /api/health`: overall and per-component health.
+pub async fn health(State(state): Shared, Query(q): QueryMap) -> Result<Json<Value>, ApiError> {
+    let s = take_snapshot(&state, &Params(q)).await?;
+    Ok(Json(
+        json!({ "generated_ns": s.generated_ns, "overall": s.overall, "components": s.components }),
+    ))
+}
+
+/// `GET /api/regressions`: operations whose latency, error rate or throughput shifted.
+pub async fn regressions(
+    State(state): Shared,
+    Query(q): QueryMap,
+) -> Result<Json<Value>, ApiError> {
+    let s = take_snapshot(&state, &Params(q)).await?;
+    let shifted: Vec<Value> = s
+        .operations
+        .iter()
+        .filter(|o| {
+            o.latency.as_ref().is_some_and(|l| l.kind != pathwise_analysis::perf::regression::ShiftKind::NoChange)
+                || o.error_rate.as_ref().is_some_and(|e| e.change != pathwise_analysis::perf::regression::RateChange::NoChange)
+                || o.throughput.as_ref().is_some_and(|t| t.change != pathwise_analysis::perf::regression::RateChange::NoChange)
+        })
+        .map(|o| json!({ "name": o.name, "latency": o.latency, "error_rate": o.error_rate, "throughput": o.throughput, "recent": o.recent, "baseline": o.baseline }))
+        .collect();
+    Ok(Json(
+        json!({ "generated_ns": s.generated_ns, "regressions": s.regressions, "improvements": s.improvements, "shifts": shifted }),
+    ))
+}
+
+/// `GET /api/baselines`: the baseline in force per operation, or its learning progress.
+pub async fn baselines(State(state): Shared, Query(q): QueryMap) -> Result<Json<Value>, ApiError> {
+    let s = take_snapshot(&state, &Params(q)).await?;
+    let rows: Vec<Value> = s
+        .operations
+        .iter()
+        .map(|o| json!({ "name": o.name, "baseline": o.baseline, "source": o.baseline_source, "learning": o.learning, "recent": o.recent }))
+        .collect();
+    Ok(Json(
+        json!({ "generated_ns": s.generated_ns, "baselines": rows }),
+    ))
+}
+
+/// `GET /api/trends`: p95 slope per operation over the last hour of the baseline window.
+pub async fn trends(State(state): Shared, Query(q): QueryMap) -> Result<Json<Value>, ApiError> {
+    let s = take_snapshot(&state, &Params(q)).await?;
+    let rows: Vec<Value> = s
+        .operations
+        .iter()
+        .filter_map(|o| o.p95_trend.as_ref().map(|t| json!({ "name": o.name, "p95_ms_per_hour": t.slope_per_hour, "r_squared": t.r_squared, "points": t.points })))
+        .collect();
+    Ok(Json(
+        json!({ "generated_ns": s.generated_ns, "latency": rows }),
+    ))
+}
