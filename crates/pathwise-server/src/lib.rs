@@ -104,6 +104,7 @@ pub const API_PATHS: &[&str] = &[
     "/api/regressions",
     "/api/baselines",
     "/api/trends",
+    "/api/resources",
 ];
 
 /// The whole application.
@@ -135,6 +136,7 @@ pub fn router(config: &ServerConfig) -> Result<Router, ServeError> {
         .route("/api/regressions", get(perf::regressions))
         .route("/api/baselines", get(perf::baselines))
         .route("/api/trends", get(perf::trends))
+        .route("/api/resources", get(perf::resources))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_for_api,

@@ -158,6 +158,13 @@ pub fn document() -> Value {
                     param("baseline_h", "query", json!({"type": "integer", "minimum": 1, "maximum": 2160, "default": 24}), "history a baseline is learned from, hours") ],
                 "responses": responses("{baselines}")
             } },
+            "/api/resources": { "get": {
+                "summary": "process and host resource samples (thinned to `limit`) and the RSS trend: slope, 1-hour forecast, time until the limit",
+                "parameters": [ time_param("since"), time_param("until"),
+                    param("limit", "query", json!({"type": "integer", "minimum": 1, "maximum": 10000, "default": 600}), "points returned"),
+                    param("rss_limit_mb", "query", json!({"type": "integer", "minimum": 1}), "RSS limit for the forecast; default the host's memory") ],
+                "responses": responses("{samples, total, rss_trend}")
+            } },
             "/api/trends": { "get": {
                 "summary": "p95 latency slope per operation (ms per hour) over the last hour",
                 "parameters": [ time_param("at"),

@@ -111,3 +111,46 @@ pub async fn trends(State(state): Shared, Query(q): QueryMap) -> Result<Json<Val
         json!({ "generated_ns": s.generated_ns, "latency": rows }),
     ))
 }
+
+/// `GET /api/resources?since=`: process and host samples (default: the last hour, at most
+/// `limit` evenly thinned points) and the RSS trend with its forecast. `rss_limit_mb` sets the
+/// limit for "time until"; by default the host's total memory.
+pub async fn resources(State(state): Shared, Query(q): QueryMap) -> Result<Json<Value>, ApiError> {
+    use pathwise_store::ReadStore;
+    let p = Params(q);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64);
+    let since = p.time("since")?.unwrap_or(now - 3_600_000_000_000);
+    let until = p.time("until")?;
+    let limit = p.limit(600, 10_000)?;
+    let limit_mb = p.int("rss_limit_mb", 1..=1 << 30)?;
+    let samples = state
+        .read(move |r| Ok(r.resource_samples(since, until, 1_000_000)?))
+        .await?;
+    let points: Vec<(f64, f64)> = samples
+        .iter()
+        .map(|s| (s.ts_ns as f64 / 1e9, s.process.rss_bytes as f64))
+        .collect();
+    let rss_trend = pathwise_analysis::perf::trend::fit(&points).map(|trend| {
+        let last = samples.last();
+        let current = last.map_or(f64::NAN, |s| s.process.rss_bytes as f64);
+        let limit = limit_mb
+            .map(|mb| mb as f64 * 1024.0 * 1024.0)
+            .or_else(|| last.map(|s| (s.host.mem_used_bytes + s.host.mem_available_bytes) as f64));
+        let now_s = now as f64 / 1e9;
+        json!({
+            "slope_bytes_per_hour": trend.slope_per_hour,
+            "r_squared": trend.r_squared,
+            "forecast_bytes_in_1h": trend.forecast(now_s + 3600.0),
+            "limit_bytes": limit,
+            "time_to_limit_s": limit.and_then(|l| trend.time_to_threshold(now_s, current, l)).map(|d| d.as_secs_f64()),
+            "description": pathwise_analysis::perf::trend::describe_growth("RSS", "bytes", &trend, now_s, current, limit),
+        })
+    });
+    let step = samples.len().div_ceil(limit).max(1);
+    let thinned: Vec<_> = samples.iter().step_by(step).collect();
+    Ok(Json(
+        json!({ "samples": thinned, "total": samples.len(), "rss_trend": rss_trend }),
+    ))
+}

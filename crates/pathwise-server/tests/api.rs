@@ -462,3 +462,67 @@ async fn monitoring_routes_answer() {
         (StatusCode::BAD_REQUEST, Some("recent_s"))
     );
 }
+
+#[tokio::test]
+async fn resources_come_with_an_rss_forecast() {
+    use pathwise_model::{HostResources, ProcessResources, Record, ResourceSample};
+    use pathwise_store::{NoPaths, SqliteStore, Store, WriteBatch};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("resources.db");
+    let mut store = SqliteStore::open(&db).unwrap();
+    let now_ns = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as i64;
+    // RSS grows exactly 36 MiB per hour: one sample a minute for the last 30 minutes.
+    let records: Vec<Record> = (0..30)
+        .map(|i| {
+            let minutes_ago = 30 - i;
+            Record::Resource(ResourceSample {
+                ts_ns: now_ns - minutes_ago * 60_000_000_000,
+                process: ProcessResources {
+                    rss_bytes: (1024 + i as u64 * 6 / 10) << 20,
+                    threads: 4,
+                    open_fds: 9,
+                    ..Default::default()
+                },
+                host: HostResources {
+                    mem_used_bytes: 1 << 30,
+                    mem_available_bytes: 1 << 30,
+                    ..Default::default()
+                },
+            })
+        })
+        .collect();
+    store
+        .write_batch(
+            &WriteBatch {
+                records: &records,
+                ..WriteBatch::EMPTY
+            },
+            &NoPaths,
+        )
+        .unwrap();
+    let addr = common::start_server(ServerConfig::new(&db));
+    let (status, body) = get(&format!("http://{addr}/api/resources?since=1h")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["total"], 30);
+    let trend = &body["rss_trend"];
+    let slope_mib = trend["slope_bytes_per_hour"].as_f64().unwrap() / (1u64 << 20) as f64;
+    assert!((slope_mib - 36.0).abs() < 1.5, "slope {slope_mib} MiB/h");
+    assert!(
+        trend["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("RSS grows")
+    );
+    assert!(
+        trend["time_to_limit_s"].as_f64().unwrap() > 0.0,
+        "heading for the 2 GiB host limit"
+    );
+    let (status, body) = get(&format!("http://{addr}/api/resources?limit=0")).await;
+    assert_eq!(
+        (status, body["error"]["parameter"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("limit"))
+    );
+}
