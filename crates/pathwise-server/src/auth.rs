@@ -38,9 +38,16 @@ fn presented(headers: &HeaderMap) -> Option<&str> {
 pub fn authorized(state: &AppState, headers: &HeaderMap) -> bool {
     match &state.token {
         None => true,
-        Some(expected) => presented(headers)
-            .is_some_and(|given| bool::from(given.as_bytes().ct_eq(expected.as_bytes()))),
+        Some(_) => presented(headers).is_some_and(|given| is_token(state, given)),
     }
+}
+
+/// Constant-time comparison with the configured token (false when none is configured).
+fn is_token(state: &AppState, given: &str) -> bool {
+    state
+        .token
+        .as_ref()
+        .is_some_and(|t| bool::from(given.as_bytes().ct_eq(t.as_bytes())))
 }
 
 /// Guards `/api/*`: 401 JSON without the token.
@@ -77,10 +84,7 @@ pub struct LoginForm {
 
 /// `POST /login` with form field `token`: sets the cookie when it is right.
 pub async fn login(State(state): State<Arc<AppState>>, Form(form): Form<LoginForm>) -> Response {
-    let ok = state
-        .token
-        .as_ref()
-        .is_some_and(|t| bool::from(form.token.as_bytes().ct_eq(t.as_bytes())));
+    let ok = is_token(&state, &form.token);
     if !ok {
         return (StatusCode::UNAUTHORIZED, Html(LOGIN_PAGE)).into_response();
     }
