@@ -118,29 +118,37 @@ pub fn representative_samples(sketch: &DDSketch, n: usize) -> Vec<f64> {
         .collect()
 }
 
-/// Durations (ms) of spans named `name` in traces started in the window.
-fn raw_durations(
+/// Durations (ms) and whether each failed, for spans named `name` in traces started in the
+/// window: the recent window is read raw so its counts are exact to the second.
+fn recent_spans(
     conn: &Connection,
     name: &str,
     window: Window,
     limit: usize,
-) -> Result<Vec<f64>, AnalysisError> {
-    let since = pathwise_model::TraceId::lower_bound((window.since_ns.max(0) / 1_000_000) as u64)
-        .to_bytes();
-    let until = pathwise_model::TraceId::lower_bound((window.until_ns.max(0) / 1_000_000) as u64)
-        .to_bytes();
+) -> Result<Vec<(f64, bool)>, AnalysisError> {
+    let bound =
+        |ns: i64| pathwise_model::TraceId::lower_bound((ns.max(0) / 1_000_000) as u64).to_bytes();
     let mut stmt = conn.prepare_cached(
-        "SELECT s.duration_ns FROM spans s
+        "SELECT s.duration_ns, s.status FROM spans s
          WHERE s.trace_id >= ?1 AND s.trace_id < ?2
            AND s.name_id = (SELECT id FROM names WHERE name = ?3)
          LIMIT ?4",
     )?;
-    let rows = stmt.query_map(params![since, until, name, limit as i64], |row| {
-        row.get::<_, i64>(0)
-    })?;
-    Ok(rows
-        .map(|r| r.map(|ns| ns as f64 / 1e6))
-        .collect::<Result<_, _>>()?)
+    let rows = stmt.query_map(
+        params![
+            bound(window.since_ns),
+            bound(window.until_ns),
+            name,
+            limit as i64
+        ],
+        |row| {
+            Ok((
+                row.get::<_, i64>(0)? as f64 / 1e6,
+                row.get::<_, i64>(1)? != 0,
+            ))
+        },
+    )?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 fn percentile(sorted: &[f64], q: f64) -> Option<f64> {
@@ -158,22 +166,24 @@ pub fn evaluate(
         since_ns: now_ns - config.recent_window.as_nanos() as i64,
         until_ns: now_ns,
     };
+    // Rollups are per minute: the history ends at the last whole minute before the recent
+    // window, so no minute is counted on both sides.
+    let history_end = recent.since_ns.div_euclid(60_000_000_000) * 60_000_000_000;
     let history = Window {
-        since_ns: recent.since_ns - config.baseline_window.as_nanos() as i64,
-        until_ns: recent.since_ns,
+        since_ns: history_end - config.baseline_window.as_nanos() as i64,
+        until_ns: history_end,
     };
     let base_buckets = load_node_buckets(conn, history)?;
-    let recent_buckets = load_node_buckets(conn, recent)?;
     let trend_window = Window {
         since_ns: history.until_ns - 3_600_000_000_000,
         until_ns: history.until_ns,
     };
     let minutes = load_node_minutes(conn, trend_window)?;
-    let mut names: Vec<&String> = base_buckets.keys().chain(recent_buckets.keys()).collect();
+    let recent_names = load_node_buckets(conn, recent)?;
+    let mut names: Vec<&String> = base_buckets.keys().chain(recent_names.keys()).collect();
     names.sort();
     names.dedup();
     let alpha = bonferroni(config.alpha, names.len().max(1));
-    let base_seconds = config.baseline_window.as_secs_f64();
     let recent_seconds = config.recent_window.as_secs_f64();
     let mut reports = Vec::with_capacity(names.len());
     for name in names {
@@ -181,8 +191,14 @@ pub fn evaluate(
         let base_samples = base
             .map(|b| representative_samples(&b.sketch, config.max_samples))
             .unwrap_or_default();
-        let mut recent_samples = raw_durations(conn, name, recent, 20_000)?;
+        let raw = recent_spans(conn, name, recent, 50_000)?;
+        let mut recent_samples: Vec<f64> = raw.iter().map(|(ms, _)| *ms).collect();
         recent_samples.sort_by(f64::total_cmp);
+        // Throughput compares rates over the time the operation has data, not the whole
+        // configured window (a new service has no 24 h of history).
+        let base_seconds = base.map_or(0.0, |b| {
+            (history.until_ns - b.first_ns.max(history.since_ns)).max(1) as f64 / 1e9
+        });
         let saved = stored
             .iter()
             .filter(|s| &s.name == name)
@@ -203,8 +219,8 @@ pub fn evaluate(
             },
         };
         let mut figures = RecentFigures {
-            calls: recent_buckets.get(name).map_or(0, |b| b.calls as u64),
-            errors: recent_buckets.get(name).map_or(0, |b| b.errors as u64),
+            calls: raw.len() as u64,
+            errors: raw.iter().filter(|(_, failed)| *failed).count() as u64,
             p50_ms: percentile(&recent_samples, 0.50),
             p95_ms: percentile(&recent_samples, 0.95),
             ..RecentFigures::default()

@@ -136,6 +136,13 @@ fn a_stationary_workload_is_not_flagged() {
             report.name
         );
         assert_eq!(report.recent.criticals, 0);
+        let throughput = report.throughput.as_ref().unwrap();
+        assert_eq!(
+            throughput.change,
+            pathwise_analysis::perf::regression::RateChange::NoChange,
+            "{throughput:?}"
+        );
+        assert_eq!(report.recent.calls, 600, "exactly one minute at 10/s");
     }
 }
 

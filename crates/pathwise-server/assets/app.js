@@ -3,12 +3,14 @@
 // Views:  #/ or #/traces   trace list      (list.js)
 //         #/trace/<id>     trace detail    (detail.js; ?tab=flame|critical opens a tab)
 //         #/analysis       analysis        (analysis.js)
+//         #/health         health          (health.js; ?at=<Unix ms>&recent_s=&baseline_h=)
 // Every view is a function (container, params) → { dispose() }.
 
 import { api, formatCount, formatMs, formatPercent, formatTime } from './util.js';
 import { listView } from './list.js';
 import { detailView } from './detail.js';
 import { analysisView } from './analysis.js';
+import { healthView } from './health.js';
 
 const STATUS_EVERY_MS = 5000;
 
@@ -39,6 +41,10 @@ function route() {
     section = 'analysis';
     document.body.dataset.view = 'analysis';
     current = analysisView(view, params);
+  } else if (/^\/health\/?$/.test(path)) {
+    section = 'health';
+    document.body.dataset.view = 'health';
+    current = healthView(view, params);
   } else {
     section = 'traces';
     document.body.dataset.view = 'list';

@@ -36,6 +36,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../assets/analysis.js"),
     ),
     (
+        "health.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/health.js"),
+    ),
+    (
         "json.js",
         "text/javascript; charset=utf-8",
         include_str!("../assets/json.js"),
