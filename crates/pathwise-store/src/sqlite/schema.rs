@@ -202,6 +202,46 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (name, version)
     ) WITHOUT ROWID;
     "#,
+    // v6: the alert engine (pathwise-alerts). `alert_history` is append-only (one row per state
+    // change, acknowledgement or failed delivery), `alert_silences` holds mutes until a time,
+    // and `alert_state` mirrors the active alerts so a restarted engine resumes without
+    // re-notifying. Labels and annotations are JSON objects.
+    r#"
+    CREATE TABLE alert_history (
+        ts_ns       INTEGER NOT NULL,
+        fingerprint TEXT NOT NULL,
+        rule        TEXT NOT NULL,
+        state       TEXT NOT NULL,
+        severity    TEXT NOT NULL,
+        value       REAL,
+        labels      TEXT NOT NULL,
+        annotations TEXT NOT NULL,
+        actor       TEXT NOT NULL
+    );
+    CREATE INDEX alert_history_by_ts ON alert_history (ts_ns);
+    CREATE INDEX alert_history_by_fingerprint ON alert_history (fingerprint, ts_ns);
+    CREATE TABLE alert_silences (
+        id         INTEGER PRIMARY KEY,
+        matcher    TEXT NOT NULL,
+        until_ns   INTEGER NOT NULL,
+        created_ns INTEGER NOT NULL,
+        comment    TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE alert_state (
+        fingerprint      TEXT PRIMARY KEY,
+        rule             TEXT NOT NULL,
+        state            TEXT NOT NULL,
+        severity         TEXT NOT NULL,
+        value            REAL,
+        labels           TEXT NOT NULL,
+        annotations      TEXT NOT NULL,
+        since_ns         INTEGER NOT NULL,
+        fired_ns         INTEGER,
+        last_notified_ns INTEGER,
+        clear_since_ns   INTEGER,
+        acked_by         TEXT
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -1,0 +1,100 @@
+//! Running the engine on its own thread.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{RecvTimeoutError, Sender, channel};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::engine::Engine;
+
+/// A running engine; evaluation stops (and the thread is joined) when this is dropped.
+///
+/// ```
+/// use std::time::Duration;
+/// use pathwise_alerts::{Engine, Rule, RuleSet, SignalSource};
+/// struct Nothing;
+/// impl SignalSource for Nothing {
+///     fn value(&self, _: &Rule, _: i64) -> Result<Option<f64>, String> { Ok(None) }
+/// }
+/// let dir = tempfile::tempdir().unwrap();
+/// let engine = Engine::new(RuleSet::default(), Box::new(Nothing), dir.path().join("p.db"), vec![]).unwrap();
+/// let handle = engine.spawn(Some(Duration::from_millis(10)));
+/// std::thread::sleep(Duration::from_millis(50));
+/// assert!(handle.evaluations() >= 2);
+/// assert!(handle.engine().active().is_empty());
+/// ```
+pub struct EngineHandle {
+    engine: Arc<Mutex<Engine>>,
+    evaluations: Arc<AtomicU64>,
+    stop: Option<Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Engine {
+    /// Evaluates every `interval` (default: the rules' `check_interval`) on a std thread,
+    /// reloading the rules file first when one is attached.
+    pub fn spawn(self, interval: Option<Duration>) -> EngineHandle {
+        let engine = Arc::new(Mutex::new(self));
+        let evaluations = Arc::new(AtomicU64::new(0));
+        let (stop, stopped) = channel::<()>();
+        let (shared, count) = (engine.clone(), evaluations.clone());
+        let thread = std::thread::Builder::new()
+            .name("pathwise-alerts".into())
+            .spawn(move || {
+                loop {
+                    let started = Instant::now();
+                    let every = {
+                        let mut engine = match shared.lock() {
+                            Ok(e) => e,
+                            Err(poisoned) => poisoned.into_inner(),
+                        };
+                        if let Err(e) = engine.reload() {
+                            eprintln!(
+                                "pathwise alerts: rules file not reloaded (old rules kept): {e}"
+                            );
+                        }
+                        engine.evaluate(crate::now_ns());
+                        interval.unwrap_or(engine.rules().check_interval)
+                    };
+                    count.fetch_add(1, Ordering::Relaxed);
+                    // Waiting on the channel doubles as the sleep: drop wakes it at once.
+                    match stopped.recv_timeout(every.saturating_sub(started.elapsed())) {
+                        Err(RecvTimeoutError::Timeout) => continue,
+                        _ => break,
+                    }
+                }
+            })
+            .expect("spawn alert engine thread");
+        EngineHandle {
+            engine,
+            evaluations,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl EngineHandle {
+    /// The engine, for acknowledging, silencing and listing (blocks during an evaluation).
+    pub fn engine(&self) -> MutexGuard<'_, Engine> {
+        match self.engine.lock() {
+            Ok(e) => e,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// Evaluations completed so far.
+    pub fn evaluations(&self) -> u64 {
+        self.evaluations.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for EngineHandle {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}

@@ -1,0 +1,179 @@
+//! Through a real store: SQL rule guard and threshold rules on the real SQLite source.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::SEC;
+use pathwise_alerts::{
+    CallbackNotifier, Engine, RuleSet, SignalSource, SqlGuardError, SqliteSource, TransitionKind,
+    query_number,
+};
+use pathwise_model::{ErrorInfo, Record, SpanKind, SpanRecord, Status, TraceId};
+use pathwise_store::{NoPaths, SqliteStore, Store, WriteBatch};
+use rusqlite::{Connection, OpenFlags};
+
+const NOW_MS: u64 = 1_790_000_040_000;
+
+/// 100 calls of `checkout` in the minute before NOW_MS, `errors` of them failed.
+fn record(db: &std::path::Path, errors: usize) {
+    let mut store = SqliteStore::open(db).unwrap();
+    let records: Vec<Record> = (0..100u64)
+        .map(|i| {
+            let at_ms = NOW_MS - 60_000 + i * 500;
+            let mut s = SpanRecord::new(
+                TraceId::from_parts(at_ms, i as u128 + 1),
+                1,
+                0,
+                "checkout".into(),
+                SpanKind::Function,
+            );
+            s.start_ns = at_ms as i64 * 1_000_000;
+            s.duration_ns = 5_000_000;
+            if (i as usize) < errors {
+                s.status = Status::Error;
+                s.details_mut().error = Some(ErrorInfo {
+                    error_type: "Declined".into(),
+                    ..Default::default()
+                });
+            }
+            Record::Span(s)
+        })
+        .collect();
+    store
+        .write_batch(
+            &WriteBatch {
+                records: &records,
+                ..WriteBatch::EMPTY
+            },
+            &NoPaths,
+        )
+        .unwrap();
+}
+
+fn read_only(db: &std::path::Path) -> Connection {
+    Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap()
+}
+
+#[test]
+fn sql_guard_refuses_writes_multiple_statements_and_slow_queries() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db");
+    record(&db, 3);
+    let mut conn = read_only(&db);
+    let limit = Duration::from_secs(1);
+    assert_eq!(
+        query_number(&mut conn, "DELETE FROM spans", limit),
+        Err(SqlGuardError::Writes)
+    );
+    assert_eq!(SqlGuardError::Writes.to_string(), "query writes");
+    assert_eq!(
+        query_number(&mut conn, "SELECT 1; DELETE FROM spans", limit),
+        Err(SqlGuardError::MultipleStatements)
+    );
+    let started = Instant::now();
+    let slow =
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000000)
+                SELECT count(*) FROM c";
+    let e = query_number(&mut conn, slow, limit).unwrap_err();
+    assert_eq!(e.to_string(), "query took longer than 1 s");
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert_eq!(
+        query_number(&mut conn, "SELECT name, 1 FROM spans_v", limit)
+            .unwrap_err()
+            .to_string(),
+        "query must return one number"
+    );
+    assert_eq!(
+        query_number(
+            &mut conn,
+            "SELECT count(*) FROM spans_v WHERE status = 'error'",
+            limit
+        ),
+        Ok(Some(3.0))
+    );
+    // The connection still works after an aborted query.
+    assert_eq!(
+        query_number(&mut conn, "SELECT count(*) FROM spans", limit),
+        Ok(Some(100.0))
+    );
+}
+
+#[test]
+fn sql_and_threshold_rules_fire_from_a_real_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db");
+    record(&db, 10);
+    let rules = RuleSet::parse(
+        r#"
+[[rule]]
+name = "checkout errors"
+kind = "threshold"
+signal = "error_rate"
+scope = "checkout"
+window = "5m"
+op = ">"
+threshold = 0.05
+annotations = { summary = "{{ value }}" }
+
+[[rule]]
+name = "overall p95"
+kind = "threshold"
+signal = "p95_ms"
+window = "5m"
+op = ">"
+threshold = 1000
+
+[[rule]]
+name = "failed spans"
+kind = "sql"
+query = "SELECT count(*) FROM spans_v WHERE status = 'error'"
+op = ">="
+threshold = 10
+
+[[rule]]
+name = "bad sql"
+kind = "sql"
+query = "DELETE FROM spans"
+op = ">"
+threshold = 0
+"#,
+    )
+    .unwrap();
+    let now = NOW_MS as i64 * 1_000_000;
+    let source = SqliteSource::new(&db);
+    let rate = source.value(&rules.rules[0], now).unwrap().unwrap();
+    assert!((rate - 0.10).abs() < 1e-9, "{rate}");
+    let p95 = source.value(&rules.rules[1], now).unwrap().unwrap();
+    assert!((p95 - 5.0).abs() < 0.1, "{p95}");
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    let notifier =
+        CallbackNotifier::new(move |n| sink.lock().unwrap().push(n.alerts[0].rule.clone()));
+    let mut engine = Engine::new(rules, Box::new(source), &db, vec![Box::new(notifier)]).unwrap();
+    let t = engine.evaluate(now);
+    let fired: Vec<&str> = t
+        .iter()
+        .filter(|t| t.kind == TransitionKind::Firing)
+        .map(|t| t.rule.as_str())
+        .collect();
+    assert_eq!(fired, ["checkout errors", "failed spans"]);
+    assert_eq!(
+        engine.rule_errors().get("bad sql").map(String::as_str),
+        Some("query writes"),
+        "{:?}",
+        engine.rule_errors()
+    );
+    assert_eq!(seen.lock().unwrap().len(), 2);
+    let active = engine.active();
+    let checkout = active.iter().find(|a| a.rule == "checkout errors").unwrap();
+    assert_eq!(checkout.annotations["summary"], "0.1");
+    // Ten minutes later the window is empty: no data resolves the threshold alert.
+    let t = engine.evaluate(now + 600 * SEC);
+    assert_eq!(t.len(), 1);
+    assert_eq!(
+        (t[0].rule.as_str(), t[0].kind),
+        ("checkout errors", TransitionKind::Resolved)
+    );
+}
