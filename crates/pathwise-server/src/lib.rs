@@ -10,6 +10,7 @@
 //! # Ok(()) }
 //! ```
 
+mod alerts;
 mod analytics;
 mod api;
 mod assets;
@@ -52,6 +53,10 @@ pub struct ServerConfig {
     pub token: Option<String>,
     /// Origins allowed by CORS; none by default (CORS off).
     pub cors_origins: Vec<String>,
+    /// An alert rules file (`alerts.toml`); alerting is off without one.
+    pub alert_rules: Option<PathBuf>,
+    /// Webhook URLs that receive every alert notification.
+    pub alert_webhooks: Vec<String>,
 }
 
 impl ServerConfig {
@@ -62,6 +67,8 @@ impl ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 7070)),
             token: None,
             cors_origins: Vec::new(),
+            alert_rules: None,
+            alert_webhooks: Vec::new(),
         }
     }
 }
@@ -78,6 +85,8 @@ pub enum ServeError {
     },
     #[error("invalid CORS origin {0:?}")]
     Cors(String),
+    #[error("alerting: {0}")]
+    Alerts(String),
     #[error("server failed: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -105,11 +114,21 @@ pub const API_PATHS: &[&str] = &[
     "/api/baselines",
     "/api/trends",
     "/api/resources",
+    "/api/alerts",
+    "/api/alerts/{fingerprint}/ack",
+    "/api/silences",
 ];
 
 /// The whole application.
 pub fn router(config: &ServerConfig) -> Result<Router, ServeError> {
-    let state = AppState::new(config.db.clone(), config.token.clone())?;
+    let alerts = match &config.alert_rules {
+        Some(rules) => Some(
+            alerts::start(&config.db, rules.clone(), &config.alert_webhooks)
+                .map_err(ServeError::Alerts)?,
+        ),
+        None => None,
+    };
+    let state = AppState::new(config.db.clone(), config.token.clone(), alerts)?;
     let api = Router::new()
         .route(
             "/api/openapi.json",
@@ -137,6 +156,9 @@ pub fn router(config: &ServerConfig) -> Result<Router, ServeError> {
         .route("/api/baselines", get(perf::baselines))
         .route("/api/trends", get(perf::trends))
         .route("/api/resources", get(perf::resources))
+        .route("/api/alerts", get(alerts::list))
+        .route("/api/alerts/{fingerprint}/ack", post(alerts::acknowledge))
+        .route("/api/silences", post(alerts::silence))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_for_api,

@@ -158,6 +158,28 @@ pub fn document() -> Value {
                     param("baseline_h", "query", json!({"type": "integer", "minimum": 1, "maximum": 2160, "default": 24}), "history a baseline is learned from, hours") ],
                 "responses": responses("{baselines}")
             } },
+            "/api/alerts": { "get": {
+                "summary": "active alerts, history (newest first), silences and rule errors; `enabled: false` without a rules file",
+                "parameters": [ param("rule", "query", json!({"type": "string"}), "history of one rule"),
+                    param("fingerprint", "query", json!({"type": "string"}), "history of one alert"),
+                    time_param("since"),
+                    param("limit", "query", json!({"type": "integer", "minimum": 1, "maximum": 5000, "default": 200}), "history rows") ],
+                "responses": responses("{enabled, active, history, silences, rule_errors}")
+            } },
+            "/api/alerts/{fingerprint}/ack": { "post": {
+                "summary": "acknowledge an active alert (stops repeats; recorded in history)",
+                "parameters": [ param("fingerprint", "path", json!({"type": "string"}), "alert fingerprint"),
+                    param("by", "query", json!({"type": "string"}), "who acknowledges") ],
+                "responses": responses("{acknowledged}")
+            } },
+            "/api/silences": { "post": {
+                "summary": "mute a rule or one alert for a while",
+                "parameters": [ param("rule", "query", json!({"type": "string"}), "rule name (or fingerprint)"),
+                    param("fingerprint", "query", json!({"type": "string"}), "alert fingerprint (or rule)"),
+                    param("for", "query", json!({"type": "string"}), "how long, e.g. 2h (required)"),
+                    param("comment", "query", json!({"type": "string"}), "why") ],
+                "responses": responses("{silence, until_ns}")
+            } },
             "/api/resources": { "get": {
                 "summary": "process and host resource samples (thinned to `limit`) and the RSS trend: slope, 1-hour forecast, time until the limit",
                 "parameters": [ time_param("since"), time_param("until"),

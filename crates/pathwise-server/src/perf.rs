@@ -34,10 +34,11 @@ fn settings(p: &Params) -> Result<(i64, MonitorConfig), ApiError> {
 
 async fn take_snapshot(state: &Arc<AppState>, p: &Params) -> Result<Snapshot, ApiError> {
     let (at, config) = settings(p)?;
+    let firing = crate::alerts::firing(state).await?;
     state
         .read(move |r| {
             let stored = crate::baselines::stored(r)?;
-            snapshot(r.connection(), at, &config, &stored, None, &[])
+            snapshot(r.connection(), at, &config, &stored, None, &firing)
                 .map_err(|e| ApiError::Internal(e.to_string()))
         })
         .await

@@ -17,6 +17,8 @@ pub struct AppState {
     readers: Mutex<Vec<SqliteReader>>,
     /// When set, API and UI require it (bearer header or cookie).
     pub token: Option<String>,
+    /// The alert engine, when the server was given a rules file.
+    pub alerts: Option<Arc<pathwise_alerts::EngineHandle>>,
 }
 
 impl AppState {
@@ -24,12 +26,14 @@ impl AppState {
     pub fn new(
         db: PathBuf,
         token: Option<String>,
+        alerts: Option<pathwise_alerts::EngineHandle>,
     ) -> Result<Arc<Self>, pathwise_store::StoreError> {
         let first = SqliteReader::open(&db)?;
         Ok(Arc::new(AppState {
             db,
             readers: Mutex::new(vec![first]),
             token,
+            alerts: alerts.map(Arc::new),
         }))
     }
 

@@ -526,3 +526,100 @@ async fn resources_come_with_an_rss_forecast() {
         (StatusCode::BAD_REQUEST, Some("limit"))
     );
 }
+
+#[tokio::test]
+async fn alerts_fire_can_be_acknowledged_and_silenced_and_cost_health_points() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("alerts.toml");
+    std::fs::write(
+        &rules,
+        r#"
+check_interval = "1s"
+
+[[rule]]
+name = "failed spans"
+kind = "sql"
+query = "SELECT count(*) FROM spans_v WHERE status = 'error'"
+op = ">="
+threshold = 3
+severity = "critical"
+annotations = { summary = "{{ value }} failed spans" }
+"#,
+    )
+    .unwrap();
+    // The engine writes its history into the database: use a copy of the fixture.
+    let db = dir.path().join("alerts.db");
+    std::fs::copy(common::fixture_db(), &db).unwrap();
+    let addr = common::start_server(ServerConfig {
+        alert_rules: Some(rules),
+        ..ServerConfig::new(&db)
+    });
+    let mut active = Value::Null;
+    for _ in 0..100 {
+        let (_, body) = get(&format!("http://{addr}/api/alerts")).await;
+        if body["active"].as_array().is_some_and(|a| {
+            a.iter()
+                .any(|x| x["state"] == "Firing" || x["state"] == "firing")
+        }) {
+            active = body;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(active["enabled"], true, "the alert never fired: {active}");
+    let alert = &active["active"][0];
+    assert_eq!(alert["rule"], "failed spans");
+    let fingerprint = alert["fingerprint"].as_str().unwrap().to_string();
+
+    let (_, health) = get(&format!("http://{addr}/api/health")).await;
+    let component_reasons = health["components"][0]["health"]["reasons"].to_string();
+    assert!(
+        component_reasons.contains("failed spans"),
+        "a firing critical alert costs points: {component_reasons}"
+    );
+    assert!(health["overall"]["score"].as_u64().unwrap() <= 80);
+
+    let client = reqwest::Client::new();
+    let ack = client
+        .post(format!(
+            "http://{addr}/api/alerts/{fingerprint}/ack?by=oncall"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ack.status(), StatusCode::OK);
+    let unknown = client
+        .post(format!("http://{addr}/api/alerts/ffffffff/ack"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    let silence = client
+        .post(format!(
+            "http://{addr}/api/silences?rule=failed%20spans&for=2h&comment=deploy"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(silence.status(), StatusCode::OK);
+    let bad = client
+        .post(format!("http://{addr}/api/silences?rule=x"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    let (_, after) = get(&format!("http://{addr}/api/alerts")).await;
+    assert!(
+        after["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["state"] == "acknowledged" && h["actor"] == "oncall"),
+        "{after}"
+    );
+    assert_eq!(after["silences"].as_array().unwrap().len(), 1);
+
+    // Without a rules file alerting is simply off.
+    let (_, off) = get(&format!("{}/api/alerts", base())).await;
+    assert_eq!(off["enabled"], false);
+}

@@ -1,0 +1,146 @@
+//! Alert routes: active alerts and history, acknowledgements and silences. The engine runs on
+//! its own thread (see `pathwise-alerts`); handlers take its lock on the blocking pool.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use pathwise_alerts::{
+    Engine, EngineHandle, HistoryFilter, LogNotifier, Matcher, Notifier, RulesFile, SqliteSource,
+    WebhookConfig, WebhookNotifier,
+};
+use serde_json::{Value, json};
+
+use crate::error::ApiError;
+use crate::params::Params;
+use crate::state::AppState;
+
+type Shared = State<Arc<AppState>>;
+type QueryMap = Query<HashMap<String, String>>;
+
+/// Starts the engine for `db` with the rules in `rules` (hot-reloaded), logging every
+/// notification and posting them to each webhook.
+pub fn start(
+    db: &std::path::Path,
+    rules: PathBuf,
+    webhooks: &[String],
+) -> Result<EngineHandle, String> {
+    let file = RulesFile::open(&rules).map_err(|e| format!("{}: {e}", rules.display()))?;
+    let mut notifiers: Vec<Box<dyn Notifier>> = vec![Box::new(LogNotifier)];
+    for url in webhooks {
+        notifiers.push(Box::new(WebhookNotifier::new(WebhookConfig::new(
+            url.clone(),
+        ))));
+    }
+    let engine = Engine::new(
+        file.rules().clone(),
+        Box::new(SqliteSource::new(db)),
+        db,
+        notifiers,
+    )?
+    .with_rules_file(file);
+    Ok(engine.spawn(None))
+}
+
+/// Runs `f` with the engine on the blocking pool; `None` when alerting is not configured.
+async fn with_engine<T: Send + 'static>(
+    state: &Arc<AppState>,
+    f: impl FnOnce(&mut Engine) -> Result<T, String> + Send + 'static,
+) -> Result<Option<T>, ApiError> {
+    let Some(handle) = state.alerts.clone() else {
+        return Ok(None);
+    };
+    tokio::task::spawn_blocking(move || f(&mut handle.engine()))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map(Some)
+        .map_err(ApiError::Internal)
+}
+
+/// `(severity, title)` of firing alerts, for the health score.
+pub async fn firing(state: &Arc<AppState>) -> Result<Vec<(String, String)>, ApiError> {
+    Ok(with_engine(state, |e| {
+        Ok(e.active()
+            .into_iter()
+            .filter(|a| a.state == pathwise_alerts::AlertState::Firing)
+            .map(|a| (a.severity.as_str().to_string(), a.rule))
+            .collect())
+    })
+    .await?
+    .unwrap_or_default())
+}
+
+/// `GET /api/alerts?rule=&since=&limit=`: active alerts, recent history and rule errors.
+pub async fn list(State(state): Shared, Query(q): QueryMap) -> Result<Json<Value>, ApiError> {
+    let p = Params(q);
+    let filter = HistoryFilter {
+        fingerprint: p.text("fingerprint", 64)?,
+        rule: p.text("rule", 200)?,
+        since_ns: p.time("since")?,
+        limit: Some(p.limit(200, 5000)?),
+    };
+    let answer = with_engine(&state, move |e| {
+        let now = pathwise_alerts::now_ns();
+        Ok(json!({
+            "enabled": true,
+            "active": e.active(),
+            "history": e.history(&filter)?,
+            "silences": e.silences(now)?,
+            "rule_errors": e.rule_errors(),
+        }))
+    })
+    .await?;
+    Ok(Json(answer.unwrap_or_else(|| json!({ "enabled": false, "active": [], "history": [], "silences": [], "rule_errors": {} }))))
+}
+
+fn require_engine(answer: Option<Value>) -> Result<Json<Value>, ApiError> {
+    answer.map(Json).ok_or_else(|| {
+        ApiError::NotFound("alerting is not configured (serve --alerts FILE)".into())
+    })
+}
+
+/// `POST /api/alerts/{fingerprint}/ack?by=NAME`.
+pub async fn acknowledge(
+    State(state): Shared,
+    Path(fingerprint): Path<String>,
+    Query(q): QueryMap,
+) -> Result<Json<Value>, ApiError> {
+    let p = Params(q);
+    let by = p.text("by", 100)?.unwrap_or_else(|| "api".into());
+    if fingerprint.len() > 64 || !fingerprint.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(ApiError::bad("fingerprint", "not an alert fingerprint"));
+    }
+    let fp = fingerprint.clone();
+    let done = with_engine(&state, move |e| e.acknowledge(&fp, &by)).await?;
+    match done {
+        Some(false) => Err(ApiError::NotFound(format!("no active alert {fingerprint}"))),
+        other => require_engine(other.map(|_| json!({ "acknowledged": fingerprint }))),
+    }
+}
+
+/// `POST /api/silences?rule=NAME|fingerprint=FP&for=2h&comment=…`: mutes until then.
+pub async fn silence(State(state): Shared, Query(q): QueryMap) -> Result<Json<Value>, ApiError> {
+    let p = Params(q);
+    let matcher = match (p.text("rule", 200)?, p.text("fingerprint", 64)?) {
+        (Some(rule), None) => Matcher::Rule(rule),
+        (None, Some(fp)) => Matcher::Fingerprint(fp),
+        _ => {
+            return Err(ApiError::bad(
+                "rule",
+                "give exactly one of rule or fingerprint",
+            ));
+        }
+    };
+    let length = p
+        .text("for", 32)?
+        .ok_or_else(|| ApiError::bad("for", "required, e.g. 2h"))?;
+    let length =
+        humantime::parse_duration(&length).map_err(|e| ApiError::bad("for", e.to_string()))?;
+    let comment = p.text("comment", 500)?.unwrap_or_default();
+    let until =
+        pathwise_alerts::now_ns().saturating_add(length.as_nanos().min(i64::MAX as u128) as i64);
+    let id = with_engine(&state, move |e| e.silence(matcher, until, &comment)).await?;
+    require_engine(id.map(|id| json!({ "silence": id, "until_ns": until })))
+}
