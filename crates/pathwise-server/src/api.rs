@@ -182,6 +182,7 @@ pub async fn pipeline(State(state): Shared) -> ApiResult {
         .read(move |r| Ok((r.latest_pipeline_stats()?, r.error_rate_since(since_ms)?)))
         .await?;
     let error_rate = (rate.spans > 0).then(|| rate.errors as f64 / rate.spans as f64);
+    let firing = crate::alerts::firing(&state).await?;
     Ok(Json(json!({
         "updated_ns": latest.map(|s| s.ts_ns),
         "queue_depth": latest.map(|s| s.queue_depth),
@@ -192,6 +193,8 @@ pub async fn pipeline(State(state): Shared) -> ApiResult {
         "replayed": latest.map(|s| s.replayed),
         "dropped": latest.map(|s| s.dropped),
         "sampled_out": latest.map(|s| s.sampled_out),
+        "alerting": state.alerts.is_some(),
+        "firing_alerts": firing.len(),
         "last_5m": { "spans": rate.spans, "errors": rate.errors, "error_rate": error_rate },
     })))
 }
