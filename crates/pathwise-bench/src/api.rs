@@ -90,7 +90,15 @@ pub fn run(args: Args) -> Result<Report, BoxError> {
             &deep,
         );
     }
-    for filter in ["status=failed", "q=competitor", "since=1h"] {
+    // The filters, then two selective ones that match few or no traces (none is
+    // running; one lasted 20 s or more): the worst case for a newest-first index walk.
+    for filter in [
+        "status=failed",
+        "q=competitor",
+        "since=1h",
+        "status=running",
+        "min_ms=20000",
+    ] {
         let l = server.time(&format!("/api/traces?limit=50&{filter}"), n, WARMUP)?;
         list_row(&mut report, &format!("list {filter}"), &l);
     }

@@ -12,7 +12,7 @@ use pathwise_store::{SqliteStore, Store, WriteBatch};
 
 use crate::BoxError;
 use crate::report::Report;
-use crate::shared::{db_location, inspect_db};
+use crate::shared::{db_location, inspect_db, thread_sched_ns};
 use crate::synth::{self, Paths, Rng, TraceBuilder, expected};
 
 #[derive(clap::Args)]
@@ -58,12 +58,62 @@ struct Written {
     records: u64,
     batches: u64,
     elapsed: Duration,
+    /// On-CPU time of the writer thread (not counting waits for a core).
+    cpu: Duration,
 }
 
 fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// The writer thread: every batch through `Store::write_batch`, with progress on stderr.
+fn write_all(
+    mut store: SqliteStore,
+    rx: mpsc::Receiver<Vec<Record>>,
+    target: u64,
+) -> Result<(SqliteStore, Written), pathwise_store::StoreError> {
+    let start = Instant::now();
+    let cpu0 = thread_sched_ns().0;
+    let mut w = Written {
+        spans: 0,
+        error_spans: 0,
+        records: 0,
+        batches: 0,
+        elapsed: Duration::ZERO,
+        cpu: Duration::ZERO,
+    };
+    let mut next_report = target / 20;
+    for batch in rx {
+        let records = WriteBatch {
+            records: &batch,
+            ..WriteBatch::EMPTY
+        };
+        store.write_batch(&records, &Paths)?;
+        for record in &batch {
+            if let Record::Span(span) = record {
+                w.spans += 1;
+                w.error_spans += u64::from(span.status == Status::Error);
+            }
+        }
+        w.records += batch.len() as u64;
+        w.batches += 1;
+        if w.spans >= next_report {
+            let s = start.elapsed().as_secs_f64();
+            eprintln!(
+                "generate: {:>11} spans ({:>3.0} %) in {:>6.1} s, {:>7.0} spans/s",
+                w.spans,
+                w.spans as f64 * 100.0 / target.max(1) as f64,
+                s,
+                w.spans as f64 / s
+            );
+            next_report += (target / 20).max(1);
+        }
+    }
+    w.elapsed = start.elapsed();
+    w.cpu = Duration::from_nanos(thread_sched_ns().0.saturating_sub(cpu0));
+    Ok((store, w))
 }
 
 pub fn run(args: Args) -> Result<Report, BoxError> {
@@ -90,49 +140,7 @@ pub fn run(args: Args) -> Result<Report, BoxError> {
     let target = args.spans;
     let writer = thread::Builder::new()
         .name("generate-writer".into())
-        .spawn(
-            move || -> Result<(SqliteStore, Written), pathwise_store::StoreError> {
-                let start = Instant::now();
-                let mut w = Written {
-                    spans: 0,
-                    error_spans: 0,
-                    records: 0,
-                    batches: 0,
-                    elapsed: Duration::ZERO,
-                };
-                let mut next_report = target / 20;
-                for batch in rx {
-                    store.write_batch(
-                        &WriteBatch {
-                            records: &batch,
-                            ..WriteBatch::EMPTY
-                        },
-                        &Paths,
-                    )?;
-                    for record in &batch {
-                        if let Record::Span(span) = record {
-                            w.spans += 1;
-                            w.error_spans += u64::from(span.status == Status::Error);
-                        }
-                    }
-                    w.records += batch.len() as u64;
-                    w.batches += 1;
-                    if w.spans >= next_report {
-                        let s = start.elapsed().as_secs_f64();
-                        eprintln!(
-                            "generate: {:>11} spans ({:>3.0} %) in {:>6.1} s, {:>7.0} spans/s",
-                            w.spans,
-                            w.spans as f64 * 100.0 / target.max(1) as f64,
-                            s,
-                            w.spans as f64 / s
-                        );
-                        next_report += (target / 20).max(1);
-                    }
-                }
-                w.elapsed = start.elapsed();
-                Ok((store, w))
-            },
-        )?;
+        .spawn(move || write_all(store, rx, target))?;
 
     let started = Instant::now();
     let mut rng = Rng::new(args.seed);
@@ -234,6 +242,12 @@ pub fn run(args: Args) -> Result<Report, BoxError> {
     report.int("rollup_hour rows", hour_rows);
     report.float("generate + write s", generated.as_secs_f64(), 1);
     report.float("writer busy s", written.elapsed.as_secs_f64(), 1);
+    report.float("writer CPU s", written.cpu.as_secs_f64(), 2);
+    report.float(
+        "writer CPU ns/span",
+        written.cpu.as_secs_f64() * 1e9 / written.spans.max(1) as f64,
+        0,
+    );
     let secs = generated.as_secs_f64();
     report.float("spans/s", written.spans as f64 / secs, 0);
     report.float("records/s", written.records as f64 / secs, 0);

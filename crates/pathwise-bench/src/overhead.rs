@@ -9,7 +9,7 @@ use pathwise_store::PipelineStats;
 
 use crate::BoxError;
 use crate::report::{Report, median};
-use crate::shared::{inspect_db, pipeline_rows};
+use crate::shared::{inspect_db, named_thread_cpu_ns, pipeline_rows, thread_sched_ns};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -108,33 +108,6 @@ workload!(
 );
 
 const SPANS_PER_REQUEST: u64 = 12;
-
-/// `(on-CPU ns, waiting-for-CPU ns)` of the calling thread, from the scheduler's own
-/// accounting; 0s where `/proc` is unavailable.
-fn thread_sched_ns() -> (u64, u64) {
-    schedstat(Path::new("/proc/thread-self/schedstat"))
-}
-
-fn schedstat(path: &Path) -> (u64, u64) {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let mut fields = text
-        .split_whitespace()
-        .map(|f| f.parse::<u64>().unwrap_or(0));
-    (fields.next().unwrap_or(0), fields.next().unwrap_or(0))
-}
-
-/// On-CPU ns of this process's thread named `name` (the pathwise writer), if it is running.
-fn named_thread_cpu_ns(name: &str) -> u64 {
-    std::fs::read_dir("/proc/self/task")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter(|task| {
-            std::fs::read_to_string(task.path().join("comm")).is_ok_and(|c| c.trim() == name)
-        })
-        .map(|task| schedstat(&task.path().join("schedstat")).0)
-        .sum()
-}
 
 /// One timed block of requests.
 #[derive(Default)]

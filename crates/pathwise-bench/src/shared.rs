@@ -204,3 +204,30 @@ pub fn pipeline_rows(report: &mut Report, stats: &PipelineStats) {
     report.int("pipeline replayed", stats.replayed);
     report.int("pipeline dropped", stats.dropped);
 }
+
+/// `(on-CPU ns, waiting-for-CPU ns)` of the calling thread, from the scheduler's own
+/// accounting; 0s where `/proc` is unavailable.
+pub fn thread_sched_ns() -> (u64, u64) {
+    schedstat(Path::new("/proc/thread-self/schedstat"))
+}
+
+fn schedstat(path: &Path) -> (u64, u64) {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let mut fields = text
+        .split_whitespace()
+        .map(|f| f.parse::<u64>().unwrap_or(0));
+    (fields.next().unwrap_or(0), fields.next().unwrap_or(0))
+}
+
+/// On-CPU ns of this process's thread named `name` (the pathwise writer), if it is running.
+pub fn named_thread_cpu_ns(name: &str) -> u64 {
+    std::fs::read_dir("/proc/self/task")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|task| {
+            std::fs::read_to_string(task.path().join("comm")).is_ok_and(|c| c.trim() == name)
+        })
+        .map(|task| schedstat(&task.path().join("schedstat")).0)
+        .sum()
+}

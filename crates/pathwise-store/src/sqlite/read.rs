@@ -124,9 +124,11 @@ impl ReadStore for SqliteReader {
     fn list_traces(&self, filter: &TraceFilter) -> Result<TracePage, StoreError> {
         // Inlined (an enum code, not user text) so the planner can use the partial index of
         // traces that are not completed.
-        let status_clause = filter
-            .status
-            .map(|status| format!("t.status = {}", status as u8));
+        let status_clause = filter.status.map(|status| match status {
+            TraceStatus::Completed => "t.status = 1".to_string(),
+            // `<> 1` lets SQLite prove the partial index applies; it cannot infer it.
+            other => format!("t.status = {} AND t.status <> 1", other as u8),
+        });
         let mut clauses: Vec<&str> = Vec::new();
         let mut args: Vec<SqlValue> = Vec::new();
         if let Some(clause) = &status_clause {
