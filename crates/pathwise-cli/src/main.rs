@@ -13,6 +13,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod alerts;
 mod demo;
 mod error;
 mod format;
@@ -52,6 +53,36 @@ enum Command {
     Snapshot(SnapshotArgs),
     /// List, learn, pin or unpin per-operation latency baselines.
     Baseline(BaselineArgs),
+    /// Check an alert rules file, or list active alerts and their history.
+    Alerts(AlertsArgs),
+}
+
+/// Options of `pathwise alerts`.
+#[derive(Debug, Args)]
+pub struct AlertsArgs {
+    #[command(subcommand)]
+    pub action: AlertsAction,
+    /// The Pathwise SQLite database (accepted before or after the action).
+    #[arg(
+        long,
+        value_name = "PATH",
+        default_value = "pathwise.db",
+        global = true
+    )]
+    pub db: PathBuf,
+}
+
+/// What `pathwise alerts` does.
+#[derive(Debug, Subcommand)]
+pub enum AlertsAction {
+    /// Validate a rules file: prints each rule, or the line and reason of the first error.
+    Check { file: PathBuf },
+    /// Active alerts and the latest history, as recorded by the engine.
+    List {
+        /// History rows to show.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
 }
 
 /// Options of `pathwise snapshot`.
@@ -117,6 +148,12 @@ pub struct ServeOpts {
     /// Allow cross-origin requests from this origin (repeatable); CORS is off otherwise.
     #[arg(long, value_name = "ORIGIN")]
     pub cors_origin: Vec<String>,
+    /// Evaluate the alert rules in FILE (alerts.toml, hot-reloaded) while serving.
+    #[arg(long, value_name = "FILE")]
+    pub alerts: Option<PathBuf>,
+    /// POST every alert notification to this URL (Alertmanager v4 payload; repeatable).
+    #[arg(long, value_name = "URL", requires = "alerts")]
+    pub alert_webhook: Vec<String>,
 }
 
 /// Options of `pathwise serve`.
@@ -203,6 +240,7 @@ fn main() -> ExitCode {
         Command::Report(args) => report::run(&args),
         Command::Snapshot(args) => perf::snapshot(&args),
         Command::Baseline(args) => perf::baseline(&args),
+        Command::Alerts(args) => alerts::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

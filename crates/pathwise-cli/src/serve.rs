@@ -16,6 +16,8 @@ pub fn serve(db: &Path, opts: &ServeOpts) -> Result<(), CliError> {
         listen: opts.listen,
         token: opts.token.clone().filter(|t| !t.is_empty()),
         cors_origins: opts.cors_origin.clone(),
+        alert_rules: opts.alerts.clone(),
+        alert_webhooks: opts.alert_webhook.clone(),
         ..ServerConfig::new(db)
     };
     if !config.listen.ip().is_loopback() && config.token.is_none() {
