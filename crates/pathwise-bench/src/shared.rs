@@ -1,6 +1,5 @@
 //! Helpers shared by the pipeline benchmarks (`throughput`, `overload`, `overhead`).
 
-use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -8,7 +7,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use clap::ValueEnum;
-use pathwise_store::{FunctionInfo, PathDictionary, PipelineStats, Store, StoreError, WriteBatch};
+use pathwise_store::PipelineStats;
 
 use crate::BoxError;
 use crate::report::Report;
@@ -17,26 +16,6 @@ use crate::report::Report;
 pub enum Shape {
     Tree,
     Roots,
-}
-
-/// A store that accepts and forgets every batch: measures the pipeline without storage.
-pub struct Discard;
-
-impl Store for Discard {
-    fn write_batch(
-        &mut self,
-        batch: &WriteBatch<'_>,
-        _paths: &dyn PathDictionary,
-    ) -> Result<(), StoreError> {
-        black_box(batch.records.len());
-        Ok(())
-    }
-    fn register_functions(&mut self, _functions: &[FunctionInfo]) -> Result<(), StoreError> {
-        Ok(())
-    }
-    fn delete_before(&mut self, _cutoff_unix_ms: u64) -> Result<u64, StoreError> {
-        Ok(0)
-    }
 }
 
 /// Where the database goes: the given path, or a temporary directory kept alive by the guard.
@@ -231,3 +210,5 @@ pub fn named_thread_cpu_ns(name: &str) -> u64 {
         .map(|task| schedstat(&task.path().join("schedstat")).0)
         .sum()
 }
+
+pub use pathwise_store::DiscardStore as Discard;

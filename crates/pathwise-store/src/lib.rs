@@ -20,7 +20,7 @@ pub mod sqlite;
 
 use pathwise_model::{Name, Record};
 
-pub use memory::MemoryStore;
+pub use memory::{DiscardStore, MemoryStore};
 pub use read::{
     Cursor, ErrorRate, FunctionRow, PipelineStatsRow, ReadStore, SpanRow, SpanSkeleton,
     TraceFilter, TracePage, TraceStats, TraceSummary,

@@ -117,3 +117,31 @@ impl Store for MemoryStore {
         Ok((before - inner.records.len()) as u64)
     }
 }
+
+/// Accepts every batch and keeps nothing: measures the pipeline without the cost of storage.
+///
+/// ```
+/// use pathwise_store::{DiscardStore, NoPaths, Store, WriteBatch};
+/// DiscardStore.write_batch(&WriteBatch::EMPTY, &NoPaths).unwrap();
+/// ```
+pub struct DiscardStore;
+
+impl Store for DiscardStore {
+    fn write_batch(
+        &mut self,
+        batch: &WriteBatch<'_>,
+        _paths: &dyn PathDictionary,
+    ) -> Result<(), StoreError> {
+        // Keep the optimiser from treating the batch as unused.
+        std::hint::black_box(batch.records.len());
+        Ok(())
+    }
+
+    fn register_functions(&mut self, _functions: &[FunctionInfo]) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    fn delete_before(&mut self, _cutoff_unix_ms: u64) -> Result<u64, StoreError> {
+        Ok(0)
+    }
+}

@@ -15,26 +15,6 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use pathwise_store::{FunctionInfo, PathDictionary, Store, StoreError, WriteBatch};
-
-struct Discard;
-
-impl Store for Discard {
-    fn write_batch(
-        &mut self,
-        batch: &WriteBatch<'_>,
-        _paths: &dyn PathDictionary,
-    ) -> Result<(), StoreError> {
-        black_box(batch.records.len());
-        Ok(())
-    }
-    fn register_functions(&mut self, _functions: &[FunctionInfo]) -> Result<(), StoreError> {
-        Ok(())
-    }
-    fn delete_before(&mut self, _cutoff_unix_ms: u64) -> Result<u64, StoreError> {
-        Ok(0)
-    }
-}
 
 #[derive(Debug, serde::Serialize)]
 struct Hit {
@@ -100,7 +80,8 @@ fn bench_monitor(c: &mut Criterion) {
         data_dir: Some(dir.path().join("spool")),
         ..pathwise::Config::default()
     };
-    let pathwise = pathwise::init_with_store(config, Box::new(Discard)).expect("pathwise init");
+    let pathwise = pathwise::init_with_store(config, Box::new(pathwise_store::DiscardStore))
+        .expect("pathwise init");
 
     let flush = || {
         pathwise.flush(Duration::from_secs(300));

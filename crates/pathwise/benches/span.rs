@@ -30,33 +30,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use pathwise_store::{FunctionInfo, PathDictionary, Store, StoreError, WriteBatch};
 
 /// Children per root in the `child/*` rows.
 const CHUNK: u64 = 100;
 /// Spans per timed slice.
 const SLICE: u64 = 10_000;
-
-/// A store that accepts every batch and keeps nothing: the writer thread does its real work
-/// (collect, sample, hand the batch over) but memory does not grow.
-struct Discard;
-
-impl Store for Discard {
-    fn write_batch(
-        &mut self,
-        batch: &WriteBatch<'_>,
-        _paths: &dyn PathDictionary,
-    ) -> Result<(), StoreError> {
-        black_box(batch.records.len());
-        Ok(())
-    }
-    fn register_functions(&mut self, _functions: &[FunctionInfo]) -> Result<(), StoreError> {
-        Ok(())
-    }
-    fn delete_before(&mut self, _cutoff_unix_ms: u64) -> Result<u64, StoreError> {
-        Ok(0)
-    }
-}
 
 /// fastrace reporter that drops what it is given.
 struct NoopReporter;
@@ -164,7 +142,8 @@ fn bench_spans(c: &mut Criterion) {
         data_dir: Some(dir.path().join("spool")),
         ..pathwise::Config::default()
     };
-    let pathwise = pathwise::init_with_store(config, Box::new(Discard)).expect("pathwise init");
+    let pathwise = pathwise::init_with_store(config, Box::new(pathwise_store::DiscardStore))
+        .expect("pathwise init");
 
     fastrace::set_reporter(NoopReporter, fastrace::collector::Config::default());
 
