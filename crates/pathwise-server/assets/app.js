@@ -4,6 +4,7 @@
 //         #/trace/<id>     trace detail    (detail.js; ?tab=flame|critical opens a tab)
 //         #/analysis       analysis        (analysis.js)
 //         #/health         health          (health.js; ?at=<Unix ms>&recent_s=&baseline_h=)
+//         #/alerts         alerts          (alerts.js; ?rule= filters the history)
 // Every view is a function (container, params) → { dispose() }.
 
 import { api, formatCount, formatMs, formatPercent, formatTime } from './util.js';
@@ -11,6 +12,7 @@ import { listView } from './list.js';
 import { detailView } from './detail.js';
 import { analysisView } from './analysis.js';
 import { healthView } from './health.js';
+import { alertsView } from './alerts.js';
 
 const STATUS_EVERY_MS = 5000;
 
@@ -45,6 +47,10 @@ function route() {
     section = 'health';
     document.body.dataset.view = 'health';
     current = healthView(view, params);
+  } else if (/^\/alerts\/?$/.test(path)) {
+    section = 'alerts';
+    document.body.dataset.view = 'alerts';
+    current = alertsView(view, params);
   } else {
     section = 'traces';
     document.body.dataset.view = 'list';
@@ -65,6 +71,21 @@ function setText(id, text, title) {
   if (title !== undefined) el.title = title;
 }
 
+/** The alert badge: `N firing` (red when any), `alerting off`, or hidden (an older server). */
+function showAlerts(p) {
+  const badge = document.getElementById('sb-alerts');
+  if (!badge) return;
+  const count = Number(p.firing_alerts) || 0;
+  badge.hidden = p.alerting == null;
+  badge.classList.toggle('sb-alerts-firing', p.alerting === true && count > 0);
+  badge.classList.toggle('sb-alerts-off', p.alerting === false);
+  badge.dataset.count = p.alerting ? String(count) : '';
+  setText('sb-alerts-text', p.alerting ? `${formatCount(count)} firing` : 'alerting off',
+    p.alerting
+      ? `${formatCount(count)} alert${count === 1 ? '' : 's'} firing: open the Alerts page`
+      : 'Alerting is off: start the server with --alerts alerts.toml');
+}
+
 async function refreshStatus() {
   const bar = document.getElementById('statusbar');
   try {
@@ -82,6 +103,7 @@ async function refreshStatus() {
     if (p.spilled) extra.push(`${formatCount(p.spilled)} spilled`);
     if (p.dropped) extra.push(`${formatCount(p.dropped)} dropped`);
     setText('sb-extra', extra.join(' · '));
+    showAlerts(p);
     setText(
       'sb-updated',
       p.updated_ns == null ? 'no pipeline statistics yet' : `pipeline stats of ${formatTime(p.updated_ns)}`,
@@ -100,5 +122,7 @@ function startStatusBar() {
 }
 
 window.addEventListener('hashchange', route);
+// The Alerts page acknowledged or silenced something.
+window.addEventListener('pathwise:alerts-changed', refreshStatus);
 route();
 startStatusBar();

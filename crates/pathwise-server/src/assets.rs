@@ -41,6 +41,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../assets/health.js"),
     ),
     (
+        "alerts.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/alerts.js"),
+    ),
+    (
         "json.js",
         "text/javascript; charset=utf-8",
         include_str!("../assets/json.js"),
