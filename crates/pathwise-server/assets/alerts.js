@@ -136,7 +136,7 @@ export function alertsView(root, params) {
   const message = h('div', { class: 'al-message' });
   const updated = h('span', { class: 'muted small', id: 'alerts-updated' });
   const live = h('span', { class: 'live-indicator', title: `reloads every ${REFRESH_MS / 1000} s` }, '● live');
-  const refresh = h('button', { class: 'btn', type: 'button', onclick: () => load() }, 'Refresh');
+  const refresh = h('button', { class: 'btn', id: 'alerts-refresh', type: 'button', onclick: () => load() }, 'Refresh');
   const nameInput = h('input', {
     class: 'al-name', id: 'alerts-actor', type: 'text', maxlength: 100,
     placeholder: DEFAULT_ACTOR, 'aria-label': 'Acknowledge as', autocomplete: 'off',
@@ -328,7 +328,7 @@ export function alertsView(root, params) {
           h('td', null, stateBadge(r.state)),
           h('td', null, sevBadge(r.severity)),
           h('td', { class: 'num' }, formatValue(r.value)),
-          h('td', { class: 'history-actor' }, r.actor || '—'))))))));
+          h('td', { class: 'history-actor' }, r.actor || '—')))))));
   }
 
   function render(data) {
