@@ -94,38 +94,93 @@ impl ResourceSampler {
         }
     }
 
-    /// The process part of [`sample`](ResourceSampler::sample).
+    /// The process part of [`sample`](ResourceSampler::sample). On Linux it reads
+    /// `/proc/self/stat`, `/proc/self/io` and `/proc/self/fd` directly: sysinfo reads six files
+    /// per refresh even for one process, which costs more than the 50 µs budget.
     pub fn sample_process(&mut self) -> ProcessResources {
-        let mut out = ProcessResources::default();
-        if let Some(system) = &mut self.system {
-            system.refresh_processes_specifics(
-                ProcessesToUpdate::Some(&[self.pid]),
-                false,
-                process_kind(),
-            );
-            if let Some(process) = system.process(self.pid) {
-                out.rss_bytes = process.memory();
-                out.virtual_bytes = process.virtual_memory();
-                let disk = process.disk_usage();
-                out.disk_read_bytes = disk.total_read_bytes;
-                out.disk_write_bytes = disk.total_written_bytes;
-                // Computed from CPU time over wall time rather than taken from `cpu_usage()`:
-                // sysinfo refreshes the host's CPU times at most every 200 ms, which would skew
-                // the process's figure when sampling more often.
-                let now = Instant::now();
-                let cpu_ms = process.accumulated_cpu_time();
-                if let Some((last_ms, last_at)) = self.last_cpu {
-                    let wall_ms = now.duration_since(last_at).as_secs_f64() * 1e3;
-                    if wall_ms > 0.0 {
-                        out.cpu_pct =
-                            (cpu_ms.saturating_sub(last_ms) as f64 / wall_ms * 100.0) as f32;
-                    }
+        let mut out = match self.process_from_proc() {
+            Some(out) => out,
+            None => self.process_from_sysinfo(),
+        };
+        out.open_fds = open_fds();
+        out
+    }
+
+    /// CPU % from CPU time over wall time since the previous sample.
+    fn cpu_pct(&mut self, cpu_ms: u64) -> f32 {
+        let now = Instant::now();
+        let pct = self.last_cpu.map_or(0.0, |(last_ms, last_at)| {
+            let wall_ms = now.duration_since(last_at).as_secs_f64() * 1e3;
+            if wall_ms > 0.0 {
+                (cpu_ms.saturating_sub(last_ms) as f64 / wall_ms * 100.0) as f32
+            } else {
+                0.0
+            }
+        });
+        self.last_cpu = Some((cpu_ms, now));
+        pct
+    }
+
+    /// `None` where `/proc/self/stat` cannot be read (not Linux).
+    fn process_from_proc(&mut self) -> Option<ProcessResources> {
+        self.buf.clear();
+        std::fs::File::open("/proc/self/stat")
+            .and_then(|mut f| f.read_to_end(&mut self.buf))
+            .ok()?;
+        // `pid (comm) state ppid ...`: comm may hold spaces and parentheses, so fields are
+        // counted from the last `)`: utime 11, stime 12, num_threads 17, vsize 20, rss 21.
+        let close = self.buf.iter().rposition(|b| *b == b')')?;
+        let rest = std::str::from_utf8(&self.buf[close + 1..]).ok()?;
+        let fields: Vec<u64> = rest
+            .split_ascii_whitespace()
+            .skip(1)
+            .map(|f| f.parse().unwrap_or(0))
+            .collect();
+        let field = |i: usize| fields.get(i - 1).copied().unwrap_or(0);
+        let ticks = field(11) + field(12);
+        let mut out = ProcessResources {
+            threads: field(17) as u32,
+            virtual_bytes: field(20),
+            rss_bytes: field(21) * page_size(),
+            ..ProcessResources::default()
+        };
+        out.cpu_pct = self.cpu_pct(ticks * 1000 / clock_ticks());
+        if let Ok(io) = std::fs::read_to_string("/proc/self/io") {
+            for line in io.lines() {
+                let value = |prefix: &str| {
+                    line.strip_prefix(prefix)
+                        .and_then(|v| v.trim().parse().ok())
+                };
+                if let Some(v) = value("read_bytes:") {
+                    out.disk_read_bytes = v;
+                } else if let Some(v) = value("write_bytes:") {
+                    out.disk_write_bytes = v;
                 }
-                self.last_cpu = Some((cpu_ms, now));
             }
         }
-        out.threads = self.threads();
-        out.open_fds = open_fds();
+        Some(out)
+    }
+
+    fn process_from_sysinfo(&mut self) -> ProcessResources {
+        let mut out = ProcessResources::default();
+        let Some(system) = &mut self.system else {
+            return out;
+        };
+        system.refresh_processes_specifics(
+            ProcessesToUpdate::Some(&[self.pid]),
+            false,
+            process_kind(),
+        );
+        let Some(process) = system.process(self.pid) else {
+            return out;
+        };
+        out.rss_bytes = process.memory();
+        out.virtual_bytes = process.virtual_memory();
+        let disk = process.disk_usage();
+        out.disk_read_bytes = disk.total_read_bytes;
+        out.disk_write_bytes = disk.total_written_bytes;
+        let cpu_ms = process.accumulated_cpu_time();
+        out.cpu_pct = self.cpu_pct(cpu_ms);
         out
     }
 
@@ -151,27 +206,6 @@ impl ResourceSampler {
         }
         out
     }
-
-    /// `num_threads` of `/proc/self/stat` (the kernel's `Threads:` of `/proc/self/status`, from
-    /// a smaller file); 0 where there is no such file.
-    fn threads(&mut self) -> u32 {
-        self.buf.clear();
-        let read = std::fs::File::open("/proc/self/stat")
-            .and_then(|mut file| file.read_to_end(&mut self.buf));
-        if read.is_err() {
-            return 0;
-        }
-        // `pid (comm) state ppid ...`: comm may hold spaces and parentheses, so fields are
-        // counted from the last `)`; `num_threads` is field 20, the 18th after it.
-        let Some(close) = self.buf.iter().rposition(|b| *b == b')') else {
-            return 0;
-        };
-        std::str::from_utf8(&self.buf[close + 1..])
-            .ok()
-            .and_then(|rest| rest.split_ascii_whitespace().nth(17))
-            .and_then(|field| field.parse().ok())
-            .unwrap_or(0)
-    }
 }
 
 /// Entries of `/proc/self/fd`, less the one the listing itself holds open; 0 where there is no
@@ -183,23 +217,29 @@ fn open_fds() -> u32 {
     }
 }
 
+/// `AT_*` value of the auxiliary vector the kernel gave the process, so that no FFI is needed.
+fn auxv(key: usize) -> Option<u64> {
+    const WORD: usize = std::mem::size_of::<usize>();
+    let auxv = std::fs::read("/proc/self/auxv").ok()?;
+    auxv.chunks_exact(2 * WORD).find_map(|pair| {
+        let (k, v) = pair.split_at(WORD);
+        let k = usize::from_ne_bytes(k.try_into().ok()?);
+        let v = usize::from_ne_bytes(v.try_into().ok()?);
+        (k == key && v > 0).then_some(v as u64)
+    })
+}
+
+/// Clock ticks per second of `/proc` CPU times (`AT_CLKTCK`; 100 where unknown).
+fn clock_ticks() -> u64 {
+    static TICKS: OnceLock<u64> = OnceLock::new();
+    *TICKS.get_or_init(|| auxv(17).unwrap_or(100))
+}
+
 /// The page size, from the auxiliary vector the kernel gave the process (`AT_PAGESZ`), so that
 /// no FFI is needed; 4 KiB where it cannot be read.
 fn page_size() -> u64 {
     static PAGE: OnceLock<u64> = OnceLock::new();
-    *PAGE.get_or_init(|| {
-        const AT_PAGESZ: usize = 6;
-        const WORD: usize = std::mem::size_of::<usize>();
-        let auxv = std::fs::read("/proc/self/auxv").unwrap_or_default();
-        auxv.chunks_exact(2 * WORD)
-            .find_map(|pair| {
-                let (key, value) = pair.split_at(WORD);
-                let key = usize::from_ne_bytes(key.try_into().ok()?);
-                let value = usize::from_ne_bytes(value.try_into().ok()?);
-                (key == AT_PAGESZ && value > 0).then_some(value as u64)
-            })
-            .unwrap_or(4096)
-    })
+    *PAGE.get_or_init(|| auxv(6).unwrap_or(4096))
 }
 
 /// This process's resident set size, cheaply: the second field of `/proc/self/statm` (pages)
@@ -302,9 +342,9 @@ mod tests {
         };
         let mut sampler = ResourceSampler::new();
         let (release, wait) = mpsc::channel::<()>();
-        let before = sampler.threads();
+        let before = sampler.sample_process().threads;
         let parked = std::thread::spawn(move || wait.recv());
-        let during = sampler.threads();
+        let during = sampler.sample_process().threads;
         // Other tests of this binary start and stop threads meanwhile: compare loosely.
         assert!(during >= 2, "{during}");
         assert!(status_threads().abs_diff(during) <= 4);
