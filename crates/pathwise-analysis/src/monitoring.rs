@@ -168,7 +168,12 @@ pub fn evaluate(
     };
     // Rollups are per minute: the history ends at the last whole minute before the recent
     // window, so no minute is counted on both sides.
-    let history_end = recent.since_ns.div_euclid(60_000_000_000) * 60_000_000_000;
+    // (With no recent window, as when learning baselines, the history runs up to now.)
+    let history_end = if config.recent_window.is_zero() {
+        now_ns
+    } else {
+        recent.since_ns.div_euclid(60_000_000_000) * 60_000_000_000
+    };
     let history = Window {
         since_ns: history_end - config.baseline_window.as_nanos() as i64,
         until_ns: history_end,
