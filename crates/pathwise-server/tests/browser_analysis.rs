@@ -15,20 +15,6 @@ use serde_json::{Value, json};
 const HOT_BATCH: &str = "BatchImport.run → BatchImport.chunk → BatchImport.row";
 const FAILING_PUBMED: &str = "SearchService.search → GEOClient.search → PubMedClient.search";
 
-/// Scrolls the element matching `css` to the top of the page's scroller.
-async fn scroll_to(client: &Client, css: &str) {
-    element(client, css).await;
-    client
-        .execute(
-            &format!("document.querySelector({css:?}).scrollIntoView({{block: 'start'}});"),
-            vec![],
-        )
-        .await
-        .unwrap();
-    // Let the scroll paint before a screenshot.
-    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
-}
-
 /// Opens the Analysis page at `range` and waits for its first render.
 async fn open_analysis(client: &Client, base: &str, range: &str) {
     open(

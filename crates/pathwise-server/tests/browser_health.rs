@@ -200,19 +200,6 @@ async fn get_json(url: &str) -> (u16, Value) {
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-/// Scrolls the element matching `css` to the top of the page's scroller.
-async fn scroll_to(client: &Client, css: &str) {
-    element(client, css).await;
-    client
-        .execute(
-            &format!("document.querySelector({css:?}).scrollIntoView({{block: 'start'}});"),
-            vec![],
-        )
-        .await
-        .unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
-}
-
 /// Opens the Health page at `query` and waits for its first render.
 async fn open_health(client: &Client, base: &str, query: &str) {
     open(client, &format!("{base}/#/health{query}"), "health").await;

@@ -261,3 +261,17 @@ pub async fn texts(client: &Client, css: &str) -> Vec<String> {
         format!("return [...document.querySelectorAll({css:?})].map(e => e.textContent.trim());");
     serde_json::from_value(js(client, &script).await).unwrap()
 }
+
+/// Scrolls the element matching `css` to the top of the page's scroller.
+pub async fn scroll_to(client: &Client, css: &str) {
+    element(client, css).await;
+    client
+        .execute(
+            &format!("document.querySelector({css:?}).scrollIntoView({{block: 'start'}});"),
+            vec![],
+        )
+        .await
+        .unwrap();
+    // Let the scroll paint before a screenshot.
+    tokio::time::sleep(Duration::from_millis(150)).await;
+}
