@@ -9,7 +9,6 @@ use std::path::Path;
 use serde::Serialize;
 
 mod effects;
-use effects::state_row;
 
 use crate::history::{AlertStore, HistoryFilter, HistoryRow, Matcher, Silence};
 use crate::notify::Notifier;
@@ -24,6 +23,16 @@ pub enum AlertState {
     /// The condition holds; waiting for `for` to pass.
     Pending,
     Firing,
+}
+
+impl AlertState {
+    /// `"pending"` or `"firing"`, as stored and serialised.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertState::Pending => "pending",
+            AlertState::Firing => "firing",
+        }
+    }
 }
 
 /// What happened to an alert in one evaluation.
@@ -120,29 +129,12 @@ impl Engine {
         notifiers: Vec<Box<dyn Notifier>>,
     ) -> Result<Engine, String> {
         let store = AlertStore::open(store_path.as_ref())?;
-        let mut alerts = BTreeMap::new();
-        for row in store.load_states().map_err(|e| e.to_string())? {
-            let state = if row.state == "firing" {
-                AlertState::Firing
-            } else {
-                AlertState::Pending
-            };
-            let alert = ActiveAlert {
-                state,
-                severity: Severity::parse(&row.severity).unwrap_or_default(),
-                fingerprint: row.fingerprint,
-                rule: row.rule,
-                value: row.value,
-                labels: row.labels,
-                annotations: row.annotations,
-                since_ns: row.since_ns,
-                fired_ns: row.fired_ns,
-                last_notified_ns: row.last_notified_ns,
-                clear_since_ns: row.clear_since_ns,
-                acked_by: row.acked_by,
-            };
-            alerts.insert(alert.fingerprint.clone(), alert);
-        }
+        let alerts = store
+            .load_states()
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .map(|alert| (alert.fingerprint.clone(), alert))
+            .collect();
         Ok(Engine {
             rules,
             rules_file: None,
@@ -232,9 +224,7 @@ impl Engine {
         alert.acked_by = Some(who.to_string());
         let alert = alert.clone();
         self.history_row(&alert, crate::now_ns(), "acknowledged", who)?;
-        self.store
-            .save_state(&state_row(&alert))
-            .map_err(|e| e.to_string())?;
+        self.store.save_state(&alert).map_err(|e| e.to_string())?;
         Ok(true)
     }
 

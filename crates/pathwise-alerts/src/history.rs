@@ -8,6 +8,8 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, params};
 use serde::Serialize;
 
+use crate::{ActiveAlert, AlertState, Severity};
+
 /// What a silence mutes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub enum Matcher {
@@ -84,23 +86,6 @@ pub struct HistoryFilter {
     pub since_ns: Option<i64>,
     /// At most this many rows (default 1000).
     pub limit: Option<usize>,
-}
-
-/// A row of `alert_state`, as the engine keeps it.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) struct StateRow {
-    pub fingerprint: String,
-    pub rule: String,
-    pub state: String,
-    pub severity: String,
-    pub value: Option<f64>,
-    pub labels: BTreeMap<String, String>,
-    pub annotations: BTreeMap<String, String>,
-    pub since_ns: i64,
-    pub fired_ns: Option<i64>,
-    pub last_notified_ns: Option<i64>,
-    pub clear_since_ns: Option<i64>,
-    pub acked_by: Option<String>,
 }
 
 pub(crate) struct AlertStore {
@@ -189,7 +174,7 @@ impl AlertStore {
         rows.collect()
     }
 
-    pub fn save_state(&self, s: &StateRow) -> rusqlite::Result<()> {
+    pub fn save_state(&self, s: &ActiveAlert) -> rusqlite::Result<()> {
         self.conn
             .prepare_cached(
                 "INSERT OR REPLACE INTO alert_state (fingerprint, rule, state, severity, value,
@@ -200,8 +185,8 @@ impl AlertStore {
             .execute(params![
                 s.fingerprint,
                 s.rule,
-                s.state,
-                s.severity,
+                s.state.as_str(),
+                s.severity.as_str(),
                 s.value,
                 json(&s.labels),
                 json(&s.annotations),
@@ -221,17 +206,23 @@ impl AlertStore {
         Ok(())
     }
 
-    pub fn load_states(&self) -> rusqlite::Result<Vec<StateRow>> {
+    /// The active alerts saved by a previous engine (unknown text falls back to pending /
+    /// the default severity rather than failing the start).
+    pub fn load_states(&self) -> rusqlite::Result<Vec<ActiveAlert>> {
         let mut stmt = self.conn.prepare(
             "SELECT fingerprint, rule, state, severity, value, labels, annotations, since_ns,
                     fired_ns, last_notified_ns, clear_since_ns, acked_by FROM alert_state",
         )?;
         let rows = stmt.query_map([], |row| {
-            Ok(StateRow {
+            Ok(ActiveAlert {
                 fingerprint: row.get(0)?,
                 rule: row.get(1)?,
-                state: row.get(2)?,
-                severity: row.get(3)?,
+                state: if row.get::<_, String>(2)? == AlertState::Firing.as_str() {
+                    AlertState::Firing
+                } else {
+                    AlertState::Pending
+                },
+                severity: Severity::parse(&row.get::<_, String>(3)?).unwrap_or_default(),
                 value: row.get(4)?,
                 labels: map(row.get(5)?),
                 annotations: map(row.get(6)?),

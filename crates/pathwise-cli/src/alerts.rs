@@ -46,7 +46,7 @@ pub fn run(args: &AlertsArgs) -> Result<(), CliError> {
                 emit(&format!(
                     "{:<9} {:<8} {} = {} {}\\n",
                     a.severity.as_str(),
-                    format!("{:?}", a.state).to_lowercase(),
+                    a.state.as_str(),
                     a.rule,
                     a.value.map_or("n/a".into(), |v| v.to_string()),
                     a.acked_by

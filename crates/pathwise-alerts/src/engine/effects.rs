@@ -2,8 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use super::{ActiveAlert, AlertState, Engine, Transition, TransitionKind};
-use crate::history::{HistoryRow, StateRow};
+use super::{ActiveAlert, Engine, Transition, TransitionKind};
+use crate::history::HistoryRow;
 use crate::notify::{AlertInfo, Notification, Status};
 
 impl Engine {
@@ -25,9 +25,7 @@ impl Engine {
                 }
             }
             for alert in self.alerts.values() {
-                self.store
-                    .save_state(&state_row(alert))
-                    .map_err(|e| e.to_string())?;
+                self.store.save_state(alert).map_err(|e| e.to_string())?;
             }
             for notifier in &self.notifiers {
                 for f in notifier.take_failures() {
@@ -115,25 +113,5 @@ impl Engine {
                 notifier.notify(n);
             }
         }
-    }
-}
-
-pub(super) fn state_row(a: &ActiveAlert) -> StateRow {
-    StateRow {
-        fingerprint: a.fingerprint.clone(),
-        rule: a.rule.clone(),
-        state: match a.state {
-            AlertState::Pending => "pending".into(),
-            AlertState::Firing => "firing".into(),
-        },
-        severity: a.severity.as_str().into(),
-        value: a.value,
-        labels: a.labels.clone(),
-        annotations: a.annotations.clone(),
-        since_ns: a.since_ns,
-        fired_ns: a.fired_ns,
-        last_notified_ns: a.last_notified_ns,
-        clear_since_ns: a.clear_since_ns,
-        acked_by: a.acked_by.clone(),
     }
 }
