@@ -529,10 +529,7 @@ async fn resources_come_with_an_rss_forecast() {
 
 #[tokio::test]
 async fn alerts_fire_can_be_acknowledged_and_silenced_and_cost_health_points() {
-    let dir = tempfile::tempdir().unwrap();
-    let rules = dir.path().join("alerts.toml");
-    std::fs::write(
-        &rules,
+    let (_dir, addr) = common::alerting_server(
         r#"
 check_interval = "1s"
 
@@ -545,28 +542,14 @@ threshold = 3
 severity = "critical"
 annotations = { summary = "{{ value }} failed spans" }
 "#,
-    )
-    .unwrap();
-    // The engine writes its history into the database: use a copy of the fixture.
-    let db = dir.path().join("alerts.db");
-    std::fs::copy(common::fixture_db(), &db).unwrap();
-    let addr = common::start_server(ServerConfig {
-        alert_rules: Some(rules),
-        ..ServerConfig::new(&db)
-    });
-    let mut active = Value::Null;
-    for _ in 0..100 {
-        let (_, body) = get(&format!("http://{addr}/api/alerts")).await;
-        if body["active"].as_array().is_some_and(|a| {
-            a.iter()
-                .any(|x| x["state"] == "Firing" || x["state"] == "firing")
-        }) {
-            active = body;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert_eq!(active["enabled"], true, "the alert never fired: {active}");
+    );
+    let active = common::wait_for_alerts(addr, "the alert never fired", |body| {
+        body["active"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|x| x["state"] == "firing"))
+    })
+    .await;
+    assert_eq!(active["enabled"], true);
     let alert = &active["active"][0];
     assert_eq!(alert["rule"], "failed spans");
     let fingerprint = alert["fingerprint"].as_str().unwrap().to_string();

@@ -8,12 +8,9 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
-
 use common::browser::*;
 use fantoccini::{Client, Locator};
 use pathwise_server::ServerConfig;
-use serde_json::Value;
 
 const RULE: &str = "failed spans";
 /// `--sev-critical` in app.css.
@@ -35,37 +32,14 @@ annotations = { summary = "{{ value }} failed spans in the store" }
 /// A server with the rule above over a copy of the fixture (the engine writes its history into
 /// the database), once the alert fires. The temporary directory lives as long as the test.
 async fn alerting_server() -> (tempfile::TempDir, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let rules = dir.path().join("alerts.toml");
-    std::fs::write(&rules, RULES).unwrap();
-    let db = dir.path().join("alerts.db");
-    std::fs::copy(common::fixture_db(), &db).unwrap();
-    let addr = common::start_server(ServerConfig {
-        alert_rules: Some(rules),
-        ..ServerConfig::new(&db)
-    });
-    let base = format!("http://{addr}");
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let body: Value = reqwest::get(format!("{base}/api/alerts"))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let firing = body["active"]
+    let (dir, addr) = common::alerting_server(RULES);
+    common::wait_for_alerts(addr, "the rule never fired", |body| {
+        body["active"]
             .as_array()
-            .is_some_and(|a| a.iter().any(|x| x["state"] == "firing"));
-        if firing {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the rule never fired within {WAIT:?}: {body}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    (dir, base)
+            .is_some_and(|a| a.iter().any(|x| x["state"] == "firing"))
+    })
+    .await;
+    (dir, format!("http://{addr}"))
 }
 
 async fn text(client: &Client, css: &str) -> String {
@@ -268,11 +242,7 @@ async fn alerts_page_shows_quiet_rules_and_rule_errors() {
     if skip_requested() {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let rules = dir.path().join("alerts.toml");
-    std::fs::write(
-        &rules,
-        r#"
+    let quiet_rules = r#"
 check_interval = "1s"
 
 [[rule]]
@@ -290,37 +260,16 @@ query = "SELECT count(*) FROM no_such_table"
 op = ">"
 threshold = 0
 severity = "error"
-"#,
-    )
-    .unwrap();
-    let db = dir.path().join("quiet.db");
-    std::fs::copy(common::fixture_db(), &db).unwrap();
-    let addr = common::start_server(ServerConfig {
-        alert_rules: Some(rules),
-        ..ServerConfig::new(&db)
-    });
-    let base = format!("http://{addr}");
+"#;
+    let (_dir, addr) = common::alerting_server(quiet_rules);
     // Wait for the first evaluation (the broken rule reports its error).
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let body: Value = reqwest::get(format!("{base}/api/alerts"))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if body["rule_errors"]
+    common::wait_for_alerts(addr, "no rule error", |body| {
+        body["rule_errors"]
             .as_object()
             .is_some_and(|e| !e.is_empty())
-        {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no rule error within {WAIT:?}: {body}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    })
+    .await;
+    let base = format!("http://{addr}");
     in_browser("alerts_quiet", move |client| async move {
         open(&client, &format!("{base}/#/alerts"), "alerts").await;
         let none = text(&client, "#alerts-none").await;

@@ -149,3 +149,43 @@ pub fn fixture_server() -> SocketAddr {
     static ADDR: OnceLock<SocketAddr> = OnceLock::new();
     *ADDR.get_or_init(|| start_server(ServerConfig::new(fixture_db())))
 }
+
+/// A server over a copy of the fixture database (the alert engine writes its history there)
+/// that evaluates `rules`; the directory lives as long as the returned guard.
+pub fn alerting_server(rules: &str) -> (tempfile::TempDir, SocketAddr) {
+    let dir = tempfile::tempdir().unwrap();
+    let rules_path = dir.path().join("alerts.toml");
+    std::fs::write(&rules_path, rules).unwrap();
+    let db = dir.path().join("alerts.db");
+    std::fs::copy(fixture_db(), &db).unwrap();
+    let addr = start_server(ServerConfig {
+        alert_rules: Some(rules_path),
+        ..ServerConfig::new(&db)
+    });
+    (dir, addr)
+}
+
+/// Polls `/api/alerts` until `ready` holds for its body (at most 10 s) and returns the body.
+pub async fn wait_for_alerts(
+    addr: SocketAddr,
+    what: &str,
+    ready: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let body: serde_json::Value = reqwest::get(format!("http://{addr}/api/alerts"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if ready(&body) {
+            return body;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what} within 10 s: {body}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
