@@ -86,19 +86,27 @@ fn record(db: &std::path::Path, slowdown: f64, seed: u64) {
         .unwrap();
 }
 
-#[test]
-fn a_thirty_percent_slowdown_is_flagged_within_one_minute() {
+/// Records the workload into a temporary database and evaluates it as of `NOW_MS`.
+fn evaluate_recorded(
+    slowdown: f64,
+    seed: u64,
+) -> Vec<pathwise_analysis::monitoring::OperationReport> {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("regress.db");
-    record(&db, 1.3, 7);
+    let db = dir.path().join("monitoring.db");
+    record(&db, slowdown, seed);
     let reader = SqliteReader::open(&db).unwrap();
-    let reports = evaluate(
+    evaluate(
         reader.connection(),
         NOW_MS as i64 * 1_000_000,
         &MonitorConfig::default(),
         &[],
     )
-    .unwrap();
+    .unwrap()
+}
+
+#[test]
+fn a_thirty_percent_slowdown_is_flagged_within_one_minute() {
+    let reports = evaluate_recorded(1.3, 7);
     let pay = reports.iter().find(|r| r.name == "checkout.pay").unwrap();
     let shift = pay.latency.as_ref().expect("enough samples on both sides");
     assert_eq!(shift.kind, ShiftKind::Regression, "{shift:?}");
@@ -117,17 +125,7 @@ fn a_thirty_percent_slowdown_is_flagged_within_one_minute() {
 
 #[test]
 fn a_stationary_workload_is_not_flagged() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("steady.db");
-    record(&db, 1.0, 11);
-    let reader = SqliteReader::open(&db).unwrap();
-    let reports = evaluate(
-        reader.connection(),
-        NOW_MS as i64 * 1_000_000,
-        &MonitorConfig::default(),
-        &[],
-    )
-    .unwrap();
+    let reports = evaluate_recorded(1.0, 11);
     for report in &reports {
         assert_eq!(
             report.latency.as_ref().unwrap().kind,
