@@ -4,17 +4,17 @@
 //! `repeat_interval` unless acknowledged; escalation one level per `escalate_after`.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use serde::Serialize;
 
 mod effects;
 
-use crate::history::{AlertStore, HistoryFilter, HistoryRow, Matcher, Silence};
+use crate::history::{AlertStore, HistoryFilter, HistoryRow, Matcher, Silence, state_row};
 use crate::notify::Notifier;
 use crate::rules::{Rule, RuleSet, RulesFile};
 use crate::signals::SignalSource;
 use crate::{Severity, fingerprint};
+use pathwise_store::alerts::{AlertStateStore, AlertWrite};
 
 /// Where an active alert stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -107,6 +107,21 @@ pub struct Engine {
     errors: BTreeMap<String, String>,
 }
 
+/// The history row of a change of `a`.
+fn history_row(a: &ActiveAlert, ts_ns: i64, state: &str, actor: &str) -> HistoryRow {
+    HistoryRow {
+        ts_ns,
+        fingerprint: a.fingerprint.clone(),
+        rule: a.rule.clone(),
+        state: state.into(),
+        severity: a.severity.as_str().into(),
+        value: a.value,
+        labels: a.labels.clone(),
+        annotations: a.annotations.clone(),
+        actor: actor.into(),
+    }
+}
+
 /// `{{ value }}` → the value, rounded to 4 decimals (integers print without a fraction).
 fn render(template: &str, value: Option<f64>) -> String {
     let text = value.map_or_else(|| "n/a".into(), |v| ((v * 1e4).round() / 1e4).to_string());
@@ -120,18 +135,17 @@ fn ns(d: std::time::Duration) -> i64 {
 }
 
 impl Engine {
-    /// Opens (creating and migrating) the store at `store_path` and resumes the active
-    /// alerts saved there, so a restart neither forgets nor re-announces them.
+    /// An engine keeping its state in `store`; resumes the active alerts saved there, so a
+    /// restart neither forgets nor re-announces them.
     pub fn new(
         rules: RuleSet,
         source: Box<dyn SignalSource>,
-        store_path: impl AsRef<Path>,
+        store: Box<dyn AlertStateStore>,
         notifiers: Vec<Box<dyn Notifier>>,
     ) -> Result<Engine, String> {
-        let store = AlertStore::open(store_path.as_ref())?;
+        let store = AlertStore::new(store);
         let alerts = store
-            .load_states()
-            .map_err(|e| e.to_string())?
+            .load_states()?
             .into_iter()
             .map(|alert| (alert.fingerprint.clone(), alert))
             .collect();
@@ -188,7 +202,7 @@ impl Engine {
 
     /// Stored history, newest first.
     pub fn history(&self, filter: &HistoryFilter) -> Result<Vec<HistoryRow>, String> {
-        self.store.history(filter).map_err(|e| e.to_string())
+        self.store.history(filter)
     }
 
     /// Mutes matching alerts until `until_ns` (transitions are still recorded); returns its id.
@@ -200,19 +214,16 @@ impl Engine {
     ) -> Result<i64, String> {
         self.store
             .add_silence(&matcher, until_ns, crate::now_ns(), comment)
-            .map_err(|e| e.to_string())
     }
 
     /// Ends a silence now.
     pub fn unsilence(&mut self, id: i64) -> Result<bool, String> {
-        self.store
-            .expire_silence(id, crate::now_ns())
-            .map_err(|e| e.to_string())
+        self.store.expire_silence(id, crate::now_ns())
     }
 
     /// Silences in force at `now_ns`.
     pub fn silences(&self, now_ns: i64) -> Result<Vec<Silence>, String> {
-        self.store.silences(now_ns).map_err(|e| e.to_string())
+        self.store.silences(now_ns)
     }
 
     /// Stops repeat notifications of an active alert until it resolves; recorded in history.
@@ -223,31 +234,11 @@ impl Engine {
         };
         alert.acked_by = Some(who.to_string());
         let alert = alert.clone();
-        self.history_row(&alert, crate::now_ns(), "acknowledged", who)?;
-        self.store.save_state(&alert).map_err(|e| e.to_string())?;
-        Ok(true)
-    }
-
-    fn history_row(
-        &self,
-        a: &ActiveAlert,
-        ts_ns: i64,
-        state: &str,
-        actor: &str,
-    ) -> Result<(), String> {
+        let row = history_row(&alert, crate::now_ns(), "acknowledged", who);
+        let state = state_row(&alert);
         self.store
-            .record(&HistoryRow {
-                ts_ns,
-                fingerprint: a.fingerprint.clone(),
-                rule: a.rule.clone(),
-                state: state.into(),
-                severity: a.severity.as_str().into(),
-                value: a.value,
-                labels: a.labels.clone(),
-                annotations: a.annotations.clone(),
-                actor: actor.into(),
-            })
-            .map_err(|e| e.to_string())
+            .apply(&[AlertWrite::History(&row), AlertWrite::SaveState(&state)])?;
+        Ok(true)
     }
 
     /// Evaluates every rule as of `now_ns`, records and notifies the changes.

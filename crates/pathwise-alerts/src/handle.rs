@@ -18,7 +18,8 @@ use crate::engine::Engine;
 ///     fn value(&self, _: &Rule, _: i64) -> Result<Option<f64>, String> { Ok(None) }
 /// }
 /// let dir = tempfile::tempdir().unwrap();
-/// let engine = Engine::new(RuleSet::default(), Box::new(Nothing), dir.path().join("p.db"), vec![]).unwrap();
+/// let store = pathwise_store_sqlite::SqliteAlertStore::open(&dir.path().join("p.db")).unwrap();
+/// let engine = Engine::new(RuleSet::default(), Box::new(Nothing), Box::new(store), vec![]).unwrap();
 /// let handle = engine.spawn(Some(Duration::from_millis(10)));
 /// std::thread::sleep(Duration::from_millis(50));
 /// assert!(handle.evaluations() >= 2);

@@ -1,6 +1,6 @@
 //! The Pathwise alert engine, modelled on Prometheus alerting rules and Alertmanager, all
 //! in-process: rules from `alerts.toml` ([`RuleSet`]), signals from the store
-//! ([`SqliteSource`]), a pending → firing → resolved state machine with `for`,
+//! ([`StoreSource`]), a pending → firing → resolved state machine with `for`,
 //! `keep_firing_for`, hysteresis, escalation, repeats, silences and acknowledgements
 //! ([`Engine`]), history in the store, and notifications ([`LogNotifier`],
 //! [`WebhookNotifier`], [`CallbackNotifier`]).
@@ -28,7 +28,8 @@
 //! let seen = Arc::new(Mutex::new(Vec::new()));
 //! let sink = seen.clone();
 //! let notifier = CallbackNotifier::new(move |n| sink.lock().unwrap().push(n.alerts[0].annotations["summary"].clone()));
-//! let mut engine = Engine::new(rules, Box::new(Fixed(250.0)), dir.path().join("p.db"), vec![Box::new(notifier)]).unwrap();
+//! let store = pathwise_store_sqlite::SqliteAlertStore::open(&dir.path().join("p.db")).unwrap();
+//! let mut engine = Engine::new(rules, Box::new(Fixed(250.0)), Box::new(store), vec![Box::new(notifier)]).unwrap();
 //! engine.evaluate(1_000_000_000);
 //! assert_eq!(seen.lock().unwrap().as_slice(), ["p95 is 250 ms"]);
 //! ```
@@ -39,7 +40,6 @@ mod history;
 mod notify;
 mod rules;
 mod signals;
-mod sql;
 mod webhook;
 
 pub use engine::{ActiveAlert, AlertState, Engine, Transition, TransitionKind};
@@ -48,9 +48,9 @@ pub use history::{HistoryFilter, HistoryRow, Matcher, Silence};
 pub use notify::{
     AlertInfo, CallbackNotifier, DeliveryFailure, LogNotifier, Notification, Notifier, Status,
 };
+pub use pathwise_store::alerts::SqlGuardError;
 pub use rules::{Condition, Op, Rule, RuleSet, RulesError, RulesFile, Signal, Trigger};
-pub use signals::{SignalSource, SqliteSource};
-pub use sql::{SqlGuardError, query_number};
+pub use signals::{SignalSource, StoreSource};
 pub use webhook::{WebhookConfig, WebhookNotifier, webhook_payload};
 
 use serde::{Deserialize, Serialize};

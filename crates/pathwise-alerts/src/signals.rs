@@ -1,16 +1,15 @@
-//! Where rule values come from: the [`SignalSource`] trait and its implementation over a
-//! Pathwise SQLite store, which reads through pathwise-analysis so alerts see exactly the
-//! figures the dashboard and reports show.
+//! Where rule values come from: the [`SignalSource`] trait and its implementation over any
+//! Pathwise backend, which reads through pathwise-analysis so alerts see exactly the figures
+//! the dashboard and reports show.
 
-use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use pathwise_analysis::monitoring::{MonitorConfig, StoredBaseline};
 use pathwise_analysis::snapshot::{Snapshot, snapshot};
 use pathwise_analysis::{Analysis, Window};
-use pathwise_store::SqliteReader;
-use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use pathwise_store::alerts::SqlRules;
+use pathwise_store::{Backend, Reader};
 
 use crate::rules::{Condition, Rule, Signal, Trigger};
 
@@ -21,37 +20,37 @@ pub trait SignalSource: Send {
     fn value(&self, rule: &Rule, now_ns: i64) -> Result<Option<f64>, String>;
 }
 
-/// Signals read from a Pathwise SQLite database through read-only connections.
+/// Signals read from a Pathwise backend.
 ///
 /// ```
-/// use pathwise_alerts::{RuleSet, SignalSource, SqliteSource};
+/// use std::sync::Arc;
+/// use pathwise_alerts::{RuleSet, SignalSource, StoreSource};
 /// let dir = tempfile::tempdir().unwrap();
-/// let db = dir.path().join("p.db");
-/// pathwise_store::SqliteStore::open(&db).unwrap();
+/// let backend = pathwise_store_sqlite::SqliteBackend::create(dir.path().join("p.db")).unwrap();
 /// let rules = RuleSet::parse("[[rule]]\nname = \"n\"\nkind = \"sql\"\nquery = \"SELECT count(*) FROM spans\"\nop = \">\"\nthreshold = 0\n").unwrap();
-/// let source = SqliteSource::new(&db);
+/// let source = StoreSource::new(Arc::new(backend));
 /// assert_eq!(source.value(&rules.rules[0], 0), Ok(Some(0.0)));
 /// ```
-pub struct SqliteSource {
-    path: PathBuf,
+pub struct StoreSource {
+    backend: Arc<dyn Backend>,
     inner: Mutex<Inner>,
 }
 
 #[derive(Default)]
 struct Inner {
-    reader: Option<SqliteReader>,
-    /// A separate connection for user SQL, so its progress handler never touches analytics.
-    sql: Option<Connection>,
+    reader: Option<Box<dyn Reader>>,
+    /// A separate connection for user SQL, so its limits never touch analytics.
+    sql: Option<Box<dyn SqlRules>>,
     /// One snapshot per evaluation instant: several rules share it and it is not cheap.
     snapshot: Option<(i64, Snapshot)>,
 }
 
-impl SqliteSource {
-    /// A source over the database at `path`; connections open lazily (the file may not exist
-    /// yet when the engine starts).
-    pub fn new(path: impl Into<PathBuf>) -> Self {
-        SqliteSource {
-            path: path.into(),
+impl StoreSource {
+    /// A source over `backend`; connections open lazily (the database may not exist yet when
+    /// the engine starts).
+    pub fn new(backend: Arc<dyn Backend>) -> Self {
+        StoreSource {
+            backend,
             inner: Mutex::new(Inner::default()),
         }
     }
@@ -69,16 +68,16 @@ fn err(e: impl std::fmt::Display) -> String {
 }
 
 impl Inner {
-    fn reader(&mut self, path: &PathBuf) -> Result<&SqliteReader, String> {
+    fn reader(&mut self, backend: &dyn Backend) -> Result<&dyn Reader, String> {
         if self.reader.is_none() {
-            self.reader = Some(SqliteReader::open(path).map_err(err)?);
+            self.reader = Some(backend.reader().map_err(err)?);
         }
-        Ok(self.reader.as_ref().expect("just set"))
+        Ok(self.reader.as_deref().expect("just set"))
     }
 
-    fn snapshot(&mut self, path: &PathBuf, now_ns: i64) -> Result<&Snapshot, String> {
+    fn snapshot(&mut self, backend: &dyn Backend, now_ns: i64) -> Result<&Snapshot, String> {
         if self.snapshot.as_ref().is_none_or(|(at, _)| *at != now_ns) {
-            let reader = self.reader(path)?;
+            let reader = self.reader(backend)?;
             let stored: Vec<StoredBaseline> = reader
                 .baselines()
                 .map_err(err)?
@@ -86,7 +85,7 @@ impl Inner {
                 .map(StoredBaseline::from)
                 .collect();
             let snap = snapshot(
-                reader.connection(),
+                reader,
                 now_ns,
                 &MonitorConfig::default(),
                 &stored,
@@ -138,25 +137,19 @@ fn traffic(analysis: &Analysis, names: Option<&[String]>) -> Option<(i64, i64, f
     Some((calls, errors, p95, p99))
 }
 
-impl SignalSource for SqliteSource {
+impl SignalSource for StoreSource {
     fn value(&self, rule: &Rule, now_ns: i64) -> Result<Option<f64>, String> {
         let mut inner = self.inner.lock().map_err(|_| "signal source poisoned")?;
         match &rule.condition {
             Condition::Sql { query, timeout } => {
                 if inner.sql.is_none() {
-                    let conn = Connection::open_with_flags(
-                        &self.path,
-                        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-                    )
-                    .map_err(err)?;
-                    conn.busy_timeout(Duration::from_secs(1)).map_err(err)?;
-                    inner.sql = Some(conn);
+                    inner.sql = Some(self.backend.sql_rules().map_err(err)?);
                 }
-                let conn = inner.sql.as_mut().expect("just set");
-                crate::sql::query_number(conn, query, *timeout).map_err(err)
+                let rules = inner.sql.as_mut().expect("just set");
+                rules.query_number(query, *timeout).map_err(err)
             }
             Condition::Baseline { trigger, scope } => {
-                let snap = inner.snapshot(&self.path, now_ns)?;
+                let snap = inner.snapshot(self.backend.as_ref(), now_ns)?;
                 let ops = scope_ops(snap, scope);
                 let count = match trigger {
                     Trigger::Regression => {
@@ -182,7 +175,7 @@ impl SignalSource for SqliteSource {
                 let w = window(now_ns, *span);
                 match signal {
                     Signal::HealthScore => {
-                        let snap = inner.snapshot(&self.path, now_ns)?;
+                        let snap = inner.snapshot(self.backend.as_ref(), now_ns)?;
                         if scope == "overall" {
                             return Ok(Some(snap.overall.score as f64));
                         }
@@ -197,11 +190,11 @@ impl SignalSource for SqliteSource {
                             None
                         } else {
                             // A component name covers its operations (from the snapshot).
-                            let snap = inner.snapshot(&self.path, now_ns)?;
+                            let snap = inner.snapshot(self.backend.as_ref(), now_ns)?;
                             Some(scope_ops(snap, scope))
                         };
-                        let reader = inner.reader(&self.path)?;
-                        let analysis = Analysis::load(reader.connection(), w).map_err(err)?;
+                        let reader = inner.reader(self.backend.as_ref())?;
+                        let analysis = Analysis::load(reader, w).map_err(err)?;
                         let Some((calls, errors, p95, p99)) = traffic(&analysis, names.as_deref())
                         else {
                             return Ok(None);
@@ -214,51 +207,45 @@ impl SignalSource for SqliteSource {
                         })
                     }
                     Signal::CacheHitRate => {
-                        let conn = inner.reader(&self.path)?.connection();
-                        let (hits, misses): (Option<i64>, Option<i64>) = conn
-                            .query_row(
-                                "SELECT sum(hits), sum(misses) FROM cache_stats
-                                 WHERE ts_ns > ?1 AND ts_ns <= ?2 AND (?3 = 'overall' OR component = ?3)",
-                                params![w.since_ns, w.until_ns, scope],
-                                |row| Ok((row.get(0)?, row.get(1)?)),
-                            )
-                            .map_err(err)?;
-                        let (hits, misses) = (hits.unwrap_or(0), misses.unwrap_or(0));
+                        let reader = inner.reader(self.backend.as_ref())?;
+                        let (hits, misses) = reader
+                            .cache_totals(w.since_ns, w.until_ns)
+                            .map_err(err)?
+                            .into_iter()
+                            .filter(|c| scope == "overall" || &c.component == scope)
+                            .fold((0u64, 0u64), |(h, m), c| (h + c.hits, m + c.misses));
                         Ok((hits + misses > 0).then(|| hits as f64 / (hits + misses) as f64))
                     }
                     Signal::RssBytes | Signal::CpuPct => {
-                        let conn = inner.reader(&self.path)?.connection();
+                        let reader = inner.reader(self.backend.as_ref())?;
+                        // The window is (since, until]; samples are asked for [since+1, until+1).
+                        let samples = reader
+                            .resource_samples(w.since_ns + 1, Some(w.until_ns + 1), 100_000)
+                            .map_err(err)?;
                         // RSS: the latest sample (memory is a level); CPU: the window's mean
                         // (a single sample is too noisy to page on).
-                        let sql = if *signal == Signal::RssBytes {
-                            "SELECT rss_bytes FROM resource_samples WHERE ts_ns > ?1 AND ts_ns <= ?2
-                             ORDER BY ts_ns DESC LIMIT 1"
+                        Ok(if *signal == Signal::RssBytes {
+                            samples.last().map(|s| s.process.rss_bytes as f64)
                         } else {
-                            "SELECT avg(cpu_pct) FROM resource_samples WHERE ts_ns > ?1 AND ts_ns <= ?2"
-                        };
-                        conn.query_row(sql, params![w.since_ns, w.until_ns], |row| {
-                            row.get::<_, Option<f64>>(0)
+                            (!samples.is_empty()).then(|| {
+                                samples
+                                    .iter()
+                                    .map(|s| s.process.cpu_pct as f64)
+                                    .sum::<f64>()
+                                    / samples.len() as f64
+                            })
                         })
-                        .optional()
-                        .map(Option::flatten)
-                        .map_err(err)
                     }
                     Signal::QueueDepth | Signal::WriteLagMs => {
-                        let conn = inner.reader(&self.path)?.connection();
-                        let row: Option<(i64, i64)> = conn
-                            .query_row(
-                                "SELECT queue_depth, write_lag_ns FROM pipeline_stats
-                                 WHERE ts_ns > ?1 AND ts_ns <= ?2 ORDER BY ts_ns DESC LIMIT 1",
-                                params![w.since_ns, w.until_ns],
-                                |row| Ok((row.get(0)?, row.get(1)?)),
-                            )
-                            .optional()
+                        let reader = inner.reader(self.backend.as_ref())?;
+                        let row = reader
+                            .latest_pipeline_stats_between(w.since_ns, w.until_ns)
                             .map_err(err)?;
-                        Ok(row.map(|(depth, lag)| {
+                        Ok(row.map(|s| {
                             if *signal == Signal::QueueDepth {
-                                depth as f64
+                                s.queue_depth as f64
                             } else {
-                                lag as f64 / 1e6
+                                s.write_lag_ns as f64 / 1e6
                             }
                         }))
                     }

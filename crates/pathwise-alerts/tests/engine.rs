@@ -47,7 +47,7 @@ fn holds_then_clears_gives_one_firing_and_one_resolved_webhook() {
     let mut engine = Engine::new(
         rules("", "for = \"1m\""),
         Box::new(knob.clone()),
-        dir.path().join("p.db"),
+        common::alert_store(&dir.path().join("p.db")),
         vec![Box::new(hook)],
     )
     .unwrap();
@@ -110,7 +110,7 @@ fn flapping_around_the_threshold_does_not_storm() {
     let mut engine = Engine::new(
         rules("", "for = \"30s\"\nrecovery = 0.045"),
         Box::new(knob.clone()),
-        dir.path().join("p.db"),
+        common::alert_store(&dir.path().join("p.db")),
         vec![notifier],
     )
     .unwrap();
@@ -135,7 +135,7 @@ fn escalates_one_level_per_escalate_after() {
     let mut engine = Engine::new(
         rules("escalate_after = \"10m\"", ""),
         Box::new(knob.clone()),
-        dir.path().join("p.db"),
+        common::alert_store(&dir.path().join("p.db")),
         vec![notifier],
     )
     .unwrap();
@@ -168,7 +168,7 @@ fn repeats_after_repeat_interval_until_acknowledged() {
     let mut engine = Engine::new(
         rules("repeat_interval = \"1h\"", ""),
         Box::new(knob.clone()),
-        dir.path().join("p.db"),
+        common::alert_store(&dir.path().join("p.db")),
         vec![notifier],
     )
     .unwrap();
@@ -214,7 +214,7 @@ fn silences_mute_notifications_but_history_records() {
     let mut engine = Engine::new(
         rules("", ""),
         Box::new(knob.clone()),
-        dir.path().join("p.db"),
+        common::alert_store(&dir.path().join("p.db")),
         vec![notifier],
     )
     .unwrap();
@@ -248,14 +248,24 @@ fn restart_resumes_active_alerts_without_renotifying() {
     let knob = Knob::default();
     knob.set(0.5);
     let (notifier, seen) = callback();
-    let mut engine =
-        Engine::new(rules("", ""), Box::new(knob.clone()), &db, vec![notifier]).unwrap();
+    let mut engine = Engine::new(
+        rules("", ""),
+        Box::new(knob.clone()),
+        common::alert_store(&db),
+        vec![notifier],
+    )
+    .unwrap();
     engine.evaluate(T0);
     let before = engine.active();
     drop(engine);
     let (notifier, seen2) = callback();
-    let mut engine =
-        Engine::new(rules("", ""), Box::new(knob.clone()), &db, vec![notifier]).unwrap();
+    let mut engine = Engine::new(
+        rules("", ""),
+        Box::new(knob.clone()),
+        common::alert_store(&db),
+        vec![notifier],
+    )
+    .unwrap();
     assert_eq!(engine.active(), before);
     assert!(
         engine.evaluate(T0 + 60 * SEC).is_empty(),
@@ -282,7 +292,7 @@ fn evaluation_keeps_its_pace_while_the_webhook_hangs() {
     let mut engine = Engine::new(
         rules("", ""),
         Box::new(knob.clone()),
-        dir.path().join("p.db"),
+        common::alert_store(&dir.path().join("p.db")),
         vec![Box::new(hook)],
     )
     .unwrap();
@@ -336,7 +346,7 @@ fn spawn_runs_on_its_own_and_stops_on_drop() {
     let engine = Engine::new(
         rules("", ""),
         Box::new(knob),
-        dir.path().join("p.db"),
+        common::alert_store(&dir.path().join("p.db")),
         vec![notifier],
     )
     .unwrap();

@@ -7,12 +7,12 @@ use std::time::{Duration, Instant};
 
 use common::SEC;
 use pathwise_alerts::{
-    CallbackNotifier, Engine, RuleSet, SignalSource, SqlGuardError, SqliteSource, TransitionKind,
-    query_number,
+    CallbackNotifier, Engine, RuleSet, SignalSource, SqlGuardError, StoreSource, TransitionKind,
 };
 use pathwise_model::{ErrorInfo, Record, SpanKind, SpanRecord, Status, TraceId};
-use pathwise_store::{NoPaths, SqliteStore, Store, WriteBatch};
-use rusqlite::{Connection, OpenFlags};
+use pathwise_store::alerts::SqlRules;
+use pathwise_store::{NoPaths, Store, WriteBatch};
+use pathwise_store_sqlite::{SqliteBackend, SqliteSqlRules, SqliteStore};
 
 const NOW_MS: u64 = 1_790_000_040_000;
 
@@ -52,50 +52,42 @@ fn record(db: &std::path::Path, errors: usize) {
         .unwrap();
 }
 
-fn read_only(db: &std::path::Path) -> Connection {
-    Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap()
-}
-
 #[test]
 fn sql_guard_refuses_writes_multiple_statements_and_slow_queries() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("p.db");
     record(&db, 3);
-    let mut conn = read_only(&db);
+    let mut conn = SqliteSqlRules::open(&db).unwrap();
     let limit = Duration::from_secs(1);
     assert_eq!(
-        query_number(&mut conn, "DELETE FROM spans", limit),
+        conn.query_number("DELETE FROM spans", limit),
         Err(SqlGuardError::Writes)
     );
     assert_eq!(SqlGuardError::Writes.to_string(), "query writes");
     assert_eq!(
-        query_number(&mut conn, "SELECT 1; DELETE FROM spans", limit),
+        conn.query_number("SELECT 1; DELETE FROM spans", limit),
         Err(SqlGuardError::MultipleStatements)
     );
     let started = Instant::now();
     let slow =
         "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000000)
                 SELECT count(*) FROM c";
-    let e = query_number(&mut conn, slow, limit).unwrap_err();
+    let e = conn.query_number(slow, limit).unwrap_err();
     assert_eq!(e.to_string(), "query took longer than 1 s");
     assert!(started.elapsed() < Duration::from_secs(3));
     assert_eq!(
-        query_number(&mut conn, "SELECT name, 1 FROM spans_v", limit)
+        conn.query_number("SELECT name, 1 FROM spans_v", limit)
             .unwrap_err()
             .to_string(),
         "query must return one number"
     );
     assert_eq!(
-        query_number(
-            &mut conn,
-            "SELECT count(*) FROM spans_v WHERE status = 'error'",
-            limit
-        ),
+        conn.query_number("SELECT count(*) FROM spans_v WHERE status = 'error'", limit),
         Ok(Some(3.0))
     );
     // The connection still works after an aborted query.
     assert_eq!(
-        query_number(&mut conn, "SELECT count(*) FROM spans", limit),
+        conn.query_number("SELECT count(*) FROM spans", limit),
         Ok(Some(100.0))
     );
 }
@@ -142,7 +134,7 @@ threshold = 0
     )
     .unwrap();
     let now = NOW_MS as i64 * 1_000_000;
-    let source = SqliteSource::new(&db);
+    let source = StoreSource::new(Arc::new(SqliteBackend::open(&db).unwrap()));
     let rate = source.value(&rules.rules[0], now).unwrap().unwrap();
     assert!((rate - 0.10).abs() < 1e-9, "{rate}");
     let p95 = source.value(&rules.rules[1], now).unwrap().unwrap();
@@ -151,7 +143,13 @@ threshold = 0
     let sink = seen.clone();
     let notifier =
         CallbackNotifier::new(move |n| sink.lock().unwrap().push(n.alerts[0].rule.clone()));
-    let mut engine = Engine::new(rules, Box::new(source), &db, vec![Box::new(notifier)]).unwrap();
+    let mut engine = Engine::new(
+        rules,
+        Box::new(source),
+        common::alert_store(&db),
+        vec![Box::new(notifier)],
+    )
+    .unwrap();
     let t = engine.evaluate(now);
     let fired: Vec<&str> = t
         .iter()

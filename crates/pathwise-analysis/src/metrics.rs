@@ -1,13 +1,12 @@
 //! Per-path and per-node metrics for a window, merged from rollups.
 
-use rusqlite::Connection;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
-use pathwise_store::sqlite::rollup::Bucket;
+use pathwise_store::rollup::Bucket;
+use pathwise_store::{Reader, Window};
 
-use crate::rollups::{PathInfo, load_errors, load_path_names, load_paths};
-use crate::{AnalysisError, Window};
+use crate::AnalysisError;
 
 /// Figures of one path or one node over a window. Times are in milliseconds.
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -119,52 +118,47 @@ pub struct Analysis {
 
 impl Analysis {
     /// Loads the window's rollups and the function registry.
-    pub fn load(conn: &Connection, window: Window) -> Result<Self, AnalysisError> {
-        let buckets = load_paths(conn, window)?;
-        let errors = load_errors(conn, window)?;
-        let names = load_path_names(conn)?;
+    pub fn load(store: &dyn Reader, window: Window) -> Result<Self, AnalysisError> {
+        let rollups = store.path_rollups(window)?;
+        let errors: FxHashMap<String, Vec<(String, i64)>> = store
+            .path_errors(window)?
+            .into_iter()
+            .map(|e| (e.path, e.by_type))
+            .collect();
         let mut totals = Totals {
             requests: 0,
             request_ns: 0,
             self_ns: 0,
         };
-        for (path_id, b) in &buckets {
-            totals.self_ns += b.self_ns;
-            if names.get(path_id).is_some_and(|info| info.depth == 0) {
-                totals.requests += b.calls;
-                totals.request_ns += b.total_ns;
+        for r in &rollups {
+            totals.self_ns += r.bucket.self_ns;
+            if r.path.depth == 0 {
+                totals.requests += r.bucket.calls;
+                totals.request_ns += r.bucket.total_ns;
             }
         }
-        let mut paths = Vec::with_capacity(buckets.len());
+        let mut paths = Vec::with_capacity(rollups.len());
         let mut nodes: FxHashMap<String, (Bucket, Vec<(String, i64)>)> = FxHashMap::default();
         let mut parents = Vec::new();
-        for (path_id, bucket) in &buckets {
-            let Some(PathInfo {
-                parent,
-                node,
-                depth,
-                text,
-            }) = names.get(path_id)
-            else {
-                continue;
-            };
-            let path_errors = errors.get(path_id).cloned().unwrap_or_default();
-            match nodes.get_mut(node) {
+        for r in &rollups {
+            let (info, bucket) = (&r.path, &r.bucket);
+            let path_errors = errors.get(&info.text).cloned().unwrap_or_default();
+            match nodes.get_mut(&info.node) {
                 Some((b, e)) => {
                     b.merge(bucket);
                     merge_errors(e, &path_errors);
                 }
                 None => {
-                    nodes.insert(node.clone(), (bucket.clone(), path_errors.clone()));
+                    nodes.insert(info.node.clone(), (bucket.clone(), path_errors.clone()));
                 }
             }
-            if let Some(parent) = names.get(parent) {
-                parents.push((parent.text.clone(), text.clone()));
+            if let Some(parent) = &info.parent {
+                parents.push((parent.clone(), info.text.clone()));
             }
             paths.push(metrics(
-                text.clone(),
-                node.clone(),
-                Some(*depth),
+                info.text.clone(),
+                info.node.clone(),
+                Some(info.depth),
                 bucket,
                 path_errors,
                 &totals,
@@ -176,10 +170,7 @@ impl Analysis {
             .collect();
         paths.sort_by(|a, b| a.key.cmp(&b.key));
         nodes.sort_by(|a, b| a.key.cmp(&b.key));
-        let mut stmt = conn.prepare_cached("SELECT name FROM functions ORDER BY name")?;
-        let registered = stmt
-            .query_map([], |row| row.get(0))?
-            .collect::<Result<_, _>>()?;
+        let registered = store.functions()?.into_iter().map(|f| f.name).collect();
         Ok(Analysis {
             window_since_ns: window.since_ns,
             window_until_ns: window.until_ns,

@@ -9,18 +9,18 @@
 
 use std::time::Duration;
 
-use rusqlite::{Connection, params};
 use serde::Serialize;
 use sketches_ddsketch::DDSketch;
 
+use crate::AnalysisError;
 use crate::perf::baseline::{Baseline, Learning, OutlierMethod, Severity, classify, learn};
 use crate::perf::regression::{
     RateShift, Shift, bonferroni, error_rate_shift, latency_shift, throughput_shift,
 };
 use crate::perf::trend::{Trend, fit};
-use crate::rollups::{load_node_buckets, load_node_minutes};
-use crate::{AnalysisError, Window};
-use pathwise_store::sqlite::rollup::Bucket;
+use crate::rollups::load_node_buckets;
+use pathwise_store::rollup::Bucket;
+use pathwise_store::{Reader, Window};
 
 /// How monitoring judges operations.
 #[derive(Clone, Debug)]
@@ -118,46 +118,13 @@ pub fn representative_samples(sketch: &DDSketch, n: usize) -> Vec<f64> {
         .collect()
 }
 
-/// Durations (ms) and whether each failed, for spans named `name` in traces started in the
-/// window: the recent window is read raw so its counts are exact to the second.
-fn recent_spans(
-    conn: &Connection,
-    name: &str,
-    window: Window,
-    limit: usize,
-) -> Result<Vec<(f64, bool)>, AnalysisError> {
-    let bound =
-        |ns: i64| pathwise_model::TraceId::lower_bound((ns.max(0) / 1_000_000) as u64).to_bytes();
-    let mut stmt = conn.prepare_cached(
-        "SELECT s.duration_ns, s.status FROM spans s
-         WHERE s.trace_id >= ?1 AND s.trace_id < ?2
-           AND s.name_id = (SELECT id FROM names WHERE name = ?3)
-         LIMIT ?4",
-    )?;
-    let rows = stmt.query_map(
-        params![
-            bound(window.since_ns),
-            bound(window.until_ns),
-            name,
-            limit as i64
-        ],
-        |row| {
-            Ok((
-                row.get::<_, i64>(0)? as f64 / 1e6,
-                row.get::<_, i64>(1)? != 0,
-            ))
-        },
-    )?;
-    Ok(rows.collect::<Result<_, _>>()?)
-}
-
 fn percentile(sorted: &[f64], q: f64) -> Option<f64> {
     (!sorted.is_empty()).then(|| crate::perf::stats::quantile(sorted, q))
 }
 
 /// Evaluates every operation seen in the baseline or recent window, as of `now_ns`.
 pub fn evaluate(
-    conn: &Connection,
+    store: &dyn Reader,
     now_ns: i64,
     config: &MonitorConfig,
     stored: &[StoredBaseline],
@@ -178,13 +145,13 @@ pub fn evaluate(
         since_ns: history_end - config.baseline_window.as_nanos() as i64,
         until_ns: history_end,
     };
-    let base_buckets = load_node_buckets(conn, history)?;
+    let base_buckets = load_node_buckets(store, history)?;
     let trend_window = Window {
         since_ns: history.until_ns - 3_600_000_000_000,
         until_ns: history.until_ns,
     };
-    let minutes = load_node_minutes(conn, trend_window)?;
-    let recent_names = load_node_buckets(conn, recent)?;
+    let minutes = store.node_minutes(trend_window)?;
+    let recent_names = load_node_buckets(store, recent)?;
     let mut names: Vec<&String> = base_buckets.keys().chain(recent_names.keys()).collect();
     names.sort();
     names.dedup();
@@ -196,8 +163,8 @@ pub fn evaluate(
         let base_samples = base
             .map(|b| representative_samples(&b.sketch, config.max_samples))
             .unwrap_or_default();
-        let raw = recent_spans(conn, name, recent, 50_000)?;
-        let mut recent_samples: Vec<f64> = raw.iter().map(|(ms, _)| *ms).collect();
+        let raw = store.recent_spans(name, recent, 50_000)?;
+        let mut recent_samples: Vec<f64> = raw.iter().map(|(ns, _)| *ns as f64 / 1e6).collect();
         recent_samples.sort_by(f64::total_cmp);
         // Throughput compares rates over the time the operation has data, not the whole
         // configured window (a new service has no 24 h of history).
@@ -291,11 +258,11 @@ pub fn evaluate(
 
 /// [`evaluate`] as of now.
 pub fn evaluate_now(
-    conn: &Connection,
+    store: &dyn Reader,
     config: &MonitorConfig,
     stored: &[StoredBaseline],
 ) -> Result<Vec<OperationReport>, AnalysisError> {
-    evaluate(conn, now_ns(), config, stored)
+    evaluate(store, now_ns(), config, stored)
 }
 
 impl From<&pathwise_store::BaselineRow> for StoredBaseline {

@@ -1,12 +1,11 @@
 //! Error patterns by attribute: for one span attribute, the error rate per value, flagging the
-//! values whose rate is far above the overall one. Reads raw spans of the window (attributes
-//! are not rolled up), bounded by the primary-key range of the window's trace ids.
+//! values whose rate is far above the overall one. Reads the attribute values of the window's
+//! raw spans (attributes are not rolled up) through the store.
 
-use pathwise_model::TraceId;
-use rusqlite::{Connection, params};
+use pathwise_store::{AttrValueKey, Reader, Window};
 use serde::Serialize;
 
-use crate::{AnalysisError, Window};
+use crate::AnalysisError;
 
 /// Error figures of one attribute value.
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -37,41 +36,27 @@ const MIN_SPANS_TO_FLAG: i64 = 5;
 /// Numeric values are grouped in power-of-two buckets (`"64–127"`), so lengths and counts
 /// form patterns too.
 pub fn error_patterns(
-    conn: &Connection,
+    store: &dyn Reader,
     window: Window,
     attribute: &str,
 ) -> Result<ErrorPatterns, AnalysisError> {
-    if attribute.is_empty() || attribute.len() > 200 || attribute.contains('"') {
+    if attribute.is_empty()
+        || attribute.len() > 200
+        || attribute
+            .chars()
+            .any(|c| c == '"' || c == '\\' || c.is_control())
+    {
         return Err(AnalysisError::Invalid(
-            "attribute must be 1–200 characters without quotes".into(),
+            "attribute must be 1–200 characters without quotes, backslashes or control characters"
+                .into(),
         ));
     }
-    let json_path = format!("$.\"{attribute}\"");
-    let since = TraceId::lower_bound((window.since_ns.max(0) / 1_000_000) as u64).to_bytes();
-    let until_ms = if window.until_ns == i64::MAX {
-        u64::MAX >> 16
-    } else {
-        (window.until_ns.max(0) / 1_000_000) as u64
-    };
-    let until = TraceId::lower_bound(until_ms).to_bytes();
-    let mut stmt = conn.prepare_cached(
-        "SELECT json_type(d.attrs, ?1), json_extract(d.attrs, ?1), count(*), sum(s.status)
-         FROM spans s JOIN span_details d ON d.trace_id = s.trace_id AND d.span_id = s.span_id
-         WHERE s.trace_id >= ?2 AND s.trace_id < ?3 AND json_type(d.attrs, ?1) IS NOT NULL
-         GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 10000",
-    )?;
     let mut grouped: Vec<(String, i64, i64)> = Vec::new();
-    let mut rows = stmt.query(params![json_path, since, until])?;
-    while let Some(row) = rows.next()? {
-        let kind: String = row.get(0)?;
-        let value = match kind.as_str() {
-            "integer" | "real" => bucket(row.get::<_, f64>(1)?),
-            _ => row.get::<_, rusqlite::types::Value>(1).map(|v| match v {
-                rusqlite::types::Value::Text(t) => t,
-                other => format!("{other:?}"),
-            })?,
+    for (value, count, failed) in store.attribute_values(window, attribute, 10_000)? {
+        let value = match value {
+            AttrValueKey::Number(n) => bucket(n),
+            AttrValueKey::Text(t) => t,
         };
-        let (count, failed): (i64, i64) = (row.get(2)?, row.get(3)?);
         match grouped.iter_mut().find(|(v, _, _)| *v == value) {
             Some(entry) => {
                 entry.1 += count;

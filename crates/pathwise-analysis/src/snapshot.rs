@@ -4,14 +4,14 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use rusqlite::{Connection, params};
 use serde::Serialize;
 
+use crate::AnalysisError;
 use crate::monitoring::{MonitorConfig, OperationReport, StoredBaseline, evaluate};
 use crate::perf::health::{Health, HealthInputs, overall, score};
 use crate::perf::regression::ShiftKind;
 use crate::rollups::load_node_buckets;
-use crate::{AnalysisError, Window};
+use pathwise_store::{Reader, Window};
 
 /// Window over which success and cache figures feed the health score.
 const HEALTH_WINDOW: Duration = Duration::from_secs(300);
@@ -42,59 +42,34 @@ pub struct Snapshot {
     pub improvements: Vec<String>,
 }
 
-/// Operation → component, from spans of the health window (spans carry their group).
-fn groups(conn: &Connection, window: Window) -> Result<BTreeMap<String, String>, AnalysisError> {
-    let since = pathwise_model::TraceId::lower_bound((window.since_ns.max(0) / 1_000_000) as u64)
-        .to_bytes();
-    let mut stmt = conn.prepare_cached(
-        "SELECT n.name, g.name FROM (SELECT DISTINCT name_id, group_id FROM spans
-                                     WHERE trace_id >= ?1 AND group_id IS NOT NULL) s
-         JOIN names n ON n.id = s.name_id JOIN names g ON g.id = s.group_id",
-    )?;
-    let rows = stmt.query_map(params![since], |row| Ok((row.get(0)?, row.get(1)?)))?;
-    Ok(rows.collect::<Result<_, _>>()?)
-}
-
-/// Cache hits and misses per component over the window.
-fn cache_rates(conn: &Connection, window: Window) -> Result<BTreeMap<String, f64>, AnalysisError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT component, sum(hits), sum(misses) FROM cache_stats WHERE ts_ns >= ?1 GROUP BY component",
-    )?;
-    let rows = stmt.query_map(params![window.since_ns], |row| {
-        Ok((
-            row.get::<_, String>(0)?,
-            row.get::<_, i64>(1)?,
-            row.get::<_, i64>(2)?,
-        ))
-    })?;
-    let mut out = BTreeMap::new();
-    for row in rows {
-        let (component, hits, misses) = row?;
-        if hits + misses > 0 {
-            out.insert(component, hits as f64 / (hits + misses) as f64);
-        }
-    }
-    Ok(out)
+/// Cache hit rate per component over the window.
+fn cache_rates(store: &dyn Reader, window: Window) -> Result<BTreeMap<String, f64>, AnalysisError> {
+    Ok(store
+        .cache_totals(window.since_ns, window.until_ns)?
+        .into_iter()
+        .filter(|c| c.hits + c.misses > 0)
+        .map(|c| (c.component, c.hits as f64 / (c.hits + c.misses) as f64))
+        .collect())
 }
 
 /// Builds the snapshot as of `now_ns`. `resource_headroom` (0..1, e.g. `1 − rss/limit`) and
 /// `alerts` (severity, title) apply to every component.
 pub fn snapshot(
-    conn: &Connection,
+    store: &dyn Reader,
     now_ns: i64,
     config: &MonitorConfig,
     stored: &[StoredBaseline],
     resource_headroom: Option<f64>,
     alerts: &[(String, String)],
 ) -> Result<Snapshot, AnalysisError> {
-    let operations = evaluate(conn, now_ns, config, stored)?;
+    let operations = evaluate(store, now_ns, config, stored)?;
     let window = Window {
         since_ns: now_ns - HEALTH_WINDOW.as_nanos() as i64,
         until_ns: now_ns,
     };
-    let recent = load_node_buckets(conn, window)?;
-    let group_of = groups(conn, window)?;
-    let caches = cache_rates(conn, window)?;
+    let recent = load_node_buckets(store, window)?;
+    let group_of = store.node_groups(window)?;
+    let caches = cache_rates(store, window)?;
     let mut components: BTreeMap<String, Vec<&OperationReport>> = BTreeMap::new();
     for op in &operations {
         let component = group_of

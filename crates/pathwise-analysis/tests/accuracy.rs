@@ -7,7 +7,8 @@ use pathwise_analysis::{
     Analysis, SKETCH_RELATIVE_ERROR, Window, dependency_graph, error_patterns,
 };
 use pathwise_model::{AttrValue, Name, Record, SpanKind, SpanRecord, Status, TraceId};
-use pathwise_store::{FunctionInfo, PathDictionary, SqliteReader, SqliteStore, Store, WriteBatch};
+use pathwise_store::{FunctionInfo, PathDictionary, Store, WriteBatch};
+use pathwise_store_sqlite::{SqliteReader, SqliteStore};
 
 /// Local path ids: index + 1 → (parent, name).
 struct Paths(Vec<(u32, Name)>);
@@ -184,7 +185,7 @@ fn analytics_match_the_known_workload() {
     let db = dir.path().join("truth.db");
     let mut truth = generate(&db);
     let reader = SqliteReader::open(&db).unwrap();
-    let analysis = Analysis::load(reader.connection(), Window::all()).unwrap();
+    let analysis = Analysis::load(&reader, Window::all()).unwrap();
     assert_eq!(analysis.requests, REQUESTS as i64);
 
     for text in [ROOT, CACHE, DB, ROWS, CRAWL] {
@@ -262,7 +263,7 @@ fn analytics_match_the_known_workload() {
     assert_eq!(edge.calls, truth.calls[ROWS]);
 
     // Error patterns: every DB failure is in the eu region.
-    let patterns = error_patterns(reader.connection(), Window::all(), "region").unwrap();
+    let patterns = error_patterns(&reader, Window::all(), "region").unwrap();
     let eu = patterns.values.iter().find(|v| v.value == "eu").unwrap();
     let us = patterns.values.iter().find(|v| v.value == "us").unwrap();
     assert_eq!((eu.errors, us.errors), (truth.errors[DB], 0));
@@ -281,13 +282,13 @@ fn windows_select_the_right_buckets() {
         since_ns: first_minute_ns,
         until_ns: first_minute_ns + 60_000_000_000,
     };
-    let analysis = Analysis::load(reader.connection(), window).unwrap();
+    let analysis = Analysis::load(&reader, window).unwrap();
     let in_first_minute = (0..REQUESTS)
         .filter(|i| (BASE_MS + *i as u64 * 10) as i64 * 1_000_000 < window.until_ns)
         .count();
     assert_eq!(analysis.requests, in_first_minute as i64);
     let none = Analysis::load(
-        reader.connection(),
+        &reader,
         Window {
             since_ns: 0,
             until_ns: 1_000_000,
@@ -306,7 +307,7 @@ fn flame_graphs_and_critical_paths_are_drawn_from_real_data() {
     let db = dir.path().join("flame.db");
     generate(&db);
     let reader = SqliteReader::open(&db).unwrap();
-    let all = Analysis::load(reader.connection(), Window::all()).unwrap();
+    let all = Analysis::load(&reader, Window::all()).unwrap();
     let svg = window_flamegraph_svg(&all).unwrap();
     assert!(
         svg.starts_with("<?xml") && svg.contains("crawler.fetch") && svg.contains("db.fetch_rows")
@@ -314,7 +315,7 @@ fn flame_graphs_and_critical_paths_are_drawn_from_real_data() {
 
     let first_minute_ns = (BASE_MS as i64).div_euclid(60_000) * 60_000 * 1_000_000;
     let early = Analysis::load(
-        reader.connection(),
+        &reader,
         Window {
             since_ns: 0,
             until_ns: first_minute_ns + 60_000_000_000,
@@ -322,7 +323,7 @@ fn flame_graphs_and_critical_paths_are_drawn_from_real_data() {
     )
     .unwrap();
     let late = Analysis::load(
-        reader.connection(),
+        &reader,
         Window {
             since_ns: first_minute_ns + 60_000_000_000,
             until_ns: i64::MAX,

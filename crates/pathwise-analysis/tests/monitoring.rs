@@ -4,7 +4,8 @@
 use pathwise_analysis::monitoring::{MonitorConfig, evaluate};
 use pathwise_analysis::perf::regression::ShiftKind;
 use pathwise_model::{Name, Record, SpanKind, SpanRecord, TraceId};
-use pathwise_store::{PathDictionary, SqliteReader, SqliteStore, Store, WriteBatch};
+use pathwise_store::{PathDictionary, Store, WriteBatch};
+use pathwise_store_sqlite::{SqliteReader, SqliteStore};
 
 struct Paths;
 impl PathDictionary for Paths {
@@ -96,7 +97,7 @@ fn evaluate_recorded(
     record(&db, slowdown, seed);
     let reader = SqliteReader::open(&db).unwrap();
     evaluate(
-        reader.connection(),
+        &reader,
         NOW_MS as i64 * 1_000_000,
         &MonitorConfig::default(),
         &[],
@@ -152,7 +153,7 @@ fn the_snapshot_names_the_regression_and_scores_each_component() {
     record(&db, 1.3, 5);
     let reader = SqliteReader::open(&db).unwrap();
     let snap = snapshot(
-        reader.connection(),
+        &reader,
         NOW_MS as i64 * 1_000_000,
         &MonitorConfig::default(),
         &[],

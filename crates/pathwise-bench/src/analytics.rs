@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use pathwise_analysis::{Analysis, Window};
-use pathwise_store::SqliteReader;
+use pathwise_store_sqlite::SqliteReader;
 
 use crate::BoxError;
 use crate::http::{LiveServer, adapt_runs};
@@ -90,7 +90,7 @@ fn in_process(
     runs: usize,
     attr: &str,
 ) -> Result<(), BoxError> {
-    let conn = reader.connection();
+    let conn = reader;
     let warm = Instant::now();
     let a = Analysis::load(conn, Window::last(span))?;
     let runs = adapt_runs(runs, warm.elapsed());

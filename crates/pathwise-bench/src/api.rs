@@ -5,7 +5,6 @@
 use std::path::PathBuf;
 
 use pathwise_model::TraceId;
-use pathwise_store::SqliteReader;
 
 use crate::BoxError;
 use crate::http::LiveServer;
@@ -41,8 +40,11 @@ fn list_row(report: &mut Report, label: &str, l: &Latencies) {
 
 pub fn run(args: Args) -> Result<Report, BoxError> {
     let (big, traces) = {
-        let reader = SqliteReader::open(&args.db)?;
-        let conn = reader.connection();
+        // Picking the largest trace is a question about this SQLite file, not an API call.
+        let conn = rusqlite::Connection::open_with_flags(
+            &args.db,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )?;
         let big = match &args.trace {
             Some(hex) => TraceId::parse_hex(hex).ok_or("--trace: a trace id is 32 hex digits")?,
             None => {

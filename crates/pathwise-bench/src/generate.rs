@@ -8,7 +8,8 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use pathwise_model::{Record, Status, TraceId};
-use pathwise_store::{SqliteStore, Store, WriteBatch};
+use pathwise_store::{Store, WriteBatch};
+use pathwise_store_sqlite::SqliteStore;
 
 use crate::BoxError;
 use crate::report::Report;

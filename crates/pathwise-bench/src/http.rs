@@ -40,7 +40,9 @@ impl LiveServer {
             .build()?;
         let config = ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            ..ServerConfig::new(db)
+            ..ServerConfig::new(std::sync::Arc::new(
+                pathwise_store_sqlite::SqliteBackend::open(db)?,
+            ))
         };
         let server = runtime.block_on(Server::bind(config))?;
         let base = format!("http://{}", server.local_addr());

@@ -65,7 +65,7 @@ pub fn run(args: Args) -> Result<Report, BoxError> {
     let pathwise = match store {
         StoreKind::Sqlite => {
             // What `pathwise::init` does, with the store configured first.
-            let mut sqlite = pathwise_store::SqliteStore::open(&config.db_path)?;
+            let mut sqlite = pathwise_store_sqlite::SqliteStore::open(&config.db_path)?;
             sqlite.set_rollups(!no_rollups);
             pathwise::init_with_store(config, Box::new(sqlite))?
         }

@@ -2,7 +2,7 @@
 
 use pathwise_alerts::{Engine, HistoryFilter, Rule, RuleSet, SignalSource};
 
-use crate::error::{CliError, open_reader};
+use crate::error::{CliError, open_backend};
 use crate::format::emit;
 use crate::{AlertsAction, AlertsArgs};
 
@@ -33,10 +33,13 @@ pub fn run(args: &AlertsArgs) -> Result<(), CliError> {
             Ok(())
         }
         AlertsAction::List { limit } => {
-            open_reader(&args.db)?;
+            let backend = open_backend(&args.db)?;
+            let store = backend
+                .alert_store()
+                .map_err(|e| CliError::store(&args.db, e))?;
             // An engine without rules and signals: it loads the saved state and history only.
             let rules = RuleSet::parse("").map_err(|e| CliError::Failed(e.to_string()))?;
-            let engine = Engine::new(rules, Box::new(NoSignals), &args.db, Vec::new())
+            let engine = Engine::new(rules, Box::new(NoSignals), store, Vec::new())
                 .map_err(CliError::Failed)?;
             let active = engine.active();
             if active.is_empty() {

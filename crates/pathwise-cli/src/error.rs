@@ -1,8 +1,10 @@
 //! The one error type of the CLI, and how each failure maps to an exit code.
 
 use std::path::Path;
+use std::sync::Arc;
 
-use pathwise_store::StoreError;
+use pathwise_store::{Backend, Reader, StoreError};
+use pathwise_store_sqlite::SqliteBackend;
 
 /// A failed command: a message for stderr and an exit code.
 #[derive(Debug, thiserror::Error)]
@@ -32,14 +34,21 @@ impl CliError {
 
 /// Opens `db` for reading, turning "no such file" and "not a pathwise database" into input
 /// errors with a hint.
-pub fn open_reader(db: &Path) -> Result<pathwise_store::SqliteReader, CliError> {
+pub fn open_reader(db: &Path) -> Result<Box<dyn Reader>, CliError> {
+    open_backend(db)?
+        .reader()
+        .map_err(|e| CliError::store(db, e))
+}
+
+/// The backend over `db`, checked readable (errors as for [`open_reader`]).
+pub fn open_backend(db: &Path) -> Result<Arc<dyn Backend>, CliError> {
     if !db.exists() {
         return Err(CliError::Input(format!(
             "no database at {} (create one with `pathwise demo`, or pass --db PATH)",
             db.display()
         )));
     }
-    pathwise_store::SqliteReader::open(db).map_err(|error| match error {
+    let backend = SqliteBackend::open(db).map_err(|error| match error {
         StoreError::Open { .. } | StoreError::NewerSchema { .. } => {
             CliError::Input(error.to_string())
         }
@@ -47,5 +56,6 @@ pub fn open_reader(db: &Path) -> Result<pathwise_store::SqliteReader, CliError> 
             "cannot open {} as a pathwise database: {other}",
             db.display()
         )),
-    })
+    })?;
+    Ok(Arc::new(backend))
 }

@@ -1,9 +1,8 @@
 //! `pathwise snapshot` and `pathwise baseline ...`: performance monitoring from the terminal.
 
 use pathwise_analysis::monitoring::{MonitorConfig, StoredBaseline, evaluate_now, learned_rows};
-use pathwise_store::SqliteStore;
 
-use crate::error::{CliError, open_reader};
+use crate::error::{CliError, open_backend, open_reader};
 use crate::format::emit;
 use crate::{BaselineAction, BaselineArgs, SnapshotArgs};
 
@@ -27,7 +26,7 @@ pub fn snapshot(args: &SnapshotArgs) -> Result<(), CliError> {
         .map(StoredBaseline::from)
         .collect();
     let snap = pathwise_analysis::snapshot::snapshot(
-        reader.connection(),
+        reader.as_ref(),
         now_ns(),
         &MonitorConfig::default(),
         &stored,
@@ -43,11 +42,13 @@ pub fn snapshot(args: &SnapshotArgs) -> Result<(), CliError> {
 /// Runs `pathwise baseline list|learn|pin|unpin`.
 pub fn baseline(args: &BaselineArgs) -> Result<(), CliError> {
     let db = &args.db;
-    open_reader(db)?; // a missing database is an input error, not a new empty file
-    let mut store = SqliteStore::open(db).map_err(|e| CliError::store(db, e))?;
+    // A missing database is an input error, not a new empty file.
+    let backend = open_backend(db)?;
+    let mut store = backend.writer().map_err(|e| CliError::store(db, e))?;
     match &args.action {
         BaselineAction::List => {
-            let rows = store.baselines().map_err(|e| CliError::store(db, e))?;
+            let reader = backend.reader().map_err(|e| CliError::store(db, e))?;
+            let rows = reader.baselines().map_err(|e| CliError::store(db, e))?;
             if rows.is_empty() {
                 return emit("no stored baselines (learn them with `pathwise baseline learn`)\n");
             }
@@ -71,7 +72,7 @@ pub fn baseline(args: &BaselineArgs) -> Result<(), CliError> {
             Ok(())
         }
         BaselineAction::Learn { name } => {
-            let reader = open_reader(db)?;
+            let reader = backend.reader().map_err(|e| CliError::store(db, e))?;
             // Re-learn everything not pinned: evaluate with only the pinned baselines known.
             let pinned: Vec<StoredBaseline> = reader
                 .baselines()
@@ -85,7 +86,7 @@ pub fn baseline(args: &BaselineArgs) -> Result<(), CliError> {
                 recent_window: std::time::Duration::ZERO,
                 ..MonitorConfig::default()
             };
-            let reports = evaluate_now(reader.connection(), &config, &pinned)
+            let reports = evaluate_now(reader.as_ref(), &config, &pinned)
                 .map_err(|e| failed("evaluating")(e.to_string()))?;
             let rows = learned_rows(&reports, now_ns(), name.as_deref());
             if rows.is_empty() {

@@ -19,7 +19,7 @@ pub fn run(args: &ReportArgs) -> Result<(), CliError> {
         }
     };
     let reader = open_reader(&args.db.db)?;
-    let analysis = Analysis::load(reader.connection(), window)
+    let analysis = Analysis::load(reader.as_ref(), window)
         .map_err(|e| CliError::Failed(format!("analysis failed: {e}")))?;
     let format: Format = args.format.parse().map_err(CliError::Input)?;
     let stored: Vec<StoredBaseline> = reader
@@ -32,7 +32,7 @@ pub fn run(args: &ReportArgs) -> Result<(), CliError> {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as i64);
     let snapshot = pathwise_analysis::snapshot::snapshot(
-        reader.connection(),
+        reader.as_ref(),
         now,
         &MonitorConfig::default(),
         &stored,

@@ -6,19 +6,19 @@ use std::path::Path;
 use pathwise_server::{Server, ServerConfig};
 
 use crate::ServeOpts;
-use crate::error::{CliError, open_reader};
+use crate::error::{CliError, open_backend};
 use crate::format::emit;
 
 /// Serves `db` with `opts`; returns when interrupted.
 pub fn serve(db: &Path, opts: &ServeOpts) -> Result<(), CliError> {
-    open_reader(db)?; // a missing or foreign database is an input error, reported plainly
+    let backend = open_backend(db)?; // a missing or foreign database is an input error
     let config = ServerConfig {
         listen: opts.listen,
         token: opts.token.clone().filter(|t| !t.is_empty()),
         cors_origins: opts.cors_origin.clone(),
         alert_rules: opts.alerts.clone(),
         alert_webhooks: opts.alert_webhook.clone(),
-        ..ServerConfig::new(db)
+        ..ServerConfig::new(backend)
     };
     if !config.listen.ip().is_loopback() && config.token.is_none() {
         emit(&format!(

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 use pathwise_model::{SpanKind, Status, TraceId};
-use pathwise_store::{ReadStore, SpanRow, TraceSummary};
+use pathwise_store::{SpanRow, TraceSummary};
 use serde_json::Value;
 
 use crate::ShowArgs;

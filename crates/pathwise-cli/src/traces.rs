@@ -1,7 +1,7 @@
 //! `pathwise traces`: the most recent traces as an aligned table (or JSON).
 
 use pathwise_model::TraceStatus;
-use pathwise_store::{ReadStore, TraceFilter, TraceSummary};
+use pathwise_store::{TraceFilter, TraceSummary};
 
 use crate::error::{CliError, open_reader};
 use crate::format::{cell, emit, ms, utc_iso};

@@ -5,10 +5,12 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use pathwise_store::Backend;
+
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use pathwise_alerts::{
-    Engine, EngineHandle, HistoryFilter, LogNotifier, Matcher, Notifier, RulesFile, SqliteSource,
+    Engine, EngineHandle, HistoryFilter, LogNotifier, Matcher, Notifier, RulesFile, StoreSource,
     WebhookConfig, WebhookNotifier,
 };
 use serde_json::{Value, json};
@@ -20,10 +22,10 @@ use crate::state::AppState;
 type Shared = State<Arc<AppState>>;
 type QueryMap = Query<HashMap<String, String>>;
 
-/// Starts the engine for `db` with the rules in `rules` (hot-reloaded), logging every
+/// Starts the engine over `backend` with the rules in `rules` (hot-reloaded), logging every
 /// notification and posting them to each webhook.
 pub fn start(
-    db: &std::path::Path,
+    backend: &Arc<dyn Backend>,
     rules: PathBuf,
     webhooks: &[String],
 ) -> Result<EngineHandle, String> {
@@ -36,8 +38,8 @@ pub fn start(
     }
     let engine = Engine::new(
         file.rules().clone(),
-        Box::new(SqliteSource::new(db)),
-        db,
+        Box::new(StoreSource::new(backend.clone())),
+        backend.alert_store().map_err(|e| e.to_string())?,
         notifiers,
     )?
     .with_rules_file(file);

@@ -39,7 +39,7 @@ fn window(p: &Params, since: &'static str, until: &'static str) -> Result<Window
 
 async fn load(state: &Arc<AppState>, window: Window) -> Result<Analysis, ApiError> {
     state
-        .read(move |r| Analysis::load(r.connection(), window).map_err(analysis_error))
+        .read(move |r| Analysis::load(r, window).map_err(analysis_error))
         .await
 }
 
@@ -124,13 +124,17 @@ pub async fn error_patterns(
     let attr = p
         .text("attr", 200)?
         .ok_or_else(|| ApiError::bad("attr", "required: the attribute to group by"))?;
-    if attr.contains('"') {
-        return Err(ApiError::bad("attr", "must not contain quotes"));
+    if attr
+        .chars()
+        .any(|c| c == '"' || c == '\\' || c.is_control())
+    {
+        return Err(ApiError::bad(
+            "attr",
+            "must not contain quotes, backslashes or control characters",
+        ));
     }
     let patterns = state
-        .read(move |r| {
-            pathwise_analysis::error_patterns(r.connection(), w, &attr).map_err(analysis_error)
-        })
+        .read(move |r| pathwise_analysis::error_patterns(r, w, &attr).map_err(analysis_error))
         .await?;
     Ok(Json(
         serde_json::to_value(patterns).map_err(|e| ApiError::Internal(e.to_string()))?,

@@ -6,7 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use pathwise_store::{ReadStore, SpanRow, TraceFilter};
+use pathwise_store::{SpanRow, TraceFilter};
 use serde::Serialize;
 use serde_json::{Value, json};
 

@@ -3,7 +3,8 @@
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let config = pathwise_server::ServerConfig::new("pathwise.db");
+//! let backend = pathwise_store_sqlite::SqliteBackend::open("pathwise.db")?;
+//! let config = pathwise_server::ServerConfig::new(std::sync::Arc::new(backend));
 //! let server = pathwise_server::Server::bind(config).await?;
 //! println!("dashboard: http://{}/", server.local_addr());
 //! server.run().await?;
@@ -25,6 +26,7 @@ mod tree;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::Request;
@@ -44,9 +46,10 @@ const MAX_QUERY_BYTES: usize = 4096;
 const MAX_BODY_BYTES: usize = 16 * 1024;
 
 /// How to serve.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ServerConfig {
-    pub db: PathBuf,
+    /// Where the data is.
+    pub backend: Arc<dyn pathwise_store::Backend>,
     /// Default `127.0.0.1:7070`.
     pub listen: SocketAddr,
     /// Required from clients when set (bearer header or dashboard cookie).
@@ -59,11 +62,24 @@ pub struct ServerConfig {
     pub alert_webhooks: Vec<String>,
 }
 
+impl std::fmt::Debug for ServerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerConfig")
+            .field("backend", &self.backend.describe())
+            .field("listen", &self.listen)
+            .field("token", &self.token.as_ref().map(|_| "(set)"))
+            .field("cors_origins", &self.cors_origins)
+            .field("alert_rules", &self.alert_rules)
+            .field("alert_webhooks", &self.alert_webhooks)
+            .finish()
+    }
+}
+
 impl ServerConfig {
     /// Loopback on port 7070, no token, no CORS.
-    pub fn new(db: impl Into<PathBuf>) -> Self {
+    pub fn new(backend: Arc<dyn pathwise_store::Backend>) -> Self {
         ServerConfig {
-            db: db.into(),
+            backend,
             listen: SocketAddr::from(([127, 0, 0, 1], 7070)),
             token: None,
             cors_origins: Vec::new(),
@@ -123,12 +139,12 @@ pub const API_PATHS: &[&str] = &[
 pub fn router(config: &ServerConfig) -> Result<Router, ServeError> {
     let alerts = match &config.alert_rules {
         Some(rules) => Some(
-            alerts::start(&config.db, rules.clone(), &config.alert_webhooks)
+            alerts::start(&config.backend, rules.clone(), &config.alert_webhooks)
                 .map_err(ServeError::Alerts)?,
         ),
         None => None,
     };
-    let state = AppState::new(config.db.clone(), config.token.clone(), alerts)?;
+    let state = AppState::new(config.backend.clone(), config.token.clone(), alerts)?;
     let api = Router::new()
         .route(
             "/api/openapi.json",

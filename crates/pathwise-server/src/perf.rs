@@ -38,7 +38,7 @@ async fn take_snapshot(state: &Arc<AppState>, p: &Params) -> Result<Snapshot, Ap
     state
         .read(move |r| {
             let stored = crate::baselines::stored(r)?;
-            snapshot(r.connection(), at, &config, &stored, None, &firing)
+            snapshot(r, at, &config, &stored, None, &firing)
                 .map_err(|e| ApiError::Internal(e.to_string()))
         })
         .await
@@ -117,7 +117,6 @@ pub async fn trends(State(state): Shared, Query(q): QueryMap) -> Result<Json<Val
 /// `limit` evenly thinned points) and the RSS trend with its forecast. `rss_limit_mb` sets the
 /// limit for "time until"; by default the host's total memory.
 pub async fn resources(State(state): Shared, Query(q): QueryMap) -> Result<Json<Value>, ApiError> {
-    use pathwise_store::ReadStore;
     let p = Params(q);
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -241,7 +241,7 @@ async fn bad_requests_are_400s_that_name_the_parameter() {
 async fn a_token_guards_api_and_dashboard() {
     let addr = common::start_server(ServerConfig {
         token: Some("s3cret-token".into()),
-        ..ServerConfig::new(common::fixture_db())
+        ..ServerConfig::new(common::backend(common::fixture_db()))
     });
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -320,7 +320,7 @@ async fn cors_is_off_unless_configured_and_bodies_are_limited() {
     );
     let allowed = common::start_server(ServerConfig {
         cors_origins: vec!["https://ops.example".into()],
-        ..ServerConfig::new(common::fixture_db())
+        ..ServerConfig::new(common::backend(common::fixture_db()))
     });
     let response = client
         .get(format!("http://{allowed}/api/traces"))
@@ -466,7 +466,8 @@ async fn monitoring_routes_answer() {
 #[tokio::test]
 async fn resources_come_with_an_rss_forecast() {
     use pathwise_model::{HostResources, ProcessResources, Record, ResourceSample};
-    use pathwise_store::{NoPaths, SqliteStore, Store, WriteBatch};
+    use pathwise_store::{NoPaths, Store, WriteBatch};
+    use pathwise_store_sqlite::SqliteStore;
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("resources.db");
     let mut store = SqliteStore::open(&db).unwrap();
@@ -503,7 +504,7 @@ async fn resources_come_with_an_rss_forecast() {
             &NoPaths,
         )
         .unwrap();
-    let addr = common::start_server(ServerConfig::new(&db));
+    let addr = common::start_server(ServerConfig::new(common::backend(&db)));
     let (status, body) = get(&format!("http://{addr}/api/resources?since=1h")).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["total"], 30);

@@ -14,7 +14,8 @@ use common::browser::*;
 use fantoccini::Locator;
 use pathwise_model::{Record, SpanKind, SpanRecord, Status, TraceId};
 use pathwise_server::ServerConfig;
-use pathwise_store::{NoPaths, SqliteStore, Store, WriteBatch};
+use pathwise_store::{NoPaths, Store, WriteBatch};
+use pathwise_store_sqlite::SqliteStore;
 use serde_json::json;
 
 #[tokio::test]
@@ -285,7 +286,7 @@ async fn status_bar_shows_pipeline_health() {
 async fn running_traces_refresh_and_lost_sessions_link_to_sign_in() {
     let addr = common::start_server(ServerConfig {
         token: Some("browser-token".into()),
-        ..ServerConfig::new(common::fixture_db())
+        ..ServerConfig::new(common::backend(common::fixture_db()))
     });
     let base = format!("http://{addr}");
     in_browser("sign_in_again", |client| async move {
@@ -414,7 +415,7 @@ async fn render_time_of_a_100k_span_trace() {
     let built = Instant::now();
     let trace = write_wide_trace(&db, 1_000, 99);
     eprintln!("wrote 100,000 spans in {:?}", built.elapsed());
-    let addr = common::start_server(ServerConfig::new(&db));
+    let addr = common::start_server(ServerConfig::new(common::backend(&db)));
     let url = format!("http://{addr}/#/trace/{}", trace.to_hex());
     in_browser("render_100k", |client| async move {
         let mut times = Vec::new();

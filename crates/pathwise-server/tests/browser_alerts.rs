@@ -300,7 +300,7 @@ severity = "error"
 async fn alerts_page_asks_to_sign_in_again() {
     let addr = common::start_server(ServerConfig {
         token: Some("alerts-token".into()),
-        ..ServerConfig::new(common::fixture_db())
+        ..ServerConfig::new(common::backend(common::fixture_db()))
     });
     let base = format!("http://{addr}");
     in_browser("alerts_sign_in", move |client| async move {

@@ -251,8 +251,8 @@ async fn trace_page_has_flame_graph_and_critical_path_tabs() {
 async fn analysis_page_shows_empty_states_without_data() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("empty.db");
-    drop(pathwise_store::SqliteStore::open(&db).unwrap());
-    let addr = common::start_server(ServerConfig::new(&db));
+    drop(pathwise_store_sqlite::SqliteStore::open(&db).unwrap());
+    let addr = common::start_server(ServerConfig::new(common::backend(&db)));
     let base = format!("http://{addr}");
     in_browser("analysis_empty", |client| async move {
         open_analysis(&client, &base, "1h").await;
@@ -273,7 +273,7 @@ async fn analysis_page_shows_empty_states_without_data() {
 async fn analysis_page_asks_to_sign_in_again() {
     let addr = common::start_server(ServerConfig {
         token: Some("analysis-token".into()),
-        ..ServerConfig::new(common::fixture_db())
+        ..ServerConfig::new(common::backend(common::fixture_db()))
     });
     let base = format!("http://{addr}");
     in_browser("analysis_sign_in", |client| async move {

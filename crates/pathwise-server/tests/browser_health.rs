@@ -20,7 +20,8 @@ use pathwise_model::{
     Status, TraceId,
 };
 use pathwise_server::ServerConfig;
-use pathwise_store::{PathDictionary, SqliteStore, Store, WriteBatch};
+use pathwise_store::{PathDictionary, Store, WriteBatch};
+use pathwise_store_sqlite::SqliteStore;
 use serde_json::{Value, json};
 
 const LEVELS: [&str; 4] = ["Excellent", "Good", "Warning", "Critical"];
@@ -188,7 +189,7 @@ fn health_fixture() -> (String, u64) {
         let db = dir.path().join("health.db");
         let now = now_ms();
         record_health_fixture(&db, now);
-        let addr = common::start_server(ServerConfig::new(&db));
+        let addr = common::start_server(ServerConfig::new(common::backend(&db)));
         (dir, db, now, format!("http://{addr}"))
     });
     (f.3.clone(), f.2)
@@ -441,7 +442,7 @@ async fn health_page_shows_empty_states_without_data() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("empty.db");
     drop(SqliteStore::open(&db).unwrap());
-    let addr = common::start_server(ServerConfig::new(&db));
+    let addr = common::start_server(ServerConfig::new(common::backend(&db)));
     let base = format!("http://{addr}");
     in_browser("health_empty", move |client| async move {
         open_health(&client, &base, "").await;
@@ -477,7 +478,7 @@ async fn health_page_shows_empty_states_without_data() {
 async fn health_page_asks_to_sign_in_again() {
     let addr = common::start_server(ServerConfig {
         token: Some("health-token".into()),
-        ..ServerConfig::new(common::fixture_db())
+        ..ServerConfig::new(common::backend(common::fixture_db()))
     });
     let base = format!("http://{addr}");
     in_browser("health_sign_in", move |client| async move {

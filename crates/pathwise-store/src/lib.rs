@@ -1,37 +1,56 @@
-//! Where recorded spans live.
+//! The storage API: the traits and types every backend implements, and nothing of any
+//! backend (no SQL, no database client).
 //!
-//! The write side is the [`Store`] trait, the only thing the pipeline knows about storage, so a
-//! server-grade backend can be added without touching the SDK. The read side is [`ReadStore`],
-//! used by the CLI and the server. [`SqliteStore`] (embedded, WAL) is the default backend and
-//! [`MemoryStore`] keeps records in memory for tests and benchmarks.
+//! - Write side: [`Store`], the only thing the pipeline knows about storage.
+//! - Read side: [`ReadStore`] (traces, spans, registry, pipeline, resources, caches,
+//!   baselines) and [`RollupStore`] (rollups by window, raw recent spans, attribute patterns),
+//!   together [`Reader`]; alert state, history and silences in [`alerts::AlertStateStore`];
+//!   the SQL rule as a backend capability, [`alerts::SqlRules`].
+//! - [`Backend`] hands out readers, writers and alert stores, so a server holds one value
+//!   whichever database it runs on.
+//!
+//! `pathwise-store-sqlite` (embedded, WAL) is the default backend; [`MemoryStore`] keeps
+//! records in memory for tests and [`DiscardStore`] keeps nothing, for benchmarks.
 //!
 //! ```
 //! use pathwise_model::{Record, SpanKind, SpanRecord, TraceId};
-//! use pathwise_store::{NoPaths, Store, SqliteStore, WriteBatch};
-//! let dir = tempfile::tempdir().unwrap();
-//! let mut store = SqliteStore::open(dir.path().join("p.db")).unwrap();
+//! use pathwise_store::{MemoryStore, NoPaths, Store, WriteBatch};
+//! let mut store = MemoryStore::default();
 //! let span = SpanRecord::new(TraceId::from_parts(1, 1), 1, 0, "main".into(), SpanKind::Span);
 //! store.write_batch(&WriteBatch { records: &[Record::Span(span)], ..WriteBatch::EMPTY }, &NoPaths).unwrap();
+//! assert_eq!(store.records().len(), 1);
 //! ```
 
+pub mod alerts;
+mod analytics;
+mod backend;
+mod baseline;
 mod memory;
 mod read;
-pub mod sqlite;
+pub mod rollup;
+mod window;
 
 use pathwise_model::{Name, Record};
 
+pub use analytics::{AttrValueKey, PathErrors, PathInfo, PathRollup, RollupStore};
+pub use backend::{Backend, Reader};
+pub use baseline::BaselineRow;
 pub use memory::{DiscardStore, MemoryStore};
 pub use read::{
-    Cursor, ErrorRate, FunctionRow, PipelineStatsRow, ReadStore, SpanRow, SpanSkeleton,
-    TraceFilter, TracePage, TraceStats, TraceSummary,
+    CacheTotals, Cursor, ErrorRate, FunctionRow, PipelineStatsRow, ReadStore, SpanRow,
+    SpanSkeleton, TraceFilter, TracePage, TraceStats, TraceSummary, attr_json,
 };
-pub use sqlite::{BaselineRow, SqliteReader, SqliteStore};
+pub use window::Window;
 
 /// Storage failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("sqlite: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    /// The backend reported an error (its own message, prefixed with the backend's name).
+    #[error("{0}")]
+    Backend(String),
+    /// The backend cannot do this (e.g. a store that keeps nothing asked for its contents).
+    #[error("not supported by this store: {0}")]
+    Unsupported(String),
     #[error("cannot open store at {path}: {reason}")]
     Open { path: String, reason: String },
     #[error(
@@ -130,6 +149,20 @@ pub trait Store: Send {
 
     /// Deletes everything that started before `cutoff_unix_ms`; returns the rows removed.
     fn delete_before(&mut self, cutoff_unix_ms: u64) -> Result<u64, StoreError>;
+
+    /// Saves a new version of a learned baseline (its `version` and `pinned` are ignored);
+    /// returns the version number given.
+    fn save_baseline(&mut self, baseline: &BaselineRow) -> Result<i64, StoreError> {
+        let _ = baseline;
+        Err(StoreError::Unsupported("baselines".into()))
+    }
+
+    /// Pins the newest baseline version of `name` (unpinning the others), or unpins all;
+    /// `None` when the operation has no stored baseline.
+    fn pin_baseline(&mut self, name: &str, pinned: bool) -> Result<Option<i64>, StoreError> {
+        let _ = (name, pinned);
+        Err(StoreError::Unsupported("baselines".into()))
+    }
 }
 
 /// Separator between path segments: `A → B → C`.

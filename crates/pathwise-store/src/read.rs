@@ -3,7 +3,7 @@
 use pathwise_model::{AttrValue, ResourceSample, SpanKind, Status, TraceId, TraceStatus};
 use serde::Serialize;
 
-use crate::{PipelineStats, StoreError};
+use crate::{BaselineRow, PipelineStats, StoreError};
 
 /// Position after the last trace of a page: keyset pagination, never OFFSET.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -162,6 +162,14 @@ pub struct ErrorRate {
 /// The latest pipeline statistics and when they were written.
 pub type PipelineStatsRow = PipelineStats;
 
+/// Cache hits and misses of one component summed over a window.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct CacheTotals {
+    pub component: String,
+    pub hits: u64,
+    pub misses: u64,
+}
+
 /// Queries every backend answers.
 pub trait ReadStore {
     /// Traces matching `filter`, newest first, one page.
@@ -177,7 +185,19 @@ pub trait ReadStore {
         limit: usize,
     ) -> Result<Vec<SpanRow>, StoreError>;
     /// The newest pipeline statistics row.
-    fn latest_pipeline_stats(&self) -> Result<Option<PipelineStatsRow>, StoreError>;
+    fn latest_pipeline_stats(&self) -> Result<Option<PipelineStatsRow>, StoreError> {
+        self.latest_pipeline_stats_between(i64::MIN, i64::MAX)
+    }
+    /// The newest pipeline statistics row written in `(since_ns, until_ns]`.
+    fn latest_pipeline_stats_between(
+        &self,
+        since_ns: i64,
+        until_ns: i64,
+    ) -> Result<Option<PipelineStatsRow>, StoreError>;
+    /// Cache hits and misses per component recorded in `(since_ns, until_ns]`, by component.
+    fn cache_totals(&self, since_ns: i64, until_ns: i64) -> Result<Vec<CacheTotals>, StoreError>;
+    /// The baseline in force per operation: the pinned version if any, else the newest.
+    fn baselines(&self) -> Result<Vec<BaselineRow>, StoreError>;
     /// All registered functions.
     fn functions(&self) -> Result<Vec<FunctionRow>, StoreError>;
     /// Every span of a trace, skeleton only, in start order.
@@ -202,8 +222,13 @@ pub trait ReadStore {
     ) -> Result<Vec<ResourceSample>, StoreError>;
 }
 
-/// JSON form of an attribute value.
-pub(crate) fn attr_json(value: &AttrValue) -> serde_json::Value {
+/// JSON form of an attribute value (how every backend stores and returns attributes).
+///
+/// ```
+/// use pathwise_model::AttrValue;
+/// assert_eq!(pathwise_store::attr_json(&AttrValue::I64(3)), serde_json::json!(3));
+/// ```
+pub fn attr_json(value: &AttrValue) -> serde_json::Value {
     match value {
         AttrValue::Bool(b) => (*b).into(),
         AttrValue::I64(i) => (*i).into(),

@@ -83,8 +83,18 @@ pub struct Pathwise {
 /// returned, never panicked: the host decides whether to run without recording.
 pub fn init(config: Config) -> Result<Pathwise, InitError> {
     config.validate().map_err(InitError::InvalidConfig)?;
-    let store = pathwise_store::SqliteStore::open(&config.db_path)?;
-    init_with_store(config, Box::new(store))
+    #[cfg(feature = "sqlite")]
+    {
+        let store = pathwise_store_sqlite::SqliteStore::open(&config.db_path)?;
+        init_with_store(config, Box::new(store))
+    }
+    #[cfg(not(feature = "sqlite"))]
+    {
+        Err(InitError::InvalidConfig(
+            "this build has no embedded store (feature `sqlite` is off): use init_with_store"
+                .into(),
+        ))
+    }
 }
 
 /// Starts recording into any [`Store`] (another backend, or an in-memory one in tests).

@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use pathwise::{Config, ResourceSampler};
 use pathwise_model::{AttrValue, Record};
-use pathwise_store::{ReadStore, SqliteReader};
+use pathwise_store::ReadStore;
+use pathwise_store_sqlite::SqliteReader;
 
 const MIB: u64 = 1 << 20;
 

@@ -8,9 +8,8 @@ use std::time::Duration;
 
 use pathwise::Config;
 use pathwise_model::{Record, SpanKind, SpanRecord, TraceId};
-use pathwise_store::{
-    NoPaths, ReadStore, SqliteReader, SqliteStore, Store, TraceFilter, WriteBatch,
-};
+use pathwise_store::{NoPaths, ReadStore, Store, TraceFilter, WriteBatch};
+use pathwise_store_sqlite::{SqliteReader, SqliteStore};
 use rusqlite::Connection;
 
 static SERIAL: Mutex<()> = Mutex::new(());

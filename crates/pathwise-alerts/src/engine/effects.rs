@@ -2,53 +2,53 @@
 
 use std::collections::BTreeMap;
 
-use super::{ActiveAlert, Engine, Transition, TransitionKind};
-use crate::history::HistoryRow;
+use pathwise_store::alerts::AlertWrite;
+
+use super::{ActiveAlert, Engine, Transition, TransitionKind, history_row};
+use crate::history::{HistoryRow, state_row};
 use crate::notify::{AlertInfo, Notification, Status};
 
 impl Engine {
     /// Writes history rows for the changes and the active alerts' state, in one transaction.
     pub(super) fn persist(&mut self, changes: &[(Transition, ActiveAlert)], now_ns: i64) {
-        let result = (|| -> Result<(), String> {
-            let tx = self.store.begin()?;
-            for (t, alert) in changes {
-                let actor = if t.silenced {
-                    "engine (silenced)"
-                } else {
-                    "engine"
-                };
-                self.history_row(alert, t.ts_ns, t.kind.as_str(), actor)?;
-                if !self.alerts.contains_key(&t.fingerprint) {
-                    self.store
-                        .delete_state(&t.fingerprint)
-                        .map_err(|e| e.to_string())?;
+        let mut history = Vec::new();
+        let mut deleted = Vec::new();
+        for (t, alert) in changes {
+            let actor = if t.silenced {
+                "engine (silenced)"
+            } else {
+                "engine"
+            };
+            history.push(history_row(alert, t.ts_ns, t.kind.as_str(), actor));
+            if !self.alerts.contains_key(&t.fingerprint) {
+                deleted.push(t.fingerprint.clone());
+            }
+        }
+        for notifier in &self.notifiers {
+            for f in notifier.take_failures() {
+                for fp in &f.fingerprints {
+                    history.push(HistoryRow {
+                        ts_ns: f.ts_ns.max(now_ns),
+                        fingerprint: fp.clone(),
+                        rule: String::new(),
+                        state: "delivery_failed".into(),
+                        severity: String::new(),
+                        value: None,
+                        labels: BTreeMap::new(),
+                        annotations: BTreeMap::from([("error".into(), f.error.clone())]),
+                        actor: f.receiver.clone(),
+                    });
                 }
             }
-            for alert in self.alerts.values() {
-                self.store.save_state(alert).map_err(|e| e.to_string())?;
-            }
-            for notifier in &self.notifiers {
-                for f in notifier.take_failures() {
-                    for fp in &f.fingerprints {
-                        self.store
-                            .record(&HistoryRow {
-                                ts_ns: f.ts_ns.max(now_ns),
-                                fingerprint: fp.clone(),
-                                rule: String::new(),
-                                state: "delivery_failed".into(),
-                                severity: String::new(),
-                                value: None,
-                                labels: BTreeMap::new(),
-                                annotations: BTreeMap::from([("error".into(), f.error.clone())]),
-                                actor: f.receiver.clone(),
-                            })
-                            .map_err(|e| e.to_string())?;
-                    }
-                }
-            }
-            tx.commit().map_err(|e| e.to_string())
-        })();
-        if let Err(e) = result {
+        }
+        let states: Vec<_> = self.alerts.values().map(state_row).collect();
+        let writes: Vec<AlertWrite<'_>> = history
+            .iter()
+            .map(AlertWrite::History)
+            .chain(deleted.iter().map(|fp| AlertWrite::DeleteState(fp)))
+            .chain(states.iter().map(AlertWrite::SaveState))
+            .collect();
+        if let Err(e) = self.store.apply(&writes) {
             // The in-memory state stays right; the store catches up on the next evaluation.
             self.errors.insert("(store)".into(), e);
         }

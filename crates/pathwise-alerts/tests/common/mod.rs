@@ -102,3 +102,8 @@ impl SignalSource for Knob {
         Ok(*self.0.lock().unwrap())
     }
 }
+
+/// The SQLite alert store of `db` (created if needed).
+pub fn alert_store(db: &std::path::Path) -> Box<dyn pathwise_store::alerts::AlertStateStore> {
+    Box::new(pathwise_store_sqlite::SqliteAlertStore::open(db).unwrap())
+}

@@ -1,13 +1,14 @@
 //! The report printed after a demo run: what the database now holds for this run, the
 //! pipeline's counters, and the commands to try next.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
 use pathwise::PipelineStats;
-use pathwise_model::{TraceId, TraceStatus};
-use rusqlite::{OptionalExtension, params};
+use pathwise_model::TraceStatus;
+use pathwise_store::{Cursor, TraceFilter, Window};
 
 use super::workload::Tally;
 use crate::DemoArgs;
@@ -28,81 +29,64 @@ pub struct RunCounts {
     pub example: Option<String>,
 }
 
-/// Reads the counts of traces whose id is at or after `since_ms` (ids start with the trace's
-/// start time).
+/// Reads the counts of traces started at or after `since_ms`.
 pub fn collect(db: &Path, since_ms: u64) -> Result<RunCounts, CliError> {
     let reader = open_reader(db)?;
-    let conn = reader.connection();
-    let bound = TraceId::lower_bound(since_ms).to_bytes();
-    let sql_error = |e: rusqlite::Error| CliError::Failed(format!("reading {}: {e}", db.display()));
+    let store_error = |e: pathwise_store::StoreError| CliError::store(db, e);
+    let since_ns = (since_ms as i64).saturating_mul(1_000_000);
     let mut counts = RunCounts::default();
-
-    let mut stmt = conn
-        .prepare(
-            "SELECT n.name, t.status, count(*) FROM traces t JOIN names n ON n.id = t.name_id
-             WHERE t.trace_id >= ?1 GROUP BY n.name, t.status",
-        )
-        .map_err(sql_error)?;
-    let rows = stmt
-        .query_map(params![bound], |row| {
-            Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, u8>(1)?,
-                row.get::<_, i64>(2)? as u64,
-            ))
-        })
-        .map_err(sql_error)?;
-    for row in rows {
-        let (name, status, n) = row.map_err(sql_error)?;
-        let status = TraceStatus::from_code(status).unwrap_or(TraceStatus::Running);
-        match status {
-            TraceStatus::Completed => counts.completed += n,
-            TraceStatus::Failed => counts.failed += n,
-            TraceStatus::Running => counts.running += n,
+    // Newest first, so the first match of each kind is the example to show.
+    let (mut failed_decision, mut failed, mut newest) = (None, None, None);
+    let mut filter = TraceFilter {
+        since_ns: Some(since_ns),
+        limit: 10_000,
+        ..TraceFilter::default()
+    };
+    loop {
+        let page = reader.list_traces(&filter).map_err(store_error)?;
+        for t in &page.traces {
+            let decision = t.name == "competitor-selection";
+            match t.status {
+                TraceStatus::Completed => counts.completed += 1,
+                TraceStatus::Failed => counts.failed += 1,
+                TraceStatus::Running => counts.running += 1,
+            }
+            if decision {
+                counts.decisions += 1;
+                counts.failed_decisions += u64::from(t.status == TraceStatus::Failed);
+            }
+            counts.spans += t.span_count.max(0) as u64;
+            let id = t.trace_id.to_hex();
+            if t.status == TraceStatus::Failed {
+                if decision && failed_decision.is_none() {
+                    failed_decision = Some(id.clone());
+                }
+                failed.get_or_insert_with(|| id.clone());
+            }
+            newest.get_or_insert(id);
         }
-        if name == "competitor-selection" {
-            counts.decisions += n;
-            counts.failed_decisions += if status == TraceStatus::Failed { n } else { 0 };
+        match page.next_cursor.as_deref().and_then(Cursor::decode) {
+            Some(cursor) => filter.cursor = Some(cursor),
+            None => break,
         }
     }
+    counts.example = failed_decision.or(failed).or(newest);
 
-    counts.spans = conn
-        .query_row(
-            "SELECT count(*) FROM spans WHERE trace_id >= ?1",
-            params![bound],
-            |row| row.get::<_, i64>(0),
-        )
-        .map_err(sql_error)? as u64;
-
-    let mut stmt = conn
-        .prepare(
-            "SELECT e.name, count(*) FROM spans s JOIN names e ON e.id = s.error_type_id
-             WHERE s.trace_id >= ?1 GROUP BY e.name ORDER BY count(*) DESC, e.name",
-        )
-        .map_err(sql_error)?;
-    let rows = stmt
-        .query_map(params![bound], |row| {
-            Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)? as u64))
-        })
-        .map_err(sql_error)?;
-    for row in rows {
-        let (name, n) = row.map_err(sql_error)?;
-        let short = name.rsplit("::").next().unwrap_or(&name).to_string();
-        counts.errors.push((short, n));
+    let window = Window {
+        since_ns,
+        until_ns: i64::MAX,
+    };
+    let mut by_type: BTreeMap<String, u64> = BTreeMap::new();
+    for path in reader.path_errors(window).map_err(store_error)? {
+        for (name, n) in path.by_type {
+            let short = name.rsplit("::").next().unwrap_or(&name).to_string();
+            *by_type.entry(short).or_default() += n.max(0) as u64;
+        }
     }
-
-    counts.example = conn
-        .query_row(
-            "SELECT lower(hex(t.trace_id)) FROM traces t JOIN names n ON n.id = t.name_id
-             WHERE t.trace_id >= ?1
-             ORDER BY (n.name = 'competitor-selection' AND t.status = 2) DESC, t.status = 2 DESC,
-                      t.start_ns DESC
-             LIMIT 1",
-            params![bound],
-            |row| row.get(0),
-        )
-        .optional()
-        .map_err(sql_error)?;
+    counts.errors = by_type.into_iter().collect();
+    counts
+        .errors
+        .sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     Ok(counts)
 }
 

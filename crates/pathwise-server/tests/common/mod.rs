@@ -6,16 +6,22 @@ pub mod browser;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use pathwise::{Config, Filter, Llm, Ranked};
 use pathwise_model::{Record, TraceEvent, TraceId};
 use pathwise_server::{Server, ServerConfig};
-use pathwise_store::{NoPaths, SqliteStore, Store, WriteBatch};
+use pathwise_store::{Backend, NoPaths, Store, WriteBatch};
+use pathwise_store_sqlite::{SqliteBackend, SqliteStore};
 use serde_json::json;
 
 /// Spans in the fixture's one large trace.
 pub const LARGE_TRACE_SPANS: usize = 3_001;
+
+/// The SQLite backend over `db`, creating the database if it does not exist yet.
+pub fn backend(db: impl AsRef<Path>) -> Arc<dyn Backend> {
+    Arc::new(SqliteBackend::create(db.as_ref()).unwrap())
+}
 
 /// Records the fixture workload into `db`.
 pub fn record_fixture(db: &Path) {
@@ -147,7 +153,7 @@ pub fn start_server(mut config: ServerConfig) -> SocketAddr {
 /// A server over the fixture database, shared by the tests of one binary.
 pub fn fixture_server() -> SocketAddr {
     static ADDR: OnceLock<SocketAddr> = OnceLock::new();
-    *ADDR.get_or_init(|| start_server(ServerConfig::new(fixture_db())))
+    *ADDR.get_or_init(|| start_server(ServerConfig::new(backend(fixture_db()))))
 }
 
 /// A server over a copy of the fixture database (the alert engine writes its history there)
@@ -160,7 +166,7 @@ pub fn alerting_server(rules: &str) -> (tempfile::TempDir, SocketAddr) {
     std::fs::copy(fixture_db(), &db).unwrap();
     let addr = start_server(ServerConfig {
         alert_rules: Some(rules_path),
-        ..ServerConfig::new(&db)
+        ..ServerConfig::new(backend(&db))
     });
     (dir, addr)
 }

@@ -4,9 +4,10 @@
 use pathwise_model::{ResourceSample, TraceId};
 use rusqlite::{Transaction, params};
 
-use crate::{CacheDelta, FunctionInfo, PipelineStats, StoreError};
+use crate::Error;
+use pathwise_store::{CacheDelta, FunctionInfo, PipelineStats};
 
-pub(super) fn write_stats(tx: &Transaction<'_>, s: &PipelineStats) -> Result<(), StoreError> {
+pub(super) fn write_stats(tx: &Transaction<'_>, s: &PipelineStats) -> Result<(), Error> {
     tx.prepare_cached(
         "INSERT OR REPLACE INTO pipeline_stats (ts_ns, recorded, written, spilled, replayed,
            dropped, sampled_out, queue_depth, write_lag_ns)
@@ -32,7 +33,7 @@ fn sql_u64(value: u64) -> i64 {
 }
 
 /// Stores one resource sample; a replayed sample replaces itself (keyed by its timestamp).
-pub(super) fn write_resource(tx: &Transaction<'_>, r: &ResourceSample) -> Result<(), StoreError> {
+pub(super) fn write_resource(tx: &Transaction<'_>, r: &ResourceSample) -> Result<(), Error> {
     let (p, h) = (&r.process, &r.host);
     tx.prepare_cached(
         "INSERT OR REPLACE INTO resource_samples (ts_ns, cpu_pct, rss_bytes, virtual_bytes,
@@ -62,7 +63,7 @@ pub(super) fn write_cache(
     tx: &Transaction<'_>,
     ts_ns: i64,
     deltas: &[CacheDelta],
-) -> Result<(), StoreError> {
+) -> Result<(), Error> {
     let mut insert = tx.prepare_cached(
         "INSERT INTO cache_stats (ts_ns, component, hits, misses) VALUES (?1, ?2, ?3, ?4)",
     )?;
@@ -87,7 +88,7 @@ pub(super) fn now_ns() -> i64 {
 pub(super) fn register_functions(
     tx: &Transaction<'_>,
     functions: &[FunctionInfo],
-) -> Result<(), StoreError> {
+) -> Result<(), Error> {
     let mut upsert = tx.prepare_cached(
         "INSERT INTO functions (name, group_name, module_path, file, line, is_async, registered_ns)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
@@ -113,7 +114,7 @@ pub(super) fn register_functions(
 /// Deletes everything that started before the cutoff: spans and traces by the time prefix of
 /// their trace ids (a range delete on the primary key), statistics and resource samples by
 /// timestamp, rollups by bucket. Returns the rows removed.
-pub(super) fn delete_before(tx: &Transaction<'_>, cutoff_unix_ms: u64) -> Result<u64, StoreError> {
+pub(super) fn delete_before(tx: &Transaction<'_>, cutoff_unix_ms: u64) -> Result<u64, Error> {
     let bound = TraceId::lower_bound(cutoff_unix_ms).to_bytes();
     let cutoff_ns = (cutoff_unix_ms as i64).saturating_mul(1_000_000);
     let cutoff_minute = cutoff_ns.div_euclid(60_000_000_000);

@@ -3,9 +3,8 @@
 use pathwise_model::{
     HostResources, ProcessResources, Record, ResourceSample, SpanKind, SpanRecord, TraceId,
 };
-use pathwise_store::{
-    MemoryStore, NoPaths, ReadStore, SqliteReader, SqliteStore, Store, WriteBatch,
-};
+use pathwise_store::{MemoryStore, NoPaths, ReadStore, Store, WriteBatch};
+use pathwise_store_sqlite::{SqliteReader, SqliteStore};
 
 const MS: i64 = 1_000_000;
 const BASE_MS: u64 = 1_800_000_000_000;

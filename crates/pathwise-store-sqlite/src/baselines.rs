@@ -1,27 +1,9 @@
 //! Versioned, pinnable baselines per operation.
 
+use pathwise_store::BaselineRow;
 use rusqlite::{Connection, OptionalExtension, Row, params};
-use serde::Serialize;
 
-use crate::StoreError;
-
-/// One stored baseline version. Times are in milliseconds.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct BaselineRow {
-    pub name: String,
-    pub version: i64,
-    pub learned_ns: i64,
-    pub pinned: bool,
-    pub samples: i64,
-    pub kept: i64,
-    pub outliers: i64,
-    pub p50: f64,
-    pub p95: f64,
-    pub p99: f64,
-    pub mean: f64,
-    pub std_dev: f64,
-    pub confidence: f64,
-}
+use crate::Error;
 
 fn row(r: &Row<'_>) -> rusqlite::Result<BaselineRow> {
     Ok(BaselineRow {
@@ -44,7 +26,7 @@ fn row(r: &Row<'_>) -> rusqlite::Result<BaselineRow> {
 const COLUMNS: &str = "name, version, learned_ns, pinned, samples, kept, outliers, p50, p95, p99, mean, std_dev, confidence";
 
 /// The baseline in force per operation: the pinned version if any, else the newest.
-pub(crate) fn in_force(conn: &Connection) -> Result<Vec<BaselineRow>, StoreError> {
+pub(crate) fn in_force(conn: &Connection) -> Result<Vec<BaselineRow>, Error> {
     let sql = format!(
         "SELECT {COLUMNS} FROM baselines b WHERE version = (
            SELECT version FROM baselines c WHERE c.name = b.name ORDER BY pinned DESC, version DESC LIMIT 1)
@@ -57,7 +39,7 @@ pub(crate) fn in_force(conn: &Connection) -> Result<Vec<BaselineRow>, StoreError
 
 /// Saves a new version of `baseline` (its `version` and `pinned` are ignored); returns the
 /// version number given.
-pub(crate) fn save(conn: &Connection, b: &BaselineRow) -> Result<i64, StoreError> {
+pub(crate) fn save(conn: &Connection, b: &BaselineRow) -> Result<i64, Error> {
     let version: i64 = conn.query_row(
         "SELECT coalesce(max(version), 0) + 1 FROM baselines WHERE name = ?1",
         [&b.name],
@@ -72,7 +54,7 @@ pub(crate) fn save(conn: &Connection, b: &BaselineRow) -> Result<i64, StoreError
 
 /// Pins the newest version of `name` (unpinning the others) or unpins all; `None` when the
 /// operation has no stored baseline.
-pub(crate) fn pin(conn: &Connection, name: &str, pinned: bool) -> Result<Option<i64>, StoreError> {
+pub(crate) fn pin(conn: &Connection, name: &str, pinned: bool) -> Result<Option<i64>, Error> {
     let newest: Option<i64> = conn
         .query_row(
             "SELECT max(version) FROM baselines WHERE name = ?1",

@@ -1,7 +1,8 @@
 //! The read side against a real SQLite file.
 
 use pathwise_model::{Record, SpanKind, SpanRecord, Status, TraceId};
-use pathwise_store::{NoPaths, ReadStore, SqliteReader, SqliteStore, Store, WriteBatch};
+use pathwise_store::{NoPaths, ReadStore, Store, WriteBatch};
+use pathwise_store_sqlite::{SqliteReader, SqliteStore};
 
 const MS: i64 = 1_000_000;
 

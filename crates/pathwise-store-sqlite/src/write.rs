@@ -6,9 +6,12 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
 use rustc_hash::FxHashMap;
 
 use super::maintenance::{self, now_ns, write_cache, write_resource, write_stats};
-use super::rollup::{Rollups, SpanFacts};
 use super::{connect, open_error, schema};
-use crate::{FunctionInfo, PATH_SEPARATOR, PathDictionary, Store, StoreError, WriteBatch};
+use crate::Error;
+use pathwise_store::rollup::{Rollups, SpanFacts};
+use pathwise_store::{
+    BaselineRow, FunctionInfo, PATH_SEPARATOR, PathDictionary, Store, StoreError, WriteBatch,
+};
 
 /// A resolved path row: its id and full text (needed to build the children's text).
 #[derive(Clone)]
@@ -22,7 +25,7 @@ struct PathRow {
 ///
 /// ```
 /// let dir = tempfile::tempdir().unwrap();
-/// let store = pathwise_store::SqliteStore::open(dir.path().join("app.db")).unwrap();
+/// let store = pathwise_store_sqlite::SqliteStore::open(dir.path().join("app.db")).unwrap();
 /// assert!(store.path().ends_with("app.db"));
 /// ```
 pub struct SqliteStore {
@@ -39,7 +42,7 @@ struct Dictionary {
     local_paths: Vec<Option<PathRow>>,
     /// Keyed by (parent path id, name id) in the database.
     db_paths: FxHashMap<(i64, i64), PathRow>,
-    rollups: Rollups,
+    rollups: Rollups<i64>,
     rollups_enabled: bool,
 }
 
@@ -69,7 +72,11 @@ struct TraceTotals<'a> {
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and migrates it.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
-        let path = path.as_ref().to_path_buf();
+        Ok(Self::open_path(path.as_ref())?)
+    }
+
+    fn open_path(path: &Path) -> Result<Self, Error> {
+        let path = path.to_path_buf();
         let mut conn = connect(
             &path,
             // One thread owns the writer connection: SQLite's own mutexes are pure overhead.
@@ -83,10 +90,7 @@ impl SqliteStore {
             .query_row("PRAGMA journal_mode=WAL", [], |row| row.get(0))
             .map_err(|e| open_error(&path, e))?;
         if !mode.eq_ignore_ascii_case("wal") {
-            return Err(open_error(
-                &path,
-                format!("could not enable WAL (got {mode})"),
-            ));
+            return Err(open_error(&path, format!("could not enable WAL (got {mode})")).into());
         }
         // A 64 MiB page cache keeps a large batch's pages in memory until commit.
         conn.execute_batch(
@@ -106,19 +110,9 @@ impl SqliteStore {
         self.dict.rollups_enabled = enabled;
     }
 
-    /// Saves a new baseline version for its operation; returns the version number.
-    pub fn save_baseline(&mut self, baseline: &super::BaselineRow) -> Result<i64, StoreError> {
-        super::baselines::save(&self.conn, baseline)
-    }
-
-    /// Pins (or unpins) the newest baseline of `name`; `None` if it has none stored.
-    pub fn pin_baseline(&mut self, name: &str, pinned: bool) -> Result<Option<i64>, StoreError> {
-        super::baselines::pin(&self.conn, name, pinned)
-    }
-
     /// The baseline in force per operation (pinned, else newest).
-    pub fn baselines(&self) -> Result<Vec<super::BaselineRow>, StoreError> {
-        super::baselines::in_force(&self.conn)
+    pub fn baselines(&self) -> Result<Vec<BaselineRow>, StoreError> {
+        Ok(super::baselines::in_force(&self.conn)?)
     }
 
     /// The database file.
@@ -133,7 +127,7 @@ impl Dictionary {
         tx: &Transaction<'_>,
         records: &[Record],
         dict: &dyn PathDictionary,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), Error> {
         let mut totals: FxHashMap<TraceId, TraceTotals<'_>> = FxHashMap::default();
         for record in records {
             match record {
@@ -199,7 +193,7 @@ impl Dictionary {
                 t.errors
             ])?;
         }
-        self.rollups.flush(tx)
+        super::rollup::flush(&mut self.rollups, tx)
     }
 
     /// Inserts one span; `false` when it was already stored (a replay).
@@ -208,7 +202,7 @@ impl Dictionary {
         tx: &Transaction<'_>,
         span: &SpanRecord,
         dict: &dyn PathDictionary,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<bool, Error> {
         let name_id = self.name_id(tx, &span.name)?;
         let path_id = self.path_id(tx, dict, span.path, name_id, &span.name)?;
         let group_id = match &span.group {
@@ -245,10 +239,10 @@ impl Dictionary {
                 trace_id: span.trace_id,
                 span_id: span.span_id,
                 parent_id: span.parent_id,
-                path_id,
+                path: path_id,
                 start_ns: span.start_ns,
                 duration_ns: span.duration_ns.min(i64::MAX as u64) as i64,
-                error_type_id,
+                error_type: error_type_id,
             });
         }
         if let (true, Some(details)) = (inserted, &span.details) {
@@ -258,7 +252,7 @@ impl Dictionary {
                 let map: serde_json::Map<String, serde_json::Value> = details
                     .attrs
                     .iter()
-                    .map(|(k, v)| (k.to_string(), crate::read::attr_json(v)))
+                    .map(|(k, v)| (k.to_string(), pathwise_store::attr_json(v)))
                     .collect();
                 Some(serde_json::Value::Object(map).to_string())
             };
@@ -285,7 +279,7 @@ impl Dictionary {
         Ok(inserted)
     }
 
-    fn name_id(&mut self, tx: &Transaction<'_>, name: &str) -> Result<i64, StoreError> {
+    fn name_id(&mut self, tx: &Transaction<'_>, name: &str) -> Result<i64, Error> {
         if let Some(&id) = self.names.get(name) {
             return Ok(id);
         }
@@ -306,7 +300,7 @@ impl Dictionary {
         local: u32,
         name_id: i64,
         name: &str,
-    ) -> Result<i64, StoreError> {
+    ) -> Result<i64, Error> {
         if let Some(Some(row)) = self.local_paths.get(local as usize) {
             return Ok(row.id);
         }
@@ -349,7 +343,7 @@ impl Dictionary {
         parent: Option<&PathRow>,
         name_id: i64,
         name: &str,
-    ) -> Result<PathRow, StoreError> {
+    ) -> Result<PathRow, Error> {
         let parent_id = parent.map_or(0, |p| p.id);
         if let Some(row) = self.db_paths.get(&(parent_id, name_id)) {
             return Ok(row.clone());
@@ -382,7 +376,7 @@ fn upsert_root(
     name_id: i64,
     spans: i64,
     errors: i64,
-) -> Result<(), StoreError> {
+) -> Result<(), Error> {
     let status = match root.status {
         Status::Ok => TraceStatus::Completed,
         Status::Error => TraceStatus::Failed,
@@ -421,6 +415,38 @@ impl Store for SqliteStore {
         batch: &WriteBatch<'_>,
         paths: &dyn PathDictionary,
     ) -> Result<(), StoreError> {
+        Ok(self.write_batch_tx(batch, paths)?)
+    }
+
+    fn register_functions(&mut self, functions: &[FunctionInfo]) -> Result<(), StoreError> {
+        let tx = self.conn.transaction().map_err(Error::from)?;
+        maintenance::register_functions(&tx, functions)?;
+        tx.commit().map_err(Error::from)?;
+        Ok(())
+    }
+
+    fn delete_before(&mut self, cutoff_unix_ms: u64) -> Result<u64, StoreError> {
+        let tx = self.conn.transaction().map_err(Error::from)?;
+        let removed = maintenance::delete_before(&tx, cutoff_unix_ms)?;
+        tx.commit().map_err(Error::from)?;
+        Ok(removed)
+    }
+
+    fn save_baseline(&mut self, baseline: &BaselineRow) -> Result<i64, StoreError> {
+        Ok(super::baselines::save(&self.conn, baseline)?)
+    }
+
+    fn pin_baseline(&mut self, name: &str, pinned: bool) -> Result<Option<i64>, StoreError> {
+        Ok(super::baselines::pin(&self.conn, name, pinned)?)
+    }
+}
+
+impl SqliteStore {
+    fn write_batch_tx(
+        &mut self,
+        batch: &WriteBatch<'_>,
+        paths: &dyn PathDictionary,
+    ) -> Result<(), Error> {
         let tx = self.conn.transaction()?;
         let result = (|| {
             self.dict.write_records(&tx, batch.records, paths)?;
@@ -441,20 +467,6 @@ impl Store for SqliteStore {
             }
         }
     }
-
-    fn register_functions(&mut self, functions: &[FunctionInfo]) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
-        maintenance::register_functions(&tx, functions)?;
-        tx.commit()?;
-        Ok(())
-    }
-
-    fn delete_before(&mut self, cutoff_unix_ms: u64) -> Result<u64, StoreError> {
-        let tx = self.conn.transaction()?;
-        let removed = maintenance::delete_before(&tx, cutoff_unix_ms)?;
-        tx.commit()?;
-        Ok(removed)
-    }
 }
 
 impl SqliteStore {
@@ -462,7 +474,8 @@ impl SqliteStore {
     pub fn schema_version(&self) -> Result<i64, StoreError> {
         Ok(self
             .conn
-            .query_row("PRAGMA user_version", [], |row| row.get(0))?)
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .map_err(Error::from)?)
     }
 
     /// Runs `PRAGMA integrity_check`; `Ok(())` when the file is sound.
@@ -470,7 +483,8 @@ impl SqliteStore {
         let result: Option<String> = self
             .conn
             .query_row("PRAGMA integrity_check", [], |row| row.get(0))
-            .optional()?;
+            .optional()
+            .map_err(Error::from)?;
         match result.as_deref() {
             Some("ok") => Ok(()),
             other => Err(StoreError::InvalidQuery(format!(

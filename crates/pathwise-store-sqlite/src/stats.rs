@@ -3,14 +3,15 @@
 use pathwise_model::{TraceId, TraceStatus};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::{ErrorRate, StoreError, TraceStats};
+use crate::Error;
+use pathwise_store::{ErrorRate, TraceStats};
 
 /// Counts by status and duration figures of traces started in `[since, until)`.
 pub(super) fn trace_stats(
     conn: &Connection,
     since_ns: Option<i64>,
     until_ns: Option<i64>,
-) -> Result<TraceStats, StoreError> {
+) -> Result<TraceStats, Error> {
     let (since, until) = (since_ns.unwrap_or(i64::MIN), until_ns.unwrap_or(i64::MAX));
     let mut stats = TraceStats::default();
     let mut stmt = conn.prepare_cached(
@@ -52,10 +53,7 @@ pub(super) fn trace_stats(
 
 /// Spans of traces started since `since_unix_ms`: trace ids begin with their start time, so
 /// this is a range scan of the primary key.
-pub(super) fn error_rate_since(
-    conn: &Connection,
-    since_unix_ms: u64,
-) -> Result<ErrorRate, StoreError> {
+pub(super) fn error_rate_since(conn: &Connection, since_unix_ms: u64) -> Result<ErrorRate, Error> {
     let bound = TraceId::lower_bound(since_unix_ms).to_bytes();
     let (spans, errors): (i64, i64) = conn
         .prepare_cached(

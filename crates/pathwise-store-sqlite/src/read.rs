@@ -1,4 +1,5 @@
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use pathwise_model::{HostResources, ProcessResources, ResourceSample, TraceId, TraceStatus};
 use rusqlite::types::Value as SqlValue;
@@ -6,16 +7,24 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params_from_iter};
 
 use super::{connect, schema};
 use super::{spans, stats};
-use crate::{
-    Cursor, ErrorRate, FunctionRow, PipelineStatsRow, ReadStore, SpanRow, SpanSkeleton, StoreError,
-    TraceFilter, TracePage, TraceStats, TraceSummary,
+use crate::Error;
+use pathwise_store::{
+    BaselineRow, CacheTotals, Cursor, ErrorRate, FunctionRow, PipelineStatsRow, ReadStore, SpanRow,
+    SpanSkeleton, StoreError, TraceFilter, TracePage, TraceStats, TraceSummary,
 };
+
+/// Connections kept open between uses, per backend.
+const POOL_SIZE: usize = 8;
+
+/// Idle read-only connections of one database file.
+pub(crate) type Pool = Arc<Mutex<Vec<Connection>>>;
 
 /// A read-only connection, for the CLI and the server; any number may be open while the
 /// application writes.
 ///
 /// ```
-/// use pathwise_store::{ReadStore, SqliteReader, SqliteStore, TraceFilter};
+/// use pathwise_store::{ReadStore, TraceFilter};
+/// use pathwise_store_sqlite::{SqliteReader, SqliteStore};
 /// let dir = tempfile::tempdir().unwrap();
 /// let db = dir.path().join("p.db");
 /// SqliteStore::open(&db).unwrap();
@@ -23,7 +32,20 @@ use crate::{
 /// assert!(reader.list_traces(&TraceFilter::default()).unwrap().traces.is_empty());
 /// ```
 pub struct SqliteReader {
-    conn: Connection,
+    /// Always `Some` until dropped; taken then to return it to the pool.
+    conn: Option<Connection>,
+    pool: Option<Pool>,
+}
+
+impl Drop for SqliteReader {
+    fn drop(&mut self) {
+        if let (Some(pool), Some(conn)) = (&self.pool, self.conn.take()) {
+            let mut idle = pool.lock().unwrap_or_else(|e| e.into_inner());
+            if idle.len() < POOL_SIZE {
+                idle.push(conn);
+            }
+        }
+    }
 }
 
 /// Parses a JSON text column; text that is not JSON is returned as a JSON string.
@@ -81,47 +103,32 @@ fn resource_row(row: &Row<'_>) -> rusqlite::Result<ResourceSample> {
 impl SqliteReader {
     /// Opens an existing database read-only; refuses a schema newer than this build.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
-        let path = path.as_ref();
-        if !path.exists() {
-            return Err(super::open_error(path, "no such database file"));
-        }
-        let conn = connect(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-        let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
-        schema::check_version(version)?;
-        if version == 0 {
-            return Err(super::open_error(path, "not a pathwise database"));
-        }
-        if version < schema::SCHEMA_VERSION {
-            // A database written by an older build: bring it up to date once (the writer
-            // does the same on its next start), then read. If the file cannot be written,
-            // read it as it is; queries that need newer tables then report their absence.
-            drop(conn);
-            if let Err(e) = super::SqliteStore::open(path) {
-                eprintln!(
-                    "pathwise: cannot upgrade {} (reading as is): {e}",
-                    path.display()
-                );
-            }
-            return Ok(SqliteReader {
-                conn: connect(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?,
-            });
-        }
-        Ok(SqliteReader { conn })
+        Ok(SqliteReader {
+            conn: Some(open_connection(path.as_ref())?),
+            pool: None,
+        })
     }
 
-    /// The baseline in force per operation (pinned, else newest).
-    pub fn baselines(&self) -> Result<Vec<super::BaselineRow>, StoreError> {
-        super::baselines::in_force(&self.conn)
+    /// A reader on a pooled connection (opened if the pool is empty), returned on drop.
+    pub(crate) fn pooled(path: &Path, pool: &Pool) -> Result<Self, StoreError> {
+        let idle = pool.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let conn = match idle {
+            Some(conn) => conn,
+            None => open_connection(path)?,
+        };
+        Ok(SqliteReader {
+            conn: Some(conn),
+            pool: Some(pool.clone()),
+        })
     }
 
-    /// The underlying connection, for analysis queries that live in other crates.
-    pub fn connection(&self) -> &Connection {
-        &self.conn
+    pub(crate) fn conn(&self) -> &Connection {
+        self.conn
+            .as_ref()
+            .expect("a reader holds its connection until dropped")
     }
-}
 
-impl ReadStore for SqliteReader {
-    fn list_traces(&self, filter: &TraceFilter) -> Result<TracePage, StoreError> {
+    fn list_traces_sql(&self, filter: &TraceFilter) -> Result<TracePage, Error> {
         // Inlined (an enum code, not user text) so the planner can use the partial index of
         // traces that are not completed.
         let status_clause = filter.status.map(|status| match status {
@@ -166,7 +173,7 @@ impl ReadStore for SqliteReader {
              ORDER BY t.start_ns DESC, t.trace_id DESC LIMIT {}",
             limit + 1
         );
-        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let mut stmt = self.conn().prepare_cached(&sql)?;
         let mut traces: Vec<TraceSummary> = stmt
             .query_map(params_from_iter(args), trace_row)?
             .collect::<Result<_, _>>()?;
@@ -188,55 +195,20 @@ impl ReadStore for SqliteReader {
         })
     }
 
-    fn trace(&self, id: TraceId) -> Result<Option<TraceSummary>, StoreError> {
-        let sql = format!(
-            "SELECT {TRACE_COLUMNS} FROM traces t JOIN names n ON n.id = t.name_id WHERE t.trace_id = ?1"
-        );
-        Ok(self
-            .conn
-            .prepare_cached(&sql)?
-            .query_row([id.to_bytes()], trace_row)
-            .optional()?)
-    }
-
-    fn spans(
+    fn latest_stats_sql(
         &self,
-        id: TraceId,
-        parent: Option<u64>,
-        limit: usize,
-    ) -> Result<Vec<SpanRow>, StoreError> {
-        spans::children(&self.conn, id, parent, limit)
-    }
-
-    fn span_skeleton(&self, id: TraceId) -> Result<Vec<SpanSkeleton>, StoreError> {
-        spans::skeleton(&self.conn, id)
-    }
-
-    fn spans_by_id(&self, id: TraceId, span_ids: &[u64]) -> Result<Vec<SpanRow>, StoreError> {
-        spans::by_id(&self.conn, id, span_ids)
-    }
-
-    fn trace_stats(
-        &self,
-        since_ns: Option<i64>,
-        until_ns: Option<i64>,
-    ) -> Result<TraceStats, StoreError> {
-        stats::trace_stats(&self.conn, since_ns, until_ns)
-    }
-
-    fn error_rate_since(&self, since_unix_ms: u64) -> Result<ErrorRate, StoreError> {
-        stats::error_rate_since(&self.conn, since_unix_ms)
-    }
-
-    fn latest_pipeline_stats(&self) -> Result<Option<PipelineStatsRow>, StoreError> {
+        since_ns: i64,
+        until_ns: i64,
+    ) -> Result<Option<PipelineStatsRow>, Error> {
         Ok(self
-            .conn
+            .conn()
             .prepare_cached(
                 "SELECT ts_ns, recorded, written, spilled, replayed, dropped, sampled_out,
                         queue_depth, write_lag_ns
-                 FROM pipeline_stats ORDER BY ts_ns DESC LIMIT 1",
+                 FROM pipeline_stats WHERE ts_ns > ?1 AND ts_ns <= ?2
+                 ORDER BY ts_ns DESC LIMIT 1",
             )?
-            .query_row([], |row| {
+            .query_row(rusqlite::params![since_ns, until_ns], |row| {
                 let get = |i: usize| row.get::<_, i64>(i).map(|v| v as u64);
                 Ok(PipelineStatsRow {
                     ts_ns: row.get(0)?,
@@ -253,13 +225,13 @@ impl ReadStore for SqliteReader {
             .optional()?)
     }
 
-    fn resource_samples(
+    fn resources_sql(
         &self,
         since_ns: i64,
         until_ns: Option<i64>,
         limit: usize,
-    ) -> Result<Vec<ResourceSample>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
+    ) -> Result<Vec<ResourceSample>, Error> {
+        let mut stmt = self.conn().prepare_cached(
             "SELECT ts_ns, cpu_pct, rss_bytes, virtual_bytes, disk_read_bytes, disk_write_bytes,
                     threads, open_fds, host_cpu_pct, mem_used_bytes, mem_available_bytes,
                     net_rx_bytes, net_tx_bytes
@@ -273,8 +245,8 @@ impl ReadStore for SqliteReader {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    fn functions(&self) -> Result<Vec<FunctionRow>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
+    fn functions_sql(&self) -> Result<Vec<FunctionRow>, Error> {
+        let mut stmt = self.conn().prepare_cached(
             "SELECT name, group_name, module_path, file, line, is_async FROM functions ORDER BY name",
         )?;
         let rows = stmt.query_map([], |row| {
@@ -288,5 +260,122 @@ impl ReadStore for SqliteReader {
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn cache_sql(&self, since_ns: i64, until_ns: i64) -> Result<Vec<CacheTotals>, Error> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT component, sum(hits), sum(misses) FROM cache_stats
+             WHERE ts_ns > ?1 AND ts_ns <= ?2 GROUP BY component ORDER BY component",
+        )?;
+        let rows = stmt.query_map(rusqlite::params![since_ns, until_ns], |row| {
+            Ok(CacheTotals {
+                component: row.get(0)?,
+                hits: row.get::<_, i64>(1)?.max(0) as u64,
+                misses: row.get::<_, i64>(2)?.max(0) as u64,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+/// Opens a read-only connection, upgrading a database written by an older build once.
+fn open_connection(path: &Path) -> Result<Connection, Error> {
+    if !path.exists() {
+        return Err(super::open_error(path, "no such database file").into());
+    }
+    let conn = connect(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    schema::check_version(version)?;
+    if version == 0 {
+        return Err(super::open_error(path, "not a pathwise database").into());
+    }
+    if version < schema::SCHEMA_VERSION {
+        // A database written by an older build: bring it up to date once (the writer does
+        // the same on its next start), then read. If the file cannot be written, read it as
+        // it is; queries that need newer tables then report their absence.
+        drop(conn);
+        if let Err(e) = super::SqliteStore::open(path) {
+            eprintln!(
+                "pathwise: cannot upgrade {} (reading as is): {e}",
+                path.display()
+            );
+        }
+        return connect(path, OpenFlags::SQLITE_OPEN_READ_ONLY);
+    }
+    Ok(conn)
+}
+
+impl ReadStore for SqliteReader {
+    fn list_traces(&self, filter: &TraceFilter) -> Result<TracePage, StoreError> {
+        Ok(self.list_traces_sql(filter)?)
+    }
+
+    fn trace(&self, id: TraceId) -> Result<Option<TraceSummary>, StoreError> {
+        let sql = format!(
+            "SELECT {TRACE_COLUMNS} FROM traces t JOIN names n ON n.id = t.name_id WHERE t.trace_id = ?1"
+        );
+        let row = self
+            .conn()
+            .prepare_cached(&sql)
+            .and_then(|mut stmt| stmt.query_row([id.to_bytes()], trace_row).optional());
+        Ok(row.map_err(Error::from)?)
+    }
+
+    fn spans(
+        &self,
+        id: TraceId,
+        parent: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<SpanRow>, StoreError> {
+        Ok(spans::children(self.conn(), id, parent, limit)?)
+    }
+
+    fn span_skeleton(&self, id: TraceId) -> Result<Vec<SpanSkeleton>, StoreError> {
+        Ok(spans::skeleton(self.conn(), id)?)
+    }
+
+    fn spans_by_id(&self, id: TraceId, span_ids: &[u64]) -> Result<Vec<SpanRow>, StoreError> {
+        Ok(spans::by_id(self.conn(), id, span_ids)?)
+    }
+
+    fn trace_stats(
+        &self,
+        since_ns: Option<i64>,
+        until_ns: Option<i64>,
+    ) -> Result<TraceStats, StoreError> {
+        Ok(stats::trace_stats(self.conn(), since_ns, until_ns)?)
+    }
+
+    fn error_rate_since(&self, since_unix_ms: u64) -> Result<ErrorRate, StoreError> {
+        Ok(stats::error_rate_since(self.conn(), since_unix_ms)?)
+    }
+
+    fn latest_pipeline_stats_between(
+        &self,
+        since_ns: i64,
+        until_ns: i64,
+    ) -> Result<Option<PipelineStatsRow>, StoreError> {
+        Ok(self.latest_stats_sql(since_ns, until_ns)?)
+    }
+
+    fn resource_samples(
+        &self,
+        since_ns: i64,
+        until_ns: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<ResourceSample>, StoreError> {
+        Ok(self.resources_sql(since_ns, until_ns, limit)?)
+    }
+
+    fn functions(&self) -> Result<Vec<FunctionRow>, StoreError> {
+        Ok(self.functions_sql()?)
+    }
+
+    fn cache_totals(&self, since_ns: i64, until_ns: i64) -> Result<Vec<CacheTotals>, StoreError> {
+        Ok(self.cache_sql(since_ns, until_ns)?)
+    }
+
+    fn baselines(&self) -> Result<Vec<BaselineRow>, StoreError> {
+        Ok(super::baselines::in_force(self.conn())?)
     }
 }

@@ -4,7 +4,8 @@ use pathwise_model::{SpanKind, Status, TraceId};
 use rusqlite::{Connection, Row, params};
 
 use super::read::json_column;
-use crate::{SpanRow, SpanSkeleton, StoreError};
+use crate::Error;
+use pathwise_store::{SpanRow, SpanSkeleton};
 
 const SPAN_SELECT: &str = "SELECT s.span_id, s.parent_id, n.name, p.path, g.name, s.kind,
         s.start_ns, s.duration_ns, s.status, e.name, d.error_message, d.error_chain, d.attrs,
@@ -48,7 +49,7 @@ pub(super) fn children(
     id: TraceId,
     parent: Option<u64>,
     limit: usize,
-) -> Result<Vec<SpanRow>, StoreError> {
+) -> Result<Vec<SpanRow>, Error> {
     let parent_clause = if parent.is_some() {
         "AND s.parent_id = ?2"
     } else {
@@ -71,7 +72,7 @@ pub(super) fn by_id(
     conn: &Connection,
     id: TraceId,
     span_ids: &[u64],
-) -> Result<Vec<SpanRow>, StoreError> {
+) -> Result<Vec<SpanRow>, Error> {
     // Span ids are stored as i64 (the same 64 bits); JSON carries them as such.
     let ids: Vec<i64> = span_ids.iter().map(|&s| s as i64).collect();
     let json = serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into());
@@ -85,7 +86,7 @@ pub(super) fn by_id(
 }
 
 /// Every span of a trace, skeleton only: the primary key makes this one range scan.
-pub(super) fn skeleton(conn: &Connection, id: TraceId) -> Result<Vec<SpanSkeleton>, StoreError> {
+pub(super) fn skeleton(conn: &Connection, id: TraceId) -> Result<Vec<SpanSkeleton>, Error> {
     let mut stmt = conn.prepare_cached(
         "SELECT span_id, parent_id, start_ns, duration_ns, status FROM spans
          WHERE trace_id = ?1 ORDER BY start_ns, span_id",

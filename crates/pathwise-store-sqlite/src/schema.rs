@@ -3,7 +3,7 @@
 
 use rusqlite::Connection;
 
-use crate::StoreError;
+use crate::Error;
 
 /// Migrations in order; index + 1 is the version they produce.
 const MIGRATIONS: &[&str] = &[
@@ -248,7 +248,7 @@ const MIGRATIONS: &[&str] = &[
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// Brings the database up to [`SCHEMA_VERSION`]; refuses a database from a newer build.
-pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+pub fn migrate(conn: &mut Connection) -> Result<(), Error> {
     let found: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
     check_version(found)?;
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
@@ -261,12 +261,13 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
 }
 
 /// Errors when `found` is a schema this build cannot read.
-pub fn check_version(found: i64) -> Result<(), StoreError> {
+pub fn check_version(found: i64) -> Result<(), Error> {
     if found > SCHEMA_VERSION {
-        return Err(StoreError::NewerSchema {
+        return Err(pathwise_store::StoreError::NewerSchema {
             found,
             supported: SCHEMA_VERSION,
-        });
+        }
+        .into());
     }
     Ok(())
 }

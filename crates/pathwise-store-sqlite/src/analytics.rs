@@ -1,0 +1,276 @@
+//! [`RollupStore`] over SQLite: rollups joined with the path and name dictionaries, raw recent
+//! spans by the primary-key range of the window's trace ids, and attribute values with JSON1.
+
+use std::collections::{BTreeMap, HashMap};
+
+use pathwise_model::TraceId;
+use pathwise_store::rollup::{Bucket, Cover};
+use pathwise_store::{
+    AttrValueKey, PathErrors, PathInfo, PathRollup, RollupStore, StoreError, Window,
+};
+use rusqlite::{Connection, params};
+
+use crate::Error;
+use crate::read::SqliteReader;
+use crate::rollup::{BUCKET_COLUMNS, bucket_from_row};
+
+/// The six bucket bounds of a cover, in the order the queries below bind them.
+fn cover_params(window: Window) -> [i64; 6] {
+    let c = Cover::of(window);
+    [
+        c.hours.0,
+        c.hours.1,
+        c.minutes[0].0,
+        c.minutes[0].1,
+        c.minutes[1].0,
+        c.minutes[1].1,
+    ]
+}
+
+/// The smallest trace id of a trace started at `ns` (trace ids begin with the start time).
+fn trace_bound(ns: i64) -> [u8; 16] {
+    let ms = if ns == i64::MAX {
+        u64::MAX >> 16
+    } else {
+        (ns.max(0) / 1_000_000) as u64
+    };
+    TraceId::lower_bound(ms).to_bytes()
+}
+
+/// Every path by dictionary id: (info, parent id).
+fn path_names(conn: &Connection) -> Result<HashMap<i64, (PathInfo, i64)>, Error> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT p.id, p.parent_id, n.name, p.depth, p.path FROM paths p JOIN names n ON n.id = p.name_id",
+    )?;
+    let rows = stmt.query_map([], |row| {
+        let info = PathInfo {
+            node: row.get(2)?,
+            depth: row.get(3)?,
+            text: row.get(4)?,
+            parent: None,
+        };
+        Ok((row.get::<_, i64>(0)?, (info, row.get::<_, i64>(1)?)))
+    })?;
+    let mut names: HashMap<i64, (PathInfo, i64)> = rows.collect::<Result<_, _>>()?;
+    let parents: Vec<(i64, Option<String>)> = names
+        .iter()
+        .map(|(id, (_, parent))| (*id, names.get(parent).map(|(p, _)| p.text.clone())))
+        .collect();
+    for (id, parent) in parents {
+        if let Some((info, _)) = names.get_mut(&id) {
+            info.parent = parent;
+        }
+    }
+    Ok(names)
+}
+
+/// Merged figures per path id over the window.
+fn path_buckets(conn: &Connection, window: Window) -> Result<HashMap<i64, Bucket>, Error> {
+    let sql = format!(
+        "SELECT path_id, {BUCKET_COLUMNS} FROM rollup_hour WHERE bucket >= ?1 AND bucket < ?2
+         UNION ALL SELECT path_id, {BUCKET_COLUMNS} FROM rollup_minute
+           WHERE (bucket >= ?3 AND bucket < ?4) OR (bucket >= ?5 AND bucket < ?6)"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query(cover_params(window))?;
+    let mut merged: HashMap<i64, Bucket> = HashMap::new();
+    while let Some(row) = rows.next()? {
+        let bucket = bucket_from_row(row, 1)?;
+        merged.entry(row.get(0)?).or_default().merge(&bucket);
+    }
+    Ok(merged)
+}
+
+impl SqliteReader {
+    fn path_rollups_sql(&self, window: Window) -> Result<Vec<PathRollup>, Error> {
+        let mut names = path_names(self.conn())?;
+        let buckets = path_buckets(self.conn(), window)?;
+        Ok(buckets
+            .into_iter()
+            .filter_map(|(id, bucket)| {
+                let (path, _) = names.remove(&id)?;
+                Some(PathRollup { path, bucket })
+            })
+            .collect())
+    }
+
+    fn node_minutes_sql(
+        &self,
+        window: Window,
+    ) -> Result<HashMap<String, Vec<(i64, Bucket)>>, Error> {
+        let (from, to) = Cover::of(window).minute_span();
+        let mut stmt = self.conn().prepare_cached(&format!(
+            "SELECT n.name, r.bucket, {} FROM rollup_minute r
+               JOIN paths p ON p.id = r.path_id JOIN names n ON n.id = p.name_id
+             WHERE r.bucket >= ?1 AND r.bucket < ?2 ORDER BY r.bucket",
+            BUCKET_COLUMNS
+                .split(", ")
+                .map(|c| format!("r.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))?;
+        let mut rows = stmt.query(params![from, to])?;
+        let mut out: HashMap<String, Vec<(i64, Bucket)>> = HashMap::new();
+        while let Some(row) = rows.next()? {
+            let name: String = row.get(0)?;
+            let minute: i64 = row.get(1)?;
+            let bucket = bucket_from_row(row, 2)?;
+            let series = out.entry(name).or_default();
+            match series.last_mut() {
+                Some((m, b)) if *m == minute => b.merge(&bucket),
+                _ => series.push((minute, bucket)),
+            }
+        }
+        Ok(out)
+    }
+
+    fn path_errors_sql(&self, window: Window) -> Result<Vec<PathErrors>, Error> {
+        let sql = "SELECT p.path, n.name, sum(e.count) FROM (
+                SELECT path_id, error_type_id, count FROM rollup_errors_hour WHERE bucket >= ?1 AND bucket < ?2
+                UNION ALL SELECT path_id, error_type_id, count FROM rollup_errors_minute
+                  WHERE (bucket >= ?3 AND bucket < ?4) OR (bucket >= ?5 AND bucket < ?6)
+            ) e JOIN names n ON n.id = e.error_type_id JOIN paths p ON p.id = e.path_id
+            GROUP BY e.path_id, n.name ORDER BY 3 DESC";
+        let mut stmt = self.conn().prepare_cached(sql)?;
+        let mut rows = stmt.query(cover_params(window))?;
+        let mut out: Vec<PathErrors> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        while let Some(row) = rows.next()? {
+            let path: String = row.get(0)?;
+            let entry = (row.get(1)?, row.get(2)?);
+            match index.get(&path) {
+                Some(&i) => out[i].by_type.push(entry),
+                None => {
+                    index.insert(path.clone(), out.len());
+                    out.push(PathErrors {
+                        path,
+                        by_type: vec![entry],
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn recent_spans_sql(
+        &self,
+        node: &str,
+        window: Window,
+        limit: usize,
+    ) -> Result<Vec<(i64, bool)>, Error> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT s.duration_ns, s.status FROM spans s
+             WHERE s.trace_id >= ?1 AND s.trace_id < ?2
+               AND s.name_id = (SELECT id FROM names WHERE name = ?3)
+             LIMIT ?4",
+        )?;
+        let rows = stmt.query_map(
+            params![
+                trace_bound(window.since_ns),
+                trace_bound(window.until_ns),
+                node,
+                limit.min(i64::MAX as usize) as i64
+            ],
+            |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)? != 0)),
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn node_groups_sql(&self, window: Window) -> Result<BTreeMap<String, String>, Error> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT n.name, g.name FROM (SELECT DISTINCT name_id, group_id FROM spans
+                                         WHERE trace_id >= ?1 AND trace_id < ?2
+                                           AND group_id IS NOT NULL) s
+             JOIN names n ON n.id = s.name_id JOIN names g ON g.id = s.group_id",
+        )?;
+        let rows = stmt.query_map(
+            params![trace_bound(window.since_ns), trace_bound(window.until_ns)],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn attribute_values_sql(
+        &self,
+        window: Window,
+        key: &str,
+        limit: usize,
+    ) -> Result<Vec<(AttrValueKey, i64, i64)>, Error> {
+        // The key becomes a quoted JSON path label, which has no escapes: refuse what would
+        // end or break the label instead of letting SQLite fail on it.
+        if key.is_empty() || key.chars().any(|c| c == '"' || c == '\\' || c.is_control()) {
+            return Err(StoreError::InvalidQuery(
+                "attribute names may not contain quotes, backslashes or control characters".into(),
+            )
+            .into());
+        }
+        let json_path = format!("$.\"{key}\"");
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT json_type(d.attrs, ?1), json_extract(d.attrs, ?1), count(*), sum(s.status)
+             FROM spans s JOIN span_details d ON d.trace_id = s.trace_id AND d.span_id = s.span_id
+             WHERE s.trace_id >= ?2 AND s.trace_id < ?3 AND json_type(d.attrs, ?1) IS NOT NULL
+             GROUP BY 1, 2 ORDER BY 3 DESC LIMIT ?4",
+        )?;
+        let mut rows = stmt.query(params![
+            json_path,
+            trace_bound(window.since_ns),
+            trace_bound(window.until_ns),
+            limit.min(i64::MAX as usize) as i64
+        ])?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            let kind: String = row.get(0)?;
+            let value = match kind.as_str() {
+                "integer" | "real" => AttrValueKey::Number(row.get(1)?),
+                _ => AttrValueKey::Text(match row.get::<_, rusqlite::types::Value>(1)? {
+                    rusqlite::types::Value::Text(t) => t,
+                    rusqlite::types::Value::Null => "null".into(),
+                    rusqlite::types::Value::Integer(i) => i.to_string(),
+                    rusqlite::types::Value::Real(f) => f.to_string(),
+                    rusqlite::types::Value::Blob(_) => "(blob)".into(),
+                }),
+            };
+            out.push((value, row.get(2)?, row.get(3)?));
+        }
+        Ok(out)
+    }
+}
+
+impl RollupStore for SqliteReader {
+    fn path_rollups(&self, window: Window) -> Result<Vec<PathRollup>, StoreError> {
+        Ok(self.path_rollups_sql(window)?)
+    }
+
+    fn node_minutes(
+        &self,
+        window: Window,
+    ) -> Result<HashMap<String, Vec<(i64, Bucket)>>, StoreError> {
+        Ok(self.node_minutes_sql(window)?)
+    }
+
+    fn path_errors(&self, window: Window) -> Result<Vec<PathErrors>, StoreError> {
+        Ok(self.path_errors_sql(window)?)
+    }
+
+    fn recent_spans(
+        &self,
+        node: &str,
+        window: Window,
+        limit: usize,
+    ) -> Result<Vec<(i64, bool)>, StoreError> {
+        Ok(self.recent_spans_sql(node, window, limit)?)
+    }
+
+    fn node_groups(&self, window: Window) -> Result<BTreeMap<String, String>, StoreError> {
+        Ok(self.node_groups_sql(window)?)
+    }
+
+    fn attribute_values(
+        &self,
+        window: Window,
+        key: &str,
+        limit: usize,
+    ) -> Result<Vec<(AttrValueKey, i64, i64)>, StoreError> {
+        Ok(self.attribute_values_sql(window, key, limit)?)
+    }
+}

@@ -1,0 +1,82 @@
+//! The analytic read side: rollups by window, the raw recent spans monitoring compares with
+//! baselines, and attribute values for error patterns. Analysis reads only through this trait,
+//! so every backend answers the same questions with the same figures.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::rollup::Bucket;
+use crate::{StoreError, Window};
+
+/// A path's place in the tree.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PathInfo {
+    /// Full text, root first: `A → B → C`.
+    pub text: String,
+    /// The last segment (the span name).
+    pub node: String,
+    /// The parent path's text; `None` for a root.
+    pub parent: Option<String>,
+    /// 0 for a root.
+    pub depth: i64,
+}
+
+/// One path's figures merged over a window.
+#[derive(Clone, Debug)]
+pub struct PathRollup {
+    pub path: PathInfo,
+    pub bucket: Bucket,
+}
+
+/// Error counts of one path by error type over a window.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PathErrors {
+    /// The path's full text.
+    pub path: String,
+    /// `(error type, count)`, most frequent first.
+    pub by_type: Vec<(String, i64)>,
+}
+
+/// One attribute value as stored: numbers stay numbers so the caller can bucket them.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AttrValueKey {
+    Number(f64),
+    Text(String),
+}
+
+/// Questions analytics ask of a backend.
+pub trait RollupStore {
+    /// Every path seen in the window with its merged figures (hour rollups for whole hours,
+    /// minute rollups for the ragged edges).
+    fn path_rollups(&self, window: Window) -> Result<Vec<PathRollup>, StoreError>;
+
+    /// Per node (span name) and minute: figures merged over the node's paths, oldest first.
+    /// Keys of the inner vector are minute numbers since the epoch.
+    fn node_minutes(
+        &self,
+        window: Window,
+    ) -> Result<HashMap<String, Vec<(i64, Bucket)>>, StoreError>;
+
+    /// Error counts by type for each path with errors in the window.
+    fn path_errors(&self, window: Window) -> Result<Vec<PathErrors>, StoreError>;
+
+    /// Durations (ns) and whether each failed, of spans named `node` in traces started in the
+    /// window, at most `limit`: the recent window is read raw so its counts are exact.
+    fn recent_spans(
+        &self,
+        node: &str,
+        window: Window,
+        limit: usize,
+    ) -> Result<Vec<(i64, bool)>, StoreError>;
+
+    /// Operation → component (span group) for spans of traces started in the window.
+    fn node_groups(&self, window: Window) -> Result<BTreeMap<String, String>, StoreError>;
+
+    /// For spans of traces started in the window that carry attribute `key`: each distinct
+    /// value with its span count and failed-span count, most spans first, at most `limit`.
+    fn attribute_values(
+        &self,
+        window: Window,
+        key: &str,
+        limit: usize,
+    ) -> Result<Vec<(AttrValueKey, i64, i64)>, StoreError>;
+}
