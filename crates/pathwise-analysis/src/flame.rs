@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 
 use pathwise_model::TraceId;
+use pathwise_store::rollup::covered_ns;
 use pathwise_store::{ReadStore, SpanRow};
-use serde::Serialize;
 
 use crate::AnalysisError;
 use crate::metrics::Analysis;
@@ -77,7 +77,10 @@ pub fn diff_flamegraph_svg(before: &Analysis, after: &Analysis) -> Result<String
 }
 
 /// Spans of a trace with each one's self time, root→span frame stacks.
-fn trace_spans(store: &dyn ReadStore, trace: TraceId) -> Result<Vec<SpanRow>, AnalysisError> {
+pub(crate) fn trace_spans(
+    store: &dyn ReadStore,
+    trace: TraceId,
+) -> Result<Vec<SpanRow>, AnalysisError> {
     store
         .spans(trace, None, 200_000)
         .map_err(|e| AnalysisError::Invalid(e.to_string()))
@@ -90,9 +93,13 @@ pub fn trace_flamegraph_svg(
 ) -> Result<String, AnalysisError> {
     let spans = trace_spans(store, trace)?;
     let by_id: HashMap<u64, &SpanRow> = spans.iter().map(|s| (s.span_id, s)).collect();
-    let mut child_ns: HashMap<u64, i64> = HashMap::new();
+    // Self time is the span minus the union of its children (parallel children overlap).
+    let mut child_intervals: HashMap<u64, Vec<(i64, i64)>> = HashMap::new();
     for span in &spans {
-        *child_ns.entry(span.parent_id).or_insert(0) += span.duration_ns;
+        child_intervals
+            .entry(span.parent_id)
+            .or_default()
+            .push((span.start_ns, span.start_ns + span.duration_ns));
     }
     let mut folded: HashMap<String, i64> = HashMap::new();
     for span in &spans {
@@ -106,7 +113,10 @@ pub fn trace_flamegraph_svg(
             parent = p.parent_id;
         }
         stack.reverse();
-        let self_ns = (span.duration_ns - child_ns.get(&span.span_id).copied().unwrap_or(0)).max(0);
+        let covered = child_intervals.get_mut(&span.span_id).map_or(0, |kids| {
+            covered_ns((span.start_ns, span.start_ns + span.duration_ns), kids)
+        });
+        let self_ns = (span.duration_ns - covered).max(0);
         *folded.entry(stack.join(";")).or_insert(0) += self_ns;
     }
     let mut lines: Vec<String> = folded
@@ -116,51 +126,4 @@ pub fn trace_flamegraph_svg(
         .collect();
     lines.sort();
     render(&lines, &format!("Pathwise: trace {trace}"), "µs")
-}
-
-/// One span on a trace's critical path.
-#[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct CriticalSpan {
-    pub span_id: String,
-    pub name: String,
-    pub duration_ms: f64,
-    /// Time of this span not covered by its critical child.
-    pub self_ms: f64,
-}
-
-/// The chain of spans that determined the trace's duration: from the root, repeatedly the
-/// child that finished last.
-pub fn critical_path(
-    store: &dyn ReadStore,
-    trace: TraceId,
-) -> Result<Vec<CriticalSpan>, AnalysisError> {
-    let spans = trace_spans(store, trace)?;
-    let Some(root) = spans.iter().find(|s| s.parent_id == 0).or(spans.first()) else {
-        return Ok(Vec::new());
-    };
-    let mut children: HashMap<u64, Vec<&SpanRow>> = HashMap::new();
-    for span in &spans {
-        children.entry(span.parent_id).or_default().push(span);
-    }
-    let mut path = Vec::new();
-    let mut current = root;
-    loop {
-        let last = children.get(&current.span_id).and_then(|kids| {
-            kids.iter()
-                .max_by_key(|k| k.start_ns + k.duration_ns)
-                .copied()
-        });
-        let covered = last.map_or(0, |l| l.duration_ns);
-        path.push(CriticalSpan {
-            span_id: current.span_id.to_string(),
-            name: current.name.clone(),
-            duration_ms: current.duration_ns as f64 / 1e6,
-            self_ms: (current.duration_ns - covered).max(0) as f64 / 1e6,
-        });
-        match last {
-            Some(next) if path.len() < 10_000 => current = next,
-            _ => break,
-        }
-    }
-    Ok(path)
 }

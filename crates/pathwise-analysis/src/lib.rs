@@ -13,6 +13,7 @@
 //! assert!(analysis.hot_paths(10).is_empty());
 //! ```
 
+mod critical;
 mod flame;
 mod graph;
 mod metrics;
@@ -24,9 +25,8 @@ pub mod report;
 mod rollups;
 pub mod snapshot;
 
-pub use flame::{
-    CriticalSpan, critical_path, diff_flamegraph_svg, trace_flamegraph_svg, window_flamegraph_svg,
-};
+pub use critical::{CriticalSegment, CriticalSpan, critical_path, critical_segments};
+pub use flame::{diff_flamegraph_svg, trace_flamegraph_svg, window_flamegraph_svg};
 pub use graph::{DependencyEdge, dependency_graph};
 pub use metrics::{Analysis, Metrics};
 pub use pathwise_store::Window;

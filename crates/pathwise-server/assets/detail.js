@@ -468,7 +468,7 @@ export function detailView(root, traceId, params) {
   }
 
   // --- tabs: flame graph and critical path ---
-  let criticalPath = null; // [{span_id, name, duration_ms, self_ms}] once loaded
+  let criticalPath = null; // [{span_id, name, duration_ms, self_ms, share, segments}] once loaded
   let criticalLoading = null;
   const critical = new Set(); // span ids on the critical path
   let flameShown = false;
@@ -565,23 +565,26 @@ export function detailView(root, traceId, params) {
       loadCritical();
       return;
     }
-    const totalMs = criticalPath.length ? criticalPath[0].duration_ms : 0;
+    // Each span's own stretches of the path (the time the trace waited on it, not on a
+    // critical child); off-path parallel branches are not listed.
     const rows = criticalPath.map((c, i) => {
-      const share = totalMs > 0 ? c.self_ms / totalMs : 0;
+      const share = c.share;
       const fill = h('span', { class: 'bar-fill' });
       fill.style.width = `${Math.min(1, share) * 100}%`;
       const name = h('button', { type: 'button', class: 'link-button cp-name', title: 'Show in the waterfall' }, c.name);
-      name.style.paddingLeft = `${Math.min(i, 24) * 12}px`;
+      const segments = (c.segments || []).map(([a, b]) => `${formatMs(a)}–${formatMs(b)}`).join(', ');
       return h('tr', { class: 'cp-row', dataset: { spanId: c.span_id, index: String(i) } },
         h('td', { class: 'num muted' }, String(i + 1)),
         h('td', { class: 'cp-name-cell' }, name),
         h('td', { class: 'num' }, formatMs(c.duration_ms)),
         h('td', { class: 'num' }, formatMs(c.self_ms)),
-        h('td', { class: 'num share-cell' }, formatPercent(share), h('span', { class: 'mini-track' }, fill)));
+        h('td', { class: 'num share-cell' }, formatPercent(share), h('span', { class: 'mini-track' }, fill)),
+        h('td', { class: 'muted small cp-segments' }, segments));
     });
     const table = h('table', { class: 'data-table cp-table', id: 'critical-path-table' },
       h('thead', null, h('tr', null, h('th', { class: 'num' }, '#'), h('th', null, 'Span'),
-        h('th', { class: 'num' }, 'Duration'), h('th', { class: 'num' }, 'Self'), h('th', { class: 'num' }, 'Self share'))),
+        h('th', { class: 'num' }, 'Duration'), h('th', { class: 'num' }, 'On the path'), h('th', { class: 'num' }, 'Share of the trace'),
+        h('th', null, 'Own segments (from the trace start)'))),
       h('tbody', null, rows));
     table.addEventListener('click', (event) => {
       const row = event.target.closest('tr[data-index]');

@@ -9,18 +9,18 @@
 use std::collections::HashMap;
 use std::hash::Hash;
 
+mod accumulate;
+
 use pathwise_model::TraceId;
 use sketches_ddsketch::{Config, DDSketch};
+
+pub use accumulate::Rollups;
 
 /// Relative accuracy of every stored quantile.
 pub const SKETCH_RELATIVE_ERROR: f64 = 0.01;
 
 /// Nanoseconds in a rollup minute.
 pub const NS_PER_MINUTE: i64 = 60_000_000_000;
-
-/// Pending child-time sums kept for parents not yet seen; beyond this the oldest are dropped
-/// (self time of those parents is then overstated, never a span lost).
-const MAX_PENDING_CHILD_SUMS: usize = 200_000;
 
 /// A new, empty sketch with the store's accuracy.
 ///
@@ -125,6 +125,7 @@ impl Bucket {
 }
 
 /// One span as the rollups see it; `P` is the backend's path key.
+#[derive(Clone, Debug)]
 pub struct SpanFacts<P> {
     pub trace_id: TraceId,
     pub span_id: u64,
@@ -134,82 +135,6 @@ pub struct SpanFacts<P> {
     pub duration_ns: i64,
     /// `Some(type)` for a failed span, keyed the way the backend keys names.
     pub error_type: Option<P>,
-}
-
-/// Accumulates one batch of spans into per-minute buckets and error counts.
-///
-/// ```
-/// use pathwise_model::TraceId;
-/// use pathwise_store::rollup::{Rollups, SpanFacts};
-/// let mut r = Rollups::<i64>::default();
-/// let t = TraceId(1);
-/// r.add(&SpanFacts { trace_id: t, span_id: 2, parent_id: 1, path: 2, start_ns: 0, duration_ns: 3, error_type: None });
-/// r.add(&SpanFacts { trace_id: t, span_id: 1, parent_id: 0, path: 1, start_ns: 0, duration_ns: 10, error_type: None });
-/// let minutes = r.take_minutes();
-/// assert_eq!(minutes[&(0, 1)].self_ns, 7);
-/// ```
-pub struct Rollups<P> {
-    minutes: HashMap<(i64, P), Bucket>,
-    errors: HashMap<(i64, P, P), i64>,
-    /// (trace, parent span) → summed durations of children already seen.
-    child_time: HashMap<(TraceId, u64), i64>,
-}
-
-impl<P> Default for Rollups<P> {
-    fn default() -> Self {
-        Rollups {
-            minutes: HashMap::new(),
-            errors: HashMap::new(),
-            child_time: HashMap::new(),
-        }
-    }
-}
-
-impl<P: Clone + Eq + Hash> Rollups<P> {
-    /// Counts one stored span.
-    pub fn add(&mut self, span: &SpanFacts<P>) {
-        if span.parent_id != 0 {
-            *self
-                .child_time
-                .entry((span.trace_id, span.parent_id))
-                .or_insert(0) += span.duration_ns;
-        }
-        let children = self
-            .child_time
-            .remove(&(span.trace_id, span.span_id))
-            .unwrap_or(0);
-        let minute = span.start_ns.div_euclid(NS_PER_MINUTE);
-        let bucket = self.minutes.entry((minute, span.path.clone())).or_default();
-        bucket.calls += 1;
-        bucket.total_ns += span.duration_ns;
-        bucket.self_ns += (span.duration_ns - children).max(0);
-        bucket.min_ns = bucket.min_ns.min(span.duration_ns);
-        bucket.max_ns = bucket.max_ns.max(span.duration_ns);
-        bucket.first_ns = bucket.first_ns.min(span.start_ns);
-        bucket.last_ns = bucket.last_ns.max(span.start_ns);
-        bucket.sketch.add(span.duration_ns.max(1) as f64);
-        if let Some(error_type) = &span.error_type {
-            bucket.errors += 1;
-            *self
-                .errors
-                .entry((minute, span.path.clone(), error_type.clone()))
-                .or_insert(0) += 1;
-        }
-    }
-
-    /// The batch's buckets keyed by (minute, path), leaving the accumulator empty (pending
-    /// child sums of parents not yet seen are kept for the next batch).
-    pub fn take_minutes(&mut self) -> HashMap<(i64, P), Bucket> {
-        if self.child_time.len() > MAX_PENDING_CHILD_SUMS {
-            self.child_time.clear();
-        }
-        std::mem::take(&mut self.minutes)
-    }
-
-    /// The batch's error counts keyed by (minute, path, error type).
-    pub fn take_errors(&mut self) -> HashMap<(i64, P, P), i64> {
-        std::mem::take(&mut self.errors)
-    }
 }
 
 /// The minute buckets rolled up into hours, keyed by (hour, path).
@@ -232,6 +157,30 @@ pub fn hours_of<P: Clone + Eq + Hash>(
             .merge(bucket);
     }
     hours
+}
+
+/// Nanoseconds of `within` covered by the union of `intervals` (each `(start, end)`, clipped
+/// to `within`): the time a span spent waiting on its children, however they overlap. Sorts
+/// `intervals` in place.
+///
+/// ```
+/// // A 100 ns span with three parallel children: 10–60, 20–40, 50–120 (clipped to 100).
+/// let mut kids = [(10, 60), (20, 40), (50, 120)];
+/// assert_eq!(pathwise_store::rollup::covered_ns((0, 100), &mut kids), 90);
+/// ```
+pub fn covered_ns(within: (i64, i64), intervals: &mut [(i64, i64)]) -> i64 {
+    intervals.sort_unstable();
+    let (lo, hi) = within;
+    let mut covered = 0i64;
+    let mut reach = lo;
+    for &(start, end) in intervals.iter() {
+        let (start, end) = (start.max(reach), end.min(hi));
+        if end > start {
+            covered += end - start;
+            reach = end;
+        }
+    }
+    covered
 }
 
 /// Minute and hour bucket ranges (`[start, end)` bucket numbers) that cover a window exactly
