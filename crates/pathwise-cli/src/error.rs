@@ -40,8 +40,16 @@ pub fn open_reader(db: &Path) -> Result<Box<dyn Reader>, CliError> {
         .map_err(|e| CliError::store(db, e))
 }
 
-/// The backend over `db`, checked readable (errors as for [`open_reader`]).
+/// The backend named by `db`: a `clickhouse://` address, or a SQLite file (optionally written
+/// `sqlite:PATH`), checked readable (errors as for [`open_reader`]).
 pub fn open_backend(db: &Path) -> Result<Arc<dyn Backend>, CliError> {
+    let text = db.to_string_lossy();
+    if text.starts_with("clickhouse://") {
+        let backend = pathwise_store_clickhouse::ClickHouseBackend::connect(&text)
+            .map_err(|e| CliError::Input(e.to_string()))?;
+        return Ok(Arc::new(backend));
+    }
+    let db = Path::new(text.strip_prefix("sqlite:").unwrap_or(&text));
     if !db.exists() {
         return Err(CliError::Input(format!(
             "no database at {} (create one with `pathwise demo`, or pass --db PATH)",

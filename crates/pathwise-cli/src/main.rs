@@ -62,11 +62,13 @@ enum Command {
 pub struct AlertsArgs {
     #[command(subcommand)]
     pub action: AlertsAction,
-    /// The Pathwise SQLite database (accepted before or after the action).
+    /// The store (a SQLite file or a `clickhouse://` address), before or after the action.
     #[arg(
         long,
-        value_name = "PATH",
+        visible_alias = "store",
+        value_name = "STORE",
         default_value = "pathwise.db",
+        env = "PATHWISE_STORE",
         global = true
     )]
     pub db: PathBuf,
@@ -97,11 +99,13 @@ pub struct SnapshotArgs {
 pub struct BaselineArgs {
     #[command(subcommand)]
     pub action: BaselineAction,
-    /// The Pathwise SQLite database (accepted before or after the action).
+    /// The store (a SQLite file or a `clickhouse://` address), before or after the action.
     #[arg(
         long,
-        value_name = "PATH",
+        visible_alias = "store",
+        value_name = "STORE",
         default_value = "pathwise.db",
+        env = "PATHWISE_STORE",
         global = true
     )]
     pub db: PathBuf,
@@ -168,8 +172,15 @@ pub struct ServeArgs {
 /// The database option every command takes.
 #[derive(Debug, Clone, Args)]
 pub struct DbArg {
-    /// The Pathwise SQLite database.
-    #[arg(long, value_name = "PATH", default_value = "pathwise.db")]
+    /// The store: a SQLite file (`pathwise.db`, `sqlite:pathwise.db`) or a ClickHouse server or
+    /// cluster (`clickhouse://host:8123[,host2:8123]/db?cluster=name`). Also `--store`.
+    #[arg(
+        long,
+        visible_alias = "store",
+        value_name = "STORE",
+        default_value = "pathwise.db",
+        env = "PATHWISE_STORE"
+    )]
     pub db: PathBuf,
 }
 

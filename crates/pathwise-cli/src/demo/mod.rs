@@ -37,7 +37,23 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
         db_path: db.clone(),
         ..pathwise::Config::default()
     };
-    let recording = pathwise::init(config).map_err(|e| {
+    let text = db.to_string_lossy();
+    let recording = if text.starts_with("clickhouse://") {
+        // A cluster: the pipeline writes through its backend, spilling next to the working
+        // directory while the cluster is behind or away.
+        let backend = crate::error::open_backend(db)?;
+        let store = backend
+            .writer()
+            .map_err(|e| CliError::Input(format!("cannot record into {text}: {e}")))?;
+        let config = pathwise::Config {
+            data_dir: Some("pathwise-clickhouse.spool".into()),
+            ..config
+        };
+        pathwise::init_with_store(config, store)
+    } else {
+        pathwise::init(config)
+    }
+    .map_err(|e| {
         let message = format!("cannot record into {}: {e}", db.display());
         match e {
             // The path (or the file at it) is unusable: bad input.

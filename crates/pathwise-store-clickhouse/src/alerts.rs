@@ -1,0 +1,368 @@
+//! Alert state, history and silences in replacing tables (the newest row of a key wins), and
+//! SQL rules in ClickHouse's dialect: read-only (`readonly = 2`), one statement, and limited in
+//! time (`max_execution_time`) and memory (`max_memory_usage`) by the server itself.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use clickhouse::Row;
+use pathwise_store::StoreError;
+use pathwise_store::alerts::{
+    AlertStateRow, AlertStateStore, AlertWrite, HistoryFilter, HistoryRow, Matcher, Silence,
+    SqlGuardError, SqlRules, describe_limit,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::Conn;
+use crate::rows::now_ns;
+use crate::write::insert;
+
+/// Memory a SQL rule's query may use on the server.
+pub const SQL_RULE_MEMORY_BYTES: u64 = 256 << 20;
+
+/// Versions of replacing rows: strictly increasing within the process, so two writes in the
+/// same nanosecond still order.
+fn version() -> i64 {
+    static LAST: AtomicI64 = AtomicI64::new(0);
+    let now = now_ns();
+    let mut last = LAST.load(Ordering::Relaxed);
+    loop {
+        let next = now.max(last + 1);
+        match LAST.compare_exchange(last, next, Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => return next,
+            Err(seen) => last = seen,
+        }
+    }
+}
+
+fn json(map: &BTreeMap<String, String>) -> String {
+    serde_json::to_string(map).unwrap_or_else(|_| "{}".into())
+}
+
+fn map(text: &str) -> BTreeMap<String, String> {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+#[derive(Row, Serialize, Deserialize, Clone)]
+struct StateRowCh {
+    fingerprint: String,
+    rule: String,
+    state: String,
+    severity: String,
+    value: Option<f64>,
+    labels: String,
+    annotations: String,
+    since_ns: i64,
+    fired_ns: Option<i64>,
+    last_notified_ns: Option<i64>,
+    clear_since_ns: Option<i64>,
+    acked_by: Option<String>,
+    deleted: u8,
+    updated_ns: i64,
+}
+
+#[derive(Row, Serialize, Deserialize, Clone)]
+struct HistoryRowCh {
+    ts_ns: i64,
+    seq: i64,
+    fingerprint: String,
+    rule: String,
+    state: String,
+    severity: String,
+    value: Option<f64>,
+    labels: String,
+    annotations: String,
+    actor: String,
+}
+
+#[derive(Row, Serialize, Deserialize, Clone)]
+struct SilenceRowCh {
+    id: i64,
+    matcher: String,
+    until_ns: i64,
+    created_ns: i64,
+    comment: String,
+    updated_ns: i64,
+}
+
+/// The alert engine's tables on ClickHouse.
+pub(crate) struct ClickHouseAlertStore {
+    conn: Conn,
+}
+
+impl ClickHouseAlertStore {
+    pub(crate) fn new(conn: Conn) -> Self {
+        ClickHouseAlertStore { conn }
+    }
+
+    fn silence_rows(&self, clause: &str) -> Result<Vec<SilenceRowCh>, StoreError> {
+        self.conn.run(
+            self.conn
+                .client
+                .query(&format!(
+                    "SELECT id, matcher, until_ns, created_ns, comment, updated_ns FROM {} FINAL
+                     {clause} ORDER BY id",
+                    self.conn.table("alert_silences")
+                ))
+                .fetch_all(),
+        )
+    }
+}
+
+impl AlertStateStore for ClickHouseAlertStore {
+    fn apply(&mut self, writes: &[AlertWrite<'_>]) -> Result<(), StoreError> {
+        // Three tables, no multi-table transaction: history first, then state, so a failure
+        // in between leaves state to be written again by the next evaluation.
+        let mut history = Vec::new();
+        let mut states = Vec::new();
+        for write in writes {
+            match write {
+                AlertWrite::History(h) => history.push(HistoryRowCh {
+                    ts_ns: h.ts_ns,
+                    seq: version(),
+                    fingerprint: h.fingerprint.clone(),
+                    rule: h.rule.clone(),
+                    state: h.state.clone(),
+                    severity: h.severity.clone(),
+                    value: h.value,
+                    labels: json(&h.labels),
+                    annotations: json(&h.annotations),
+                    actor: h.actor.clone(),
+                }),
+                AlertWrite::SaveState(s) => states.push(StateRowCh {
+                    fingerprint: s.fingerprint.clone(),
+                    rule: s.rule.clone(),
+                    state: s.state.clone(),
+                    severity: s.severity.clone(),
+                    value: s.value,
+                    labels: json(&s.labels),
+                    annotations: json(&s.annotations),
+                    since_ns: s.since_ns,
+                    fired_ns: s.fired_ns,
+                    last_notified_ns: s.last_notified_ns,
+                    clear_since_ns: s.clear_since_ns,
+                    acked_by: s.acked_by.clone(),
+                    deleted: 0,
+                    updated_ns: version(),
+                }),
+                AlertWrite::DeleteState(fingerprint) => states.push(StateRowCh {
+                    fingerprint: fingerprint.to_string(),
+                    rule: String::new(),
+                    state: String::new(),
+                    severity: String::new(),
+                    value: None,
+                    labels: "{}".into(),
+                    annotations: "{}".into(),
+                    since_ns: 0,
+                    fired_ns: None,
+                    last_notified_ns: None,
+                    clear_since_ns: None,
+                    acked_by: None,
+                    deleted: 1,
+                    updated_ns: version(),
+                }),
+            }
+        }
+        insert(&self.conn, "alert_history", &history)?;
+        insert(&self.conn, "alert_state", &states)
+    }
+
+    fn history(&self, filter: &HistoryFilter) -> Result<Vec<HistoryRow>, StoreError> {
+        let mut clauses = vec![format!("ts_ns >= {}", filter.since_ns.unwrap_or(0))];
+        if filter.fingerprint.is_some() {
+            clauses.push("fingerprint = ?".into());
+        }
+        if filter.rule.is_some() {
+            clauses.push("rule = ?".into());
+        }
+        let mut query = self.conn.client.query(&format!(
+            "SELECT ts_ns, seq, fingerprint, rule, state, severity, value, labels, annotations,
+                    actor FROM {} WHERE {} ORDER BY ts_ns DESC, seq DESC LIMIT {}",
+            self.conn.table("alert_history"),
+            clauses.join(" AND "),
+            filter.limit.unwrap_or(1000).min(1_000_000)
+        ));
+        for value in [&filter.fingerprint, &filter.rule].into_iter().flatten() {
+            query = query.bind(value.as_str());
+        }
+        let rows: Vec<HistoryRowCh> = self.conn.run(query.fetch_all())?;
+        Ok(rows
+            .into_iter()
+            .map(|r| HistoryRow {
+                ts_ns: r.ts_ns,
+                fingerprint: r.fingerprint,
+                rule: r.rule,
+                state: r.state,
+                severity: r.severity,
+                value: r.value,
+                labels: map(&r.labels),
+                annotations: map(&r.annotations),
+                actor: r.actor,
+            })
+            .collect())
+    }
+
+    fn load_states(&self) -> Result<Vec<AlertStateRow>, StoreError> {
+        let rows: Vec<StateRowCh> = self.conn.run(
+            self.conn
+                .client
+                .query(&format!(
+                    "SELECT fingerprint, rule, state, severity, value, labels, annotations,
+                            since_ns, fired_ns, last_notified_ns, clear_since_ns, acked_by,
+                            deleted, updated_ns
+                     FROM {} FINAL WHERE deleted = 0",
+                    self.conn.table("alert_state")
+                ))
+                .fetch_all(),
+        )?;
+        Ok(rows
+            .into_iter()
+            .map(|r| AlertStateRow {
+                labels: map(&r.labels),
+                annotations: map(&r.annotations),
+                fingerprint: r.fingerprint,
+                rule: r.rule,
+                state: r.state,
+                severity: r.severity,
+                value: r.value,
+                since_ns: r.since_ns,
+                fired_ns: r.fired_ns,
+                last_notified_ns: r.last_notified_ns,
+                clear_since_ns: r.clear_since_ns,
+                acked_by: r.acked_by,
+            })
+            .collect())
+    }
+
+    fn add_silence(
+        &mut self,
+        matcher: &Matcher,
+        until_ns: i64,
+        created_ns: i64,
+        comment: &str,
+    ) -> Result<i64, StoreError> {
+        let id = version();
+        insert(
+            &self.conn,
+            "alert_silences",
+            &[SilenceRowCh {
+                id,
+                matcher: matcher.to_text(),
+                until_ns,
+                created_ns,
+                comment: comment.to_string(),
+                updated_ns: version(),
+            }],
+        )?;
+        Ok(id)
+    }
+
+    fn expire_silence(&mut self, id: i64, now_ns: i64) -> Result<bool, StoreError> {
+        let Some(mut row) = self.silence_rows(&format!("WHERE id = {id}"))?.pop() else {
+            return Ok(false);
+        };
+        row.until_ns = row.until_ns.min(now_ns);
+        row.updated_ns = version();
+        insert(&self.conn, "alert_silences", &[row])?;
+        Ok(true)
+    }
+
+    fn silences(&self, now_ns: i64) -> Result<Vec<Silence>, StoreError> {
+        Ok(self
+            .silence_rows(&format!("WHERE until_ns > {now_ns}"))?
+            .into_iter()
+            .map(|r| Silence {
+                id: r.id,
+                matcher: Matcher::parse(&r.matcher).unwrap_or(Matcher::Rule(r.matcher)),
+                until_ns: r.until_ns,
+                created_ns: r.created_ns,
+                comment: r.comment,
+            })
+            .collect())
+    }
+}
+
+/// SQL rules on ClickHouse.
+pub(crate) struct ClickHouseSqlRules {
+    conn: Conn,
+}
+
+impl ClickHouseSqlRules {
+    pub(crate) fn new(conn: Conn) -> Self {
+        ClickHouseSqlRules { conn }
+    }
+}
+
+/// The server's error code in a failed response (`Code: 159. …`).
+fn error_code(message: &str) -> Option<u32> {
+    let rest = &message[message.find("Code: ")? + 6..];
+    rest.split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
+}
+
+impl SqlRules for ClickHouseSqlRules {
+    fn query_number(&mut self, sql: &str, limit: Duration) -> Result<Option<f64>, SqlGuardError> {
+        let statement = sql.trim().trim_end_matches(';').trim_end();
+        if statement.contains(';') {
+            return Err(SqlGuardError::MultipleStatements);
+        }
+        let first = statement
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_ascii_uppercase();
+        if first != "SELECT" && first != "WITH" {
+            return Err(SqlGuardError::Writes);
+        }
+        let seconds = limit.as_secs_f64().ceil().max(1.0) as u64;
+        let query = self
+            .conn
+            .client
+            .query(statement)
+            .with_setting("readonly", "2")
+            .with_setting("max_execution_time", seconds.to_string())
+            .with_setting("max_memory_usage", SQL_RULE_MEMORY_BYTES.to_string())
+            .with_setting("max_result_rows", "2")
+            .with_setting("result_overflow_mode", "throw");
+        let result = self.conn.runtime.block_on(async {
+            let mut cursor = query.fetch_bytes("TabSeparated")?;
+            cursor.collect().await
+        });
+        let bytes = match result {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                let text = e.to_string();
+                return Err(match error_code(&text) {
+                    Some(159) => SqlGuardError::Timeout(describe_limit(limit)),
+                    Some(241) => {
+                        SqlGuardError::Memory(format!("{} MiB", SQL_RULE_MEMORY_BYTES >> 20))
+                    }
+                    Some(164) => SqlGuardError::Writes,
+                    Some(396) | Some(158) => SqlGuardError::NotANumber,
+                    _ => SqlGuardError::Failed(text),
+                });
+            }
+        };
+        let text = String::from_utf8_lossy(&bytes);
+        let lines: Vec<&str> = text.lines().collect();
+        let [line] = lines.as_slice() else {
+            return Err(SqlGuardError::NotANumber);
+        };
+        if line.contains('\t') {
+            return Err(SqlGuardError::NotANumber);
+        }
+        if *line == "\\N" {
+            return Ok(None);
+        }
+        line.parse::<f64>()
+            .map(Some)
+            .map_err(|_| SqlGuardError::NotANumber)
+    }
+
+    fn dialect(&self) -> &'static str {
+        "ClickHouse"
+    }
+}

@@ -1,0 +1,170 @@
+//! [`RollupStore`] over ClickHouse: partial rollup rows merged by path (their DDSketches merge
+//! exactly), raw recent spans by the trace-id range of a window, attribute values with the
+//! `visitParam` JSON functions.
+
+use std::collections::{BTreeMap, HashMap};
+
+use pathwise_model::Status;
+use pathwise_store::rollup::{Bucket, Cover};
+use pathwise_store::{
+    AttrValueKey, PathErrors, PathInfo, PathRollup, RollupStore, StoreError, Window,
+};
+
+use crate::read::{ClickHouseReader, bound, bucket};
+use crate::rows::*;
+
+impl RollupStore for ClickHouseReader {
+    fn path_rollups(&self, window: Window) -> Result<Vec<PathRollup>, StoreError> {
+        let mut merged: HashMap<String, PathRollup> = HashMap::new();
+        for row in self.rollup_rows(window)? {
+            let b = bucket(&row);
+            match merged.get_mut(&row.path) {
+                Some(r) => r.bucket.merge(&b),
+                None => {
+                    let path = PathInfo {
+                        text: row.path.clone(),
+                        node: row.node,
+                        parent: (!row.parent.is_empty()).then_some(row.parent),
+                        depth: row.depth,
+                    };
+                    merged.insert(row.path, PathRollup { path, bucket: b });
+                }
+            }
+        }
+        Ok(merged.into_values().collect())
+    }
+
+    fn node_minutes(
+        &self,
+        window: Window,
+    ) -> Result<HashMap<String, Vec<(i64, Bucket)>>, StoreError> {
+        let (from, to) = Cover::of(window).minute_span();
+        let rows: Vec<RollupRowCh> = self.fetch(&format!(
+            "SELECT {ROLLUP_COLUMNS} FROM {} WHERE bucket >= {from} AND bucket < {to}",
+            self.conn.table("rollup_minute")
+        ))?;
+        let mut by_node: HashMap<String, BTreeMap<i64, Bucket>> = HashMap::new();
+        for row in &rows {
+            by_node
+                .entry(row.node.clone())
+                .or_default()
+                .entry(row.bucket)
+                .or_default()
+                .merge(&bucket(row));
+        }
+        Ok(by_node
+            .into_iter()
+            .map(|(node, minutes)| (node, minutes.into_iter().collect()))
+            .collect())
+    }
+
+    fn path_errors(&self, window: Window) -> Result<Vec<PathErrors>, StoreError> {
+        let (from, to) = Cover::of(window).minute_span();
+        let rows: Vec<(String, String, i64)> = self.fetch(&format!(
+            "SELECT path, error_type, sum(count) AS n FROM {}
+             WHERE minute >= {from} AND minute < {to} GROUP BY path, error_type ORDER BY n DESC",
+            self.conn.table("rollup_errors")
+        ))?;
+        let mut out: Vec<PathErrors> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        for (path, error_type, n) in rows {
+            match index.get(&path) {
+                Some(&i) => out[i].by_type.push((error_type, n)),
+                None => {
+                    index.insert(path.clone(), out.len());
+                    out.push(PathErrors {
+                        path,
+                        by_type: vec![(error_type, n)],
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn recent_spans(
+        &self,
+        node: &str,
+        window: Window,
+        limit: usize,
+    ) -> Result<Vec<(i64, bool)>, StoreError> {
+        let rows: Vec<(i64, u8)> = self.conn.run(
+            self.conn
+                .client
+                .query(&format!(
+                    "SELECT duration_ns, status FROM {}
+                     WHERE trace_id >= {} AND trace_id < {} AND name = ? LIMIT {}",
+                    self.conn.table("spans"),
+                    bound(window.since_ns),
+                    bound(window.until_ns),
+                    limit.min(10_000_000)
+                ))
+                .bind(node)
+                .fetch_all(),
+        )?;
+        Ok(rows
+            .into_iter()
+            .map(|(d, s)| (d, s == Status::Error as u8))
+            .collect())
+    }
+
+    fn node_groups(&self, window: Window) -> Result<BTreeMap<String, String>, StoreError> {
+        let rows: Vec<(String, String)> = self.fetch(&format!(
+            "SELECT DISTINCT name, assumeNotNull(group_name) FROM {}
+             WHERE trace_id >= {} AND trace_id < {} AND isNotNull(group_name)",
+            self.conn.table("spans"),
+            bound(window.since_ns),
+            bound(window.until_ns)
+        ))?;
+        Ok(rows.into_iter().collect())
+    }
+
+    fn attribute_values(
+        &self,
+        window: Window,
+        key: &str,
+        limit: usize,
+    ) -> Result<Vec<(AttrValueKey, i64, i64)>, StoreError> {
+        if key.is_empty() || key.chars().any(|c| c == '"' || c == '\\' || c.is_control()) {
+            return Err(StoreError::InvalidQuery(
+                "attribute names may not contain quotes, backslashes or control characters".into(),
+            ));
+        }
+        // Attributes are a flat JSON object written without spaces, which the visitParam
+        // functions read directly (they exist in every ClickHouse version).
+        let rows: Vec<(String, u64, u64)> = self.conn.run(
+            self.conn
+                .client
+                .query(&format!(
+                    "SELECT visitParamExtractRaw(assumeNotNull(attrs), ?) AS v, count() AS n,
+                            countIf(status = 1) FROM {}
+                     WHERE trace_id >= {} AND trace_id < {} AND isNotNull(attrs)
+                       AND visitParamHas(assumeNotNull(attrs), ?)
+                     GROUP BY v ORDER BY n DESC LIMIT {}",
+                    self.conn.table("spans"),
+                    bound(window.since_ns),
+                    bound(window.until_ns),
+                    limit.min(1_000_000)
+                ))
+                .bind(key)
+                .bind(key)
+                .fetch_all(),
+        )?;
+        Ok(rows
+            .into_iter()
+            .map(|(raw, n, failed)| {
+                let value = match serde_json::from_str::<serde_json::Value>(&raw) {
+                    Ok(serde_json::Value::Number(x)) => {
+                        AttrValueKey::Number(x.as_f64().unwrap_or(0.0))
+                    }
+                    Ok(serde_json::Value::String(s)) => AttrValueKey::Text(s),
+                    // SQLite's JSON1 reads booleans as 1 and 0: the same text here.
+                    Ok(serde_json::Value::Bool(b)) => AttrValueKey::Text(u8::from(b).to_string()),
+                    Ok(serde_json::Value::Null) => AttrValueKey::Text("null".into()),
+                    _ => AttrValueKey::Text(raw),
+                };
+                (value, n as i64, failed as i64)
+            })
+            .collect())
+    }
+}

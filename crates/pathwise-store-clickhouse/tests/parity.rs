@@ -1,0 +1,561 @@
+//! The same workload written to SQLite and to a real two-shard ClickHouse cluster (started on
+//! loopback by `scripts/clickhouse-cluster`): every answer the API gives must agree.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use std::time::Duration;
+
+use pathwise_analysis::{Analysis, Window, critical_path, error_patterns};
+use pathwise_model::{
+    AttrValue, ErrorInfo, Name, Record, SpanKind, SpanRecord, Status, TraceEvent, TraceId,
+};
+use pathwise_store::alerts::{
+    AlertStateRow, AlertWrite, HistoryFilter, HistoryRow, Matcher, SqlGuardError,
+};
+use pathwise_store::{
+    Backend, BaselineRow, CacheDelta, FunctionInfo, PathDictionary, PipelineStats, Reader,
+    TraceFilter, WriteBatch,
+};
+use pathwise_store_clickhouse::{ClickHouseBackend, Variant};
+use pathwise_store_sqlite::SqliteBackend;
+
+/// A cluster of two shards for the life of a test, stopped on drop.
+struct Cluster {
+    dir: tempfile::TempDir,
+    base: u16,
+}
+
+fn script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/clickhouse-cluster")
+}
+
+impl Cluster {
+    /// `None` (the test is skipped) only when PATHWISE_SKIP_CLICKHOUSE=1; otherwise a missing
+    /// server fails the test with what to install.
+    fn start(base: u16) -> Option<Cluster> {
+        let has_server = Path::new("/usr/bin/clickhouse-server").exists()
+            || Path::new("/usr/sbin/clickhouse-server").exists();
+        if !has_server {
+            if std::env::var("PATHWISE_SKIP_CLICKHOUSE").as_deref() == Ok("1") {
+                eprintln!("skipping: no clickhouse-server and PATHWISE_SKIP_CLICKHOUSE=1");
+                return None;
+            }
+            panic!(
+                "clickhouse-server not found: install it (Debian: apt-get install -y clickhouse-server) \
+                 or set PATHWISE_SKIP_CLICKHOUSE=1 to skip the ClickHouse tests"
+            );
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let out = Command::new("bash")
+            .arg(script())
+            .arg("start")
+            .arg(dir.path())
+            .env("PATHWISE_CH_PORT_BASE", base.to_string())
+            .output()
+            .unwrap();
+        let cluster = Cluster { dir, base };
+        // On failure the cluster is dropped here, which stops whatever did start.
+        assert!(
+            out.status.success(),
+            "cluster did not start: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Some(cluster)
+    }
+
+    fn url(&self, db: &str) -> String {
+        format!(
+            "clickhouse://127.0.0.1:{},127.0.0.1:{}/{db}?cluster=pathwise",
+            self.base,
+            self.base + 1
+        )
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = Command::new("bash")
+            .arg(script())
+            .arg("stop")
+            .arg(self.dir.path())
+            .status();
+    }
+}
+
+/// Local path ids: index + 1 → (parent, name).
+struct Paths(Vec<(u32, Name)>);
+
+impl PathDictionary for Paths {
+    fn lookup(&self, path: u32) -> Option<(u32, Name)> {
+        self.0.get((path as usize).checked_sub(1)?).cloned()
+    }
+}
+
+fn paths() -> Paths {
+    Paths(vec![
+        (0, "SearchService.search".into()),
+        (1, "GEOClient.search".into()),
+        (1, "ArrayExpressClient.search".into()),
+        (1, "OpenAlexClient.search".into()),
+        (1, "SearchService.rank".into()),
+        (0, "competitor-selection".into()),
+        (6, "apply_filters".into()),
+    ])
+}
+
+const MS: i64 = 1_000_000;
+const BASE_MS: u64 = 1_780_000_000_000;
+
+fn error(kind: &str) -> ErrorInfo {
+    ErrorInfo {
+        error_type: kind.to_string().into(),
+        message: format!("{kind} happened"),
+        chain: vec!["cause".into()],
+    }
+}
+
+/// 300 search traces over ten minutes (three sources in parallel; every 7th OpenAlex call is
+/// rate limited, every 11th GEO call times out and fails its search), and 30 decision traces
+/// (started events, a step with input and reasoning).
+fn workload() -> Vec<Vec<Record>> {
+    let mut batches = Vec::new();
+    for t in 0..300u64 {
+        let at_ms = BASE_MS + t * 2_000;
+        let trace = TraceId::from_parts(at_ms, t as u128 + 1);
+        let start = at_ms as i64 * MS;
+        let span = |id: u64, parent: u64, path: u32, name: &str, from: i64, to: i64| {
+            let mut s = SpanRecord::new(
+                trace,
+                id,
+                parent,
+                name.to_string().into(),
+                SpanKind::Function,
+            );
+            s.path = path;
+            s.start_ns = start + from * 1000;
+            s.duration_ns = ((to - from) * 1000) as u64;
+            s.group = Some("search".into());
+            s
+        };
+        let jitter = (t % 13) as i64 * 17;
+        let mut geo = span(2, 1, 2, "GEOClient.search", 10, 2_000 + jitter);
+        let mut openalex = span(4, 1, 4, "OpenAlexClient.search", 10, 3_000 + 3 * jitter);
+        let array = span(3, 1, 3, "ArrayExpressClient.search", 10, 5_000 + 5 * jitter);
+        let rank = span(
+            5,
+            1,
+            5,
+            "SearchService.rank",
+            5_000 + 5 * jitter,
+            5_100 + 5 * jitter,
+        );
+        let mut root = span(1, 0, 1, "SearchService.search", 0, 5_200 + 5 * jitter);
+        root.details_mut().attrs.push((
+            "organism".into(),
+            AttrValue::Str(["human", "mouse", "yeast"][t as usize % 3].into()),
+        ));
+        root.details_mut()
+            .attrs
+            .push(("limit".into(), AttrValue::I64(10 + (t % 4) as i64 * 30)));
+        if t % 7 == 0 {
+            openalex.status = Status::Error;
+            openalex.details_mut().error = Some(error("RateLimitError"));
+        }
+        let mut failed_root = false;
+        if t % 11 == 0 {
+            geo.status = Status::Error;
+            geo.details_mut().error = Some(error("TimeoutError"));
+            root.status = Status::Error;
+            root.details_mut().error = Some(error("SearchError"));
+            failed_root = true;
+        }
+        if failed_root {
+            // The error lane delivers the failed root first, and the buffer delivers it again.
+            batches.push(vec![Record::Span(root.clone())]);
+        }
+        // Ten traces to a batch, as a busy writer sees them.
+        if t % 10 == 0 {
+            batches.push(Vec::new());
+        }
+        let open = batches.len() - 1;
+        let spans = [geo, array, openalex, rank, root];
+        batches[open].extend(spans.into_iter().map(Record::Span));
+    }
+    for d in 0..30u64 {
+        let at_ms = BASE_MS + 1_000 + d * 20_000;
+        let trace = TraceId::from_parts(at_ms, 10_000 + d as u128);
+        let start = at_ms as i64 * MS;
+        let mut step = SpanRecord::new(trace, 2, 1, "apply_filters".into(), SpanKind::Step);
+        step.path = 7;
+        step.start_ns = start + MS;
+        step.duration_ns = (2 * MS + d as i64 * 1000) as u64;
+        step.details_mut().input = Some(r#"{"candidates":50}"#.into());
+        step.details_mut().reasoning = Some(format!("{} of 50 passed", 10 + d));
+        let mut root = SpanRecord::new(trace, 1, 0, "competitor-selection".into(), SpanKind::Trace);
+        root.path = 6;
+        root.start_ns = start;
+        root.duration_ns = (4 * MS) as u64;
+        root.details_mut().metadata = Some(format!(r#"{{"user":"u{d}"}}"#));
+        batches.push(vec![Record::Trace(TraceEvent::Started {
+            trace_id: trace,
+            name: "competitor-selection".into(),
+            start_ns: start,
+            metadata: Some(format!(r#"{{"user":"u{d}"}}"#)),
+        })]);
+        batches.push(vec![Record::Span(step), Record::Span(root)]);
+    }
+    batches
+}
+
+fn functions() -> Vec<FunctionInfo> {
+    [
+        "SearchService.search",
+        "SearchService.rank",
+        "SearchService.never_called",
+    ]
+    .into_iter()
+    .map(|name| FunctionInfo {
+        name: name.into(),
+        group: Some("search".into()),
+        module_path: "search".into(),
+        file: "search.rs".into(),
+        line: 1,
+        is_async: true,
+    })
+    .collect()
+}
+
+fn record_into(backend: &dyn Backend) {
+    let mut store = backend.writer().unwrap();
+    store.register_functions(&functions()).unwrap();
+    let paths = paths();
+    for (i, batch) in workload().iter().enumerate() {
+        let cache = [CacheDelta {
+            component: "geo.cache".into(),
+            hits: 3,
+            misses: (i % 2) as u64,
+        }];
+        let stats = PipelineStats {
+            ts_ns: BASE_MS as i64 * MS + i as i64,
+            recorded: i as u64,
+            written: i as u64,
+            ..PipelineStats::default()
+        };
+        store
+            .write_batch(
+                &WriteBatch {
+                    records: batch,
+                    cache: &cache,
+                    stats: Some(&stats),
+                },
+                &paths,
+            )
+            .unwrap();
+    }
+}
+
+fn all_traces(reader: &dyn Reader) -> Vec<pathwise_store::TraceSummary> {
+    let mut out = Vec::new();
+    let mut filter = TraceFilter {
+        limit: 47,
+        ..TraceFilter::default()
+    };
+    loop {
+        let page = reader.list_traces(&filter).unwrap();
+        out.extend(page.traces);
+        match page
+            .next_cursor
+            .as_deref()
+            .and_then(pathwise_store::Cursor::decode)
+        {
+            Some(c) => filter.cursor = Some(c),
+            None => return out,
+        }
+    }
+}
+
+#[test]
+fn sqlite_and_a_two_shard_cluster_give_the_same_answers() {
+    let Some(cluster) = Cluster::start(18123) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = SqliteBackend::create(dir.path().join("parity.db")).unwrap();
+    let clickhouse = ClickHouseBackend::connect(&cluster.url("pw_parity")).unwrap();
+    assert_eq!(clickhouse.variant(), Variant::Legacy, "Debian's 18.16");
+    record_into(&sqlite);
+    record_into(&clickhouse);
+    let (s, c) = (sqlite.reader().unwrap(), clickhouse.reader().unwrap());
+
+    // Trace list and details, across pages.
+    let (ts, tc) = (all_traces(s.as_ref()), all_traces(c.as_ref()));
+    assert_eq!(ts.len(), 330);
+    assert_eq!(ts, tc, "trace lists");
+    let failed = TraceFilter {
+        status: Some(pathwise_model::TraceStatus::Failed),
+        limit: 100,
+        ..TraceFilter::default()
+    };
+    assert_eq!(
+        s.list_traces(&failed).unwrap(),
+        c.list_traces(&failed).unwrap()
+    );
+    assert_eq!(s.list_traces(&failed).unwrap().traces.len(), 28); // t % 11 == 0 for t < 300
+    let named = TraceFilter {
+        name_contains: Some("COMPETITOR".into()),
+        limit: 100,
+        ..TraceFilter::default()
+    };
+    assert_eq!(c.list_traces(&named).unwrap().traces.len(), 30);
+    for t in [&ts[0], &ts[17], &ts[329]] {
+        assert_eq!(s.trace(t.trace_id).unwrap(), c.trace(t.trace_id).unwrap());
+        assert_eq!(
+            s.spans(t.trace_id, None, 1000).unwrap(),
+            c.spans(t.trace_id, None, 1000).unwrap(),
+            "spans of {}",
+            t.trace_id
+        );
+        assert_eq!(
+            s.span_skeleton(t.trace_id).unwrap(),
+            c.span_skeleton(t.trace_id).unwrap()
+        );
+        assert_eq!(
+            critical_path(s.as_ref(), t.trace_id).unwrap(),
+            critical_path(c.as_ref(), t.trace_id).unwrap()
+        );
+    }
+    assert_eq!(
+        s.trace_stats(None, None).unwrap(),
+        c.trace_stats(None, None).unwrap()
+    );
+    assert_eq!(
+        s.error_rate_since(0).unwrap(),
+        c.error_rate_since(0).unwrap()
+    );
+    assert_eq!(s.functions().unwrap(), c.functions().unwrap());
+    assert_eq!(
+        s.latest_pipeline_stats().unwrap(),
+        c.latest_pipeline_stats().unwrap()
+    );
+
+    // Analytics: node and path metrics, rankings, never executed, error patterns.
+    let (a_s, a_c) = (
+        Analysis::load(s.as_ref(), Window::all()).unwrap(),
+        Analysis::load(c.as_ref(), Window::all()).unwrap(),
+    );
+    assert_eq!(a_s.nodes.len(), 7);
+    for (x, y) in a_s.nodes.iter().zip(&a_c.nodes) {
+        assert_eq!((&x.key, x.calls, x.errors), (&y.key, y.calls, y.errors));
+        assert_eq!(x.errors_by_type, y.errors_by_type, "{}", x.key);
+        assert!(
+            (x.total_ms - y.total_ms).abs() < 1e-9 && (x.self_ms - y.self_ms).abs() < 1e-9,
+            "{}",
+            x.key
+        );
+        assert!(
+            (x.p95_ms - y.p95_ms).abs() <= 0.01 * x.p95_ms,
+            "{}: p95 {} vs {}",
+            x.key,
+            x.p95_ms,
+            y.p95_ms
+        );
+    }
+    assert_eq!(a_s.paths.len(), a_c.paths.len());
+    let keys = |ms: Vec<&pathwise_analysis::Metrics>| {
+        ms.into_iter().map(|m| m.key.clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(keys(a_s.hot_paths(5)), keys(a_c.hot_paths(5)));
+    assert_eq!(keys(a_s.slow_paths(5, 1)), keys(a_c.slow_paths(5, 1)));
+    assert_eq!(a_s.never_executed(), ["SearchService.never_called"]);
+    assert_eq!(a_s.never_executed(), a_c.never_executed());
+    let root = a_c.node("SearchService.search").unwrap();
+    assert_eq!(
+        (root.calls, root.errors),
+        (300, 28),
+        "the doubly delivered failed roots count once"
+    );
+    for attr in ["organism", "limit"] {
+        assert_eq!(
+            error_patterns(s.as_ref(), Window::all(), attr).unwrap(),
+            error_patterns(c.as_ref(), Window::all(), attr).unwrap(),
+            "{attr}"
+        );
+    }
+    let window = Window {
+        since_ns: BASE_MS as i64 * MS,
+        until_ns: (BASE_MS as i64 + 300_000) * MS,
+    };
+    let (w_s, w_c) = (
+        Analysis::load(s.as_ref(), window).unwrap(),
+        Analysis::load(c.as_ref(), window).unwrap(),
+    );
+    assert_eq!(
+        keys(w_s.nodes.iter().collect()),
+        keys(w_c.nodes.iter().collect())
+    );
+    assert_eq!(
+        s.cache_totals(0, i64::MAX).unwrap(),
+        c.cache_totals(0, i64::MAX).unwrap()
+    );
+    assert_eq!(
+        s.node_groups(Window::all()).unwrap(),
+        c.node_groups(Window::all()).unwrap()
+    );
+
+    // Baselines: saved, versioned, pinned.
+    let row = BaselineRow {
+        name: "SearchService.search".into(),
+        version: 0,
+        learned_ns: 5,
+        pinned: false,
+        samples: 300,
+        kept: 290,
+        outliers: 10,
+        p50: 5.2,
+        p95: 5.4,
+        p99: 5.5,
+        mean: 5.25,
+        std_dev: 0.1,
+        confidence: 0.9,
+    };
+    for backend in [&sqlite as &dyn Backend, &clickhouse] {
+        let mut w = backend.writer().unwrap();
+        assert_eq!(w.save_baseline(&row).unwrap(), 1);
+        assert_eq!(
+            w.save_baseline(&BaselineRow {
+                p95: 6.0,
+                ..row.clone()
+            })
+            .unwrap(),
+            2
+        );
+        assert_eq!(
+            w.pin_baseline("SearchService.search", true).unwrap(),
+            Some(2)
+        );
+        assert_eq!(w.pin_baseline("nothing", true).unwrap(), None);
+    }
+    assert_eq!(s.baselines().unwrap(), c.baselines().unwrap());
+    assert!(c.baselines().unwrap()[0].pinned);
+}
+
+#[test]
+fn alert_state_and_sql_rules_on_the_cluster() {
+    let Some(cluster) = Cluster::start(18133) else {
+        return;
+    };
+    let backend = ClickHouseBackend::connect(&cluster.url("pw_alerts")).unwrap();
+    record_into(&backend);
+    let mut alerts = backend.alert_store().unwrap();
+    let state = AlertStateRow {
+        fingerprint: "fp1".into(),
+        rule: "slow".into(),
+        state: "firing".into(),
+        severity: "critical".into(),
+        value: Some(2.5),
+        labels: [("alertname".to_string(), "slow".to_string())].into(),
+        annotations: Default::default(),
+        since_ns: 10,
+        fired_ns: Some(20),
+        last_notified_ns: None,
+        clear_since_ns: None,
+        acked_by: None,
+    };
+    let history = HistoryRow {
+        ts_ns: 20,
+        fingerprint: "fp1".into(),
+        rule: "slow".into(),
+        state: "firing".into(),
+        severity: "critical".into(),
+        value: Some(2.5),
+        labels: state.labels.clone(),
+        annotations: Default::default(),
+        actor: "engine".into(),
+    };
+    alerts
+        .apply(&[AlertWrite::History(&history), AlertWrite::SaveState(&state)])
+        .unwrap();
+    assert_eq!(alerts.load_states().unwrap(), std::slice::from_ref(&state));
+    assert_eq!(
+        alerts.history(&HistoryFilter::default()).unwrap(),
+        std::slice::from_ref(&history)
+    );
+    let by_rule = HistoryFilter {
+        rule: Some("other".into()),
+        ..HistoryFilter::default()
+    };
+    assert!(alerts.history(&by_rule).unwrap().is_empty());
+    alerts.apply(&[AlertWrite::DeleteState("fp1")]).unwrap();
+    assert!(alerts.load_states().unwrap().is_empty());
+    let id = alerts
+        .add_silence(&Matcher::Rule("slow".into()), 1_000, 5, "deploy")
+        .unwrap();
+    assert_eq!(alerts.silences(500).unwrap()[0].id, id);
+    assert!(alerts.expire_silence(id, 600).unwrap());
+    assert!(alerts.silences(700).unwrap().is_empty());
+    assert!(!alerts.expire_silence(12345, 600).unwrap());
+
+    let mut sql = backend.sql_rules().unwrap();
+    let limit = Duration::from_secs(1);
+    assert_eq!(sql.dialect(), "ClickHouse");
+    assert_eq!(
+        sql.query_number("SELECT count() FROM spans", limit),
+        Ok(Some(1560.0))
+    );
+    assert_eq!(
+        sql.query_number("SELECT countIf(status = 1) FROM spans", limit),
+        Ok(Some(99.0))
+    );
+    assert_eq!(
+        sql.query_number("DROP TABLE spans", limit),
+        Err(SqlGuardError::Writes)
+    );
+    assert_eq!(
+        sql.query_number("SELECT 1; SELECT 2", limit),
+        Err(SqlGuardError::MultipleStatements)
+    );
+    assert_eq!(
+        sql.query_number("SELECT name, 1 FROM spans", limit),
+        Err(SqlGuardError::NotANumber)
+    );
+    assert_eq!(sql.query_number("SELECT NULL", limit), Ok(None));
+    let slow = sql.query_number(
+        "SELECT count() FROM numbers(100000000000) WHERE sleepEachRow(0.001) = 0",
+        limit,
+    );
+    assert!(
+        matches!(
+            slow,
+            Err(SqlGuardError::Timeout(_)) | Err(SqlGuardError::Failed(_))
+        ),
+        "{slow:?}"
+    );
+    let hungry = sql.query_number(
+        "SELECT length(groupArray(number)) FROM numbers(200000000)",
+        limit,
+    );
+    assert!(
+        matches!(
+            hungry,
+            Err(SqlGuardError::Memory(_)) | Err(SqlGuardError::Timeout(_))
+        ),
+        "{hungry:?}"
+    );
+}
+
+#[test]
+fn unreachable_servers_and_bad_addresses_are_clear_errors() {
+    let e = ClickHouseBackend::connect("clickhouse://127.0.0.1:1/pw")
+        .err()
+        .unwrap();
+    assert!(e.to_string().contains("127.0.0.1:1"), "{e}");
+    for bad in [
+        "sqlite:x.db",
+        "clickhouse:///pw",
+        "clickhouse://h:1/pw?shards=2",
+        "clickhouse://h:1/p-w",
+    ] {
+        assert!(ClickHouseBackend::connect(bad).is_err(), "{bad}");
+    }
+}
