@@ -94,6 +94,18 @@ pub fn cell(text: &str, width: usize) -> String {
     format!("{short}{}", " ".repeat(pad))
 }
 
+/// A progress bar on stderr: elapsed time, bar, `pos/len unit` and an estimate.
+pub fn progress_bar(len: u64, unit: &str) -> indicatif::ProgressBar {
+    let progress = indicatif::ProgressBar::new(len);
+    let style = indicatif::ProgressStyle::with_template(&format!(
+        "{{spinner}} [{{elapsed_precise}}] {{wide_bar}} {{pos}}/{{len}} {unit} (eta {{eta}})"
+    ))
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    progress.set_style(style);
+    progress.enable_steady_tick(std::time::Duration::from_millis(120));
+    progress
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,6 +17,7 @@ mod alerts;
 mod demo;
 mod error;
 mod format;
+mod migrate;
 mod perf;
 mod report;
 mod serve;
@@ -55,6 +56,30 @@ enum Command {
     Baseline(BaselineArgs),
     /// Check an alert rules file, or list active alerts and their history.
     Alerts(AlertsArgs),
+    /// Copy everything from one store to another (e.g. a SQLite file into a ClickHouse
+    /// cluster): resumable, with progress, counts verified at the end.
+    Migrate(MigrateArgs),
+}
+
+/// Options of `pathwise migrate`.
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// The store to copy from (`sqlite:PATH`, a path, or `clickhouse://…`).
+    #[arg(long, value_name = "STORE")]
+    pub from: PathBuf,
+    /// The store to copy into (created if it does not exist).
+    #[arg(long, value_name = "STORE")]
+    pub to: PathBuf,
+    /// Where progress is kept, so an interrupted copy resumes where it stopped.
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "pathwise-migrate.checkpoint"
+    )]
+    pub checkpoint: PathBuf,
+    /// Traces per batch.
+    #[arg(long, default_value_t = 200)]
+    pub batch: usize,
 }
 
 /// Options of `pathwise alerts`.
@@ -252,6 +277,7 @@ fn main() -> ExitCode {
         Command::Snapshot(args) => perf::snapshot(&args),
         Command::Baseline(args) => perf::baseline(&args),
         Command::Alerts(args) => alerts::run(&args),
+        Command::Migrate(args) => migrate::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

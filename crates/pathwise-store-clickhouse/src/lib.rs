@@ -18,6 +18,8 @@ mod maintenance;
 mod read;
 mod rows;
 pub mod schema;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod write;
 
 use std::future::Future;

@@ -15,8 +15,6 @@ mod workload;
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use indicatif::{ProgressBar, ProgressStyle};
-
 use crate::DemoArgs;
 use crate::error::CliError;
 use crate::format::emit;
@@ -69,7 +67,7 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
         .build()
         .map_err(|e| CliError::Failed(format!("cannot start the async runtime: {e}")))?;
 
-    let progress = progress_bar(args.iterations);
+    let progress = crate::format::progress_bar(u64::from(args.iterations), "requests");
     let tally = runtime.block_on(workload::run(args.iterations, args.seed, progress.clone()));
     // Worker threads hand over their buffered spans as they exit.
     runtime.shutdown_timeout(Duration::from_secs(10));
@@ -91,17 +89,6 @@ fn offer_dashboard(args: &DemoArgs) -> Result<(), CliError> {
 }
 
 /// A progress bar on stderr (hidden when stderr is not a terminal).
-fn progress_bar(iterations: u32) -> ProgressBar {
-    let progress = ProgressBar::new(u64::from(iterations));
-    let style = ProgressStyle::with_template(
-        "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} requests (eta {eta})",
-    )
-    .unwrap_or_else(|_| ProgressStyle::default_bar());
-    progress.set_style(style);
-    progress.enable_steady_tick(Duration::from_millis(120));
-    progress
-}
-
 /// Keeps the injected panics quiet; any other panic is reported by the previous hook as usual.
 /// Installed before `pathwise::init`, whose own hook chains to this one.
 fn install_quiet_panic_hook() {
