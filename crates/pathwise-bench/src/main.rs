@@ -14,6 +14,7 @@
 
 mod analytics;
 mod api;
+mod clickhouse;
 mod generate;
 mod http;
 mod overhead;

@@ -35,6 +35,10 @@ pub struct Args {
     /// Database file (default: a temporary directory, deleted afterwards).
     #[arg(long)]
     db: Option<PathBuf>,
+    /// The ClickHouse address for `--store clickhouse` (e.g. the two-shard test cluster:
+    /// `clickhouse://127.0.0.1:18123,127.0.0.1:18124/pw_bench?cluster=pathwise`).
+    #[arg(long)]
+    clickhouse: Option<String>,
     /// Do not maintain the analytics rollups (`SqliteStore::set_rollups(false)`), to measure
     /// what they cost. Only for `--store sqlite`.
     #[arg(long)]
@@ -45,6 +49,7 @@ pub struct Args {
 pub enum StoreKind {
     Sqlite,
     Discard,
+    Clickhouse,
 }
 
 pub fn run(args: Args) -> Result<Report, BoxError> {
@@ -55,6 +60,7 @@ pub fn run(args: Args) -> Result<Report, BoxError> {
         children,
         store,
         db,
+        clickhouse,
         no_rollups,
     } = args;
     let (db_path, _tmp) = db_location(db)?;
@@ -70,6 +76,14 @@ pub fn run(args: Args) -> Result<Report, BoxError> {
             pathwise::init_with_store(config, Box::new(sqlite))?
         }
         StoreKind::Discard => pathwise::init_with_store(config, Box::new(Discard))?,
+        StoreKind::Clickhouse => {
+            let url = clickhouse
+                .as_deref()
+                .ok_or("--store clickhouse needs --clickhouse URL")?;
+            use pathwise_store::Backend as _;
+            let backend = pathwise_store_clickhouse::ClickHouseBackend::connect(url)?;
+            pathwise::init_with_store(config, backend.writer()?)?
+        }
     };
     // The writer thread's on-CPU time, polled until it exits (the last poll is at most 10 ms
     // before): unlike wall time, it does not count waiting for a core on a shared machine.
@@ -105,6 +119,7 @@ pub fn run(args: Args) -> Result<Report, BoxError> {
         match store {
             StoreKind::Sqlite => "sqlite",
             StoreKind::Discard => "discard",
+            StoreKind::Clickhouse => "clickhouse",
         },
     );
     if store == StoreKind::Sqlite {
@@ -148,6 +163,9 @@ pub fn run(args: Args) -> Result<Report, BoxError> {
             1,
         );
         report.int("freelist pages", facts.freelist_pages);
+    } else if store == StoreKind::Clickhouse {
+        let url = clickhouse.as_deref().unwrap_or_default();
+        crate::clickhouse::report(&mut report, url, produced, total, writer_cpu)?;
     } else {
         let per_s = stats.written as f64 / total.as_secs_f64();
         report.float("written spans/s (discard)", per_s, 0);
