@@ -3,6 +3,7 @@
 
 use pathwise_store::alerts::{AlertStateRow, AlertStateStore, AlertWrite};
 pub use pathwise_store::alerts::{HistoryFilter, HistoryRow, Matcher, Silence};
+use serde::Serialize;
 
 use crate::{ActiveAlert, AlertState, Severity};
 
@@ -30,6 +31,42 @@ pub(crate) fn state_row(a: &ActiveAlert) -> AlertStateRow {
         clear_since_ns: a.clear_since_ns,
         acked_by: a.acked_by.clone(),
     }
+}
+
+/// What an engine left in a store: for a server that shares the store with the one server that
+/// evaluates the rules (several servers on one cluster; only one notifies).
+#[derive(Clone, Debug, Serialize)]
+pub struct StoredAlerts {
+    pub active: Vec<ActiveAlert>,
+    pub history: Vec<HistoryRow>,
+    pub silences: Vec<Silence>,
+}
+
+/// Reads the active alerts, the history matching `filter` and the silences in force at
+/// `now_ns`, as the evaluating engine stored them.
+///
+/// ```
+/// use pathwise_alerts::{HistoryFilter, read_stored};
+/// let dir = tempfile::tempdir().unwrap();
+/// let store = pathwise_store_sqlite::SqliteAlertStore::open(&dir.path().join("p.db")).unwrap();
+/// let stored = read_stored(&store, &HistoryFilter::default(), 0).unwrap();
+/// assert!(stored.active.is_empty() && stored.history.is_empty());
+/// ```
+pub fn read_stored(
+    store: &dyn AlertStateStore,
+    filter: &HistoryFilter,
+    now_ns: i64,
+) -> Result<StoredAlerts, String> {
+    Ok(StoredAlerts {
+        active: store
+            .load_states()
+            .map_err(text)?
+            .into_iter()
+            .map(active_alert)
+            .collect(),
+        history: store.history(filter).map_err(text)?,
+        silences: store.silences(now_ns).map_err(text)?,
+    })
 }
 
 /// An alert saved by a previous engine; unknown text falls back to pending / the default

@@ -44,7 +44,7 @@ mod webhook;
 
 pub use engine::{ActiveAlert, AlertState, Engine, Transition, TransitionKind};
 pub use handle::EngineHandle;
-pub use history::{HistoryFilter, HistoryRow, Matcher, Silence};
+pub use history::{HistoryFilter, HistoryRow, Matcher, Silence, StoredAlerts, read_stored};
 pub use notify::{
     AlertInfo, CallbackNotifier, DeliveryFailure, LogNotifier, Notification, Notifier, Status,
 };

@@ -61,17 +61,42 @@ async fn with_engine<T: Send + 'static>(
         .map_err(ApiError::Internal)
 }
 
-/// `(severity, title)` of firing alerts, for the health score.
+/// `(severity, title)` of firing alerts, for the health score: the local engine's, else what
+/// the evaluating server stored.
 pub async fn firing(state: &Arc<AppState>) -> Result<Vec<(String, String)>, ApiError> {
-    Ok(with_engine(state, |e| {
-        Ok(e.active()
-            .into_iter()
-            .filter(|a| a.state == pathwise_alerts::AlertState::Firing)
-            .map(|a| (a.severity.as_str().to_string(), a.rule))
-            .collect())
-    })
-    .await?
-    .unwrap_or_default())
+    let active = match with_engine(state, |e| Ok(e.active())).await? {
+        Some(active) => active,
+        None => stored(
+            state,
+            HistoryFilter {
+                limit: Some(0),
+                ..HistoryFilter::default()
+            },
+        )
+        .await
+        .map(|s| s.active)
+        .unwrap_or_default(),
+    };
+    Ok(active
+        .into_iter()
+        .filter(|a| a.state == pathwise_alerts::AlertState::Firing)
+        .map(|a| (a.severity.as_str().to_string(), a.rule))
+        .collect())
+}
+
+/// What another server's engine stored; `None` when the store keeps no alert state (or this
+/// server may not open it, e.g. a read-only SQLite file).
+async fn stored(
+    state: &Arc<AppState>,
+    filter: HistoryFilter,
+) -> Option<pathwise_alerts::StoredAlerts> {
+    let now = pathwise_alerts::now_ns();
+    state
+        .read_alerts(move |store| {
+            pathwise_alerts::read_stored(store, &filter, now).map_err(ApiError::Internal)
+        })
+        .await
+        .ok()
 }
 
 /// `GET /api/alerts?rule=&since=&limit=`: active alerts, recent history and rule errors.
@@ -83,10 +108,12 @@ pub async fn list(State(state): Shared, Query(q): QueryMap) -> Result<Json<Value
         since_ns: p.time("since")?,
         limit: Some(p.limit(200, 5000)?),
     };
+    let filter_again = filter.clone();
     let answer = with_engine(&state, move |e| {
         let now = pathwise_alerts::now_ns();
         Ok(json!({
             "enabled": true,
+            "evaluated_here": true,
             "active": e.active(),
             "history": e.history(&filter)?,
             "silences": e.silences(now)?,
@@ -94,7 +121,25 @@ pub async fn list(State(state): Shared, Query(q): QueryMap) -> Result<Json<Value
         }))
     })
     .await?;
-    Ok(Json(answer.unwrap_or_else(|| json!({ "enabled": false, "active": [], "history": [], "silences": [], "rule_errors": {} }))))
+    if let Some(answer) = answer {
+        return Ok(Json(answer));
+    }
+    // No engine here: show what the evaluating server (on the same store) recorded.
+    Ok(Json(match stored(&state, filter_again).await {
+        Some(s) if !s.active.is_empty() || !s.history.is_empty() || !s.silences.is_empty() => {
+            json!({
+                "enabled": true,
+                "evaluated_here": false,
+                "active": s.active,
+                "history": s.history,
+                "silences": s.silences,
+                "rule_errors": {},
+            })
+        }
+        _ => {
+            json!({ "enabled": false, "active": [], "history": [], "silences": [], "rule_errors": {} })
+        }
+    }))
 }
 
 fn require_engine(answer: Option<Value>) -> Result<Json<Value>, ApiError> {

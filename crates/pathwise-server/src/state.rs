@@ -32,6 +32,23 @@ impl AppState {
         }))
     }
 
+    /// Runs `query` with the backend's alert store on the blocking pool: for a server that
+    /// shows the alerts another server evaluates on the same store.
+    pub async fn read_alerts<T: Send + 'static>(
+        self: &Arc<Self>,
+        query: impl FnOnce(&dyn pathwise_store::alerts::AlertStateStore) -> Result<T, ApiError>
+        + Send
+        + 'static,
+    ) -> Result<T, ApiError> {
+        let state = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let store = state.backend.alert_store()?;
+            query(store.as_ref())
+        })
+        .await
+        .map_err(|e| ApiError::Internal(format!("query task failed: {e}")))?
+    }
+
     /// Runs `query` with a reader (pooled by the backend) on the blocking pool.
     pub async fn read<T: Send + 'static>(
         self: &Arc<Self>,

@@ -327,7 +327,7 @@ impl SqlRules for ClickHouseSqlRules {
             .with_setting("max_memory_usage", SQL_RULE_MEMORY_BYTES.to_string())
             .with_setting("max_result_rows", "2")
             .with_setting("result_overflow_mode", "throw");
-        let result = self.conn.runtime.block_on(async {
+        let result = crate::block_on(&self.conn.runtime, async {
             let mut cursor = query.fetch_bytes("TabSeparated")?;
             cursor.collect().await
         });

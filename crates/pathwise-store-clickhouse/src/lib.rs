@@ -51,17 +51,34 @@ pub(crate) fn backend_error(e: clickhouse::error::Error) -> StoreError {
 
 impl Conn {
     /// Runs `future` to completion on the private runtime.
-    pub fn run<T>(
+    pub fn run<T: Send>(
         &self,
-        future: impl Future<Output = Result<T, clickhouse::error::Error>>,
+        future: impl Future<Output = Result<T, clickhouse::error::Error>> + Send,
     ) -> Result<T, StoreError> {
-        self.runtime.block_on(future).map_err(backend_error)
+        block_on(&self.runtime, future).map_err(backend_error)
     }
 
     /// The table a query names (Distributed with a cluster).
     pub fn table(&self, name: &str) -> String {
         format!("{}.{name}", self.config.database)
     }
+}
+
+/// `runtime.block_on(future)`, also when called from inside another tokio runtime (an async
+/// application, a test): there it runs on a short-lived thread instead of panicking.
+pub(crate) fn block_on<T: Send>(
+    runtime: &tokio::runtime::Runtime,
+    future: impl Future<Output = T> + Send,
+) -> T {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return runtime.block_on(future);
+    }
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| runtime.block_on(future))
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
 }
 
 fn client(endpoint: &str) -> clickhouse::Client {
@@ -97,9 +114,11 @@ impl ClickHouseBackend {
         let mut variant = None;
         for endpoint in &config.endpoints {
             let shard = client(endpoint);
-            let version: String = runtime
-                .block_on(shard.query("SELECT version()").fetch_one::<String>())
-                .map_err(|e| open_error(endpoint, e))?;
+            let version: String = block_on(
+                &runtime,
+                shard.query("SELECT version()").fetch_one::<String>(),
+            )
+            .map_err(|e| open_error(endpoint, e))?;
             let found = Variant::for_version(&version).ok_or_else(|| StoreError::Open {
                 path: endpoint.clone(),
                 reason: format!("ClickHouse {version} is too old: Pathwise needs 18.14 or later"),
@@ -115,8 +134,7 @@ impl ClickHouseBackend {
             let shard = client(endpoint);
             for statement in schema::ddl(variant, &config.database, config.cluster.as_deref()) {
                 // Distributed tables are created on every shard too, so any shard can serve.
-                runtime
-                    .block_on(shard.query(&statement).execute())
+                block_on(&runtime, shard.query(&statement).execute())
                     .map_err(|e| open_error(endpoint, e))?;
             }
         }

@@ -102,7 +102,7 @@ impl ClickHouseReader {
 
     pub(crate) fn fetch<T>(&self, sql: &str) -> Result<Vec<T>, StoreError>
     where
-        T: clickhouse::RowOwned + clickhouse::RowRead,
+        T: clickhouse::RowOwned + clickhouse::RowRead + Send,
     {
         self.conn.run(self.conn.client.query(sql).fetch_all::<T>())
     }

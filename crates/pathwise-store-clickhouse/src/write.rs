@@ -370,7 +370,7 @@ fn trace_row(span: &SpanRecord) -> TraceRowCh {
 /// Inserts `rows` into `table` (nothing for no rows).
 pub(crate) fn insert<T>(conn: &Conn, table: &str, rows: &[T]) -> Result<(), StoreError>
 where
-    T: clickhouse::RowOwned + clickhouse::RowWrite,
+    T: clickhouse::RowOwned + clickhouse::RowWrite + Sync,
 {
     if rows.is_empty() {
         return Ok(());
