@@ -40,7 +40,8 @@ def monitor(
 ) -> Any:
     """Records every call of the decorated function as a span.
 
-    ``name`` defaults to the function's qualified name (``GEOCache.get``); ``group`` is its
+    ``name`` defaults to the function's qualified name (``GEOCache.get``; for a function
+    defined inside another, its name from its own scope); ``group`` is its
     component (``process_group`` is accepted as an alias). ``sample_rate`` is the share of
     calls recorded — failed calls are always recorded. ``max_repr`` caps captured strings,
     ``sensitive_fields`` adds names to mask (``password``, ``token``, ``api_key``, ... always
@@ -100,7 +101,9 @@ def _spec_for(
     skip: tuple,
 ) -> _native.FunctionSpec:
     qualname = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", "function")
-    span_name = name or qualname.replace(".<locals>", "")
+    # A function defined inside another is named from its own scope ("handler", "Cache.get"),
+    # as the dashboard shows it, not through the function that happened to define it.
+    span_name = name or qualname.rsplit(".<locals>.", 1)[-1]
     params: list = []
     var_args = None
     try:

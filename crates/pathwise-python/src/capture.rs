@@ -18,6 +18,8 @@ use serde_json::{Map, Value};
 const ELIDED: &str = "…";
 /// Shown for a container that contains itself.
 const CYCLE: &str = "<cycle>";
+/// Dict keys are cut at `max_repr` chars, but never below this: they are names.
+const KEY_MIN_CHARS: usize = 64;
 /// numpy arrays up to this many elements also get min/max/mean.
 const STATS_MAX_ELEMENTS: usize = 1_000_000;
 
@@ -171,8 +173,11 @@ impl Walker<'_> {
         let shown = len.min(self.options.max_items);
         let mut out = Map::new();
         for (key, value) in entries.take(shown) {
-            let key = key_text(&key, self.options.max_repr);
-            let summary = if self.options.is_secret(&key) {
+            // Checked on the whole key; only then cut (keys are names: cut generously).
+            let key = key_text(&key, usize::MAX);
+            let secret = self.options.is_secret(&key);
+            let key = truncate(&key, self.options.max_repr.max(KEY_MIN_CHARS));
+            let summary = if secret {
                 Value::String(MASK.into())
             } else {
                 self.walk(&value, depth + 1)
