@@ -130,7 +130,7 @@ def test_numpy_arrays():
 
 def test_pandas_frames():
     pd = pytest.importorskip("pandas")
-    frame = pd.DataFrame({"a": [1, 2], "b": ["x", "y"]})
+    frame = pd.DataFrame({"a": [1, 2], "b": [0.5, 1.5]})
     assert summary(frame) == {"type": "DataFrame", "shape": [2, 2], "columns": ["a", "b"],
-                              "dtypes": {"a": "int64", "b": "object"}}
+                              "dtypes": {"a": "int64", "b": "float64"}}
     assert summary(frame["a"]) == {"type": "Series", "shape": [2], "dtype": "int64", "name": "a"}
