@@ -273,6 +273,15 @@ fn summarize(
     serde_json::to_string(&capture::summarize(value, &options)).unwrap_or_default()
 }
 
+/// Runs the `pathwise` command line (`args[0]` is the program name) and returns its exit
+/// code; the console script of the Python package calls this. The interpreter lock is released
+/// meanwhile (`pathwise serve` runs until interrupted).
+#[cfg(feature = "cli")]
+#[pyfunction]
+fn cli(py: Python<'_>, args: Vec<std::ffi::OsString>) -> u8 {
+    py.detach(|| pathwise_cli::run_with_code(args))
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("InitError", m.py().get_type::<InitError>())?;
@@ -289,5 +298,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(summarize, m)?)?;
     m.add_function(wrap_pyfunction!(span::start_span, m)?)?;
     m.add_function(wrap_pyfunction!(span::record_operation, m)?)?;
+    #[cfg(feature = "cli")]
+    m.add_function(wrap_pyfunction!(cli, m)?)?;
     Ok(())
 }
