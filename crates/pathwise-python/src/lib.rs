@@ -3,6 +3,7 @@
 //! values and run the recording pipeline — the same pipeline and store as the Rust SDK.
 
 mod capture;
+mod function;
 mod span;
 
 use std::path::PathBuf;
@@ -286,7 +287,7 @@ fn cli(py: Python<'_>, args: Vec<std::ffi::OsString>) -> u8 {
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("InitError", m.py().get_type::<InitError>())?;
     m.add_class::<span::NativeSpan>()?;
-    m.add_class::<span::FunctionSpec>()?;
+    m.add_class::<function::FunctionSpec>()?;
     m.add_function(wrap_pyfunction!(init, m)?)?;
     m.add_function(wrap_pyfunction!(shutdown, m)?)?;
     m.add_function(wrap_pyfunction!(flush, m)?)?;

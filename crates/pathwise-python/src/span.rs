@@ -9,7 +9,7 @@ use pathwise::{AttrValue, Context, DetachedSpan, ErrorInfo, SpanKind};
 use pathwise_capture::CaptureOptions;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyString, PyTuple};
+use pyo3::types::{PyBool, PyFloat, PyInt, PyString};
 
 use crate::capture::{summarize, truncate, type_name};
 
@@ -17,24 +17,6 @@ thread_local! {
     /// Spans started on this thread and not yet ended; at zero the thread's buffered records
     /// are handed to the pipeline (one hand-off per batch, as in the Rust SDK).
     static OPEN: Cell<u32> = const { Cell::new(0) };
-    /// splitmix64 state for per-function sampling draws.
-    static RNG: Cell<u64> = const { Cell::new(0) };
-}
-
-fn random_unit() -> f64 {
-    RNG.with(|state| {
-        let mut s = state.get();
-        if s == 0 {
-            use std::hash::{BuildHasher, Hasher};
-            s = std::hash::RandomState::new().build_hasher().finish() | 1;
-        }
-        s = s.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        state.set(s);
-        let mut z = s;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
-    })
 }
 
 /// Generous limits for decision data (step input/output/metadata): people read these.
@@ -47,7 +29,7 @@ pub(crate) fn payload_options() -> CaptureOptions {
     }
 }
 
-fn json_text(value: &serde_json::Value) -> String {
+pub(crate) fn json_text(value: &serde_json::Value) -> String {
     serde_json::to_string(value).unwrap_or_default()
 }
 
@@ -117,16 +99,16 @@ fn attr_value(value: &Bound<'_, PyAny>) -> AttrValue {
 /// ```
 #[pyclass(module = "pathwise._native", name = "Span")]
 pub struct NativeSpan {
-    span: Option<DetachedSpan>,
+    pub(crate) span: Option<DetachedSpan>,
     /// The context children attach to: this span's, or the caller's for an unsampled call.
-    ctx: Option<Context>,
-    root: bool,
+    pub(crate) ctx: Option<Context>,
+    pub(crate) root: bool,
     /// Set for a call that lost its sampling draw: when it began, and its name and group.
-    unsampled: Option<(Instant, &'static str, Option<&'static str>)>,
+    pub(crate) unsampled: Option<(Instant, &'static str, Option<&'static str>)>,
 }
 
 impl NativeSpan {
-    fn started(span: DetachedSpan, parent: Option<Context>) -> Self {
+    pub(crate) fn started(span: DetachedSpan, parent: Option<Context>) -> Self {
         OPEN.with(|open| open.set(open.get() + 1));
         NativeSpan {
             ctx: span.context(),
@@ -242,7 +224,7 @@ impl NativeSpan {
     }
 
     /// Marks the span failed with a Python exception (type, message, cause chain, traceback).
-    fn fail(&mut self, exc: &Bound<'_, PyAny>) {
+    pub(crate) fn fail(&mut self, exc: &Bound<'_, PyAny>) {
         if self.unsampled.is_some() {
             self.record_unsampled_failure(exc);
             return;
@@ -285,7 +267,7 @@ impl NativeSpan {
     }
 
     /// Ends the span (idempotent). A failed span is in the error lane file when this returns.
-    fn end(&mut self) {
+    pub(crate) fn end(&mut self) {
         self.unsampled = None;
         let Some(span) = self.span.take() else {
             return;
@@ -337,181 +319,6 @@ pub(crate) fn start_span(
         span.set_group(group);
     }
     Ok(Some(NativeSpan::started(span, parent)))
-}
-
-/// One monitored Python function: its name and options, fixed at decoration time.
-///
-/// Names are leaked once per decorated function (bounded by the program's size) so that span
-/// starts use the SDK's per-thread path cache instead of hashing the name every call.
-#[pyclass(module = "pathwise._native", frozen)]
-pub struct FunctionSpec {
-    name: &'static str,
-    group: Option<&'static str>,
-    sample_rate: f64,
-    capture_args: bool,
-    capture_result: bool,
-    options: CaptureOptions,
-    /// Positional parameter names, in order.
-    params: Vec<String>,
-    /// Name of the `*args` parameter, if any.
-    var_args: Option<String>,
-    /// Parameters never captured (`skip=`, and `self`/`cls`).
-    skip: Vec<String>,
-}
-
-#[pymethods]
-impl FunctionSpec {
-    #[new]
-    #[pyo3(signature = (name, group, sample_rate, capture_args, capture_result, max_repr, sensitive_fields, params, var_args, skip))]
-    #[allow(clippy::too_many_arguments)] // mirrors the decorator's keyword arguments
-    fn new(
-        name: String,
-        group: Option<String>,
-        sample_rate: f64,
-        capture_args: bool,
-        capture_result: bool,
-        max_repr: Option<usize>,
-        sensitive_fields: Vec<String>,
-        params: Vec<String>,
-        var_args: Option<String>,
-        skip: Vec<String>,
-    ) -> PyResult<Self> {
-        if !(0.0..=1.0).contains(&sample_rate) {
-            return Err(PyValueError::new_err(format!(
-                "sample_rate must be within 0.0..=1.0, got {sample_rate}"
-            )));
-        }
-        let mut options = crate::capture_defaults();
-        if let Some(max) = max_repr {
-            if max == 0 {
-                return Err(PyValueError::new_err("max_repr must be at least 1"));
-            }
-            options.max_repr = max;
-        }
-        options
-            .redact
-            .extend(sensitive_fields.into_iter().map(Into::into));
-        Ok(FunctionSpec {
-            name: Box::leak(name.into_boxed_str()),
-            group: group.map(|g| &*Box::leak(g.into_boxed_str())),
-            sample_rate,
-            capture_args,
-            capture_result,
-            options,
-            params,
-            var_args,
-            skip,
-        })
-    }
-
-    /// The span name.
-    #[getter]
-    fn name(&self) -> &'static str {
-        self.name
-    }
-
-    /// Starts one call under `parent`, capturing its arguments; `None` when nothing records.
-    #[pyo3(signature = (parent, args, kwargs=None))]
-    fn start(
-        &self,
-        parent: Option<&Bound<'_, PyAny>>,
-        args: &Bound<'_, PyTuple>,
-        kwargs: Option<&Bound<'_, PyDict>>,
-    ) -> Option<NativeSpan> {
-        if !crate::recording() {
-            return None;
-        }
-        let parent = parent_of(parent);
-        if self.sample_rate < 1.0 && random_unit() >= self.sample_rate {
-            return Some(NativeSpan {
-                span: None,
-                ctx: parent,
-                root: false,
-                unsampled: Some((Instant::now(), self.name, self.group)),
-            });
-        }
-        let mut span = pathwise::start_detached(self.name, SpanKind::Function, parent);
-        if let Some(group) = self.group {
-            span.set_group(group);
-        }
-        if self.sample_rate < 1.0 {
-            span.set_attr("pathwise.sample_rate", self.sample_rate);
-        }
-        if self.capture_args && span.is_recording() {
-            span.set_input_json(self.arguments(args, kwargs));
-        }
-        Some(NativeSpan::started(span, parent))
-    }
-
-    /// Ends a call that returned `result`.
-    fn end(&self, span: &Bound<'_, NativeSpan>, result: &Bound<'_, PyAny>) {
-        let Ok(mut span) = span.try_borrow_mut() else {
-            return;
-        };
-        if self.capture_result && span.span.is_some() {
-            span.set_output_json(json_text(&summarize(result, &self.options)));
-        }
-        span.end();
-    }
-
-    /// Ends a call that raised `exc` (recorded even when the call lost its sampling draw).
-    fn end_failed(&self, span: &Bound<'_, NativeSpan>, exc: &Bound<'_, PyAny>) {
-        let Ok(mut span) = span.try_borrow_mut() else {
-            return;
-        };
-        span.fail(exc);
-        span.end();
-    }
-}
-
-impl FunctionSpec {
-    /// The arguments as the JSON text of an object keyed by parameter name.
-    fn arguments(&self, args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> String {
-        let mut out = serde_json::Map::new();
-        let mut extra = Vec::new();
-        for (i, value) in args.iter().enumerate() {
-            match self.params.get(i) {
-                Some(name) => self.put(&mut out, name, &value),
-                None => extra.push(value),
-            }
-        }
-        if !extra.is_empty() {
-            let name = self.var_args.as_deref().unwrap_or("args");
-            if !self.skip.iter().any(|s| s == name) {
-                let tuple = PyTuple::new(args.py(), extra);
-                let summary = match tuple {
-                    Ok(t) => summarize(t.as_any(), &self.options),
-                    Err(_) => serde_json::Value::Null,
-                };
-                out.insert(name.to_string(), summary);
-            }
-        }
-        if let Some(kwargs) = kwargs {
-            for (key, value) in kwargs.iter() {
-                if let Ok(key) = key.extract::<String>() {
-                    self.put(&mut out, &key, &value);
-                }
-            }
-        }
-        json_text(&serde_json::Value::Object(out))
-    }
-
-    fn put(
-        &self,
-        out: &mut serde_json::Map<String, serde_json::Value>,
-        name: &str,
-        value: &Bound<'_, PyAny>,
-    ) {
-        if self.skip.iter().any(|s| s == name) {
-            return;
-        }
-        let summary = if self.options.is_secret(name) {
-            serde_json::Value::String(pathwise_capture::MASK.into())
-        } else {
-            summarize(value, &self.options)
-        };
-        out.insert(name.to_string(), summary);
-    }
 }
 
 /// Records an operation the caller timed itself, under `parent` (a span or `None`).
