@@ -21,12 +21,15 @@
 //!   result (summarised, secrets masked), errors and panics, sampling.
 //! - Decision traces: [`trace`] → [`Step`]s with input, output, reasoning and the
 //!   [`Filter`]/[`Llm`]/[`Ranked`] helpers.
+//! - Hosts with their own context (Python's `contextvars`): [`start_detached`] with an explicit
+//!   parent, [`record_operation_under`].
 //! - Self-measured code: [`record_operation`], [`cache_hit`], [`cache_miss`].
 //! - Process and host resources (CPU, memory, I/O, threads, open files), sampled every
 //!   [`Config::resource_interval`] on their own thread; [`ResourceSampler`] to sample directly.
 
 mod config;
 mod context;
+mod detached;
 mod future;
 mod iter;
 mod monitor;
@@ -43,13 +46,16 @@ use std::time::Duration;
 
 pub use config::Config;
 pub use context::{AttachGuard, Context};
+pub use detached::{DetachedSpan, flush_thread, start_detached, start_detached_backdated};
 pub use future::{FutureExt, InSpan, WithContext};
 pub use iter::{MonitoredIter, MonitoredStream, monitor_iter, monitor_stream};
-pub use ops::{cache_hit, cache_miss, record_failed_operation, record_operation};
+pub use ops::{
+    cache_hit, cache_miss, record_failed_operation, record_operation, record_operation_under,
+};
 pub use pathwise_capture::CaptureOptions;
 pub use pathwise_macros::monitor;
 pub use pathwise_model::{
-    AttrValue, ErrorInfo, HostResources, ProcessResources, ResourceSample, TraceId,
+    AttrValue, ErrorInfo, HostResources, ProcessResources, ResourceSample, SpanKind, TraceId,
 };
 pub use pathwise_store::{PipelineStats, Store};
 pub use resources::ResourceSampler;

@@ -24,7 +24,32 @@ pub fn record_operation(
         message: "operation reported failure".into(),
         chain: Vec::new(),
     });
-    record(component.into(), operation.into(), duration, failure);
+    let parent = Context::current();
+    record(
+        parent,
+        component.into(),
+        operation.into(),
+        duration,
+        failure,
+    );
+}
+
+/// Like [`record_operation`], under an explicit parent (`None`: a trace of its own) instead of
+/// the thread's current span; `error` (type, message) marks it failed.
+///
+/// ```
+/// use std::time::Duration;
+/// let error = pathwise::ErrorInfo { error_type: "TimeoutError".into(), message: "5 s".into(), chain: vec![] };
+/// pathwise::record_operation_under(None, "geo.client", "http_get", Duration::from_secs(5), Some(error));
+/// ```
+pub fn record_operation_under(
+    parent: Option<Context>,
+    component: impl Into<Name>,
+    operation: impl Into<Name>,
+    duration: Duration,
+    error: Option<ErrorInfo>,
+) {
+    record(parent, component.into(), operation.into(), duration, error);
 }
 
 /// Records a failed operation with the error that failed it (type, message, source chain).
@@ -41,6 +66,7 @@ pub fn record_failed_operation<E: std::error::Error + ?Sized>(
     error: &E,
 ) {
     record(
+        Context::current(),
         component.into(),
         operation.into(),
         duration,
@@ -48,7 +74,13 @@ pub fn record_failed_operation<E: std::error::Error + ?Sized>(
     );
 }
 
-fn record(component: Name, name: Name, duration: Duration, failure: Option<ErrorInfo>) {
+fn record(
+    parent: Option<Context>,
+    component: Name,
+    name: Name,
+    duration: Duration,
+    failure: Option<ErrorInfo>,
+) {
     if !pathwise_pipeline::is_running() {
         return;
     }
@@ -56,7 +88,7 @@ fn record(component: Name, name: Name, duration: Duration, failure: Option<Error
     let end_ns = clock.wall_now_ns();
     let duration_ns = duration.as_nanos().min(u64::MAX as u128) as u64;
     let start_ns = end_ns.saturating_sub(duration_ns.min(i64::MAX as u64) as i64);
-    let parent = Context::current().map_or(Parent::Root, Parent::Of);
+    let parent = parent.map_or(Parent::Root, Parent::Of);
     let (ctx, parent_id) = context::open(&name, parent, false, || {
         (start_ns / 1_000_000).max(0) as u64
     });

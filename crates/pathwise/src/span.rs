@@ -21,6 +21,8 @@ pub(crate) struct ActiveSpan {
     entered: bool,
     pub(crate) status: Status,
     pub(crate) details: Option<Box<SpanDetails>>,
+    /// How long before `start` the span really began (spans recorded after the fact).
+    backdate_ns: u64,
 }
 
 impl ActiveSpan {
@@ -45,7 +47,20 @@ impl ActiveSpan {
             entered: enter,
             status: Status::Ok,
             details: None,
+            backdate_ns: 0,
         })
+    }
+
+    /// Starts a span that began `elapsed` ago (never entered on the thread's stack).
+    pub(crate) fn start_backdated(
+        name: Name,
+        kind: SpanKind,
+        parent: Parent,
+        elapsed: std::time::Duration,
+    ) -> Option<Self> {
+        let mut span = Self::start(name, kind, parent, false)?;
+        span.backdate_ns = elapsed.as_nanos().min(i64::MAX as u128) as u64;
+        Some(span)
     }
 
     pub(crate) fn name(&self) -> &Name {
@@ -71,7 +86,17 @@ impl ActiveSpan {
 
     /// Ends the span now. A span dropped while its thread unwinds is recorded as a panic.
     #[inline]
-    pub(crate) fn end(mut self) {
+    pub(crate) fn end(self) {
+        self.finish(true);
+    }
+
+    /// Ends the span without handing this thread's buffer over (the caller flushes later).
+    pub(crate) fn end_buffered(self) {
+        self.finish(false);
+    }
+
+    #[inline]
+    fn finish(mut self, hand_over: bool) {
         let clock = clock();
         let end = clock.now();
         if std::thread::panicking() && self.status == Status::Ok {
@@ -81,8 +106,8 @@ impl ActiveSpan {
             trace_id: self.ctx.trace_id,
             span_id: self.ctx.span_id,
             parent_id: self.parent_id,
-            start_ns: clock.wall_ns(self.start),
-            duration_ns: clock.nanos_between(self.start, end),
+            start_ns: clock.wall_ns(self.start) - self.backdate_ns as i64,
+            duration_ns: clock.nanos_between(self.start, end) + self.backdate_ns,
             name: self.name,
             group: self.group,
             path: self.ctx.path,
@@ -99,7 +124,7 @@ impl ActiveSpan {
         }
         if self.entered {
             context::pop(self.ctx.span_id);
-        } else if Context::current().is_none() {
+        } else if hand_over && Context::current().is_none() {
             // A detached span (future, decision step) ending outside any span: no outermost
             // span will end on this thread to hand the record over, so do it now.
             pathwise_pipeline::flush_thread();

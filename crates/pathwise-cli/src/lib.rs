@@ -1,0 +1,316 @@
+//! `pathwise`: run a demo workload and look at what Pathwise recorded, from the terminal.
+//!
+//! Exit codes (see [`error::CliError`]):
+//!
+//! | code | meaning |
+//! |---|---|
+//! | 0 | success |
+//! | 1 | the request was valid but failed: unknown trace id, a store or recording error |
+//! | 2 | bad input: a usage error (from clap), a malformed trace id, a missing or foreign database |
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+mod alerts;
+mod demo;
+mod error;
+mod format;
+mod migrate;
+mod perf;
+mod report;
+mod serve;
+mod show;
+mod traces;
+
+/// Record every path through your code and every decision in it.
+#[derive(Debug, Parser)]
+#[command(
+    name = "pathwise",
+    version,
+    after_help = "Exit codes: 0 success, 1 failed (e.g. unknown trace id), 2 bad input (usage, malformed id, missing database)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a built-in, seeded workload (a dataset search service and a decision pipeline)
+    /// and record it.
+    Demo(DemoArgs),
+    /// List recent traces.
+    Traces(TracesArgs),
+    /// Show one trace as a tree of spans.
+    Show(ShowArgs),
+    /// Serve the JSON API and the web dashboard.
+    Serve(ServeArgs),
+    /// Print the execution path analysis report: hot, slow and error-prone paths, time
+    /// consumers, never-executed functions and optimisation opportunities.
+    Report(ReportArgs),
+    /// Print the whole monitoring state as JSON: operations, baselines, shifts, health.
+    Snapshot(SnapshotArgs),
+    /// List, learn, pin or unpin per-operation latency baselines.
+    Baseline(BaselineArgs),
+    /// Check an alert rules file, or list active alerts and their history.
+    Alerts(AlertsArgs),
+    /// Copy everything from one store to another (e.g. a SQLite file into a ClickHouse
+    /// cluster): resumable, with progress, counts verified at the end.
+    Migrate(MigrateArgs),
+}
+
+/// Options of `pathwise migrate`.
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// The store to copy from (`sqlite:PATH`, a path, or `clickhouse://…`).
+    #[arg(long, value_name = "STORE")]
+    pub from: PathBuf,
+    /// The store to copy into (created if it does not exist).
+    #[arg(long, value_name = "STORE")]
+    pub to: PathBuf,
+    /// Where progress is kept, so an interrupted copy resumes where it stopped.
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "pathwise-migrate.checkpoint"
+    )]
+    pub checkpoint: PathBuf,
+    /// Traces per batch.
+    #[arg(long, default_value_t = 200)]
+    pub batch: usize,
+}
+
+/// Options of `pathwise alerts`.
+#[derive(Debug, Args)]
+pub struct AlertsArgs {
+    #[command(subcommand)]
+    pub action: AlertsAction,
+    /// The store (a SQLite file or a `clickhouse://` address), before or after the action.
+    #[arg(
+        long,
+        visible_alias = "store",
+        value_name = "STORE",
+        default_value = "pathwise.db",
+        env = "PATHWISE_STORE",
+        global = true
+    )]
+    pub db: PathBuf,
+}
+
+/// What `pathwise alerts` does.
+#[derive(Debug, Subcommand)]
+pub enum AlertsAction {
+    /// Validate a rules file: prints each rule, or the line and reason of the first error.
+    Check { file: PathBuf },
+    /// Active alerts and the latest history, as recorded by the engine.
+    List {
+        /// History rows to show.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+}
+
+/// Options of `pathwise snapshot`.
+#[derive(Debug, Args)]
+pub struct SnapshotArgs {
+    #[command(flatten)]
+    pub db: DbArg,
+}
+
+/// Options of `pathwise baseline`.
+#[derive(Debug, Args)]
+pub struct BaselineArgs {
+    #[command(subcommand)]
+    pub action: BaselineAction,
+    /// The store (a SQLite file or a `clickhouse://` address), before or after the action.
+    #[arg(
+        long,
+        visible_alias = "store",
+        value_name = "STORE",
+        default_value = "pathwise.db",
+        env = "PATHWISE_STORE",
+        global = true
+    )]
+    pub db: PathBuf,
+}
+
+/// What `pathwise baseline` does.
+#[derive(Debug, Subcommand)]
+pub enum BaselineAction {
+    /// The baseline in force per operation.
+    List,
+    /// Learn (a new version of) every unpinned baseline, or only NAME's.
+    Learn { name: Option<String> },
+    /// Keep NAME's newest baseline whatever is learned later.
+    Pin { name: String },
+    /// Let NAME's baseline follow new learning again.
+    Unpin { name: String },
+}
+
+/// Options of `pathwise report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Only the last DURATION (e.g. 15m, 1h, 7d); everything by default.
+    #[arg(long, value_name = "DURATION")]
+    pub since: Option<String>,
+    /// text, json, html (one self-contained file) or csv (one row per path).
+    #[arg(long, default_value = "text", value_parser = ["text", "json", "html", "csv"])]
+    pub format: String,
+    /// Write to FILE instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub db: DbArg,
+}
+
+/// Where and how the dashboard is served.
+#[derive(Debug, Clone, Args)]
+pub struct ServeOpts {
+    /// Address to listen on; loopback by default.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:7070")]
+    pub listen: std::net::SocketAddr,
+    /// Require this bearer token from API clients and the dashboard.
+    #[arg(long, env = "PATHWISE_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Allow cross-origin requests from this origin (repeatable); CORS is off otherwise.
+    #[arg(long, value_name = "ORIGIN")]
+    pub cors_origin: Vec<String>,
+    /// Evaluate the alert rules in FILE (alerts.toml, hot-reloaded) while serving.
+    #[arg(long, value_name = "FILE")]
+    pub alerts: Option<PathBuf>,
+    /// POST every alert notification to this URL (Alertmanager v4 payload; repeatable).
+    #[arg(long, value_name = "URL", requires = "alerts")]
+    pub alert_webhook: Vec<String>,
+}
+
+/// Options of `pathwise serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub serve: ServeOpts,
+    #[command(flatten)]
+    pub db: DbArg,
+}
+
+/// The database option every command takes.
+#[derive(Debug, Clone, Args)]
+pub struct DbArg {
+    /// The store: a SQLite file (`pathwise.db`, `sqlite:pathwise.db`) or a ClickHouse server or
+    /// cluster (`clickhouse://host:8123[,host2:8123]/db?cluster=name`). Also `--store`.
+    #[arg(
+        long,
+        visible_alias = "store",
+        value_name = "STORE",
+        default_value = "pathwise.db",
+        env = "PATHWISE_STORE"
+    )]
+    pub db: PathBuf,
+}
+
+/// Options of `pathwise demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// How many requests the workload makes.
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub iterations: u32,
+    /// Seed of every random choice the workload makes: same seed, same paths.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Do not serve the dashboard after the run.
+    #[arg(long)]
+    pub no_serve: bool,
+    #[command(flatten)]
+    pub serve: ServeOpts,
+    #[command(flatten)]
+    pub db: DbArg,
+}
+
+/// A trace's lifecycle state, as accepted by `--status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusArg {
+    Running,
+    Completed,
+    Failed,
+}
+
+/// Options of `pathwise traces`.
+#[derive(Debug, Args)]
+pub struct TracesArgs {
+    /// How many traces to list, newest first.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub limit: u32,
+    /// Only traces in this state.
+    #[arg(long, value_enum)]
+    pub status: Option<StatusArg>,
+    /// Only traces whose name contains this text (case-insensitive).
+    #[arg(long, value_name = "NAME")]
+    pub q: Option<String>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub db: DbArg,
+}
+
+/// Options of `pathwise show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The trace id: 32 hex digits, as printed by `pathwise traces`.
+    pub id: String,
+    /// Print JSON (the trace and its spans) instead of a tree.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub db: DbArg,
+}
+
+/// Runs the command line `args` (the program name first, as in `std::env::args_os`) and
+/// returns the exit code. The `pathwise` binary and the Python package's `pathwise` command
+/// both call this.
+///
+/// ```no_run
+/// let code = pathwise_cli::run(["pathwise", "traces", "--db", "pathwise.db"]);
+/// ```
+pub fn run<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    ExitCode::from(run_with_code(args))
+}
+
+/// [`run`], returning the exit code as a number (0 success, 1 failed, 2 bad input).
+pub fn run_with_code<I, T>(args: I) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(error) => {
+            // Help and version requests print to stdout and succeed; usage errors exit 2.
+            let _ = error.print();
+            return error.exit_code().clamp(0, 255) as u8;
+        }
+    };
+    let result = match cli.command {
+        Command::Demo(args) => demo::run(&args),
+        Command::Traces(args) => traces::run(&args),
+        Command::Show(args) => show::run(&args),
+        Command::Serve(args) => serve::serve(&args.db.db, &args.serve),
+        Command::Report(args) => report::run(&args),
+        Command::Snapshot(args) => perf::snapshot(&args),
+        Command::Baseline(args) => perf::baseline(&args),
+        Command::Alerts(args) => alerts::run(&args),
+        Command::Migrate(args) => migrate::run(&args),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(error) => {
+            eprintln!("error: {error}");
+            error.exit_code()
+        }
+    }
+}

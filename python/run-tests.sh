@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Builds the Python package from source into a virtual environment and runs its test suite.
+#
+#   bash python/run-tests.sh            # venv in python/.venv (or $PATHWISE_VENV)
+#
+# Needs only a Rust toolchain, Python >= 3.9 (`python3`, or $PYTHON) and access to PyPI.
+# numpy, pandas and pydantic are installed so that their capture is tested too; the package
+# itself never requires them.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+venv="${PATHWISE_VENV:-$here/.venv}"
+python="${PYTHON:-python3}"
+
+if [[ ! -x "$venv/bin/python" ]]; then
+    "$python" -m venv "$venv"
+fi
+"$venv/bin/python" -m pip install --quiet --upgrade pip
+"$venv/bin/python" -m pip install --quiet "maturin>=1.5,<2" pytest numpy pandas pydantic
+# A regular (non-editable) install: what `pip install ./python` gives a user, console script
+# included. The build honours $CARGO_TARGET_DIR, so repeated runs reuse compiled crates.
+"$venv/bin/python" -m pip install --quiet --force-reinstall --no-deps "$here"
+# From the repository root, so that `import pathwise` finds the installed package, not the
+# source directory python/pathwise (which holds no compiled module).
+cd "$here/.."
+"$venv/bin/python" -m pytest -q python/tests "$@"

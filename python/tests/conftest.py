@@ -1,0 +1,98 @@
+"""Shared fixtures: a real pipeline recording into a real SQLite file per test."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import pytest
+
+import pathwise
+
+
+@dataclass
+class SpanRow:
+    trace_id: str
+    span_id: int
+    parent_id: int
+    name: str
+    path: str
+    group: Optional[str]
+    kind: str
+    status: str
+    error_type: Optional[str]
+    duration_ns: int
+    input: Optional[Any]
+    output: Optional[Any]
+    reasoning: Optional[str]
+    metadata: Optional[Any]
+    attrs: Dict[str, Any]
+    error_message: Optional[str]
+    error_chain: Optional[List[str]]
+
+
+def _json(text: Optional[str]) -> Any:
+    return json.loads(text) if text is not None else None
+
+
+class Recording:
+    """The database of one test; read with plain sqlite3 through the store's views."""
+
+    def __init__(self, db: Path) -> None:
+        self.db = db
+
+    def connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(f"file:{self.db}?mode=ro", uri=True)
+
+    def spans(self) -> List[SpanRow]:
+        pathwise.flush()
+        with self.connect() as conn:
+            rows = conn.execute(
+                """SELECT v.trace_id, v.span_id, v.parent_id, v.name, v.path, v.group_name,
+                          v.kind, v.status, v.error_type, v.duration_ns, d.input, d.output,
+                          d.reasoning, d.metadata, d.attrs, d.error_message, d.error_chain
+                   FROM spans_v v
+                   LEFT JOIN span_details d
+                     ON lower(hex(d.trace_id)) = v.trace_id AND d.span_id = v.span_id
+                   ORDER BY v.start_ns"""
+            ).fetchall()
+        return [
+            SpanRow(
+                *r[:10], _json(r[10]), _json(r[11]), r[12], _json(r[13]), _json(r[14]) or {},
+                r[15], _json(r[16]),
+            )
+            for r in rows
+        ]
+
+    def paths(self) -> List[str]:
+        return sorted(s.path for s in self.spans())
+
+    def one(self, name: str) -> SpanRow:
+        found = [s for s in self.spans() if s.name == name]
+        assert len(found) == 1, f"expected one span {name!r}, found {len(found)}"
+        return found[0]
+
+    def traces(self) -> List[tuple]:
+        pathwise.flush()
+        with self.connect() as conn:
+            return conn.execute(
+                "SELECT trace_id, name, status, span_count, error_count, metadata FROM traces_v"
+            ).fetchall()
+
+    def query(self, sql: str, *args: Any) -> List[tuple]:
+        pathwise.flush()
+        with self.connect() as conn:
+            return conn.execute(sql, args).fetchall()
+
+
+@pytest.fixture
+def recording(tmp_path: Path):
+    db = tmp_path / "pathwise.db"
+    pathwise.init(db=db, resource_interval=None, flush_interval=0.02)
+    try:
+        yield Recording(db)
+    finally:
+        pathwise.shutdown()
