@@ -6,18 +6,9 @@ use std::collections::HashMap;
 use pathwise_analysis::{
     Analysis, SKETCH_RELATIVE_ERROR, Window, dependency_graph, error_patterns,
 };
-use pathwise_model::{AttrValue, Name, Record, SpanKind, SpanRecord, Status, TraceId};
-use pathwise_store::{FunctionInfo, PathDictionary, Store, WriteBatch};
+use pathwise_model::{AttrValue, Record, SpanKind, SpanRecord, Status, TraceId};
+use pathwise_store::{FunctionInfo, PathList, Store, WriteBatch};
 use pathwise_store_sqlite::{SqliteReader, SqliteStore};
-
-/// Local path ids: index + 1 → (parent, name).
-struct Paths(Vec<(u32, Name)>);
-
-impl PathDictionary for Paths {
-    fn lookup(&self, path: u32) -> Option<(u32, Name)> {
-        self.0.get((path as usize).checked_sub(1)?).cloned()
-    }
-}
 
 struct Rng(u64);
 impl Rng {
@@ -47,7 +38,7 @@ const ROWS: &str = "api.handle → db.query → db.fetch_rows";
 const CRAWL: &str = "api.handle → crawler.fetch";
 
 fn generate(db: &std::path::Path) -> Truth {
-    let paths = Paths(vec![
+    let paths = PathList(vec![
         (0, "api.handle".into()),
         (1, "cache.get".into()),
         (1, "db.query".into()),

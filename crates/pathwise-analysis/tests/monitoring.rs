@@ -3,19 +3,13 @@
 
 use pathwise_analysis::monitoring::{MonitorConfig, evaluate};
 use pathwise_analysis::perf::regression::ShiftKind;
-use pathwise_model::{Name, Record, SpanKind, SpanRecord, TraceId};
-use pathwise_store::{PathDictionary, Store, WriteBatch};
+use pathwise_model::{Record, SpanKind, SpanRecord, TraceId};
+use pathwise_store::{PathList, Store, WriteBatch};
 use pathwise_store_sqlite::{SqliteReader, SqliteStore};
 
-struct Paths;
-impl PathDictionary for Paths {
-    fn lookup(&self, path: u32) -> Option<(u32, Name)> {
-        match path {
-            1 => Some((0, "checkout.pay".into())),
-            2 => Some((0, "catalog.get".into())),
-            _ => None,
-        }
-    }
+/// Two root paths: 1 `checkout.pay`, 2 `catalog.get`.
+fn paths() -> PathList {
+    PathList(vec![(0, "checkout.pay".into()), (0, "catalog.get".into())])
 }
 
 /// Lognormal-ish latency from a seeded generator (Box–Muller).
@@ -70,7 +64,7 @@ fn record(db: &std::path::Path, slowdown: f64, seed: u64) {
                         records: &batch,
                         ..WriteBatch::EMPTY
                     },
-                    &Paths,
+                    &paths(),
                 )
                 .unwrap();
             batch.clear();
@@ -82,7 +76,7 @@ fn record(db: &std::path::Path, slowdown: f64, seed: u64) {
                 records: &batch,
                 ..WriteBatch::EMPTY
             },
-            &Paths,
+            &paths(),
         )
         .unwrap();
 }

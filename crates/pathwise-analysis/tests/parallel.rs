@@ -4,24 +4,15 @@
 //! children split over batches).
 
 use pathwise_analysis::{Analysis, Window, critical_path};
-use pathwise_model::{ErrorInfo, Name, Record, SpanKind, SpanRecord, Status, TraceId};
-use pathwise_store::{PathDictionary, Store, WriteBatch};
+use pathwise_model::{ErrorInfo, Record, SpanKind, SpanRecord, Status, TraceId};
+use pathwise_store::{PathList, Store, WriteBatch};
 use pathwise_store_sqlite::{SqliteReader, SqliteStore};
-
-/// Local path ids: index + 1 → (parent, name).
-struct Paths(Vec<(u32, Name)>);
-
-impl PathDictionary for Paths {
-    fn lookup(&self, path: u32) -> Option<(u32, Name)> {
-        self.0.get((path as usize).checked_sub(1)?).cloned()
-    }
-}
 
 const MS: i64 = 1_000_000;
 const BASE_MS: u64 = 1_760_000_000_000;
 
-fn paths() -> Paths {
-    Paths(vec![
+fn paths() -> PathList {
+    PathList(vec![
         (0, "SearchService.search".into()),
         (1, "SearchService.validate".into()),
         (1, "GEOClient.search".into()),

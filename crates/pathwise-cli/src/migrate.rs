@@ -12,7 +12,7 @@ use pathwise_model::{
     AttrValue, ErrorInfo, Name, Record, SpanDetails, SpanRecord, TraceEvent, TraceStatus,
 };
 use pathwise_store::{
-    Backend, Cursor, FunctionInfo, PATH_SEPARATOR, PathDictionary, Reader, SpanRow, TraceFilter,
+    Backend, Cursor, FunctionInfo, PATH_SEPARATOR, PathList, Reader, SpanRow, TraceFilter,
     WriteBatch,
 };
 
@@ -20,11 +20,11 @@ use crate::MigrateArgs;
 use crate::error::{CliError, open_backend};
 use crate::format::{emit, progress_bar};
 
-/// Paths of the copied spans, by their text: id → (parent id, last segment).
+/// Paths of the copied spans, by their text.
 #[derive(Default)]
 struct TextPaths {
     ids: HashMap<String, u32>,
-    entries: Vec<(u32, Name)>,
+    list: PathList,
 }
 
 impl TextPaths {
@@ -37,16 +37,9 @@ impl TextPaths {
             Some((parent, name)) => (self.id(parent), name),
             None => (0, text),
         };
-        self.entries.push((parent, name.to_string().into()));
-        let id = self.entries.len() as u32;
+        let id = self.list.push(parent, name.to_string());
         self.ids.insert(text.to_string(), id);
         id
-    }
-}
-
-impl PathDictionary for TextPaths {
-    fn lookup(&self, path: u32) -> Option<(u32, Name)> {
-        self.entries.get((path as usize).checked_sub(1)?).cloned()
     }
 }
 
@@ -227,7 +220,7 @@ pub fn run(args: &MigrateArgs) -> Result<(), CliError> {
                     records: &records,
                     ..WriteBatch::EMPTY
                 },
-                &paths,
+                &paths.list,
             )
             .map_err(store_error("writing"))?;
         progress.inc(page.traces.len() as u64);
@@ -259,7 +252,7 @@ pub fn run(args: &MigrateArgs) -> Result<(), CliError> {
                     records: &records,
                     ..WriteBatch::EMPTY
                 },
-                &paths,
+                &paths.list,
             )
             .map_err(store_error("writing resources"))?;
         since = last + 1;

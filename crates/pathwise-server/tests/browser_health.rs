@@ -16,11 +16,11 @@ use std::sync::OnceLock;
 use common::browser::*;
 use fantoccini::{Client, Locator};
 use pathwise_model::{
-    ErrorInfo, HostResources, Name, ProcessResources, Record, ResourceSample, SpanKind, SpanRecord,
+    ErrorInfo, HostResources, ProcessResources, Record, ResourceSample, SpanKind, SpanRecord,
     Status, TraceId,
 };
 use pathwise_server::ServerConfig;
-use pathwise_store::{PathDictionary, Store, WriteBatch};
+use pathwise_store::{PathList, Store, WriteBatch};
 use pathwise_store_sqlite::SqliteStore;
 use serde_json::{Value, json};
 
@@ -35,16 +35,13 @@ const LAMPS: [&str; 4] = [
 /// Samples of the operation still learning its baseline.
 const LEARNING_SAMPLES: u64 = 30;
 
-struct Paths;
-impl PathDictionary for Paths {
-    fn lookup(&self, path: u32) -> Option<(u32, Name)> {
-        match path {
-            1 => Some((0, "checkout.pay".into())),
-            2 => Some((0, "catalog.get".into())),
-            3 => Some((0, "catalog.search".into())),
-            _ => None,
-        }
-    }
+/// Three root paths: 1 `checkout.pay`, 2 `catalog.get`, 3 `catalog.search`.
+fn paths() -> PathList {
+    PathList(vec![
+        (0, "checkout.pay".into()),
+        (0, "catalog.get".into()),
+        (0, "catalog.search".into()),
+    ])
 }
 
 /// Lognormal-ish latency from a seeded generator (Box–Muller).
@@ -91,7 +88,7 @@ fn write(store: &mut SqliteStore, records: &[Record]) {
                 records,
                 ..WriteBatch::EMPTY
             },
-            &Paths,
+            &paths(),
         )
         .unwrap();
 }

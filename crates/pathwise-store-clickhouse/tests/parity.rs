@@ -5,30 +5,21 @@ use std::time::Duration;
 
 use pathwise_analysis::{Analysis, Window, critical_path, error_patterns};
 use pathwise_model::{
-    AttrValue, ErrorInfo, Name, Record, SpanKind, SpanRecord, Status, TraceEvent, TraceId,
+    AttrValue, ErrorInfo, Record, SpanKind, SpanRecord, Status, TraceEvent, TraceId,
 };
 use pathwise_store::alerts::{
     AlertStateRow, AlertWrite, HistoryFilter, HistoryRow, Matcher, SqlGuardError,
 };
 use pathwise_store::{
-    Backend, BaselineRow, CacheDelta, FunctionInfo, PathDictionary, PipelineStats, Reader,
-    TraceFilter, WriteBatch,
+    Backend, BaselineRow, CacheDelta, FunctionInfo, PathList, PipelineStats, Reader, TraceFilter,
+    WriteBatch,
 };
 use pathwise_store_clickhouse::testing::Cluster;
 use pathwise_store_clickhouse::{ClickHouseBackend, Variant};
 use pathwise_store_sqlite::SqliteBackend;
 
-/// Local path ids: index + 1 → (parent, name).
-struct Paths(Vec<(u32, Name)>);
-
-impl PathDictionary for Paths {
-    fn lookup(&self, path: u32) -> Option<(u32, Name)> {
-        self.0.get((path as usize).checked_sub(1)?).cloned()
-    }
-}
-
-fn paths() -> Paths {
-    Paths(vec![
+fn paths() -> PathList {
+    PathList(vec![
         (0, "SearchService.search".into()),
         (1, "GEOClient.search".into()),
         (1, "ArrayExpressClient.search".into()),

@@ -67,6 +67,33 @@ pub trait PathDictionary {
     fn lookup(&self, path: u32) -> Option<(u32, Name)>;
 }
 
+/// A dictionary from a list: path id `i + 1` is entry `i`, `(parent path id, name)`; for
+/// tests, fixtures and tools that build spans with paths of their own.
+///
+/// ```
+/// use pathwise_store::{PathList, path_text};
+/// let mut paths = PathList::default();
+/// let root = paths.push(0, "api.handle");
+/// let child = paths.push(root, "db.query");
+/// assert_eq!(path_text(&paths, child, "db.query"), "api.handle → db.query");
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct PathList(pub Vec<(u32, Name)>);
+
+impl PathList {
+    /// Adds a path under `parent` (0 for a root) and returns its id.
+    pub fn push(&mut self, parent: u32, name: impl Into<Name>) -> u32 {
+        self.0.push((parent, name.into()));
+        self.0.len() as u32
+    }
+}
+
+impl PathDictionary for PathList {
+    fn lookup(&self, path: u32) -> Option<(u32, Name)> {
+        self.0.get((path as usize).checked_sub(1)?).cloned()
+    }
+}
+
 /// A dictionary that knows no paths: every span's path is just its own name.
 pub struct NoPaths;
 
