@@ -2,7 +2,6 @@
 //! SQL rules in ClickHouse's dialect: read-only (`readonly = 2`), one statement, and limited in
 //! time (`max_execution_time`) and memory (`max_memory_usage`) by the server itself.
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
@@ -10,7 +9,7 @@ use clickhouse::Row;
 use pathwise_store::StoreError;
 use pathwise_store::alerts::{
     AlertStateRow, AlertStateStore, AlertWrite, HistoryFilter, HistoryRow, Matcher, Silence,
-    SqlGuardError, SqlRules, describe_limit,
+    SqlGuardError, SqlRules, describe_limit, labels_from_text, labels_text,
 };
 use serde::{Deserialize, Serialize};
 
@@ -34,14 +33,6 @@ fn version() -> i64 {
             Err(seen) => last = seen,
         }
     }
-}
-
-fn json(map: &BTreeMap<String, String>) -> String {
-    serde_json::to_string(map).unwrap_or_else(|_| "{}".into())
-}
-
-fn map(text: &str) -> BTreeMap<String, String> {
-    serde_json::from_str(text).unwrap_or_default()
 }
 
 #[derive(Row, Serialize, Deserialize, Clone)]
@@ -126,8 +117,8 @@ impl AlertStateStore for ClickHouseAlertStore {
                     state: h.state.clone(),
                     severity: h.severity.clone(),
                     value: h.value,
-                    labels: json(&h.labels),
-                    annotations: json(&h.annotations),
+                    labels: labels_text(&h.labels),
+                    annotations: labels_text(&h.annotations),
                     actor: h.actor.clone(),
                 }),
                 AlertWrite::SaveState(s) => states.push(StateRowCh {
@@ -136,8 +127,8 @@ impl AlertStateStore for ClickHouseAlertStore {
                     state: s.state.clone(),
                     severity: s.severity.clone(),
                     value: s.value,
-                    labels: json(&s.labels),
-                    annotations: json(&s.annotations),
+                    labels: labels_text(&s.labels),
+                    annotations: labels_text(&s.annotations),
                     since_ns: s.since_ns,
                     fired_ns: s.fired_ns,
                     last_notified_ns: s.last_notified_ns,
@@ -196,8 +187,8 @@ impl AlertStateStore for ClickHouseAlertStore {
                 state: r.state,
                 severity: r.severity,
                 value: r.value,
-                labels: map(&r.labels),
-                annotations: map(&r.annotations),
+                labels: labels_from_text(&r.labels),
+                annotations: labels_from_text(&r.annotations),
                 actor: r.actor,
             })
             .collect())
@@ -219,8 +210,8 @@ impl AlertStateStore for ClickHouseAlertStore {
         Ok(rows
             .into_iter()
             .map(|r| AlertStateRow {
-                labels: map(&r.labels),
-                annotations: map(&r.annotations),
+                labels: labels_from_text(&r.labels),
+                annotations: labels_from_text(&r.annotations),
                 fingerprint: r.fingerprint,
                 rule: r.rule,
                 state: r.state,

@@ -65,21 +65,7 @@ impl RollupStore for ClickHouseReader {
              WHERE minute >= {from} AND minute < {to} GROUP BY path, error_type ORDER BY n DESC",
             self.conn.table("rollup_errors")
         ))?;
-        let mut out: Vec<PathErrors> = Vec::new();
-        let mut index: HashMap<String, usize> = HashMap::new();
-        for (path, error_type, n) in rows {
-            match index.get(&path) {
-                Some(&i) => out[i].by_type.push((error_type, n)),
-                None => {
-                    index.insert(path.clone(), out.len());
-                    out.push(PathErrors {
-                        path,
-                        by_type: vec![(error_type, n)],
-                    });
-                }
-            }
-        }
-        Ok(out)
+        Ok(PathErrors::group(rows))
     }
 
     fn recent_spans(

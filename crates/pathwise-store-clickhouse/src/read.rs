@@ -11,7 +11,7 @@ use pathwise_model::{
 };
 use pathwise_store::rollup::{Bucket, Cover, decode_sketch};
 use pathwise_store::{
-    BaselineRow, CacheTotals, Cursor, ErrorRate, FunctionRow, PipelineStatsRow, ReadStore, SpanRow,
+    BaselineRow, CacheTotals, ErrorRate, FunctionRow, PipelineStatsRow, ReadStore, SpanRow,
     SpanSkeleton, StoreError, TraceFilter, TracePage, TraceStats, TraceSummary, Window,
 };
 use serde::Deserialize;
@@ -212,23 +212,8 @@ impl ReadStore for ClickHouseReader {
             format!("WHERE {}", clauses.join(" AND "))
         };
         let limit = filter.limit.clamp(1, 10_000);
-        let mut traces = self.traces_where(&clause, limit + 1)?;
-        let next_cursor = if traces.len() > limit {
-            traces.truncate(limit);
-            traces.last().map(|t| {
-                Cursor {
-                    start_ns: t.start_ns,
-                    trace_id: t.trace_id,
-                }
-                .encode()
-            })
-        } else {
-            None
-        };
-        Ok(TracePage {
-            traces,
-            next_cursor,
-        })
+        let traces = self.traces_where(&clause, limit + 1)?;
+        Ok(TracePage::from_overfetch(traces, limit))
     }
 
     fn trace(&self, id: TraceId) -> Result<Option<TraceSummary>, StoreError> {

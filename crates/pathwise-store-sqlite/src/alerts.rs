@@ -8,27 +8,18 @@
 //! connection: no string or blob may exceed [`MAX_VALUE_BYTES`] (so `randomblob(900000000)`
 //! fails at once instead of allocating 900 MB) and the page cache is kept small.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use pathwise_store::StoreError;
 use pathwise_store::alerts::{
     AlertStateRow, AlertStateStore, AlertWrite, HistoryFilter, HistoryRow, Matcher, Silence,
-    SqlGuardError, SqlRules, describe_limit,
+    SqlGuardError, SqlRules, describe_limit, labels_from_text, labels_text,
 };
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, ErrorCode, OpenFlags, params};
 
 use crate::{Error, SqliteStore, connect};
-
-fn json(map: &BTreeMap<String, String>) -> String {
-    serde_json::to_string(map).unwrap_or_else(|_| "{}".into())
-}
-
-fn map(text: String) -> BTreeMap<String, String> {
-    serde_json::from_str(&text).unwrap_or_default()
-}
 
 /// The alert engine's read-write connection.
 ///
@@ -70,8 +61,8 @@ impl SqliteAlertStore {
                 row.state,
                 row.severity,
                 row.value,
-                json(&row.labels),
-                json(&row.annotations),
+                labels_text(&row.labels),
+                labels_text(&row.annotations),
                 row.actor
             ])?;
         Ok(())
@@ -91,8 +82,8 @@ impl SqliteAlertStore {
                 s.state,
                 s.severity,
                 s.value,
-                json(&s.labels),
-                json(&s.annotations),
+                labels_text(&s.labels),
+                labels_text(&s.annotations),
                 s.since_ns,
                 s.fired_ns,
                 s.last_notified_ns,
@@ -142,8 +133,8 @@ impl SqliteAlertStore {
                     state: row.get(3)?,
                     severity: row.get(4)?,
                     value: row.get(5)?,
-                    labels: map(row.get(6)?),
-                    annotations: map(row.get(7)?),
+                    labels: labels_from_text(&row.get::<_, String>(6)?),
+                    annotations: labels_from_text(&row.get::<_, String>(7)?),
                     actor: row.get(8)?,
                 })
             },
@@ -163,8 +154,8 @@ impl SqliteAlertStore {
                 state: row.get(2)?,
                 severity: row.get(3)?,
                 value: row.get(4)?,
-                labels: map(row.get(5)?),
-                annotations: map(row.get(6)?),
+                labels: labels_from_text(&row.get::<_, String>(5)?),
+                annotations: labels_from_text(&row.get::<_, String>(6)?),
                 since_ns: row.get(7)?,
                 fired_ns: row.get(8)?,
                 last_notified_ns: row.get(9)?,

@@ -132,24 +132,10 @@ impl SqliteReader {
             ) e JOIN names n ON n.id = e.error_type_id JOIN paths p ON p.id = e.path_id
             GROUP BY e.path_id, n.name ORDER BY 3 DESC";
         let mut stmt = self.conn().prepare_cached(sql)?;
-        let mut rows = stmt.query(cover_params(window))?;
-        let mut out: Vec<PathErrors> = Vec::new();
-        let mut index: HashMap<String, usize> = HashMap::new();
-        while let Some(row) = rows.next()? {
-            let path: String = row.get(0)?;
-            let entry = (row.get(1)?, row.get(2)?);
-            match index.get(&path) {
-                Some(&i) => out[i].by_type.push(entry),
-                None => {
-                    index.insert(path.clone(), out.len());
-                    out.push(PathErrors {
-                        path,
-                        by_type: vec![entry],
-                    });
-                }
-            }
-        }
-        Ok(out)
+        let rows = stmt.query_map(cover_params(window), |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+        })?;
+        Ok(PathErrors::group(rows.collect::<Result<Vec<_>, _>>()?))
     }
 
     fn recent_spans_sql(

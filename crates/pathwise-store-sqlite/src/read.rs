@@ -9,7 +9,7 @@ use super::{connect, schema};
 use super::{spans, stats};
 use crate::Error;
 use pathwise_store::{
-    BaselineRow, CacheTotals, Cursor, ErrorRate, FunctionRow, PipelineStatsRow, ReadStore, SpanRow,
+    BaselineRow, CacheTotals, ErrorRate, FunctionRow, PipelineStatsRow, ReadStore, SpanRow,
     SpanSkeleton, StoreError, TraceFilter, TracePage, TraceStats, TraceSummary,
 };
 
@@ -174,25 +174,10 @@ impl SqliteReader {
             limit + 1
         );
         let mut stmt = self.conn().prepare_cached(&sql)?;
-        let mut traces: Vec<TraceSummary> = stmt
+        let traces: Vec<TraceSummary> = stmt
             .query_map(params_from_iter(args), trace_row)?
             .collect::<Result<_, _>>()?;
-        let next_cursor = if traces.len() > limit {
-            traces.truncate(limit);
-            traces.last().map(|t| {
-                Cursor {
-                    start_ns: t.start_ns,
-                    trace_id: t.trace_id,
-                }
-                .encode()
-            })
-        } else {
-            None
-        };
-        Ok(TracePage {
-            traces,
-            next_cursor,
-        })
+        Ok(TracePage::from_overfetch(traces, limit))
     }
 
     fn latest_stats_sql(

@@ -86,6 +86,23 @@ pub struct HistoryFilter {
     pub limit: Option<usize>,
 }
 
+/// The stored text of alert labels or annotations (a JSON object).
+///
+/// ```
+/// use pathwise_store::alerts::{labels_from_text, labels_text};
+/// let labels = [("team".to_string(), "search".to_string())].into();
+/// assert_eq!(labels_from_text(&labels_text(&labels)), labels);
+/// assert!(labels_from_text("not json").is_empty());
+/// ```
+pub fn labels_text(map: &BTreeMap<String, String>) -> String {
+    serde_json::to_string(map).unwrap_or_else(|_| "{}".into())
+}
+
+/// Labels or annotations read back; damaged text reads as none rather than failing.
+pub fn labels_from_text(text: &str) -> BTreeMap<String, String> {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
 /// One active (pending or firing) alert as stored. `state` and `severity` are the engine's
 /// lowercase names; the engine maps unknown text back to safe defaults.
 #[derive(Clone, Debug, PartialEq)]

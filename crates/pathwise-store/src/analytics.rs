@@ -36,6 +36,36 @@ pub struct PathErrors {
     pub by_type: Vec<(String, i64)>,
 }
 
+impl PathErrors {
+    /// Groups `(path, error type, count)` rows by path, keeping their order (most frequent
+    /// first when the rows come sorted so).
+    ///
+    /// ```
+    /// use pathwise_store::PathErrors;
+    /// let rows = [("a".to_string(), "E".to_string(), 3), ("b".into(), "E".into(), 2), ("a".into(), "F".into(), 1)];
+    /// let grouped = PathErrors::group(rows);
+    /// assert_eq!(grouped[0].by_type, [("E".to_string(), 3), ("F".to_string(), 1)]);
+    /// assert_eq!(grouped[1].path, "b");
+    /// ```
+    pub fn group(rows: impl IntoIterator<Item = (String, String, i64)>) -> Vec<PathErrors> {
+        let mut out: Vec<PathErrors> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        for (path, error_type, count) in rows {
+            match index.get(&path) {
+                Some(&i) => out[i].by_type.push((error_type, count)),
+                None => {
+                    index.insert(path.clone(), out.len());
+                    out.push(PathErrors {
+                        path,
+                        by_type: vec![(error_type, count)],
+                    });
+                }
+            }
+        }
+        out
+    }
+}
+
 /// One attribute value as stored: numbers stay numbers so the caller can bucket them.
 #[derive(Clone, Debug, PartialEq)]
 pub enum AttrValueKey {

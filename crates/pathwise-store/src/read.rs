@@ -90,6 +90,35 @@ pub struct TracePage {
     pub next_cursor: Option<String>,
 }
 
+impl TracePage {
+    /// A page from `traces` fetched with `limit + 1` rows: the extra row, if any, only says
+    /// that another page follows, whose cursor is the last kept trace.
+    ///
+    /// ```
+    /// use pathwise_store::TracePage;
+    /// let page = TracePage::from_overfetch(Vec::new(), 50);
+    /// assert!(page.traces.is_empty() && page.next_cursor.is_none());
+    /// ```
+    pub fn from_overfetch(mut traces: Vec<TraceSummary>, limit: usize) -> TracePage {
+        let next_cursor = if traces.len() > limit {
+            traces.truncate(limit);
+            traces.last().map(|t| {
+                Cursor {
+                    start_ns: t.start_ns,
+                    trace_id: t.trace_id,
+                }
+                .encode()
+            })
+        } else {
+            None
+        };
+        TracePage {
+            traces,
+            next_cursor,
+        }
+    }
+}
+
 /// One span with everything known about it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SpanRow {
