@@ -183,6 +183,10 @@ pub struct ServeOpts {
     /// POST every alert notification to this URL (Alertmanager v4 payload; repeatable).
     #[arg(long, value_name = "URL", requires = "alerts")]
     pub alert_webhook: Vec<String>,
+    /// Where spans received at `/v1/traces` spill while the store is behind; default
+    /// `<db>.server-spool` (or `pathwise-server.spool` for a remote store).
+    #[arg(long, value_name = "DIR")]
+    pub spool: Option<PathBuf>,
 }
 
 /// Options of `pathwise serve`.

@@ -1,8 +1,13 @@
-//! `pathwise serve`: the API and dashboard over a database, until Ctrl-C.
+//! `pathwise serve`: the API and dashboard over a database, until Ctrl-C. The server also
+//! records: OTLP exports posted to `/v1/traces` go through a recording pipeline of its own
+//! into the same store.
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
+use pathwise_ingest::{Ingest, IngestConfig};
 use pathwise_server::{Server, ServerConfig};
 
 use crate::ServeOpts;
@@ -12,12 +17,30 @@ use crate::format::emit;
 /// Serves `db` with `opts`; returns when interrupted.
 pub fn serve(db: &Path, opts: &ServeOpts) -> Result<(), CliError> {
     let backend = open_backend(db)?; // a missing or foreign database is an input error
+    let spool = opts.spool.clone().unwrap_or_else(|| default_spool(db));
+    let pipeline_config = pathwise_pipeline::PipelineConfig {
+        // The data's owner (the app or the retention job) decides what is old, not the server.
+        retention: None,
+        store_stats: false,
+        ..pathwise_pipeline::PipelineConfig::new(&spool)
+    };
+    let writer = backend
+        .writer()
+        .map_err(|e| CliError::Failed(format!("cannot open the store for writing: {e}")))?;
+    let pipeline = pathwise_pipeline::install(pipeline_config, writer).map_err(|e| {
+        CliError::Failed(format!("cannot start recording ({}): {e}", spool.display()))
+    })?;
+    let ingest = Arc::new(Ingest::new(IngestConfig::default()));
+    ingest
+        .spawn_sweeper(Duration::from_secs(1))
+        .map_err(|e| CliError::Failed(format!("cannot start the ingest sweeper: {e}")))?;
     let config = ServerConfig {
         listen: opts.listen,
         token: opts.token.clone().filter(|t| !t.is_empty()),
         cors_origins: opts.cors_origin.clone(),
         alert_rules: opts.alerts.clone(),
         alert_webhooks: opts.alert_webhook.clone(),
+        ingest: Some(ingest.clone()),
         ..ServerConfig::new(backend)
     };
     if !config.listen.ip().is_loopback() && config.token.is_none() {
@@ -30,17 +53,36 @@ pub fn serve(db: &Path, opts: &ServeOpts) -> Result<(), CliError> {
         .enable_all()
         .build()
         .map_err(|e| CliError::Failed(format!("cannot start the server runtime: {e}")))?;
-    runtime.block_on(async {
+    let served = runtime.block_on(async {
         let server = Server::bind(config)
             .await
             .map_err(|e| CliError::Failed(e.to_string()))?;
         let addr: SocketAddr = server.local_addr();
-        emit(&format!("dashboard: http://{addr}/   (Ctrl-C to stop)\n"))?;
+        emit(&format!(
+            "dashboard: http://{addr}/   OTLP/HTTP: http://{addr}/v1/traces   (Ctrl-C to stop)\n"
+        ))?;
         server
             .run_until(async {
                 let _ = tokio::signal::ctrl_c().await;
             })
             .await
             .map_err(|e| CliError::Failed(e.to_string()))
-    })
+    });
+    // Spans still waiting for a parent are recorded as orphans, then everything is written.
+    let finished = ingest.finish();
+    pipeline.shutdown();
+    served?;
+    finished.map_err(|e| CliError::Failed(format!("ingest could not finish: {e}")))
+}
+
+/// The server's own spool, next to a SQLite file (never the app's `<db>.spool`: two processes
+/// must not share spill files), or in the working directory for a remote store.
+fn default_spool(db: &Path) -> PathBuf {
+    let text = db.to_string_lossy();
+    if text.contains("://") {
+        return PathBuf::from("pathwise-server.spool");
+    }
+    let mut dir = text.strip_prefix("sqlite:").unwrap_or(&text).to_string();
+    dir.push_str(".server-spool");
+    PathBuf::from(dir)
 }

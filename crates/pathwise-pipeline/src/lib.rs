@@ -42,7 +42,7 @@ use parking_lot::RwLock;
 use pathwise_store::{FunctionInfo, PipelineStats, Store};
 
 pub use clock::{Clock, clock};
-pub use local::{flush_thread, submit, submit_error, submit_now};
+pub use local::{SubmitError, flush_thread, submit, submit_batch, submit_error, submit_now};
 
 use shared::Shared;
 
@@ -59,6 +59,10 @@ pub struct PipelineConfig {
     pub thread_batch: usize,
     /// How often pipeline statistics are stored.
     pub stats_interval: Duration,
+    /// Whether this pipeline stores its statistics (and cache counters) at all. A server that
+    /// records ingested spans into a store an application also writes to turns it off, so the
+    /// dashboard's pipeline figures stay the application's.
+    pub store_stats: bool,
     /// Data older than this is deleted; `None` keeps everything.
     pub retention: Option<Duration>,
     /// How often retention runs.
@@ -76,6 +80,7 @@ impl PipelineConfig {
             queue_capacity: 262_144,
             thread_batch: 1024,
             stats_interval: Duration::from_secs(1),
+            store_stats: true,
             retention: Some(Duration::from_secs(7 * 24 * 3600)),
             retention_interval: Duration::from_secs(3600),
             functions: Vec::new(),
@@ -193,6 +198,13 @@ impl Drop for PipelineHandle {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// Waits until everything queued so far by any producer is committed, or `timeout` passes;
+/// `true` when committed (also when no pipeline runs: there is nothing to wait for).
+pub fn flush_committed(timeout: Duration) -> bool {
+    let shared = CURRENT.read().clone();
+    shared.is_none_or(|s| s.flush(timeout))
 }
 
 /// Counters of the running pipeline, if any.

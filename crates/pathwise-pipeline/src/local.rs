@@ -95,6 +95,35 @@ pub fn submit_now(record: Record) {
     }
 }
 
+/// Why [`submit_batch`] could not take a batch.
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    /// No pipeline is running in this process.
+    #[error("no recording pipeline is running")]
+    NotRunning,
+    /// The queue is full and the spill segment could not be written (disk full, permissions).
+    #[error("the writer is behind and the spill cannot be written: {0}")]
+    Spool(#[from] std::io::Error),
+}
+
+/// Queues a whole batch from a producer that can report failure to its own sender (remote
+/// ingest), bypassing the thread buffer. Unlike [`submit`], nothing is silently discarded: the
+/// batch is queued, spilled to disk, or handed back as an error.
+///
+/// ```
+/// let err = pathwise_pipeline::submit_batch(vec![]).unwrap_err();
+/// assert!(matches!(err, pathwise_pipeline::SubmitError::NotRunning));
+/// ```
+pub fn submit_batch(records: Vec<Record>) -> Result<(), SubmitError> {
+    let current = CURRENT.read();
+    let shared = current.as_ref().ok_or(SubmitError::NotRunning)?;
+    if records.is_empty() {
+        return Ok(());
+    }
+    shared.push_checked(records)?;
+    Ok(())
+}
+
 /// Hands this thread's buffered records to the queue now.
 pub fn flush_thread() {
     let _ = LOCAL.try_with(|local| {

@@ -115,6 +115,37 @@ impl Shared {
         batch
     }
 
+    /// Like [`Shared::push`], for producers that can hand a failure back to their own sender
+    /// (remote ingest answers `503` so the client retries): when the queue is full and the
+    /// spill cannot be written, the batch is not counted as recorded and the error returned.
+    pub(crate) fn push_checked(&self, batch: Vec<Record>) -> std::io::Result<()> {
+        let n = batch.len();
+        let mut queue = self.queue.lock();
+        if !queue.spill.active() && queue.records + n <= self.config.queue_capacity {
+            self.counters
+                .recorded
+                .fetch_add(n as u64, Ordering::Relaxed);
+            queue.records += n;
+            queue.batches.push_back(batch);
+            self.counters
+                .queue_depth
+                .store(queue.records as u64, Ordering::Relaxed);
+            if queue.records >= self.config.queue_capacity / 4 {
+                self.wake.notify_one();
+            }
+            return Ok(());
+        }
+        let result = queue.spill.append(&batch);
+        if result.is_ok() {
+            self.counters
+                .recorded
+                .fetch_add(n as u64, Ordering::Relaxed);
+            self.counters.spilled.fetch_add(n as u64, Ordering::Relaxed);
+        }
+        self.wake.notify_one();
+        result
+    }
+
     /// Writes an error record to the lane file before returning, then queues it.
     pub(crate) fn push_error(&self, record: Record) {
         self.counters.recorded.fetch_add(1, Ordering::Relaxed);

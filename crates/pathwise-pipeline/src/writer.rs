@@ -72,8 +72,8 @@ impl Writer {
             if finishing {
                 self.sampler.release_all(&mut kept);
             }
-            let stats_due =
-                finishing || self.last_stats.elapsed() >= self.shared.config.stats_interval;
+            let stats_due = self.shared.config.store_stats
+                && (finishing || self.last_stats.elapsed() >= self.shared.config.stats_interval);
             let had_work = !kept.is_empty() || !round.files.is_empty();
             if had_work || stats_due {
                 let cache = if stats_due {

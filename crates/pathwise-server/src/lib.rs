@@ -18,6 +18,7 @@ mod assets;
 mod auth;
 mod baselines;
 mod error;
+mod ingest;
 mod openapi;
 mod params;
 mod perf;
@@ -60,6 +61,9 @@ pub struct ServerConfig {
     pub alert_rules: Option<PathBuf>,
     /// Webhook URLs that receive every alert notification.
     pub alert_webhooks: Vec<String>,
+    /// OTLP/HTTP ingest at `POST /v1/traces`, into the process's recording pipeline; the
+    /// endpoint answers `503` without it. The caller installs the pipeline and sweeps.
+    pub ingest: Option<Arc<pathwise_ingest::Ingest>>,
 }
 
 impl std::fmt::Debug for ServerConfig {
@@ -71,6 +75,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("cors_origins", &self.cors_origins)
             .field("alert_rules", &self.alert_rules)
             .field("alert_webhooks", &self.alert_webhooks)
+            .field("ingest", &self.ingest.is_some())
             .finish()
     }
 }
@@ -85,6 +90,7 @@ impl ServerConfig {
             cors_origins: Vec::new(),
             alert_rules: None,
             alert_webhooks: Vec::new(),
+            ingest: None,
         }
     }
 }
@@ -133,6 +139,7 @@ pub const API_PATHS: &[&str] = &[
     "/api/alerts",
     "/api/alerts/{fingerprint}/ack",
     "/api/silences",
+    "/v1/traces",
 ];
 
 /// The whole application.
@@ -144,7 +151,12 @@ pub fn router(config: &ServerConfig) -> Result<Router, ServeError> {
         ),
         None => None,
     };
-    let state = AppState::new(config.backend.clone(), config.token.clone(), alerts)?;
+    let state = AppState::new(
+        config.backend.clone(),
+        config.token.clone(),
+        alerts,
+        config.ingest.clone(),
+    )?;
     let api = Router::new()
         .route(
             "/api/openapi.json",
@@ -186,15 +198,23 @@ pub fn router(config: &ServerConfig) -> Result<Router, ServeError> {
                 state.clone(),
                 auth::require_for_ui,
             ));
+    // Its own body limit (the ingest crate's), so it is merged after the API's small one.
+    let ingest = Router::new()
+        .route("/v1/traces", post(ingest::otlp_traces))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_for_api,
+        ));
     let mut app = Router::new()
         .route("/health", get(api::health))
         .route("/login", post(auth::login))
         .route("/assets/{file}", get(assets::asset))
         .merge(api)
         .merge(ui)
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .merge(ingest)
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .layer(middleware::from_fn(limit_query))
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .with_state(state);
     if !config.cors_origins.is_empty() {
         let origins = config

@@ -180,6 +180,19 @@ pub fn document() -> Value {
                     param("comment", "query", json!({"type": "string"}), "why") ],
                 "responses": responses("{silence, until_ns}")
             } },
+            "/v1/traces": { "post": {
+                "summary": "OTLP/HTTP trace export (OpenTelemetry exporters point here): protobuf or JSON, optionally gzip; spans are recorded through the never-drop pipeline",
+                "requestBody": { "required": true, "content": {
+                    "application/x-protobuf": { "schema": { "type": "string", "format": "binary" } },
+                    "application/json": { "schema": { "type": "object", "description": "ExportTraceServiceRequest in the OTLP/JSON mapping" } } } },
+                "responses": {
+                    "200": { "description": "ExportTraceServiceResponse in the request's encoding; partialSuccess counts rejected spans and names the first reason" },
+                    "400": { "description": "body is not an OTLP trace export request" },
+                    "401": { "description": "token required" },
+                    "413": { "description": "body, inflated body or span count over the limit" },
+                    "415": { "description": "Content-Type or Content-Encoding not supported" },
+                    "503": { "description": "this server does not record, or the writer is behind and the spool cannot be written; retry after Retry-After seconds" } }
+            } },
             "/api/resources": { "get": {
                 "summary": "process and host resource samples (thinned to `limit`) and the RSS trend: slope, 1-hour forecast, time until the limit",
                 "parameters": [ time_param("since"), time_param("until"),

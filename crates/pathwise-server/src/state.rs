@@ -15,6 +15,8 @@ pub struct AppState {
     pub token: Option<String>,
     /// The alert engine, when the server was given a rules file.
     pub alerts: Option<Arc<pathwise_alerts::EngineHandle>>,
+    /// The OTLP ingest endpoint's state, when this server records (it runs a pipeline).
+    pub ingest: Option<Arc<pathwise_ingest::Ingest>>,
 }
 
 impl AppState {
@@ -23,12 +25,14 @@ impl AppState {
         backend: Arc<dyn Backend>,
         token: Option<String>,
         alerts: Option<pathwise_alerts::EngineHandle>,
+        ingest: Option<Arc<pathwise_ingest::Ingest>>,
     ) -> Result<Arc<Self>, pathwise_store::StoreError> {
         drop(backend.reader()?);
         Ok(Arc::new(AppState {
             backend,
             token,
             alerts: alerts.map(Arc::new),
+            ingest,
         }))
     }
 
