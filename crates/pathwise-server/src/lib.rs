@@ -19,6 +19,7 @@ mod auth;
 mod baselines;
 mod error;
 mod ingest;
+mod metrics;
 mod openapi;
 mod params;
 mod perf;
@@ -140,6 +141,7 @@ pub const API_PATHS: &[&str] = &[
     "/api/alerts/{fingerprint}/ack",
     "/api/silences",
     "/v1/traces",
+    "/metrics",
 ];
 
 /// The whole application.
@@ -187,6 +189,7 @@ pub fn router(config: &ServerConfig) -> Result<Router, ServeError> {
         .route("/api/alerts", get(alerts::list))
         .route("/api/alerts/{fingerprint}/ack", post(alerts::acknowledge))
         .route("/api/silences", post(alerts::silence))
+        .route("/metrics", get(metrics::prometheus))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_for_api,

@@ -26,6 +26,38 @@ fn responses(ok: &str) -> Value {
 
 /// The document.
 pub fn document() -> Value {
+    let mut doc = api_document();
+    if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), ingest_paths()) {
+        paths.extend(more);
+    }
+    doc
+}
+
+/// The recording side (ingest and scraping), kept apart: one `json!` this size hits the macro
+/// recursion limit.
+fn ingest_paths() -> Value {
+    json!({
+            "/metrics": { "get": {
+                "summary": "Prometheus text format: per-node calls, errors and duration histogram (top 50 nodes, the rest as node=\"other\"), pipeline and ingest counters, alerts firing",
+                "responses": { "200": { "description": "text/plain; version=0.0.4" }, "401": { "description": "token required" } }
+            } },
+            "/v1/traces": { "post": {
+                "summary": "OTLP/HTTP trace export (OpenTelemetry exporters point here): protobuf or JSON, optionally gzip; spans are recorded through the never-drop pipeline",
+                "requestBody": { "required": true, "content": {
+                    "application/x-protobuf": { "schema": { "type": "string", "format": "binary" } },
+                    "application/json": { "schema": { "type": "object", "description": "ExportTraceServiceRequest in the OTLP/JSON mapping" } } } },
+                "responses": {
+                    "200": { "description": "ExportTraceServiceResponse in the request's encoding; partialSuccess counts rejected spans and names the first reason" },
+                    "400": { "description": "body is not an OTLP trace export request" },
+                    "401": { "description": "token required" },
+                    "413": { "description": "body, inflated body or span count over the limit" },
+                    "415": { "description": "Content-Type or Content-Encoding not supported" },
+                    "503": { "description": "this server does not record, or the writer is behind and the spool cannot be written; retry after Retry-After seconds" } }
+            } }
+    })
+}
+
+fn api_document() -> Value {
     let id = param(
         "id",
         "path",
@@ -179,19 +211,6 @@ pub fn document() -> Value {
                     param("for", "query", json!({"type": "string"}), "how long, e.g. 2h (required)"),
                     param("comment", "query", json!({"type": "string"}), "why") ],
                 "responses": responses("{silence, until_ns}")
-            } },
-            "/v1/traces": { "post": {
-                "summary": "OTLP/HTTP trace export (OpenTelemetry exporters point here): protobuf or JSON, optionally gzip; spans are recorded through the never-drop pipeline",
-                "requestBody": { "required": true, "content": {
-                    "application/x-protobuf": { "schema": { "type": "string", "format": "binary" } },
-                    "application/json": { "schema": { "type": "object", "description": "ExportTraceServiceRequest in the OTLP/JSON mapping" } } } },
-                "responses": {
-                    "200": { "description": "ExportTraceServiceResponse in the request's encoding; partialSuccess counts rejected spans and names the first reason" },
-                    "400": { "description": "body is not an OTLP trace export request" },
-                    "401": { "description": "token required" },
-                    "413": { "description": "body, inflated body or span count over the limit" },
-                    "415": { "description": "Content-Type or Content-Encoding not supported" },
-                    "503": { "description": "this server does not record, or the writer is behind and the spool cannot be written; retry after Retry-After seconds" } }
             } },
             "/api/resources": { "get": {
                 "summary": "process and host resource samples (thinned to `limit`) and the RSS trend: slope, 1-hour forecast, time until the limit",

@@ -322,4 +322,39 @@ async fn otlp_exports_become_traces_with_paths_errors_and_llm_steps() {
     assert_eq!(ingest.stats().orphans, 1);
     assert_eq!(ingest.stats().rejected_spans, 1);
     assert_eq!(pipeline.stats().dropped, 0);
+
+    // The same figures for Prometheus.
+    let response = reqwest::Client::new()
+        .get(format!("http://{addr}/metrics"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4")
+    );
+    let text = response.text().await.unwrap();
+    for line in [
+        r#"pathwise_node_calls_total{node="geo"} 1"#,
+        r#"pathwise_node_errors_total{node="geo"} 1"#,
+        r#"pathwise_node_errors_total{node="search"} 0"#,
+        // arrayexpress took 90 ms: above 50 ms, within 100 ms.
+        r#"pathwise_node_duration_seconds_bucket{node="arrayexpress",le="0.05"} 0"#,
+        r#"pathwise_node_duration_seconds_bucket{node="arrayexpress",le="0.1"} 1"#,
+        r#"pathwise_node_duration_seconds_count{node="arrayexpress"} 1"#,
+        r#"pathwise_ingest_spans_total{outcome="accepted"} 7"#,
+        r#"pathwise_ingest_spans_total{outcome="rejected"} 1"#,
+        "pathwise_ingest_orphans_total 1",
+        r#"pathwise_server_pipeline_records_total{stage="dropped"} 0"#,
+        r#"pathwise_alerts_firing{severity="critical"} 0"#,
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "missing {line:?} in\n{text}"
+        );
+    }
 }

@@ -37,6 +37,7 @@ mod ops;
 #[doc(hidden)]
 pub mod outcome_kind;
 mod panic;
+mod propagation;
 mod resources;
 mod span;
 pub mod testing;
@@ -58,6 +59,7 @@ pub use pathwise_model::{
     AttrValue, ErrorInfo, HostResources, ProcessResources, ResourceSample, SpanKind, TraceId,
 };
 pub use pathwise_store::{PipelineStats, Store};
+pub use propagation::TRACEPARENT;
 pub use resources::ResourceSampler;
 pub use span::{SpanGuard, in_span, span};
 pub use xray::{Filter, Llm, Ranked, Step, Trace, trace};
