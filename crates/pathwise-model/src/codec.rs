@@ -1,7 +1,15 @@
-//! Length-prefixed binary encoding used by spill segments and the error lane.
+//! Length-prefixed binary encoding used by spill segments, the error lane and native remote
+//! submission.
 //!
-//! Each frame is a little-endian `u32` length followed by a `postcard` body. A torn final frame
-//! (the process died mid-write) is detected and ignored instead of failing the whole file.
+//! Each frame is a little-endian `u32` length followed by a body. A torn final frame (the
+//! process died mid-write) is detected and ignored instead of failing the whole file.
+//!
+//! A record frame ([`write_record`], [`read_record`]) carries one [`crate::Record`] with its
+//! path as names (path ids are process-local), behind a two-byte header: [`FRAME_MAGIC`] and
+//! the format version. Frames written before versioning have no header; they begin with the
+//! record's variant index (0–2), which can never be the magic byte, so they stay readable. A
+//! frame of a newer version than this build knows is reported as [`FrameError::Newer`], so the
+//! file holding it can be set aside for a newer build instead of being lost.
 //!
 //! ```
 //! use pathwise_model::codec;
@@ -47,9 +55,95 @@ pub fn read_frames(mut data: &[u8]) -> impl Iterator<Item = &[u8]> {
     })
 }
 
+/// First byte of a versioned record frame.
+pub const FRAME_MAGIC: u8 = 0xF7;
+/// The record frame format this build writes. Version 1: `postcard((Record, Vec<Name>))`.
+pub const FRAME_VERSION: u8 = 1;
+
+/// A record frame that cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum FrameError {
+    /// Damaged or not a record frame.
+    #[error(transparent)]
+    Corrupt(#[from] CodecError),
+    /// Written by a newer build: keep it for one that can read it.
+    #[error("record frame version {0} is newer than this build reads ({FRAME_VERSION})")]
+    Newer(u8),
+}
+
+/// Appends one versioned record frame: the record and the names of its path, root first.
+///
+/// ```
+/// use pathwise_model::{Name, Record, SpanKind, SpanRecord, TraceId, codec};
+/// let span = Record::Span(SpanRecord::new(TraceId(1), 2, 1, "load".into(), SpanKind::Span));
+/// let path: Vec<Name> = vec!["main".into(), "load".into()];
+/// let mut file = Vec::new();
+/// codec::write_record(&mut file, &span, &path).unwrap();
+/// let frame = codec::read_frames(&file).next().unwrap();
+/// assert_eq!(codec::read_record(frame).unwrap(), (span, path));
+/// ```
+pub fn write_record(
+    out: &mut Vec<u8>,
+    record: &crate::Record,
+    path: &[crate::Name],
+) -> Result<(), CodecError> {
+    let body = postcard::to_stdvec(&(record, path))?;
+    let len = u32::try_from(body.len() + 2).map_err(|_| postcard::Error::SerializeBufferFull)?;
+    out.extend_from_slice(&len.to_le_bytes());
+    out.extend_from_slice(&[FRAME_MAGIC, FRAME_VERSION]);
+    out.extend_from_slice(&body);
+    Ok(())
+}
+
+/// Reads one record frame body (as yielded by [`read_frames`]), of any version up to
+/// [`FRAME_VERSION`], including the unversioned frames of earlier builds.
+pub fn read_record(body: &[u8]) -> Result<(crate::Record, Vec<crate::Name>), FrameError> {
+    match body {
+        [FRAME_MAGIC, version, rest @ ..] => match *version {
+            1 => Ok(decode(rest)?),
+            newer if newer > FRAME_VERSION => Err(FrameError::Newer(newer)),
+            _ => Err(FrameError::Corrupt(CodecError(
+                postcard::Error::DeserializeBadEncoding,
+            ))),
+        },
+        _ => Ok(decode(body)?),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unversioned_frames_still_read_and_newer_ones_are_flagged() {
+        use crate::{Name, Record, SpanKind, SpanRecord, TraceId};
+        let span = Record::Span(SpanRecord::new(
+            TraceId(9),
+            3,
+            0,
+            "main".into(),
+            SpanKind::Function,
+        ));
+        let path: Vec<Name> = vec!["main".into()];
+        // What builds before versioning wrote: the bare postcard body.
+        let mut old = Vec::new();
+        write_frame(&mut old, &encode(&(&span, &path)).unwrap()).unwrap();
+        let frame = read_frames(&old).next().unwrap();
+        assert_eq!(read_record(frame).unwrap(), (span.clone(), path.clone()));
+        // A frame from a future build.
+        let mut future = Vec::new();
+        write_frame(&mut future, &[FRAME_MAGIC, FRAME_VERSION + 1, 1, 2, 3]).unwrap();
+        let frame = read_frames(&future).next().unwrap();
+        assert!(matches!(read_record(frame), Err(FrameError::Newer(v)) if v == FRAME_VERSION + 1));
+        assert!(matches!(
+            read_record(&[FRAME_MAGIC, 0]),
+            Err(FrameError::Corrupt(_))
+        ));
+        assert!(matches!(
+            read_record(&[0xff, 0xff]),
+            Err(FrameError::Corrupt(_))
+        ));
+    }
 
     #[test]
     fn torn_frame_is_ignored() {

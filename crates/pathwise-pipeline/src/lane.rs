@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use pathwise_model::Record;
 
-use crate::spill::{decode_file, encode_frames, numbered_files};
+use crate::spill::{decode_file, encode_frames, numbered_files, set_aside};
 
 pub(crate) struct Lane {
     dir: PathBuf,
@@ -98,12 +98,30 @@ impl Lane {
             .collect();
         let mut records = Vec::new();
         let mut corrupt = 0;
-        for file in &files {
-            if let Ok((mut found, bad)) = decode_file(file) {
-                records.append(&mut found);
-                corrupt += bad;
+        let mut taken = Vec::with_capacity(files.len());
+        for file in files {
+            match decode_file(&file) {
+                Ok(decoded) if decoded.newer.is_some() => {
+                    let version = decoded.newer.unwrap_or_default();
+                    let kept = set_aside(&file, version);
+                    eprintln!(
+                        "pathwise: error lane file {file:?} holds records of format version {version}, newer than this build reads; kept as {kept:?} for a newer build"
+                    );
+                }
+                Ok(mut decoded) => {
+                    records.append(&mut decoded.records);
+                    corrupt += decoded.corrupt;
+                    taken.push(file);
+                }
+                Err(_) => taken.push(file),
             }
         }
-        (LaneTake { records, files }, corrupt)
+        (
+            LaneTake {
+                records,
+                files: taken,
+            },
+            corrupt,
+        )
     }
 }

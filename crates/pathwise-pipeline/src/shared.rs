@@ -192,6 +192,11 @@ impl Shared {
         queue.batches.is_empty() && !queue.spill.active()
     }
 
+    /// Logs a problem that must not be folded into the one warning (each set-aside file).
+    pub(crate) fn report(&self, message: &str) {
+        eprintln!("pathwise: {message}");
+    }
+
     /// Logs a problem once per pipeline; host applications must not be flooded or crashed.
     pub(crate) fn warn(&self, message: &str) {
         if !self.warned.swap(true, Ordering::Relaxed) {

@@ -15,7 +15,8 @@ use crate::paths;
 /// one segment (read whole, written in one transaction) keeps the writer's memory small.
 const SEGMENT_BYTES: u64 = 8 << 20;
 
-/// Encodes records with their path names; shared with the error lane.
+/// Encodes records as versioned record frames with their path names; shared with the error
+/// lane.
 pub(crate) fn encode_frames(records: &[Record], out: &mut Vec<u8>) -> io::Result<()> {
     // A batch repeats few paths: resolve each once, not once per record.
     let mut resolved: rustc_hash::FxHashMap<u32, Vec<Name>> = rustc_hash::FxHashMap::default();
@@ -27,30 +28,56 @@ pub(crate) fn encode_frames(records: &[Record], out: &mut Vec<u8>) -> io::Result
                 .or_insert_with(|| paths::segments(span.path)),
             Record::Trace(_) | Record::Resource(_) => &none,
         };
-        let body = codec::encode(&(record, segments)).map_err(io::Error::other)?;
-        codec::write_frame(out, &body).map_err(io::Error::other)?;
+        codec::write_record(out, record, segments).map_err(io::Error::other)?;
     }
     Ok(())
 }
 
-/// Decodes a file written by [`encode_frames`], re-interning paths; undecodable frames are
-/// skipped and counted, never fatal.
-pub(crate) fn decode_file(path: &Path) -> io::Result<(Vec<Record>, usize)> {
+/// What a spill segment or lane file held.
+#[derive(Debug, Default, PartialEq)]
+pub(crate) struct Decoded {
+    pub records: Vec<Record>,
+    /// Frames that could not be read (damage); skipped, never fatal.
+    pub corrupt: usize,
+    /// Set when the file holds a frame of a newer format: nothing of it is taken, and the
+    /// caller sets the file aside (see [`set_aside`]) instead of deleting it.
+    pub newer: Option<u8>,
+}
+
+/// Decodes a file written by [`encode_frames`] (or by an earlier build), re-interning paths.
+pub(crate) fn decode_file(path: &Path) -> io::Result<Decoded> {
     let data = fs::read(path)?;
-    let mut records = Vec::new();
-    let mut corrupt = 0;
+    let mut decoded = Decoded::default();
     for frame in codec::read_frames(&data) {
-        match codec::decode::<(Record, Vec<Name>)>(frame) {
+        match codec::read_record(frame) {
             Ok((mut record, segments)) => {
                 if let Record::Span(span) = &mut record {
                     span.path = paths::intern_segments(&segments);
                 }
-                records.push(record);
+                decoded.records.push(record);
             }
-            Err(_) => corrupt += 1,
+            Err(codec::FrameError::Newer(version)) => {
+                return Ok(Decoded {
+                    newer: Some(version),
+                    ..Decoded::default()
+                });
+            }
+            Err(codec::FrameError::Corrupt(_)) => decoded.corrupt += 1,
         }
     }
-    Ok((records, corrupt))
+    Ok(decoded)
+}
+
+/// Renames a file a newer build wrote to `<name>.v<version>.newer`, where no replay looks and
+/// nothing deletes it, for that build to replay. Returns the new name.
+pub(crate) fn set_aside(path: &Path, version: u8) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(format!(".v{version}.newer"));
+    let target = PathBuf::from(name);
+    match fs::rename(path, &target) {
+        Ok(()) => target,
+        Err(_) => path.to_path_buf(),
+    }
 }
 
 /// Files in `dir` named `<prefix>-<number>.<ext>`, in numeric order.
@@ -163,8 +190,8 @@ mod tests {
         spill.append(&batch).unwrap();
         assert!(spill.active());
         let segment = spill.take_oldest().unwrap();
-        let (back, corrupt) = decode_file(&segment).unwrap();
-        assert_eq!((back, corrupt), (batch, 0));
+        let decoded = decode_file(&segment).unwrap();
+        assert_eq!((decoded.records, decoded.corrupt), (batch, 0));
         assert!(!spill.active());
         // A new process adopts leftovers.
         let again = Spill::recover(dir.path());

@@ -13,7 +13,7 @@ use pathwise_store::{CacheDelta, PipelineStats, Store, WriteBatch};
 use crate::paths::Interned;
 use crate::sampling::SamplingFilter;
 use crate::shared::Shared;
-use crate::spill::decode_file;
+use crate::spill::{decode_file, set_aside};
 use crate::{cache, clock};
 
 /// Attempts before a batch that the store keeps refusing is parked in a spill segment.
@@ -165,16 +165,30 @@ impl Writer {
         self.shared.recycle(emptied.into_iter());
         if let Some(segment) = segment {
             match decode_file(&segment) {
-                Ok((replayed, corrupt)) => {
-                    if corrupt > 0 {
-                        self.shared
-                            .warn(&format!("{corrupt} unreadable records in {segment:?}"));
+                Ok(decoded) if decoded.newer.is_some() => {
+                    let version = decoded.newer.unwrap_or_default();
+                    let kept = set_aside(&segment, version);
+                    self.shared.report(&format!(
+                        "spill segment {segment:?} holds records of format version {version}, newer than this build reads; kept as {kept:?} for a newer build"
+                    ));
+                    return Round {
+                        records,
+                        files,
+                        drained: self.shared.idle(),
+                    };
+                }
+                Ok(decoded) => {
+                    if decoded.corrupt > 0 {
+                        self.shared.warn(&format!(
+                            "{} unreadable records in {segment:?}",
+                            decoded.corrupt
+                        ));
                     }
                     self.shared
                         .counters
                         .replayed
-                        .fetch_add(replayed.len() as u64, Ordering::Relaxed);
-                    records.extend(replayed);
+                        .fetch_add(decoded.records.len() as u64, Ordering::Relaxed);
+                    records.extend(decoded.records);
                 }
                 Err(e) => self
                     .shared
