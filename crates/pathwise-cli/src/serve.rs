@@ -30,7 +30,10 @@ pub fn serve(db: &Path, opts: &ServeOpts) -> Result<(), CliError> {
     let pipeline = pathwise_pipeline::install(pipeline_config, writer).map_err(|e| {
         CliError::Failed(format!("cannot start recording ({}): {e}", spool.display()))
     })?;
-    let ingest = Arc::new(Ingest::new(IngestConfig::default()));
+    let ingest = Arc::new(Ingest::new(IngestConfig {
+        set_aside_dir: Some(spool.join("newer")),
+        ..IngestConfig::default()
+    }));
     ingest
         .spawn_sweeper(Duration::from_secs(1))
         .map_err(|e| CliError::Failed(format!("cannot start the ingest sweeper: {e}")))?;

@@ -24,6 +24,7 @@
 mod assemble;
 mod llm;
 mod map;
+mod native;
 mod wire;
 
 use std::sync::Arc;
@@ -35,6 +36,7 @@ use pathwise_model::{Record, SpanRecord};
 use pathwise_pipeline::SubmitError;
 
 pub use assemble::AssemblyConfig;
+pub use native::{FRAMES_CONTENT_TYPE, FramesReply};
 pub use wire::Encoding;
 
 /// Size limits on what one request may carry. A request beyond a body limit is refused as a
@@ -77,6 +79,9 @@ pub struct IngestConfig {
     /// A request is answered once its spans are committed to the store, or after this long
     /// with them still queued or spilled (they are then in the pipeline, which never drops).
     pub ack_timeout: Duration,
+    /// Where native bodies of a newer record format are kept for a newer build (the server's
+    /// spool); without one they are refused with `503`, so the sender keeps them.
+    pub set_aside_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for IngestConfig {
@@ -85,6 +90,7 @@ impl Default for IngestConfig {
             limits: Limits::default(),
             assembly: AssemblyConfig::default(),
             ack_timeout: Duration::from_secs(2),
+            set_aside_dir: None,
         }
     }
 }

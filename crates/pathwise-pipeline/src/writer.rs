@@ -43,6 +43,10 @@ struct Round {
     files: Vec<PathBuf>,
     /// Nothing was left behind in the queue or the spill when this round was taken.
     drained: bool,
+    /// Every record also lies in one of `files` (nothing came from memory), so a store that
+    /// is down can be waited for with the files kept, instead of parking the records again at
+    /// the end of the spill, which would reorder them.
+    durable: bool,
 }
 
 impl Writer {
@@ -81,7 +85,11 @@ impl Writer {
                 } else {
                     Vec::new()
                 };
-                let stored = self.commit(&kept, &cache, stats_due);
+                let stored = if round.durable && cache.is_empty() {
+                    self.commit_in_place(&kept, stats_due)
+                } else {
+                    self.commit(&kept, &cache, stats_due)
+                };
                 if stored {
                     for file in &round.files {
                         let _ = std::fs::remove_file(file);
@@ -156,6 +164,7 @@ impl Writer {
         let mut records = lane.records;
         let mut files = lane.files;
         let total: usize = batches.iter().map(Vec::len).sum();
+        let taken = batches.len();
         records.reserve(total);
         let mut emptied = Vec::with_capacity(batches.len());
         for mut batch in batches {
@@ -172,6 +181,7 @@ impl Writer {
                         "spill segment {segment:?} holds records of format version {version}, newer than this build reads; kept as {kept:?} for a newer build"
                     ));
                     return Round {
+                        durable: taken == 0,
                         records,
                         files,
                         drained: self.shared.idle(),
@@ -197,9 +207,40 @@ impl Writer {
             files.push(segment);
         }
         Round {
+            durable: taken == 0,
             records,
             files,
             drained: self.shared.idle(),
+        }
+    }
+
+    /// Stores a round whose records are all still in their files: on failure, waits (backing
+    /// off up to two seconds) and tries again, for as long as it takes — a remote store that
+    /// is down for a while gets everything, in order, once it is back. Gives up only at
+    /// shutdown, leaving the files for the next start.
+    fn commit_in_place(&mut self, records: &[Record], with_stats: bool) -> bool {
+        let mut pause = Duration::from_millis(50);
+        loop {
+            let stats = with_stats.then(|| self.stats_after(records.len() as u64));
+            let batch = WriteBatch {
+                records,
+                cache: &[],
+                stats: stats.as_ref(),
+            };
+            match self.store.write_batch(&batch, &Interned) {
+                Ok(()) => {
+                    self.note_written(records);
+                    return true;
+                }
+                Err(e) => {
+                    self.shared.warn(&format!("store write failed: {e}"));
+                    if self.shared.shutting_down.load(Ordering::Acquire) {
+                        return false;
+                    }
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_secs(2));
+                }
+            }
         }
     }
 

@@ -30,49 +30,131 @@ fn refuse(status: StatusCode, message: String) -> Response {
     response
 }
 
+/// The ingest state and the body, read up to the ingest limit; or the refusal to send.
+async fn receive(
+    state: &AppState,
+    body: Body,
+) -> Result<(Arc<pathwise_ingest::Ingest>, axum::body::Bytes), Response> {
+    let Some(ingest) = state.ingest.clone() else {
+        return Err(refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "ingest is off on this server: it runs no recording pipeline".into(),
+        ));
+    };
+    let limit = ingest.limits().max_body_bytes;
+    match axum::body::to_bytes(body, limit).await {
+        Ok(bytes) => Ok((ingest, bytes)),
+        Err(_) => Err(refuse(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("request body is larger than {limit} bytes (or was cut off)"),
+        )),
+    }
+}
+
+fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// Runs ingest work on the blocking pool; its error becomes the status it names.
+async fn on_blocking_pool<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, pathwise_ingest::IngestError> + Send + 'static,
+) -> Result<T, Response> {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(error)) => Err(refuse(
+            StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST),
+            error.to_string(),
+        )),
+        Err(e) => Err(refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("ingest task failed: {e}"),
+        )),
+    }
+}
+
 pub async fn otlp_traces(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let Some(ingest) = state.ingest.clone() else {
-        return refuse(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "ingest is off on this server: it runs no recording pipeline".into(),
-        );
+    let (ingest, bytes) = match receive(&state, body).await {
+        Ok(received) => received,
+        Err(refusal) => return refusal,
     };
-    let limit = ingest.limits().max_body_bytes;
-    let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
-        return refuse(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("request body is larger than {limit} bytes (or was cut off)"),
-        );
-    };
-    let text = |name: header::HeaderName| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    };
-    let content_type = text(header::CONTENT_TYPE);
-    let content_encoding = text(header::CONTENT_ENCODING);
-    let work = tokio::task::spawn_blocking(move || {
-        ingest.export_traces(&bytes, content_type.as_deref(), content_encoding.as_deref())
-    });
-    match work.await {
-        Ok(Ok(reply)) => (
+    let content_type = header_text(&headers, header::CONTENT_TYPE);
+    let content_encoding = header_text(&headers, header::CONTENT_ENCODING);
+    let work =
+        move || ingest.export_traces(&bytes, content_type.as_deref(), content_encoding.as_deref());
+    match on_blocking_pool(work).await {
+        Ok(reply) => (
             StatusCode::OK,
             [(header::CONTENT_TYPE, reply.content_type)],
             reply.body,
         )
             .into_response(),
-        Ok(Err(error)) => refuse(
-            StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST),
-            error.to_string(),
-        ),
+        Err(refusal) => refusal,
+    }
+}
+
+/// `POST /v1/pathwise/frames`: native submission from a Pathwise SDK's remote exporter.
+pub async fn frames(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let (ingest, bytes) = match receive(&state, body).await {
+        Ok(received) => received,
+        Err(refusal) => return refusal,
+    };
+    let content_type = header_text(&headers, header::CONTENT_TYPE).unwrap_or_default();
+    if !content_type.starts_with(pathwise_ingest::FRAMES_CONTENT_TYPE) {
+        return refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!(
+                "send {} (got {content_type:?})",
+                pathwise_ingest::FRAMES_CONTENT_TYPE
+            ),
+        );
+    }
+    let content_encoding = header_text(&headers, header::CONTENT_ENCODING);
+    match on_blocking_pool(move || ingest.submit_frames(&bytes, content_encoding.as_deref())).await
+    {
+        Ok(reply) => axum::Json(reply).into_response(),
+        Err(refusal) => refusal,
+    }
+}
+
+/// `POST /v1/pathwise/functions`: the sender's `#[monitor]`ed functions, so "never executed"
+/// is exact for remote applications too.
+pub async fn functions(State(state): State<Arc<AppState>>, body: Body) -> Response {
+    if state.ingest.is_none() {
+        return refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "ingest is off on this server".into(),
+        );
+    }
+    let Ok(bytes) = axum::body::to_bytes(body, 16 << 20).await else {
+        return refuse(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "function list larger than 16 MiB".into(),
+        );
+    };
+    let list: Vec<pathwise_store::FunctionInfo> = match serde_json::from_slice(&bytes) {
+        Ok(list) => list,
+        Err(e) => return refuse(StatusCode::BAD_REQUEST, format!("not a function list: {e}")),
+    };
+    let count = list.len();
+    let stored = state
+        .write(move |store| store.register_functions(&list))
+        .await;
+    match stored {
+        Ok(()) => axum::Json(json!({ "registered": count })).into_response(),
         Err(e) => refuse(
             StatusCode::SERVICE_UNAVAILABLE,
-            format!("ingest task failed: {e}"),
+            format!("cannot register functions: {e}"),
         ),
     }
 }

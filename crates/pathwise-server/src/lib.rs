@@ -141,6 +141,8 @@ pub const API_PATHS: &[&str] = &[
     "/api/alerts/{fingerprint}/ack",
     "/api/silences",
     "/v1/traces",
+    "/v1/pathwise/frames",
+    "/v1/pathwise/functions",
     "/metrics",
 ];
 
@@ -204,6 +206,8 @@ pub fn router(config: &ServerConfig) -> Result<Router, ServeError> {
     // Its own body limit (the ingest crate's), so it is merged after the API's small one.
     let ingest = Router::new()
         .route("/v1/traces", post(ingest::otlp_traces))
+        .route("/v1/pathwise/frames", post(ingest::frames))
+        .route("/v1/pathwise/functions", post(ingest::functions))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_for_api,

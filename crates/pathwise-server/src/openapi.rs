@@ -41,6 +41,19 @@ fn ingest_paths() -> Value {
                 "summary": "Prometheus text format: per-node calls, errors and duration histogram (top 50 nodes, the rest as node=\"other\"), pipeline and ingest counters, alerts firing",
                 "responses": { "200": { "description": "text/plain; version=0.0.4" }, "401": { "description": "token required" } }
             } },
+            "/v1/pathwise/frames": { "post": {
+                "summary": "native submission from a Pathwise SDK: versioned record frames (paths as names), optionally gzip; answered after commit, idempotent by span id",
+                "requestBody": { "required": true, "content": { "application/x-pathwise-frames": { "schema": { "type": "string", "format": "binary" } } } },
+                "responses": {
+                    "200": { "description": "{accepted, corrupt, set_aside}: set_aside when the body holds a newer record format, kept whole for a newer build" },
+                    "400": { "description": "no frame is a Pathwise record" }, "401": { "description": "token required" },
+                    "413": { "description": "body or record count over the limit" }, "415": { "description": "not application/x-pathwise-frames" },
+                    "503": { "description": "the writer is behind and the spool cannot be written; retry" } }
+            } },
+            "/v1/pathwise/functions": { "post": {
+                "summary": "register a remote application's #[monitor]ed functions (JSON list of {name, group, module_path, file, line, is_async})",
+                "responses": { "200": { "description": "{registered}" }, "400": { "description": "not a function list" }, "401": { "description": "token required" } }
+            } },
             "/v1/traces": { "post": {
                 "summary": "OTLP/HTTP trace export (OpenTelemetry exporters point here): protobuf or JSON, optionally gzip; spans are recorded through the never-drop pipeline",
                 "requestBody": { "required": true, "content": {

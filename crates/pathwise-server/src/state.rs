@@ -53,6 +53,23 @@ impl AppState {
         .map_err(|e| ApiError::Internal(format!("query task failed: {e}")))?
     }
 
+    /// Runs `change` with a writer of the backend on the blocking pool (function registration
+    /// from remote senders; spans go through the pipeline instead).
+    pub async fn write<T: Send + 'static>(
+        self: &Arc<Self>,
+        change: impl FnOnce(&mut dyn pathwise_store::Store) -> Result<T, pathwise_store::StoreError>
+        + Send
+        + 'static,
+    ) -> Result<T, ApiError> {
+        let state = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut store = state.backend.writer()?;
+            Ok(change(store.as_mut())?)
+        })
+        .await
+        .map_err(|e| ApiError::Internal(format!("write task failed: {e}")))?
+    }
+
     /// Runs `query` with a reader (pooled by the backend) on the blocking pool.
     pub async fn read<T: Send + 'static>(
         self: &Arc<Self>,

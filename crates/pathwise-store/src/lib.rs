@@ -104,7 +104,7 @@ impl PathDictionary for NoPaths {
 }
 
 /// A `#[monitor]`ed function known at link time, stored so "never executed" is exact.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FunctionInfo {
     pub name: Name,
     pub group: Option<Name>,
@@ -195,8 +195,18 @@ pub trait Store: Send {
 /// Separator between path segments: `A → B → C`.
 pub const PATH_SEPARATOR: &str = " → ";
 
-/// The full text of a path, root first; `name` alone when the dictionary does not know `path`.
-pub fn path_text(paths: &dyn PathDictionary, path: u32, name: &str) -> String {
+/// The names of a path, root first; `[name]` alone when the dictionary does not know `path`
+/// (how a path crosses a process boundary: ids are process-local, names are not).
+///
+/// ```
+/// use pathwise_store::{PathList, path_segments};
+/// let mut paths = PathList::default();
+/// let root = paths.push(0, "api.handle");
+/// let child = paths.push(root, "db.query");
+/// assert_eq!(path_segments(&paths, child, "db.query"), vec!["api.handle", "db.query"]);
+/// assert_eq!(path_segments(&paths, 99, "orphan"), vec!["orphan"]);
+/// ```
+pub fn path_segments(paths: &dyn PathDictionary, path: u32, name: &str) -> Vec<Name> {
     let mut segments = Vec::new();
     let mut current = path;
     while current != 0 && segments.len() < 1024 {
@@ -209,8 +219,13 @@ pub fn path_text(paths: &dyn PathDictionary, path: u32, name: &str) -> String {
         }
     }
     if segments.is_empty() {
-        return name.to_string();
+        return vec![Name::Owned(name.to_string())];
     }
     segments.reverse();
-    segments.join(PATH_SEPARATOR)
+    segments
+}
+
+/// The full text of a path, root first; `name` alone when the dictionary does not know `path`.
+pub fn path_text(paths: &dyn PathDictionary, path: u32, name: &str) -> String {
+    path_segments(paths, path, name).join(PATH_SEPARATOR)
 }

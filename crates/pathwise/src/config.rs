@@ -37,6 +37,35 @@ pub struct Config {
     /// files) are sampled on the `pathwise-resources` thread; at least 100 ms. `None` turns
     /// sampling off.
     pub resource_interval: Option<Duration>,
+    /// Where records go besides (or instead of) the local file: a Pathwise server or an OTLP
+    /// collector. While one is down, records wait on disk in `data_dir` and follow in order.
+    pub export: Vec<Export>,
+    /// Whether the local SQLite file is written too (default). `false` with an export records
+    /// only remotely.
+    pub keep_local: bool,
+}
+
+/// A destination for records besides the local file.
+///
+/// ```
+/// let config = pathwise::Config {
+///     export: vec![pathwise::Export::Pathwise { url: "http://127.0.0.1:7070".into(), key: None }],
+///     keep_local: false,
+///     ..pathwise::Config::default()
+/// };
+/// assert!(config.validate().is_ok());
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub enum Export {
+    /// A Pathwise server (`pathwise serve`), natively; `key` is an ingest key or its token.
+    Pathwise { url: String, key: Option<String> },
+    /// An OTLP/HTTP endpoint (`http://collector:4318`); spans without a group are reported
+    /// as `service`.
+    Otlp {
+        endpoint: String,
+        service: String,
+        headers: Vec<(String, String)>,
+    },
 }
 
 impl Default for Config {
@@ -51,13 +80,17 @@ impl Default for Config {
             retention_interval: Duration::from_secs(3600),
             capture: CaptureOptions::default(),
             resource_interval: Some(Duration::from_secs(1)),
+            export: Vec::new(),
+            keep_local: true,
         }
     }
 }
 
 impl Config {
-    /// Defaults overridden by `PATHWISE_DB`, `PATHWISE_SAMPLE_RATE` and
-    /// `PATHWISE_RETENTION_HOURS`; a malformed value is an error, not a silent default.
+    /// Defaults overridden by `PATHWISE_DB`, `PATHWISE_SAMPLE_RATE`,
+    /// `PATHWISE_RETENTION_HOURS`, `PATHWISE_REMOTE` (a server URL) with `PATHWISE_KEY`,
+    /// `PATHWISE_OTLP_ENDPOINT` with `PATHWISE_SERVICE`, and `PATHWISE_KEEP_LOCAL` (`0` or
+    /// `1`); a malformed value is an error, not a silent default.
     pub fn from_env() -> Result<Self, String> {
         let mut config = Config::default();
         if let Ok(db) = std::env::var("PATHWISE_DB") {
@@ -73,6 +106,26 @@ impl Config {
                 .parse()
                 .map_err(|_| format!("PATHWISE_RETENTION_HOURS={hours:?} is not a whole number"))?;
             config.retention = (hours > 0).then(|| Duration::from_secs(hours * 3600));
+        }
+        if let Ok(url) = std::env::var("PATHWISE_REMOTE") {
+            let key = std::env::var("PATHWISE_KEY").ok().filter(|k| !k.is_empty());
+            config.export.push(Export::Pathwise { url, key });
+        }
+        if let Ok(endpoint) = std::env::var("PATHWISE_OTLP_ENDPOINT") {
+            let service =
+                std::env::var("PATHWISE_SERVICE").unwrap_or_else(|_| "pathwise-app".into());
+            config.export.push(Export::Otlp {
+                endpoint,
+                service,
+                headers: Vec::new(),
+            });
+        }
+        if let Ok(keep) = std::env::var("PATHWISE_KEEP_LOCAL") {
+            config.keep_local = match keep.as_str() {
+                "1" | "true" => true,
+                "0" | "false" => false,
+                _ => return Err(format!("PATHWISE_KEEP_LOCAL={keep:?} is not 0 or 1")),
+            };
         }
         config.validate()?;
         Ok(config)
@@ -112,6 +165,22 @@ impl Config {
             return Err(format!(
                 "resource_interval must be at least 100 ms (or None to turn sampling off), got {interval:?}"
             ));
+        }
+        if !self.keep_local && self.export.is_empty() {
+            return Err(
+                "keep_local is false but there is no export: records would go nowhere".into(),
+            );
+        }
+        for export in &self.export {
+            let url = match export {
+                Export::Pathwise { url, .. } => url,
+                Export::Otlp { endpoint, .. } => endpoint,
+            };
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(format!(
+                    "export URL {url:?} must start with http:// or https://"
+                ));
+            }
         }
         if self.capture.max_repr == 0 {
             return Err("capture.max_repr must be at least 1".into());

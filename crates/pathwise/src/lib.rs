@@ -45,7 +45,7 @@ mod xray;
 
 use std::time::Duration;
 
-pub use config::Config;
+pub use config::{Config, Export};
 pub use context::{AttachGuard, Context};
 pub use detached::{DetachedSpan, flush_thread, start_detached, start_detached_backdated};
 pub use future::{FutureExt, InSpan, WithContext};
@@ -91,18 +91,46 @@ pub struct Pathwise {
 /// returned, never panicked: the host decides whether to run without recording.
 pub fn init(config: Config) -> Result<Pathwise, InitError> {
     config.validate().map_err(InitError::InvalidConfig)?;
-    #[cfg(feature = "sqlite")]
-    {
-        let store = pathwise_store_sqlite::SqliteStore::open(&config.db_path)?;
-        init_with_store(config, Box::new(store))
-    }
-    #[cfg(not(feature = "sqlite"))]
-    {
-        Err(InitError::InvalidConfig(
-            "this build has no embedded store (feature `sqlite` is off): use init_with_store"
+    let mut sinks: Vec<Box<dyn Store>> = Vec::new();
+    if config.keep_local {
+        #[cfg(feature = "sqlite")]
+        sinks.push(Box::new(pathwise_store_sqlite::SqliteStore::open(
+            &config.db_path,
+        )?));
+        #[cfg(not(feature = "sqlite"))]
+        return Err(InitError::InvalidConfig(
+            "this build has no embedded store (feature `sqlite` is off): use init_with_store, or an export with keep_local = false"
                 .into(),
-        ))
+        ));
     }
+    for export in &config.export {
+        sinks.push(exporter(export)?);
+    }
+    let mut sinks = sinks.into_iter();
+    let first = sinks
+        .next()
+        .ok_or_else(|| InitError::InvalidConfig("no destination for records".into()))?;
+    let store = sinks.fold(first, |all, next| {
+        Box::new(pathwise_export::TeeStore::new(all, next)) as Box<dyn Store>
+    });
+    init_with_store(config, store)
+}
+
+fn exporter(export: &Export) -> Result<Box<dyn Store>, InitError> {
+    Ok(match export {
+        Export::Pathwise { url, key } => {
+            Box::new(pathwise_export::RemoteStore::new(url, key.clone())?)
+        }
+        Export::Otlp {
+            endpoint,
+            service,
+            headers,
+        } => Box::new(pathwise_export::OtlpStore::new(
+            endpoint,
+            service,
+            headers.clone(),
+        )?),
+    })
 }
 
 /// Starts recording into any [`Store`] (another backend, or an in-memory one in tests).
