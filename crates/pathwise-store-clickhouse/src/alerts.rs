@@ -22,7 +22,7 @@ pub const SQL_RULE_MEMORY_BYTES: u64 = 256 << 20;
 
 /// Versions of replacing rows: strictly increasing within the process, so two writes in the
 /// same nanosecond still order.
-fn version() -> i64 {
+pub(crate) fn version() -> i64 {
     static LAST: AtomicI64 = AtomicI64::new(0);
     let now = now_ns();
     let mut last = LAST.load(Ordering::Relaxed);

@@ -14,6 +14,7 @@
 mod alerts;
 mod analytics;
 mod config;
+mod keys;
 mod maintenance;
 mod read;
 mod rows;
@@ -190,5 +191,9 @@ impl Backend for ClickHouseBackend {
 
     fn sql_rules(&self) -> Result<Box<dyn SqlRules>, StoreError> {
         Ok(Box::new(alerts::ClickHouseSqlRules::new(self.conn.clone())))
+    }
+
+    fn key_store(&self) -> Result<Box<dyn pathwise_store::keys::KeyStore>, StoreError> {
+        Ok(Box::new(keys::ClickHouseKeyStore::new(self.conn.clone())))
     }
 }

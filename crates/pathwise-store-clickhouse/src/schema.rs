@@ -180,6 +180,16 @@ fn tables() -> Vec<Table> {
             keys: "ORDER BY id",
             shard_by: "cityHash64(id)",
         },
+        Table {
+            name: "api_keys",
+            columns:
+                "id String, name String, scopes String, secret_sha256 String, created_ns Int64,
+                revoked_ns Nullable(Int64), last_used_ns Nullable(Int64), uses Int64,
+                updated_ns Int64",
+            engine: "ReplacingMergeTree(updated_ns)",
+            keys: "ORDER BY id",
+            shard_by: "cityHash64(id)",
+        },
     ]
 }
 

@@ -366,6 +366,41 @@ fn sqlite_and_a_two_shard_cluster_give_the_same_answers() {
     assert!(c.baselines().unwrap()[0].pinned);
 }
 
+/// Create, count uses, revoke: the same answers from every backend.
+fn check_key_store(backend: &dyn Backend) {
+    use pathwise_store::keys::{ApiKey, Scope};
+    let mut keys = backend.key_store().unwrap();
+    let key = ApiKey {
+        id: "k1".into(),
+        name: "checkout".into(),
+        scopes: vec![Scope::Ingest, Scope::Read],
+        secret_sha256: "ab".repeat(32),
+        created_ns: 100,
+        revoked_ns: None,
+        last_used_ns: None,
+        uses: 0,
+    };
+    keys.create_key(&key).unwrap();
+    assert!(keys.create_key(&key).is_err(), "ids are unique");
+    keys.record_use("k1", 500, 3).unwrap();
+    keys.record_use("k1", 400, 2).unwrap();
+    assert!(keys.revoke_key("k1", 900).unwrap());
+    assert!(!keys.revoke_key("k1", 950).unwrap());
+    assert!(!keys.revoke_key("nope'; DROP", 950).unwrap());
+    let stored = keys.keys().unwrap();
+    assert_eq!(
+        stored,
+        vec![ApiKey {
+            uses: 5,
+            last_used_ns: Some(500),
+            revoked_ns: Some(900),
+            ..key
+        }],
+        "{}",
+        backend.describe()
+    );
+}
+
 #[test]
 fn alert_state_and_sql_rules_on_the_cluster() {
     let Some(cluster) = Cluster::start(18133) else {
@@ -373,6 +408,9 @@ fn alert_state_and_sql_rules_on_the_cluster() {
     };
     let backend = ClickHouseBackend::connect(&cluster.url("pw_alerts")).unwrap();
     record_into(&backend);
+    let dir = tempfile::tempdir().unwrap();
+    check_key_store(&SqliteBackend::create(&dir.path().join("keys.db")).unwrap());
+    check_key_store(&backend);
     let mut alerts = backend.alert_store().unwrap();
     let state = AlertStateRow {
         fingerprint: "fp1".into(),

@@ -73,4 +73,8 @@ impl Backend for SqliteBackend {
     fn sql_rules(&self) -> Result<Box<dyn SqlRules>, StoreError> {
         Ok(Box::new(SqliteSqlRules::open(&self.path)?))
     }
+
+    fn key_store(&self) -> Result<Box<dyn pathwise_store::keys::KeyStore>, StoreError> {
+        Ok(Box::new(crate::SqliteKeyStore::open(&self.path)?))
+    }
 }

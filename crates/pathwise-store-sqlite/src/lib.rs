@@ -14,6 +14,7 @@ mod alerts;
 mod analytics;
 mod backend;
 mod baselines;
+mod keys;
 mod maintenance;
 mod read;
 mod rollup;
@@ -30,6 +31,7 @@ use rusqlite::{Connection, OpenFlags};
 
 pub use alerts::{SqliteAlertStore, SqliteSqlRules};
 pub use backend::SqliteBackend;
+pub use keys::SqliteKeyStore;
 pub use read::SqliteReader;
 pub use schema::SCHEMA_VERSION;
 pub use write::SqliteStore;

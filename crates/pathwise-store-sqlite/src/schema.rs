@@ -242,6 +242,20 @@ const MIGRATIONS: &[&str] = &[
         acked_by         TEXT
     ) WITHOUT ROWID;
     "#,
+    // v7: API keys for the server (ingest, read, admin). Only the SHA-256 of a key's secret
+    // is kept; `uses` and `last_used_ns` are flushed by the server every few seconds.
+    r#"
+    CREATE TABLE api_keys (
+        id            TEXT PRIMARY KEY,
+        name          TEXT NOT NULL,
+        scopes        TEXT NOT NULL,
+        secret_sha256 TEXT NOT NULL,
+        created_ns    INTEGER NOT NULL,
+        revoked_ns    INTEGER,
+        last_used_ns  INTEGER,
+        uses          INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes.

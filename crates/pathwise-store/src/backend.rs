@@ -21,4 +21,8 @@ pub trait Backend: Send + Sync {
     fn alert_store(&self) -> Result<Box<dyn AlertStateStore>, StoreError>;
     /// A connection for SQL alert rules, separate from the analytics readers.
     fn sql_rules(&self) -> Result<Box<dyn SqlRules>, StoreError>;
+    /// Where API keys are kept; backends without one answer `Unsupported`.
+    fn key_store(&self) -> Result<Box<dyn crate::keys::KeyStore>, StoreError> {
+        Err(StoreError::Unsupported("API keys".into()))
+    }
 }

@@ -25,6 +25,7 @@ pub mod alerts;
 mod analytics;
 mod backend;
 mod baseline;
+pub mod keys;
 mod memory;
 mod read;
 pub mod rollup;
