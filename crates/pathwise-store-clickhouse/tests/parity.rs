@@ -409,7 +409,7 @@ fn alert_state_and_sql_rules_on_the_cluster() {
     let backend = ClickHouseBackend::connect(&cluster.url("pw_alerts")).unwrap();
     record_into(&backend);
     let dir = tempfile::tempdir().unwrap();
-    check_key_store(&SqliteBackend::create(&dir.path().join("keys.db")).unwrap());
+    check_key_store(&SqliteBackend::create(dir.path().join("keys.db")).unwrap());
     check_key_store(&backend);
     let mut alerts = backend.alert_store().unwrap();
     let state = AlertStateRow {
