@@ -17,6 +17,7 @@ mod alerts;
 mod demo;
 mod error;
 mod format;
+mod keys;
 mod migrate;
 mod perf;
 mod report;
@@ -59,6 +60,46 @@ enum Command {
     /// Copy everything from one store to another (e.g. a SQLite file into a ClickHouse
     /// cluster): resumable, with progress, counts verified at the end.
     Migrate(MigrateArgs),
+    /// Create, list or revoke API keys (scopes: ingest, read, admin). Once a key exists, the
+    /// server asks every request for a key (or its --token).
+    Keys(KeysArgs),
+}
+
+/// Options of `pathwise keys`.
+#[derive(Debug, Args)]
+pub struct KeysArgs {
+    #[command(subcommand)]
+    pub command: KeysCommand,
+}
+
+/// `pathwise keys` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Make a key and print it (once).
+    Create {
+        /// What the key is for, e.g. the sending service.
+        #[arg(long)]
+        name: String,
+        /// ingest, read or admin (repeatable).
+        #[arg(long, required = true)]
+        scope: Vec<String>,
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// Every key with its scopes, last use and use count.
+    List {
+        /// JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// Revoke a key by id.
+    Revoke {
+        id: String,
+        #[command(flatten)]
+        db: DbArg,
+    },
 }
 
 /// Options of `pathwise migrate`.
@@ -309,6 +350,7 @@ where
         Command::Baseline(args) => perf::baseline(&args),
         Command::Alerts(args) => alerts::run(&args),
         Command::Migrate(args) => migrate::run(&args),
+        Command::Keys(args) => keys::run(&args),
     };
     match result {
         Ok(()) => 0,

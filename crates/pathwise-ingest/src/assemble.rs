@@ -60,6 +60,8 @@ struct TraceState {
     paths: FxHashMap<u64, u32>,
     /// Parent span id → spans waiting for it.
     held: FxHashMap<u64, Vec<Held>>,
+    /// Whether a span without a parent (the trace's root) was placed.
+    has_root: bool,
 }
 
 /// The assembler's state; one per ingest endpoint, behind a mutex.
@@ -111,6 +113,7 @@ impl Assembler {
                     span.parent_id = 0; // a span cannot be its own parent
                 }
                 if span.parent_id == 0 {
+                    state.has_root = true;
                     if let Some(original) = state.remapped {
                         span.details_mut().attrs.push((
                             Name::Borrowed("otel.trace_id"),
@@ -199,6 +202,7 @@ impl Assembler {
                 remapped,
                 paths: FxHashMap::default(),
                 held: FxHashMap::default(),
+                has_root: false,
             }
         })
     }
@@ -270,6 +274,7 @@ fn root_held(
         for mut span in tops {
             rooted += 1;
             released += 1;
+            let missing_parent = span.parent_id;
             let details = span.details_mut();
             details
                 .attrs
@@ -279,6 +284,18 @@ fn root_held(
                     Name::Borrowed("otel.trace_id"),
                     AttrValue::Str(Name::Owned(hex(&original))),
                 ));
+            }
+            // A trace whose root never came (its caller does not export here) gets its first
+            // orphan as root, so the trace completes, with a duration, instead of looking as if
+            // it still ran; the missing parent's id is kept as an attribute.
+            if !state.has_root {
+                state.has_root = true;
+                let missing = format!("{missing_parent:016x}");
+                details.attrs.push((
+                    Name::Borrowed("pathwise.missing_parent"),
+                    AttrValue::Str(Name::Owned(missing)),
+                ));
+                span.parent_id = 0;
             }
             released += place(state, span, 0, out);
         }

@@ -169,7 +169,12 @@ fn a_parent_that_never_arrives_roots_the_orphan_and_keeps_its_subtree() {
     let x = spans.iter().find(|s| s.span_id == 5).unwrap();
     let y = spans.iter().find(|s| s.span_id == 6).unwrap();
     assert_eq!(attr(x, "pathwise.orphan"), Some(&AttrValue::Bool(true)));
-    assert_eq!(x.parent_id, 99, "the missing parent's id is kept");
+    // The trace has no root of its own: the orphan becomes it, the missing parent's id kept.
+    assert_eq!(x.parent_id, 0);
+    assert_eq!(
+        attr(x, "pathwise.missing_parent"),
+        Some(&AttrValue::Str("0000000000000063".into()))
+    );
     assert_eq!(attr(y, "pathwise.orphan"), None);
     assert_eq!((ingest.stats().orphans, ingest.stats().held_spans), (1, 0));
 }

@@ -1,6 +1,10 @@
-//! Optional bearer-token protection of the API and the dashboard. The token is compared in
-//! constant time; the dashboard gets it once through a login form and keeps it in an HttpOnly
-//! cookie, so pages and their API calls carry it without scripts ever seeing it.
+//! Bearer-token and API-key protection of the API, the dashboard and ingest. The token
+//! (`--token`) is the admin key and is compared in constant time; API keys carry scopes
+//! (`ingest` for `/v1/*`, `read` for the API and dashboard, `admin` for everything, including
+//! acknowledging and silencing alerts). With neither a token nor an unrevoked key, the server
+//! is open (loopback by default); once either exists, every request needs one with the scope
+//! it asks for. The dashboard gets its credential once through a login form and keeps it in an
+//! HttpOnly cookie, so pages and their API calls carry it without scripts ever seeing it.
 
 use std::sync::Arc;
 
@@ -9,6 +13,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use pathwise_store::keys::Scope;
 use subtle::ConstantTimeEq;
 
 use crate::error::ApiError;
@@ -20,7 +25,13 @@ fn presented(headers: &HeaderMap) -> Option<&str> {
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
+        .and_then(|v| {
+            // The scheme is case-insensitive (RFC 9110 §11.1).
+            let (scheme, credential) = v.split_once(' ')?;
+            scheme
+                .eq_ignore_ascii_case("bearer")
+                .then(|| credential.trim())
+        });
     let cookie = || {
         headers
             .get_all(header::COOKIE)
@@ -34,12 +45,37 @@ fn presented(headers: &HeaderMap) -> Option<&str> {
     bearer.or_else(cookie)
 }
 
-/// Whether the request carries the configured token (always true when none is configured).
-pub fn authorized(state: &AppState, headers: &HeaderMap) -> bool {
-    match &state.token {
-        None => true,
-        Some(_) => presented(headers).is_some_and(|given| is_token(state, given)),
+/// Whether the request may do what `needed` allows: always when the server has no token and
+/// no unrevoked key; otherwise with the token or a key holding `needed` (or `admin`).
+pub fn authorized(state: &AppState, headers: &HeaderMap, needed: Scope) -> bool {
+    credential_allows(state, presented(headers), needed)
+}
+
+fn credential_allows(state: &AppState, given: Option<&str>, needed: Scope) -> bool {
+    let keys_on = state.keys.as_ref().is_some_and(|k| k.any_active());
+    if state.token.is_none() && !keys_on {
+        return true;
     }
+    let Some(given) = given else { return false };
+    if is_token(state, given) {
+        return true;
+    }
+    state
+        .keys
+        .as_ref()
+        .and_then(|k| k.scopes_of(given))
+        .is_some_and(|scopes| scopes.contains(&needed) || scopes.contains(&Scope::Admin))
+}
+
+fn unauthorized(needed: Scope) -> Response {
+    let mut response = ApiError::Unauthorized.into_response();
+    let challenge = format!("Bearer realm=\"pathwise\", scope=\"{}\"", needed.as_str());
+    if let Ok(value) = header::HeaderValue::from_str(&challenge) {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, value);
+    }
+    response
 }
 
 /// Constant-time comparison with the configured token (false when none is configured).
@@ -50,16 +86,34 @@ fn is_token(state: &AppState, given: &str) -> bool {
         .is_some_and(|t| bool::from(given.as_bytes().ct_eq(t.as_bytes())))
 }
 
-/// Guards `/api/*`: 401 JSON without the token.
+/// Guards `/api/*`: reading needs `read`, changing (POST) needs `admin`; 401 JSON otherwise.
 pub async fn require_for_api(
     State(state): State<Arc<AppState>>,
     request: Request,
     next: Next,
 ) -> Response {
-    if authorized(&state, request.headers()) {
+    let needed = if request.method() == axum::http::Method::GET {
+        Scope::Read
+    } else {
+        Scope::Admin
+    };
+    if authorized(&state, request.headers(), needed) {
         next.run(request).await
     } else {
-        ApiError::Unauthorized.into_response()
+        unauthorized(needed)
+    }
+}
+
+/// Guards `/v1/*` (ingest): needs `ingest`.
+pub async fn require_for_ingest(
+    State(state): State<Arc<AppState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if authorized(&state, request.headers(), Scope::Ingest) {
+        next.run(request).await
+    } else {
+        unauthorized(Scope::Ingest)
     }
 }
 
@@ -69,7 +123,7 @@ pub async fn require_for_ui(
     request: Request,
     next: Next,
 ) -> Response {
-    if authorized(&state, request.headers()) {
+    if authorized(&state, request.headers(), Scope::Read) {
         next.run(request).await
     } else {
         (StatusCode::UNAUTHORIZED, Html(LOGIN_PAGE)).into_response()
@@ -82,9 +136,11 @@ pub struct LoginForm {
     token: String,
 }
 
-/// `POST /login` with form field `token`: sets the cookie when it is right.
+/// `POST /login` with form field `token` (the token or a `read` key): sets the cookie when it
+/// is right.
 pub async fn login(State(state): State<Arc<AppState>>, Form(form): Form<LoginForm>) -> Response {
-    let ok = is_token(&state, &form.token);
+    let ok = (state.token.is_some() || state.keys.as_ref().is_some_and(|k| k.any_active()))
+        && credential_allows(&state, Some(&form.token), Scope::Read);
     if !ok {
         return (StatusCode::UNAUTHORIZED, Html(LOGIN_PAGE)).into_response();
     }

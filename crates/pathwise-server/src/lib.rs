@@ -19,6 +19,7 @@ mod auth;
 mod baselines;
 mod error;
 mod ingest;
+pub mod keys;
 mod metrics;
 mod openapi;
 mod params;
@@ -210,7 +211,7 @@ pub fn router(config: &ServerConfig) -> Result<Router, ServeError> {
         .route("/v1/pathwise/functions", post(ingest::functions))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
-            auth::require_for_api,
+            auth::require_for_ingest,
         ));
     let mut app = Router::new()
         .route("/health", get(api::health))

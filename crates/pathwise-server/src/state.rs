@@ -17,6 +17,8 @@ pub struct AppState {
     pub alerts: Option<Arc<pathwise_alerts::EngineHandle>>,
     /// The OTLP ingest endpoint's state, when this server records (it runs a pipeline).
     pub ingest: Option<Arc<pathwise_ingest::Ingest>>,
+    /// API keys of the backend (`None` when it keeps none).
+    pub keys: Option<Arc<crate::keys::KeyRing>>,
 }
 
 impl AppState {
@@ -28,7 +30,12 @@ impl AppState {
         ingest: Option<Arc<pathwise_ingest::Ingest>>,
     ) -> Result<Arc<Self>, pathwise_store::StoreError> {
         drop(backend.reader()?);
+        let keys = crate::keys::KeyRing::load(backend.clone());
+        if let Some(ring) = &keys {
+            ring.spawn_refresher();
+        }
         Ok(Arc::new(AppState {
+            keys,
             backend,
             token,
             alerts: alerts.map(Arc::new),
