@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from typing import List, Optional
 
@@ -17,7 +18,14 @@ def main(argv: Optional[List[str]] = None) -> int:
         $ pathwise demo --iterations 200 --no-serve
     """
     args = ["pathwise", *(sys.argv[1:] if argv is None else argv)]
-    code = _native.cli(args)
+    # The command handles Ctrl-C itself (`serve` stops cleanly); Python's own handler would
+    # still fire afterwards and turn a clean exit into a KeyboardInterrupt traceback. With the
+    # default disposition, commands that install no handler simply stop, as the Rust build does.
+    previous = signal.signal(signal.SIGINT, signal.SIG_DFL)
+    try:
+        code = _native.cli(args)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     sys.stdout.flush()
     return code
 
