@@ -9,6 +9,7 @@
 //! - `generate`: a large, realistic database written straight through the store.
 //! - `api`: latency of the trace-list and trace-detail routes of the real server over HTTP.
 //! - `analytics`: latency of the analytics questions, in-process and over HTTP.
+//! - `ingest`: OTLP/HTTP protobuf into a server process (Pathwise or another receiver).
 //!
 //! Each prints a small table and one JSON line (prefixed `json: `) for scripts.
 
@@ -17,6 +18,7 @@ mod api;
 mod clickhouse;
 mod generate;
 mod http;
+mod ingest;
 mod overhead;
 mod overload;
 mod report;
@@ -50,6 +52,9 @@ enum Command {
     Api(api::Args),
     /// Analytics latency for a 1 h and a 7 d window, in-process and over HTTP.
     Analytics(analytics::Args),
+    /// OTLP/HTTP protobuf export into a receiver process: sustained and persisted spans/s,
+    /// request latency, the receiver's peak RSS.
+    Ingest(ingest::Args),
 }
 
 type BoxError = Box<dyn std::error::Error>;
@@ -63,6 +68,7 @@ fn main() {
         Command::Generate(args) => generate::run(args),
         Command::Api(args) => api::run(args),
         Command::Analytics(args) => analytics::run(args),
+        Command::Ingest(args) => ingest::run(args),
     };
     match result {
         Ok(report) => {

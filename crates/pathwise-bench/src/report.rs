@@ -157,6 +157,11 @@ impl Latencies {
         self.samples.len()
     }
 
+    /// Adds another set's samples.
+    pub fn extend(&mut self, other: Latencies) {
+        self.samples.extend(other.samples);
+    }
+
     fn sorted(&self) -> Vec<f64> {
         let mut v = self.samples.clone();
         v.sort_by(f64::total_cmp);

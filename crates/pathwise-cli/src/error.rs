@@ -40,6 +40,19 @@ pub fn open_reader(db: &Path) -> Result<Box<dyn Reader>, CliError> {
         .map_err(|e| CliError::store(db, e))
 }
 
+/// Like [`open_backend`], but a SQLite file that does not exist yet is created: for the
+/// commands that record (`serve` receives spans) or set a store up (`keys create`).
+pub fn open_or_create_backend(db: &Path) -> Result<Arc<dyn Backend>, CliError> {
+    let text = db.to_string_lossy();
+    let file = Path::new(text.strip_prefix("sqlite:").unwrap_or(&text));
+    if !text.starts_with("clickhouse://") && !file.exists() {
+        let backend = SqliteBackend::create(file).map_err(|e| CliError::store(file, e))?;
+        eprintln!("pathwise: created an empty database at {}", file.display());
+        return Ok(Arc::new(backend));
+    }
+    open_backend(db)
+}
+
 /// The backend named by `db`: a `clickhouse://` address, or a SQLite file (optionally written
 /// `sqlite:PATH`), checked readable (errors as for [`open_reader`]).
 pub fn open_backend(db: &Path) -> Result<Arc<dyn Backend>, CliError> {

@@ -2,7 +2,7 @@
 
 use pathwise_store::keys::Scope;
 
-use crate::error::{CliError, open_backend};
+use crate::error::{CliError, open_backend, open_or_create_backend};
 use crate::format::{emit, utc_iso};
 use crate::{KeysArgs, KeysCommand};
 
@@ -12,7 +12,10 @@ pub fn run(args: &KeysArgs) -> Result<(), CliError> {
         | KeysCommand::List { db, .. }
         | KeysCommand::Revoke { db, .. } => db,
     };
-    let backend = open_backend(&db.db)?;
+    let backend = match &args.command {
+        KeysCommand::Create { .. } => open_or_create_backend(&db.db)?,
+        _ => open_backend(&db.db)?,
+    };
     let mut store = backend
         .key_store()
         .map_err(|e| CliError::Failed(format!("this store keeps no API keys: {e}")))?;

@@ -228,6 +228,10 @@ pub struct ServeOpts {
     /// `<db>.server-spool` (or `pathwise-server.spool` for a remote store).
     #[arg(long, value_name = "DIR")]
     pub spool: Option<PathBuf>,
+    /// Ingest answers once the spans are committed, or after this many milliseconds with them
+    /// queued or spilled (0: answer as soon as they are queued).
+    #[arg(long, value_name = "MS", default_value_t = 2000)]
+    pub ack_timeout_ms: u64,
 }
 
 /// Options of `pathwise serve`.

@@ -11,12 +11,14 @@ use pathwise_ingest::{Ingest, IngestConfig};
 use pathwise_server::{Server, ServerConfig};
 
 use crate::ServeOpts;
-use crate::error::{CliError, open_backend};
+use crate::error::{CliError, open_or_create_backend};
 use crate::format::emit;
 
 /// Serves `db` with `opts`; returns when interrupted.
 pub fn serve(db: &Path, opts: &ServeOpts) -> Result<(), CliError> {
-    let backend = open_backend(db)?; // a missing or foreign database is an input error
+    // A missing file is created (the server records what it receives); a foreign one is an
+    // input error.
+    let backend = open_or_create_backend(db)?;
     let spool = opts.spool.clone().unwrap_or_else(|| default_spool(db));
     let pipeline_config = pathwise_pipeline::PipelineConfig {
         // The data's owner (the app or the retention job) decides what is old, not the server.
@@ -32,6 +34,7 @@ pub fn serve(db: &Path, opts: &ServeOpts) -> Result<(), CliError> {
     })?;
     let ingest = Arc::new(Ingest::new(IngestConfig {
         set_aside_dir: Some(spool.join("newer")),
+        ack_timeout: Duration::from_millis(opts.ack_timeout_ms),
         ..IngestConfig::default()
     }));
     ingest
