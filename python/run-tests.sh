@@ -18,7 +18,7 @@ if [[ ! -x "$venv/bin/python" ]]; then
 fi
 "$venv/bin/python" -m pip install --quiet --upgrade pip
 "$venv/bin/python" -m pip install --quiet "maturin>=1.5,<2" pytest numpy pandas pydantic \
-    opentelemetry-sdk opentelemetry-exporter-otlp-proto-http
+    opentelemetry-sdk opentelemetry-exporter-otlp-proto-http prometheus-client
 # A regular (non-editable) install: what `pip install ./python` gives a user, console script
 # included. The build honours $CARGO_TARGET_DIR, so repeated runs reuse compiled crates.
 "$venv/bin/python" -m pip install --quiet --force-reinstall --no-deps "$here"

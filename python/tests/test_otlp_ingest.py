@@ -320,3 +320,37 @@ def test_missing_token_is_401_and_garbage_is_400(server, caplog):
         assert status == 400, reply
         error = json.loads(reply)["error"]
         assert error["status"] == 400 and problem in error["message"], error
+
+
+def test_metrics_parse_with_prometheus_client(server):
+    """`/metrics` read by Prometheus' own parser: node calls, errors and a histogram whose
+    buckets add up, and the ingest counters, for a trace sent by the SDK."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    provider = _provider(server)
+    _search(provider.get_tracer("metrics"))
+    assert provider.force_flush(30_000)
+    provider.shutdown()
+    server.trace("search", spans=4)
+    status, body = server.request("GET", "/metrics")
+    assert status == 200
+    families = {f.name: f for f in text_string_to_metric_families(body.decode())}
+
+    def value(family: str, sample: str, **labels: str) -> float:
+        found = [s.value for s in families[family].samples if s.name == sample and s.labels == labels]
+        assert len(found) == 1, (family, sample, labels, families[family].samples)
+        return found[0]
+
+    assert families["pathwise_node_calls"].type == "counter"
+    assert value("pathwise_node_calls", "pathwise_node_calls_total", node="geo") == 1
+    assert value("pathwise_node_errors", "pathwise_node_errors_total", node="geo") == 1
+    assert value("pathwise_node_errors", "pathwise_node_errors_total", node="search") == 0
+    histogram = families["pathwise_node_duration_seconds"]
+    assert histogram.type == "histogram"
+    buckets = [(float(s.labels["le"]), s.value) for s in histogram.samples
+               if s.name.endswith("_bucket") and s.labels["node"] == "search"]
+    assert [c for _, c in sorted(buckets)] == sorted(c for _, c in buckets), "cumulative buckets"
+    assert max(buckets)[1] == value("pathwise_node_duration_seconds",
+                                    "pathwise_node_duration_seconds_count", node="search") == 1
+    assert value("pathwise_ingest_spans", "pathwise_ingest_spans_total", outcome="accepted") == 4
+    assert value("pathwise_alerts_firing", "pathwise_alerts_firing", severity="critical") == 0
