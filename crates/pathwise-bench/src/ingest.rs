@@ -15,9 +15,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value::Value};
-use opentelemetry_proto::tonic::resource::v1::Resource;
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+use opentelemetry_proto::tonic::common::v1::any_value::Value;
+use opentelemetry_proto::tonic::trace::v1::Span;
+use pathwise_ingest::testing::{kv, parent_bytes};
 use prost::Message;
 
 use crate::BoxError;
@@ -59,14 +59,6 @@ pub struct Args {
     drain_seconds: f64,
 }
 
-fn kv(key: &str, value: Value) -> KeyValue {
-    KeyValue {
-        key: key.into(),
-        value: Some(AnyValue { value: Some(value) }),
-        ..KeyValue::default()
-    }
-}
-
 /// Request bodies for `spans` spans; trace and span ids unique across the run.
 fn payloads(a: &Args) -> Vec<Vec<u8>> {
     let now_ns = std::time::SystemTime::now()
@@ -77,7 +69,7 @@ fn payloads(a: &Args) -> Vec<Vec<u8>> {
     let batches = a.spans.div_ceil(traces_per_batch * a.spans_per_trace);
     let mut trace_no: u64 = 0;
     (0..batches)
-        .map(|b| {
+        .map(|_| {
             let mut spans = Vec::with_capacity(traces_per_batch * a.spans_per_trace);
             for _ in 0..traces_per_batch {
                 trace_no += 1;
@@ -107,11 +99,7 @@ fn payloads(a: &Args) -> Vec<Vec<u8>> {
                     spans.push(Span {
                         trace_id: trace_id.to_vec(),
                         span_id: (trace_no << 8 | (s + 1)).to_be_bytes().to_vec(),
-                        parent_span_id: if s == 0 {
-                            Vec::new()
-                        } else {
-                            (trace_no << 8 | 1).to_be_bytes().to_vec()
-                        },
+                        parent_span_id: parent_bytes(if s == 0 { 0 } else { trace_no << 8 | 1 }),
                         name: if s == 0 {
                             "GET /search".into()
                         } else {
@@ -125,24 +113,7 @@ fn payloads(a: &Args) -> Vec<Vec<u8>> {
                     });
                 }
             }
-            let _ = b;
-            ExportTraceServiceRequest {
-                resource_spans: vec![ResourceSpans {
-                    resource: Some(Resource {
-                        attributes: vec![kv(
-                            "service.name",
-                            Value::StringValue("bench-app".into()),
-                        )],
-                        ..Default::default()
-                    }),
-                    scope_spans: vec![ScopeSpans {
-                        spans,
-                        ..Default::default()
-                    }],
-                    ..Default::default()
-                }],
-            }
-            .encode_to_vec()
+            pathwise_ingest::testing::request("bench-app", spans).encode_to_vec()
         })
         .collect()
 }

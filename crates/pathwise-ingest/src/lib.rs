@@ -25,6 +25,7 @@ mod assemble;
 mod llm;
 mod map;
 mod native;
+pub mod testing;
 mod wire;
 
 use std::sync::Arc;

@@ -2,12 +2,8 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use opentelemetry_proto::tonic::collector::trace::v1::{
-    ExportTraceServiceRequest, ExportTraceServiceResponse,
-};
-use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value::Value};
-use opentelemetry_proto::tonic::resource::v1::Resource;
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
+use opentelemetry_proto::tonic::trace::v1::Span;
 use pathwise_model::{AttrValue, TraceId};
 use prost::Message;
 
@@ -23,11 +19,7 @@ fn span(trace: [u8; 16], id: u64, parent: u64, name: &str) -> Span {
     Span {
         trace_id: trace.to_vec(),
         span_id: id.to_be_bytes().to_vec(),
-        parent_span_id: if parent == 0 {
-            Vec::new()
-        } else {
-            parent.to_be_bytes().to_vec()
-        },
+        parent_span_id: crate::testing::parent_bytes(parent),
         name: name.into(),
         start_time_unix_nano: START_NS + id * 1000,
         end_time_unix_nano: START_NS + id * 1000 + 500,
@@ -36,26 +28,7 @@ fn span(trace: [u8; 16], id: u64, parent: u64, name: &str) -> Span {
 }
 
 fn body(spans: Vec<Span>) -> Vec<u8> {
-    ExportTraceServiceRequest {
-        resource_spans: vec![ResourceSpans {
-            resource: Some(Resource {
-                attributes: vec![KeyValue {
-                    key: "service.name".into(),
-                    value: Some(AnyValue {
-                        value: Some(Value::StringValue("search".into())),
-                    }),
-                    ..KeyValue::default()
-                }],
-                ..Resource::default()
-            }),
-            scope_spans: vec![ScopeSpans {
-                spans,
-                ..ScopeSpans::default()
-            }],
-            ..ResourceSpans::default()
-        }],
-    }
-    .encode_to_vec()
+    crate::testing::request("search", spans).encode_to_vec()
 }
 
 const PROTOBUF: Option<&str> = Some("application/x-protobuf");

@@ -79,25 +79,36 @@ impl Shared {
         }
     }
 
+    /// Queues `batch` if there is room and nothing waits in the spill (order); otherwise hands
+    /// it back for the caller to spill.
+    fn enqueue(&self, queue: &mut Queue, batch: Vec<Record>) -> Result<(), Vec<Record>> {
+        let n = batch.len();
+        if queue.spill.active() || queue.records + n > self.config.queue_capacity {
+            return Err(batch);
+        }
+        queue.records += n;
+        queue.batches.push_back(batch);
+        self.counters
+            .queue_depth
+            .store(queue.records as u64, Ordering::Relaxed);
+        if queue.records >= self.config.queue_capacity / 4 {
+            self.wake.notify_one();
+        }
+        Ok(())
+    }
+
     /// Enqueues a batch, or spills it when the queue is full (or already spilling, to keep
     /// order). Returns an empty buffer for the producer to reuse.
-    pub(crate) fn push(&self, mut batch: Vec<Record>) -> Vec<Record> {
+    pub(crate) fn push(&self, batch: Vec<Record>) -> Vec<Record> {
         let n = batch.len();
         self.counters
             .recorded
             .fetch_add(n as u64, Ordering::Relaxed);
         let mut queue = self.queue.lock();
-        if !queue.spill.active() && queue.records + n <= self.config.queue_capacity {
-            queue.records += n;
-            queue.batches.push_back(batch);
-            self.counters
-                .queue_depth
-                .store(queue.records as u64, Ordering::Relaxed);
-            if queue.records >= self.config.queue_capacity / 4 {
-                self.wake.notify_one();
-            }
-            return queue.spare.pop().unwrap_or_default();
-        }
+        let mut batch = match self.enqueue(&mut queue, batch) {
+            Ok(()) => return queue.spare.pop().unwrap_or_default(),
+            Err(batch) => batch,
+        };
         // Slow path, under the queue lock so that order is kept while spilling.
         match queue.spill.append(&batch) {
             Ok(()) => {
@@ -121,20 +132,15 @@ impl Shared {
     pub(crate) fn push_checked(&self, batch: Vec<Record>) -> std::io::Result<()> {
         let n = batch.len();
         let mut queue = self.queue.lock();
-        if !queue.spill.active() && queue.records + n <= self.config.queue_capacity {
-            self.counters
-                .recorded
-                .fetch_add(n as u64, Ordering::Relaxed);
-            queue.records += n;
-            queue.batches.push_back(batch);
-            self.counters
-                .queue_depth
-                .store(queue.records as u64, Ordering::Relaxed);
-            if queue.records >= self.config.queue_capacity / 4 {
-                self.wake.notify_one();
+        let batch = match self.enqueue(&mut queue, batch) {
+            Ok(()) => {
+                self.counters
+                    .recorded
+                    .fetch_add(n as u64, Ordering::Relaxed);
+                return Ok(());
             }
-            return Ok(());
-        }
+            Err(batch) => batch,
+        };
         let result = queue.spill.append(&batch);
         if result.is_ok() {
             self.counters

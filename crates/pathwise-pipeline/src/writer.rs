@@ -221,17 +221,8 @@ impl Writer {
     fn commit_in_place(&mut self, records: &[Record], with_stats: bool) -> bool {
         let mut pause = Duration::from_millis(50);
         loop {
-            let stats = with_stats.then(|| self.stats_after(records.len() as u64));
-            let batch = WriteBatch {
-                records,
-                cache: &[],
-                stats: stats.as_ref(),
-            };
-            match self.store.write_batch(&batch, &Interned) {
-                Ok(()) => {
-                    self.note_written(records);
-                    return true;
-                }
+            match self.write(records, &[], with_stats) {
+                Ok(()) => return true,
                 Err(e) => {
                     self.shared.warn(&format!("store write failed: {e}"));
                     if self.shared.shutting_down.load(Ordering::Acquire) {
@@ -244,22 +235,31 @@ impl Writer {
         }
     }
 
+    /// One attempt at storing `records` (with the statistics as they will be after it).
+    fn write(
+        &mut self,
+        records: &[Record],
+        cache: &[CacheDelta],
+        with_stats: bool,
+    ) -> Result<(), pathwise_store::StoreError> {
+        let stats = with_stats.then(|| self.stats_after(records.len() as u64));
+        let batch = WriteBatch {
+            records,
+            cache,
+            stats: stats.as_ref(),
+        };
+        self.store.write_batch(&batch, &Interned)?;
+        self.note_written(records);
+        Ok(())
+    }
+
     /// Stores one round; retries, then parks the records in a spill segment rather than lose
     /// them. Returns whether the records are safe (stored or parked).
     fn commit(&mut self, records: &[Record], cache: &[CacheDelta], with_stats: bool) -> bool {
         let mut attempt = 0;
         loop {
-            let stats = with_stats.then(|| self.stats_after(records.len() as u64));
-            let batch = WriteBatch {
-                records,
-                cache,
-                stats: stats.as_ref(),
-            };
-            match self.store.write_batch(&batch, &Interned) {
-                Ok(()) => {
-                    self.note_written(records);
-                    return true;
-                }
+            match self.write(records, cache, with_stats) {
+                Ok(()) => return true,
                 Err(e) => {
                     attempt += 1;
                     self.shared.warn(&format!("store write failed: {e}"));

@@ -30,11 +30,16 @@ fn refuse(status: StatusCode, message: String) -> Response {
     response
 }
 
-/// The ingest state and the body, read up to the ingest limit; or the refusal to send.
-async fn receive(
-    state: &AppState,
-    body: Body,
-) -> Result<(Arc<pathwise_ingest::Ingest>, axum::body::Bytes), Response> {
+/// A request body read up to the ingest limit, with what it says about itself.
+struct Received {
+    ingest: Arc<pathwise_ingest::Ingest>,
+    bytes: axum::body::Bytes,
+    content_type: Option<String>,
+    content_encoding: Option<String>,
+}
+
+/// Reads the body for the ingest endpoints; or the refusal to send.
+async fn receive(state: &AppState, headers: &HeaderMap, body: Body) -> Result<Received, Response> {
     let Some(ingest) = state.ingest.clone() else {
         return Err(refuse(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -43,7 +48,12 @@ async fn receive(
     };
     let limit = ingest.limits().max_body_bytes;
     match axum::body::to_bytes(body, limit).await {
-        Ok(bytes) => Ok((ingest, bytes)),
+        Ok(bytes) => Ok(Received {
+            ingest,
+            bytes,
+            content_type: header_text(headers, header::CONTENT_TYPE),
+            content_encoding: header_text(headers, header::CONTENT_ENCODING),
+        }),
         Err(_) => Err(refuse(
             StatusCode::PAYLOAD_TOO_LARGE,
             format!("request body is larger than {limit} bytes (or was cut off)"),
@@ -80,14 +90,17 @@ pub async fn otlp_traces(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let (ingest, bytes) = match receive(&state, body).await {
+    let r = match receive(&state, &headers, body).await {
         Ok(received) => received,
         Err(refusal) => return refusal,
     };
-    let content_type = header_text(&headers, header::CONTENT_TYPE);
-    let content_encoding = header_text(&headers, header::CONTENT_ENCODING);
-    let work =
-        move || ingest.export_traces(&bytes, content_type.as_deref(), content_encoding.as_deref());
+    let work = move || {
+        r.ingest.export_traces(
+            &r.bytes,
+            r.content_type.as_deref(),
+            r.content_encoding.as_deref(),
+        )
+    };
     match on_blocking_pool(work).await {
         Ok(reply) => (
             StatusCode::OK,
@@ -105,11 +118,11 @@ pub async fn frames(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let (ingest, bytes) = match receive(&state, body).await {
+    let r = match receive(&state, &headers, body).await {
         Ok(received) => received,
         Err(refusal) => return refusal,
     };
-    let content_type = header_text(&headers, header::CONTENT_TYPE).unwrap_or_default();
+    let content_type = r.content_type.clone().unwrap_or_default();
     if !content_type.starts_with(pathwise_ingest::FRAMES_CONTENT_TYPE) {
         return refuse(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -119,8 +132,11 @@ pub async fn frames(
             ),
         );
     }
-    let content_encoding = header_text(&headers, header::CONTENT_ENCODING);
-    match on_blocking_pool(move || ingest.submit_frames(&bytes, content_encoding.as_deref())).await
+    match on_blocking_pool(move || {
+        r.ingest
+            .submit_frames(&r.bytes, r.content_encoding.as_deref())
+    })
+    .await
     {
         Ok(reply) => axum::Json(reply).into_response(),
         Err(refusal) => refusal,

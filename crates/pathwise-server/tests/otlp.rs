@@ -9,12 +9,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use opentelemetry_proto::tonic::collector::trace::v1::{
-    ExportTraceServiceRequest, ExportTraceServiceResponse,
-};
-use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value::Value as Otel};
-use opentelemetry_proto::tonic::resource::v1::Resource;
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status};
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
+use opentelemetry_proto::tonic::common::v1::any_value::Value as Otel;
+use opentelemetry_proto::tonic::trace::v1::{Span, Status};
+use pathwise_ingest::testing::{kv, parent_bytes};
 use pathwise_ingest::{AssemblyConfig, Ingest, IngestConfig};
 use pathwise_server::ServerConfig;
 use prost::Message;
@@ -23,14 +21,6 @@ use serde_json::Value;
 
 const TOKEN: &str = "ingest-secret";
 const START_NS: u64 = 1_764_000_000_000_000_000;
-
-fn kv(key: &str, value: Otel) -> KeyValue {
-    KeyValue {
-        key: key.into(),
-        value: Some(AnyValue { value: Some(value) }),
-        ..KeyValue::default()
-    }
-}
 
 fn span(trace: u8, id: u64, parent: u64, name: &str, ms: (u64, u64)) -> Span {
     Span {
@@ -46,11 +36,7 @@ fn span(trace: u8, id: u64, parent: u64, name: &str, ms: (u64, u64)) -> Span {
         ]
         .concat(),
         span_id: id.to_be_bytes().to_vec(),
-        parent_span_id: if parent == 0 {
-            vec![]
-        } else {
-            parent.to_be_bytes().to_vec()
-        },
+        parent_span_id: parent_bytes(parent),
         name: name.into(),
         start_time_unix_nano: START_NS + ms.0 * 1_000_000,
         end_time_unix_nano: START_NS + ms.1 * 1_000_000,
@@ -59,20 +45,7 @@ fn span(trace: u8, id: u64, parent: u64, name: &str, ms: (u64, u64)) -> Span {
 }
 
 fn request(service: &str, spans: Vec<Span>) -> Vec<u8> {
-    ExportTraceServiceRequest {
-        resource_spans: vec![ResourceSpans {
-            resource: Some(Resource {
-                attributes: vec![kv("service.name", Otel::StringValue(service.into()))],
-                ..Resource::default()
-            }),
-            scope_spans: vec![ScopeSpans {
-                spans,
-                ..ScopeSpans::default()
-            }],
-            ..ResourceSpans::default()
-        }],
-    }
-    .encode_to_vec()
+    pathwise_ingest::testing::request(service, spans).encode_to_vec()
 }
 
 async fn post(
