@@ -19,6 +19,16 @@ pub struct Args {
     /// Alternating off/on block pairs; medians are reported.
     #[arg(long, default_value_t = 5)]
     rounds: usize,
+    /// Record to a Pathwise server (`pathwise serve`) at this URL instead of the local file:
+    /// the app-thread cost of the remote exporter.
+    #[arg(long)]
+    remote: Option<String>,
+    /// The server's key or token.
+    #[arg(long)]
+    key: Option<String>,
+    /// The server's database, to check that every span arrived.
+    #[arg(long, requires = "remote")]
+    remote_db: Option<std::path::PathBuf>,
 }
 
 /// Rounds of [`spin`] per microsecond, measured once.
@@ -149,12 +159,16 @@ fn run_requests(iterations: u64, capture: bool) -> Block {
 /// One block with recording into SQLite.
 fn recorded_block(
     db_path: &Path,
+    export: &[pathwise::Export],
     iterations: u64,
     capture: bool,
     totals: &mut PipelineStats,
 ) -> Result<Block, BoxError> {
     let config = pathwise::Config {
         db_path: db_path.to_path_buf(),
+        data_dir: Some(db_path.with_extension("spool")),
+        export: export.to_vec(),
+        keep_local: export.is_empty(),
         ..pathwise::Config::default()
     };
     let pathwise = pathwise::init(config)?;
@@ -172,7 +186,20 @@ fn recorded_block(
     Ok(block)
 }
 pub fn run(args: Args) -> Result<Report, BoxError> {
-    let Args { iterations, rounds } = args;
+    let Args {
+        iterations,
+        rounds,
+        remote,
+        key,
+        remote_db,
+    } = args;
+    let export: Vec<pathwise::Export> = remote
+        .iter()
+        .map(|url| pathwise::Export::Pathwise {
+            url: url.clone(),
+            key: key.clone(),
+        })
+        .collect();
     calibrate();
     let dir = tempfile::Builder::new()
         .prefix("pathwise-bench-")
@@ -186,16 +213,36 @@ pub fn run(args: Args) -> Result<Report, BoxError> {
     let mut totals = PipelineStats::default();
     for _ in 0..rounds {
         off.push(run_requests(iterations, true));
-        on.push(recorded_block(&db_path, iterations, true, &mut totals)?);
-        bare.push(recorded_block(&db_path, iterations, false, &mut totals)?);
+        on.push(recorded_block(
+            &db_path,
+            &export,
+            iterations,
+            true,
+            &mut totals,
+        )?);
+        bare.push(recorded_block(
+            &db_path,
+            &export,
+            iterations,
+            false,
+            &mut totals,
+        )?);
     }
     let spans = 2 * rounds as u64 * iterations * SPANS_PER_REQUEST;
-    let facts = inspect_db(&db_path)?;
+    // Without the server's file, a remote run cannot count what arrived.
+    let facts = match (&remote, &remote_db) {
+        (Some(_), None) => None,
+        (_, db) => Some(inspect_db(db.as_deref().unwrap_or(&db_path))?),
+    };
     let calls = (iterations * SPANS_PER_REQUEST) as f64;
     let off_wall = median(off.iter().map(|b| b.wall));
     let off_cpu = median(off.iter().map(|b| b.cpu));
 
     let mut report = Report::new("overhead");
+    report.text(
+        "recording into",
+        remote.as_deref().unwrap_or("local SQLite file"),
+    );
     report.int("requests per block", iterations);
     report.int("rounds (off / on+capture / on-capture)", rounds as u64);
     report.int("monitored calls per request", SPANS_PER_REQUEST);
@@ -262,7 +309,9 @@ pub fn run(args: Args) -> Result<Report, BoxError> {
         );
     }
     pipeline_rows(&mut report, &totals);
-    report.int("span rows", facts.spans);
-    report.check("every span stored", facts.spans == spans);
+    if let Some(facts) = facts {
+        report.int("span rows", facts.spans);
+        report.check("every span stored", facts.spans == spans);
+    }
     Ok(report)
 }
