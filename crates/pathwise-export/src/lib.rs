@@ -27,6 +27,15 @@ pub use remote::{RemoteStore, encode_frames};
 
 use pathwise_store::{BaselineRow, FunctionInfo, PathDictionary, Store, StoreError, WriteBatch};
 
+/// Records per request: well inside a receiver's limits (Pathwise: 50,000 spans and 16 MiB per
+/// request; a span with captured arguments is a few hundred bytes to a few KiB).
+const RECORDS_PER_REQUEST: usize = 2_000;
+
+/// A writer round cut into request-sized pieces.
+fn chunks(records: &[pathwise_model::Record]) -> std::slice::Chunks<'_, pathwise_model::Record> {
+    records.chunks(RECORDS_PER_REQUEST)
+}
+
 /// Writes every batch to two sinks. A batch counts as written only when both took it; when
 /// one fails the writer sends it again to both, which stores absorb (one copy per span id).
 pub struct TeeStore {
@@ -70,5 +79,19 @@ impl Store for TeeStore {
 
     fn pin_baseline(&mut self, name: &str, pinned: bool) -> Result<Option<i64>, StoreError> {
         self.first.pin_baseline(name, pinned)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use pathwise_model::{Record, SpanKind, SpanRecord, TraceId};
+
+    #[test]
+    fn rounds_go_out_in_request_sized_pieces() {
+        let span = Record::Span(SpanRecord::new(TraceId(1), 1, 0, "s".into(), SpanKind::Span));
+        let round = vec![span; 2 * super::RECORDS_PER_REQUEST + 1];
+        let sizes: Vec<usize> = super::chunks(&round).map(<[Record]>::len).collect();
+        assert_eq!(sizes, vec![super::RECORDS_PER_REQUEST, super::RECORDS_PER_REQUEST, 1]);
+        assert_eq!(super::chunks(&[]).count(), 0);
     }
 }

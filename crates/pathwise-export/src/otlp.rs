@@ -68,17 +68,19 @@ impl Store for OtlpStore {
         batch: &WriteBatch<'_>,
         paths: &dyn PathDictionary,
     ) -> Result<(), StoreError> {
-        let request = to_otlp(batch.records, paths, &self.service);
-        if request.resource_spans.is_empty() {
-            return Ok(());
+        // Request-sized pieces; a failure part-way resends the batch (collectors dedup or not:
+        // OTLP has no idempotence, so a repeat is possible only after a failed request).
+        for chunk in crate::chunks(batch.records) {
+            let request = to_otlp(chunk, paths, &self.service);
+            if !request.resource_spans.is_empty() {
+                self.client.post(
+                    &self.url,
+                    "application/x-protobuf",
+                    &request.encode_to_vec(),
+                )?;
+            }
         }
-        self.client
-            .post(
-                &self.url,
-                "application/x-protobuf",
-                &request.encode_to_vec(),
-            )
-            .map(drop)
+        Ok(())
     }
 
     /// A collector has no function registry.

@@ -55,19 +55,22 @@ pub fn encode_frames(
 }
 
 impl Store for RemoteStore {
+    /// Sends the batch in requests within the server's limits (a writer round replaying a
+    /// spill segment holds far more than one request may carry). A failure part-way makes the
+    /// writer send the whole batch again; the server keeps one copy of each span.
     fn write_batch(
         &mut self,
         batch: &WriteBatch<'_>,
         paths: &dyn PathDictionary,
     ) -> Result<(), StoreError> {
-        if batch.records.is_empty() {
-            return Ok(()); // statistics and cache counters stay with the sending process
-        }
-        let body = encode_frames(batch.records, paths)?;
         let url = format!("{}/v1/pathwise/frames", self.base);
-        self.client
-            .post(&url, "application/x-pathwise-frames", &body)
-            .map(drop)
+        // Statistics and cache counters stay with the sending process.
+        for chunk in crate::chunks(batch.records) {
+            let body = encode_frames(chunk, paths)?;
+            self.client
+                .post(&url, "application/x-pathwise-frames", &body)?;
+        }
+        Ok(())
     }
 
     fn register_functions(&mut self, functions: &[FunctionInfo]) -> Result<(), StoreError> {
