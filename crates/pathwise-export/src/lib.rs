@@ -88,10 +88,19 @@ mod tests {
 
     #[test]
     fn rounds_go_out_in_request_sized_pieces() {
-        let span = Record::Span(SpanRecord::new(TraceId(1), 1, 0, "s".into(), SpanKind::Span));
+        let span = Record::Span(SpanRecord::new(
+            TraceId(1),
+            1,
+            0,
+            "s".into(),
+            SpanKind::Span,
+        ));
         let round = vec![span; 2 * super::RECORDS_PER_REQUEST + 1];
         let sizes: Vec<usize> = super::chunks(&round).map(<[Record]>::len).collect();
-        assert_eq!(sizes, vec![super::RECORDS_PER_REQUEST, super::RECORDS_PER_REQUEST, 1]);
+        assert_eq!(
+            sizes,
+            vec![super::RECORDS_PER_REQUEST, super::RECORDS_PER_REQUEST, 1]
+        );
         assert_eq!(super::chunks(&[]).count(), 0);
     }
 }

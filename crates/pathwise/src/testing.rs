@@ -3,7 +3,7 @@
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use pathwise_model::Record;
+use pathwise_model::{Record, SpanRecord};
 use pathwise_store::MemoryStore;
 
 use crate::{Config, Pathwise};
@@ -111,4 +111,48 @@ pub fn capture_records(f: impl FnOnce()) -> Vec<Record> {
     let recorder = Recorder::start();
     f();
     recorder.finish()
+}
+
+/// The span records among `records`.
+///
+/// ```
+/// let records = pathwise::testing::capture_records(|| { let _s = pathwise::span("work"); });
+/// assert_eq!(pathwise::testing::spans(&records)[0].name, "work");
+/// ```
+pub fn spans(records: &[Record]) -> Vec<&SpanRecord> {
+    records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Span(s) => Some(s),
+            Record::Trace(_) | Record::Resource(_) => None,
+        })
+        .collect()
+}
+
+/// Every span named `name`.
+pub fn named<'a>(records: &'a [Record], name: &str) -> Vec<&'a SpanRecord> {
+    spans(records)
+        .into_iter()
+        .filter(|s| s.name == name)
+        .collect()
+}
+
+/// The one span named `name`; panics with the list of names otherwise.
+///
+/// ```
+/// let records = pathwise::testing::capture_records(|| { let _s = pathwise::span("work"); });
+/// assert_eq!(pathwise::testing::one(&records, "work").parent_id, 0);
+/// ```
+pub fn one<'a>(records: &'a [Record], name: &str) -> &'a SpanRecord {
+    let found = named(records, name);
+    assert_eq!(
+        found.len(),
+        1,
+        "expected one span {name:?}, names: {:?}",
+        spans(records)
+            .iter()
+            .map(|s| s.name.as_ref())
+            .collect::<Vec<_>>()
+    );
+    found[0]
 }

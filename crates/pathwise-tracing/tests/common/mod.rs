@@ -4,8 +4,11 @@
 use std::sync::Once;
 
 use pathwise::AttrValue;
-use pathwise_model::{Record, SpanRecord};
+use pathwise_model::SpanRecord;
 use tracing_subscriber::layer::SubscriberExt;
+
+#[allow(unused_imports)] // each test binary uses some of them
+pub use pathwise::testing::{named, one, spans};
 
 /// Installs registry + Pathwise layer as the global subscriber of this test binary, so that
 /// executor threads see it too. Each test still records into its own `Recorder`, and those
@@ -17,40 +20,6 @@ pub fn install() {
         tracing::subscriber::set_global_default(subscriber)
             .expect("one global subscriber per test binary");
     });
-}
-
-/// The span records among `records`.
-pub fn spans(records: &[Record]) -> Vec<&SpanRecord> {
-    records
-        .iter()
-        .filter_map(|r| match r {
-            Record::Span(s) => Some(s),
-            Record::Trace(_) | Record::Resource(_) => None,
-        })
-        .collect()
-}
-
-/// Every span named `name`.
-pub fn named<'a>(records: &'a [Record], name: &str) -> Vec<&'a SpanRecord> {
-    spans(records)
-        .into_iter()
-        .filter(|s| s.name == name)
-        .collect()
-}
-
-/// The one span named `name`; panics with the list of names otherwise.
-pub fn one<'a>(records: &'a [Record], name: &str) -> &'a SpanRecord {
-    let found = named(records, name);
-    assert_eq!(
-        found.len(),
-        1,
-        "expected one span {name:?}, names: {:?}",
-        spans(records)
-            .iter()
-            .map(|s| s.name.as_ref())
-            .collect::<Vec<_>>()
-    );
-    found[0]
 }
 
 /// The value of attribute `key` of `span`, if it has one.

@@ -1,36 +1,10 @@
 //! Fixtures shared by the SDK's integration tests.
 #![allow(dead_code)]
 
-use pathwise_model::{Record, SpanRecord, TraceEvent};
+use pathwise_model::{Record, TraceEvent};
 
-/// The span records among `records`.
-pub fn spans(records: &[Record]) -> Vec<&SpanRecord> {
-    records
-        .iter()
-        .filter_map(|r| match r {
-            Record::Span(s) => Some(s),
-            Record::Trace(_) | Record::Resource(_) => None,
-        })
-        .collect()
-}
-
-/// The one span named `name`; panics with the list of names otherwise.
-pub fn one<'a>(records: &'a [Record], name: &str) -> &'a SpanRecord {
-    let found: Vec<_> = spans(records)
-        .into_iter()
-        .filter(|s| s.name == name)
-        .collect();
-    assert_eq!(
-        found.len(),
-        1,
-        "expected one span {name:?}, names: {:?}",
-        spans(records)
-            .iter()
-            .map(|s| s.name.as_ref())
-            .collect::<Vec<_>>()
-    );
-    found[0]
-}
+#[allow(unused_imports)] // each test binary uses some of them
+pub use pathwise::testing::{one, spans};
 
 /// Trace-start events among `records`.
 pub fn trace_starts(records: &[Record]) -> usize {
