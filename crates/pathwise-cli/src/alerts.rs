@@ -33,10 +33,10 @@ pub fn run(args: &AlertsArgs) -> Result<(), CliError> {
             Ok(())
         }
         AlertsAction::List { limit } => {
-            let backend = open_backend(&args.db)?;
+            let backend = open_backend(&args.db.db)?;
             let store = backend
                 .alert_store()
-                .map_err(|e| CliError::store(&args.db, e))?;
+                .map_err(|e| CliError::store(&args.db.db, e))?;
             // An engine without rules and signals: it loads the saved state and history only.
             let rules = RuleSet::parse("").map_err(|e| CliError::Failed(e.to_string()))?;
             let engine = Engine::new(rules, Box::new(NoSignals), store, Vec::new())

@@ -7,11 +7,7 @@ use crate::format::{emit, utc_iso};
 use crate::{KeysArgs, KeysCommand};
 
 pub fn run(args: &KeysArgs) -> Result<(), CliError> {
-    let db = match &args.command {
-        KeysCommand::Create { db, .. }
-        | KeysCommand::List { db, .. }
-        | KeysCommand::Revoke { db, .. } => db,
-    };
+    let db = &args.db;
     let backend = match &args.command {
         KeysCommand::Create { .. } => open_or_create_backend(&db.db)?,
         _ => open_backend(&db.db)?,
@@ -20,7 +16,7 @@ pub fn run(args: &KeysArgs) -> Result<(), CliError> {
         .key_store()
         .map_err(|e| CliError::Failed(format!("this store keeps no API keys: {e}")))?;
     match &args.command {
-        KeysCommand::Create { name, scope, .. } => {
+        KeysCommand::Create { name, scope } => {
             let mut scopes = Vec::new();
             for text in scope {
                 let parsed = Scope::parse(text).ok_or_else(|| {
@@ -42,7 +38,7 @@ pub fn run(args: &KeysArgs) -> Result<(), CliError> {
                 pathwise_server::keys::REFRESH.as_secs()
             ))
         }
-        KeysCommand::List { json, .. } => {
+        KeysCommand::List { json } => {
             let keys = store.keys().map_err(|e| CliError::Failed(e.to_string()))?;
             if *json {
                 let rows: Vec<_> = keys
@@ -81,7 +77,7 @@ pub fn run(args: &KeysArgs) -> Result<(), CliError> {
             }
             emit(&out)
         }
-        KeysCommand::Revoke { id, .. } => {
+        KeysCommand::Revoke { id } => {
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_nanos() as i64);

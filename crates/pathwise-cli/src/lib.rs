@@ -70,6 +70,8 @@ enum Command {
 pub struct KeysArgs {
     #[command(subcommand)]
     pub command: KeysCommand,
+    #[command(flatten)]
+    pub db: ActionDbArg,
 }
 
 /// `pathwise keys` subcommands.
@@ -83,23 +85,15 @@ pub enum KeysCommand {
         /// ingest, read or admin (repeatable).
         #[arg(long, required = true)]
         scope: Vec<String>,
-        #[command(flatten)]
-        db: DbArg,
     },
     /// Every key with its scopes, last use and use count.
     List {
         /// JSON instead of a table.
         #[arg(long)]
         json: bool,
-        #[command(flatten)]
-        db: DbArg,
     },
     /// Revoke a key by id.
-    Revoke {
-        id: String,
-        #[command(flatten)]
-        db: DbArg,
-    },
+    Revoke { id: String },
 }
 
 /// Options of `pathwise migrate`.
@@ -128,16 +122,8 @@ pub struct MigrateArgs {
 pub struct AlertsArgs {
     #[command(subcommand)]
     pub action: AlertsAction,
-    /// The store (a SQLite file or a `clickhouse://` address), before or after the action.
-    #[arg(
-        long,
-        visible_alias = "store",
-        value_name = "STORE",
-        default_value = "pathwise.db",
-        env = "PATHWISE_STORE",
-        global = true
-    )]
-    pub db: PathBuf,
+    #[command(flatten)]
+    pub db: ActionDbArg,
 }
 
 /// What `pathwise alerts` does.
@@ -165,16 +151,8 @@ pub struct SnapshotArgs {
 pub struct BaselineArgs {
     #[command(subcommand)]
     pub action: BaselineAction,
-    /// The store (a SQLite file or a `clickhouse://` address), before or after the action.
-    #[arg(
-        long,
-        visible_alias = "store",
-        value_name = "STORE",
-        default_value = "pathwise.db",
-        env = "PATHWISE_STORE",
-        global = true
-    )]
-    pub db: PathBuf,
+    #[command(flatten)]
+    pub db: ActionDbArg,
 }
 
 /// What `pathwise baseline` does.
@@ -254,6 +232,22 @@ pub struct DbArg {
         value_name = "STORE",
         default_value = "pathwise.db",
         env = "PATHWISE_STORE"
+    )]
+    pub db: PathBuf,
+}
+
+/// The store option of a command with actions (`alerts`, `baseline`, `keys`): accepted before
+/// or after the action.
+#[derive(Debug, Clone, Args)]
+pub struct ActionDbArg {
+    /// The store (a SQLite file or a `clickhouse://` address), before or after the action.
+    #[arg(
+        long,
+        visible_alias = "store",
+        value_name = "STORE",
+        default_value = "pathwise.db",
+        env = "PATHWISE_STORE",
+        global = true
     )]
     pub db: PathBuf,
 }

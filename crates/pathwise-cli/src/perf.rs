@@ -41,7 +41,7 @@ pub fn snapshot(args: &SnapshotArgs) -> Result<(), CliError> {
 
 /// Runs `pathwise baseline list|learn|pin|unpin`.
 pub fn baseline(args: &BaselineArgs) -> Result<(), CliError> {
-    let db = &args.db;
+    let db = &args.db.db;
     // A missing database is an input error, not a new empty file.
     let backend = open_backend(db)?;
     let mut store = backend.writer().map_err(|e| CliError::store(db, e))?;

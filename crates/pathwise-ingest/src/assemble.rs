@@ -44,10 +44,6 @@ impl Default for AssemblyConfig {
     }
 }
 
-/// Ids whose time prefix lies this far from now are not Pathwise-made: remap them.
-const PLAUSIBLE_PAST_MS: u64 = 30 * 24 * 3600 * 1000;
-const PLAUSIBLE_FUTURE_MS: u64 = 24 * 3600 * 1000;
-
 struct Held {
     span: SpanRecord,
     since: Instant,
@@ -185,17 +181,11 @@ impl Assembler {
         }
         self.current.entry(otel_trace).or_insert_with(|| {
             let given = TraceId(u128::from_be_bytes(otel_trace));
-            let ms = given.unix_ms();
-            let plausible = ms + PLAUSIBLE_PAST_MS >= now_ms && ms <= now_ms + PLAUSIBLE_FUTURE_MS;
-            let (id, remapped) = if plausible {
+            let (id, remapped) = if given.is_time_ordered(now_ms) {
                 (given, None)
             } else {
                 let start_ms = if first_ms == 0 { now_ms } else { first_ms };
-                // The id's high bits make way for the time: fold them into the low 80 so that
-                // ids differing only there stay apart.
-                let folded = given.0
-                    ^ (given.0 >> 80).wrapping_mul(0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835);
-                (TraceId::from_parts(start_ms, folded), Some(otel_trace))
+                (given.retimed(start_ms), Some(otel_trace))
             };
             TraceState {
                 id,

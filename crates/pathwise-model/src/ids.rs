@@ -35,6 +35,40 @@ impl TraceId {
         Self::from_parts(unix_ms, 0)
     }
 
+    /// Whether the leading 48 bits read as a time near `now_ms` (from 30 days before to one day
+    /// after). Pathwise-made ids do; a random W3C id from another tracer almost never does
+    /// (about 1 in 100,000), and the stores, which find traces by that prefix, must not take
+    /// it at its word.
+    ///
+    /// ```
+    /// use pathwise_model::TraceId;
+    /// let now = 1_764_000_000_000;
+    /// assert!(TraceId::from_parts(now - 5_000, 9).is_time_ordered(now));
+    /// assert!(!TraceId(0xf31c_9a02_7741_be10_0102_0304_0506_0708).is_time_ordered(now));
+    /// ```
+    pub fn is_time_ordered(self, now_ms: u64) -> bool {
+        const PAST_MS: u64 = 30 * 24 * 3600 * 1000;
+        const FUTURE_MS: u64 = 24 * 3600 * 1000;
+        let ms = self.unix_ms();
+        ms + PAST_MS >= now_ms && ms <= now_ms + FUTURE_MS
+    }
+
+    /// A Pathwise id for a foreign one: `unix_ms` as its time prefix, and the foreign id's high
+    /// bits folded into the low 80 (not cut off), so ids that differ only there stay apart.
+    ///
+    /// ```
+    /// use pathwise_model::TraceId;
+    /// let a = TraceId(0xf31c_9a02_7741_be10_0102_0304_0506_0708);
+    /// let b = TraceId(0x0e1c_9a02_7741_be10_0102_0304_0506_0708);
+    /// assert_eq!(a.retimed(1_764_000_000_000).unix_ms(), 1_764_000_000_000);
+    /// assert_ne!(a.retimed(1), b.retimed(1));
+    /// ```
+    pub fn retimed(self, unix_ms: u64) -> TraceId {
+        let folded =
+            self.0 ^ (self.0 >> 80).wrapping_mul(0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835);
+        TraceId::from_parts(unix_ms, folded)
+    }
+
     /// Big-endian bytes: byte order equals numeric order, so BLOB comparison in SQL sorts by time.
     pub fn to_bytes(self) -> [u8; 16] {
         self.0.to_be_bytes()

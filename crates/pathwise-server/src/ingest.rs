@@ -85,31 +85,22 @@ async fn on_blocking_pool<T: Send + 'static>(
     }
 }
 
+/// `POST /v1/traces`: OTLP/HTTP export; the reply in the request's encoding.
 pub async fn otlp_traces(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     body: Body,
-) -> Response {
-    let r = match receive(&state, &headers, body).await {
-        Ok(received) => received,
-        Err(refusal) => return refusal,
-    };
-    let work = move || {
+) -> Result<Response, Response> {
+    let r = receive(&state, &headers, body).await?;
+    let reply = on_blocking_pool(move || {
         r.ingest.export_traces(
             &r.bytes,
             r.content_type.as_deref(),
             r.content_encoding.as_deref(),
         )
-    };
-    match on_blocking_pool(work).await {
-        Ok(reply) => (
-            StatusCode::OK,
-            [(header::CONTENT_TYPE, reply.content_type)],
-            reply.body,
-        )
-            .into_response(),
-        Err(refusal) => refusal,
-    }
+    })
+    .await?;
+    Ok(([(header::CONTENT_TYPE, reply.content_type)], reply.body).into_response())
 }
 
 /// `POST /v1/pathwise/frames`: native submission from a Pathwise SDK's remote exporter.
@@ -117,30 +108,24 @@ pub async fn frames(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     body: Body,
-) -> Response {
-    let r = match receive(&state, &headers, body).await {
-        Ok(received) => received,
-        Err(refusal) => return refusal,
-    };
+) -> Result<Response, Response> {
+    let r = receive(&state, &headers, body).await?;
     let content_type = r.content_type.clone().unwrap_or_default();
     if !content_type.starts_with(pathwise_ingest::FRAMES_CONTENT_TYPE) {
-        return refuse(
+        return Err(refuse(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             format!(
                 "send {} (got {content_type:?})",
                 pathwise_ingest::FRAMES_CONTENT_TYPE
             ),
-        );
+        ));
     }
-    match on_blocking_pool(move || {
+    let reply = on_blocking_pool(move || {
         r.ingest
             .submit_frames(&r.bytes, r.content_encoding.as_deref())
     })
-    .await
-    {
-        Ok(reply) => axum::Json(reply).into_response(),
-        Err(refusal) => refusal,
-    }
+    .await?;
+    Ok(axum::Json(reply).into_response())
 }
 
 /// `POST /v1/pathwise/functions`: the sender's `#[monitor]`ed functions, so "never executed"

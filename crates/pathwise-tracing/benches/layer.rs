@@ -17,8 +17,9 @@
 //! dispatchers exist in the process, tracing asks the current one whether each span is enabled
 //! (its callsite cache says "sometimes"), `no_subscriber` included.
 
+use pathwise::testing::paced;
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use tracing::Dispatch;
@@ -28,21 +29,6 @@ use tracing_subscriber::layer::SubscriberExt;
 const CHUNK: u64 = 100;
 /// Spans per timed slice.
 const SLICE: u64 = 10_000;
-
-/// Times `iters` iterations in slices of [`SLICE`], running `settle` (untimed) between slices.
-fn paced(iters: u64, mut settle: impl FnMut(), mut slice: impl FnMut(u64)) -> Duration {
-    let mut total = Duration::ZERO;
-    let mut left = iters;
-    while left > 0 {
-        let n = left.min(SLICE);
-        let start = Instant::now();
-        slice(n);
-        total += start.elapsed();
-        settle();
-        left -= n;
-    }
-    total
-}
 
 /// Runs `n` children in chunks of [`CHUNK`], each chunk under a root made by `root`.
 fn chunked<R>(n: u64, mut root: impl FnMut() -> R, mut child: impl FnMut(u64)) {
@@ -113,7 +99,7 @@ fn bench_layer(c: &mut Criterion) {
             tracing::dispatcher::with_default(dispatch, || {
                 group.bench_function(format!("{row}/{name}"), |b| {
                     b.iter_custom(|iters| {
-                        paced(iters, settle, |n| {
+                        paced(iters, SLICE, settle, |n| {
                             chunked(n, || tracing::info_span!("root").entered(), child)
                         })
                     });
@@ -123,7 +109,7 @@ fn bench_layer(c: &mut Criterion) {
     }
     group.bench_function("span/pathwise_native", |b| {
         b.iter_custom(|iters| {
-            paced(iters, flush, |n| {
+            paced(iters, SLICE, flush, |n| {
                 chunked(
                     n,
                     || pathwise::span("root"),
@@ -137,11 +123,7 @@ fn bench_layer(c: &mut Criterion) {
     group.finish();
 
     let stats = pathwise.shutdown();
-    assert_eq!(stats.dropped, 0, "pathwise dropped records: {stats:?}");
-    eprintln!(
-        "pathwise pipeline: recorded {} written {} spilled {} dropped {}",
-        stats.recorded, stats.written, stats.spilled, stats.dropped
-    );
+    pathwise::testing::check_pipeline(&stats);
 }
 
 criterion_group!(benches, bench_layer);

@@ -12,7 +12,7 @@
 //! fills and producers switch to the (much slower) spill files; see `BENCHMARKS.md`.
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 
@@ -51,20 +51,12 @@ fn count_captured(query: &str, limit: u64) -> Result<u64, String> {
 const SLICE: u64 = 10_000;
 
 /// Times `iters` calls of `f` in slices of [`SLICE`], running `settle` (untimed) between them.
-fn paced<R>(iters: u64, mut settle: impl FnMut(), mut f: impl FnMut() -> R) -> Duration {
-    let mut total = Duration::ZERO;
-    let mut left = iters;
-    while left > 0 {
-        let n = left.min(SLICE);
-        let start = Instant::now();
+fn paced<R>(iters: u64, settle: impl FnMut(), mut f: impl FnMut() -> R) -> Duration {
+    pathwise::testing::paced(iters, SLICE, settle, |n| {
         for _ in 0..n {
             black_box(f());
         }
-        total += start.elapsed();
-        settle();
-        left -= n;
-    }
-    total
+    })
 }
 
 fn bench_monitor(c: &mut Criterion) {
@@ -130,11 +122,7 @@ fn bench_monitor(c: &mut Criterion) {
     group.finish();
 
     let stats = pathwise.shutdown();
-    assert_eq!(stats.dropped, 0, "pathwise dropped records: {stats:?}");
-    eprintln!(
-        "pathwise pipeline: recorded {} written {} spilled {} dropped {}",
-        stats.recorded, stats.written, stats.spilled, stats.dropped
-    );
+    pathwise::testing::check_pipeline(&stats);
 }
 
 criterion_group!(benches, bench_monitor);

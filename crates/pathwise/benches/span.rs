@@ -25,6 +25,7 @@
 //!   discards), the bounded queue fills and the producer switches to writing spill files,
 //!   which is about ten times slower per span. Kept as a diagnostic of that regime.
 
+use pathwise::testing::paced;
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -99,21 +100,6 @@ fn settle(
     after
 }
 
-/// Times `iters` iterations in slices of [`SLICE`], running `settle` (untimed) between slices.
-fn paced(iters: u64, mut settle: impl FnMut(), mut slice: impl FnMut(u64)) -> Duration {
-    let mut total = Duration::ZERO;
-    let mut left = iters;
-    while left > 0 {
-        let n = left.min(SLICE);
-        let start = Instant::now();
-        slice(n);
-        total += start.elapsed();
-        settle();
-        left -= n;
-    }
-    total
-}
-
 /// Runs `n` children in chunks of [`CHUNK`], each chunk under a root made by `root`.
 fn chunked<R>(n: u64, mut root: impl FnMut() -> R, mut child: impl FnMut()) {
     let mut left = n;
@@ -168,7 +154,7 @@ fn bench_spans(c: &mut Criterion) {
     group.bench_function("child_open_root/pathwise", |b| {
         let _root = pathwise::span("root");
         b.iter_custom(|iters| {
-            paced(iters, flush_pathwise, |n| {
+            paced(iters, SLICE, flush_pathwise, |n| {
                 repeat(n, || {
                     let _s = pathwise::span("child");
                 })
@@ -179,7 +165,7 @@ fn bench_spans(c: &mut Criterion) {
     group.bench_function("child_open_root/tracing", |b| {
         let _root = tracing::info_span!("root").entered();
         b.iter_custom(|iters| {
-            paced(iters, nothing, |n| {
+            paced(iters, SLICE, nothing, |n| {
                 repeat(n, || {
                     let _s = tracing::info_span!("child").entered();
                 })
@@ -190,7 +176,7 @@ fn bench_spans(c: &mut Criterion) {
     // --- child spans, 100 per fresh root: same shape for all three ---
     group.bench_function("child/pathwise", |b| {
         b.iter_custom(|iters| {
-            paced(iters, flush_pathwise, |n| {
+            paced(iters, SLICE, flush_pathwise, |n| {
                 chunked(
                     n,
                     || pathwise::span("root"),
@@ -204,7 +190,7 @@ fn bench_spans(c: &mut Criterion) {
     stats = settle(&pathwise, "child/pathwise", stats);
     group.bench_function("child/fastrace", |b| {
         b.iter_custom(|iters| {
-            paced(iters, flush_fastrace, |n| {
+            paced(iters, SLICE, flush_fastrace, |n| {
                 chunked(
                     n,
                     || {
@@ -222,7 +208,7 @@ fn bench_spans(c: &mut Criterion) {
     });
     group.bench_function("child/tracing", |b| {
         b.iter_custom(|iters| {
-            paced(iters, nothing, |n| {
+            paced(iters, SLICE, nothing, |n| {
                 chunked(
                     n,
                     || tracing::info_span!("root").entered(),
@@ -237,7 +223,7 @@ fn bench_spans(c: &mut Criterion) {
     // --- root spans: every iteration is a new trace ---
     group.bench_function("root/pathwise", |b| {
         b.iter_custom(|iters| {
-            paced(iters, flush_pathwise, |n| {
+            paced(iters, SLICE, flush_pathwise, |n| {
                 repeat(n, || {
                     let _s = pathwise::span("root");
                 })
@@ -247,7 +233,7 @@ fn bench_spans(c: &mut Criterion) {
     stats = settle(&pathwise, "root/pathwise", stats);
     group.bench_function("root/fastrace", |b| {
         b.iter_custom(|iters| {
-            paced(iters, flush_fastrace, |n| {
+            paced(iters, SLICE, flush_fastrace, |n| {
                 repeat(n, || {
                     let root =
                         fastrace::Span::root("root", fastrace::prelude::SpanContext::random());
@@ -258,7 +244,7 @@ fn bench_spans(c: &mut Criterion) {
     });
     group.bench_function("root/tracing", |b| {
         b.iter_custom(|iters| {
-            paced(iters, nothing, |n| {
+            paced(iters, SLICE, nothing, |n| {
                 repeat(n, || {
                     let _s = tracing::info_span!("root").entered();
                 })
@@ -277,11 +263,7 @@ fn bench_spans(c: &mut Criterion) {
     group.finish();
 
     let stats = pathwise.shutdown();
-    assert_eq!(stats.dropped, 0, "pathwise dropped records: {stats:?}");
-    eprintln!(
-        "pathwise pipeline: recorded {} written {} spilled {} dropped {}",
-        stats.recorded, stats.written, stats.spilled, stats.dropped
-    );
+    pathwise::testing::check_pipeline(&stats);
     fastrace::flush();
 }
 

@@ -32,14 +32,6 @@ fn originals() -> &'static Mutex<Originals> {
     ORIGINALS.get_or_init(Default::default)
 }
 
-/// Whether an id's time prefix reads as a time near `now_ms` (Pathwise-made ids do).
-fn plausible(id: TraceId, now_ms: u64) -> bool {
-    const PAST_MS: u64 = 30 * 24 * 3600 * 1000;
-    const FUTURE_MS: u64 = 24 * 3600 * 1000;
-    let ms = id.unix_ms();
-    ms + PAST_MS >= now_ms && ms <= now_ms + FUTURE_MS
-}
-
 fn now_ms() -> u64 {
     (pathwise_pipeline::clock().wall_now_ns() / 1_000_000).max(0) as u64
 }
@@ -108,12 +100,10 @@ impl Context {
         }
         let now_ms = now_ms();
         let given = TraceId(trace);
-        let trace_id = if plausible(given, now_ms) {
+        let trace_id = if given.is_time_ordered(now_ms) {
             given
         } else {
-            let folded =
-                trace ^ (trace >> 80).wrapping_mul(0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835);
-            let local = TraceId::from_parts(now_ms, folded);
+            let local = given.retimed(now_ms);
             let mut originals = originals().lock();
             if originals.current.len() >= MAX_REMEMBERED {
                 originals.previous = std::mem::take(&mut originals.current);
@@ -218,6 +208,6 @@ mod tests {
             .unwrap();
         assert_eq!(handler.parent_id, 0xb7ad6b7169203331);
         assert_eq!(handler.trace_id, caller.trace_id);
-        assert!(plausible(handler.trace_id, now_ms()));
+        assert!(handler.trace_id.is_time_ordered(now_ms()));
     }
 }

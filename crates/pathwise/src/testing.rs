@@ -156,3 +156,41 @@ pub fn one<'a>(records: &'a [Record], name: &str) -> &'a SpanRecord {
     );
     found[0]
 }
+
+/// Benchmark pacing: times `iters` iterations in slices of `slice_len`, running `settle`
+/// (untimed, e.g. a flush) between slices, so what is timed is recording while the writer
+/// keeps up, not a backlog. `slice(n)` runs `n` iterations.
+///
+/// ```
+/// let mut ran = 0;
+/// pathwise::testing::paced(25, 10, || {}, |n| ran += n);
+/// assert_eq!(ran, 25);
+/// ```
+pub fn paced(
+    iters: u64,
+    slice_len: u64,
+    mut settle: impl FnMut(),
+    mut slice: impl FnMut(u64),
+) -> Duration {
+    let mut total = Duration::ZERO;
+    let mut left = iters;
+    while left > 0 {
+        let n = left.min(slice_len.max(1));
+        let start = std::time::Instant::now();
+        slice(n);
+        total += start.elapsed();
+        settle();
+        left -= n;
+    }
+    total
+}
+
+/// A benchmark's closing check: prints the pipeline's counters and panics if any record was
+/// dropped (a figure measured while losing records would be meaningless).
+pub fn check_pipeline(stats: &crate::PipelineStats) {
+    assert_eq!(stats.dropped, 0, "pathwise dropped records: {stats:?}");
+    eprintln!(
+        "pathwise pipeline: recorded {} written {} spilled {} dropped {}",
+        stats.recorded, stats.written, stats.spilled, stats.dropped
+    );
+}
