@@ -30,6 +30,14 @@ fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     let options = parse_options(attr)?;
     let func = parse_function(item)?;
     check_signature(&func)?;
+    if let Some(kind) = &options.error_kind
+        && returns_unit(&func.sig.output)
+    {
+        return Err(syn::Error::new_spanned(
+            kind,
+            "`error_kind` needs a function returning `Result<_, E>`; this one returns nothing",
+        ));
+    }
     let captured = captured_args(&func, &options)?;
     Ok(generate(func, &options, &captured))
 }
@@ -137,8 +145,11 @@ fn generate(func: ItemFn, options: &Options, captured: &[Ident]) -> TokenStream 
     };
     // `mut` only when something is recorded into the call, so the user's crate does not get
     // an `unused_mut` warning it cannot fix.
-    let call_mut = (!captured.is_empty() || capture_result).then(|| quote!(mut));
+    let call_mut =
+        (is_async || !captured.is_empty() || capture_result || !options.fields.is_empty())
+            .then(|| quote!(mut));
     let arg_capture = arg_capture(captured);
+    let fields = field_attrs(options);
 
     let (run_body, helper) = if is_async {
         // An async block, unlike a closure, cannot be told its output type: it takes the type
@@ -147,7 +158,7 @@ fn generate(func: ItemFn, options: &Options, captured: &[Ident]) -> TokenStream 
         // never-taken `return` of the declared type fixes the output type before the body is
         // checked; later `return`s and `?`s then coerce/convert to it as in the original fn.
         let run = quote! {
-            ::pathwise::__private::scope(__pathwise_call.context(), async move {
+            ::pathwise::__private::scope(&mut __pathwise_call, async move {
                 if false {
                     return __pathwise_declared_output::<#ret_ty>();
                 }
@@ -181,6 +192,15 @@ fn generate(func: ItemFn, options: &Options, captured: &[Ident]) -> TokenStream 
         (run, helper)
     };
 
+    // `error_kind = f`: the user's name for the error replaces its type and variant.
+    let error_kind = options.error_kind.as_ref().map(|kind| {
+        quote! {
+            if let ::core::result::Result::Err(__pathwise_err) = &__pathwise_ret {
+                ::pathwise::__private::FnCall::error_kind(&mut __pathwise_error, (#kind)(__pathwise_err));
+            }
+        }
+    });
+    let error_mut = error_kind.is_some().then(|| quote!(mut));
     let finish = if unit {
         // Nothing to inspect: a unit body can only fail by panicking, which the call's drop
         // records.
@@ -199,7 +219,8 @@ fn generate(func: ItemFn, options: &Options, captured: &[Ident]) -> TokenStream 
         });
         quote! {
             let __pathwise_ret: #ret_ty = #run_body;
-            let __pathwise_error = ::pathwise::__private::outcome!(&__pathwise_ret);
+            let #error_mut __pathwise_error = ::pathwise::__private::outcome!(&__pathwise_ret);
+            #error_kind
             #result_capture
             __pathwise_call.finish(__pathwise_error);
             __pathwise_ret
@@ -214,7 +235,25 @@ fn generate(func: ItemFn, options: &Options, captured: &[Ident]) -> TokenStream 
             #helper
             let #call_mut __pathwise_call = #enter(&__PATHWISE_FN);
             #arg_capture
+            #fields
             #finish
+        }
+    }
+}
+
+/// `fields(key = expr)`: evaluated by reference when the call starts, only if it is recorded.
+fn field_attrs(options: &Options) -> TokenStream {
+    if options.fields.is_empty() {
+        return TokenStream::new();
+    }
+    let sets = options.fields.iter().map(|(key, value)| {
+        quote! {
+            __pathwise_call.set_field(#key, ::pathwise::__private::Field::to_attr(&(#value)));
+        }
+    });
+    quote! {
+        if __pathwise_call.is_recording() {
+            #(#sets)*
         }
     }
 }

@@ -12,7 +12,7 @@ use syn::{Expr, Lit, LitStr, Token, UnOp};
 
 /// Every option name, for the "unknown option" message.
 const KNOWN: &str = "name, group, sample, skip, skip_all, capture_args, capture_result, max_repr, \
-     redact, memory_delta";
+     redact, memory_delta, fields, error_kind";
 
 /// The parsed options of one `#[monitor]` attribute.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,6 +36,10 @@ pub struct Options {
     pub redact: Vec<String>,
     /// Record the change of the process's resident memory over each call.
     pub memory_delta: bool,
+    /// Attributes computed from the arguments when the call starts: `fields(key = expr)`.
+    pub fields: Vec<(String, Expr)>,
+    /// A function naming the error of a failed call: `error_kind = path::to::fn`.
+    pub error_kind: Option<Expr>,
 }
 
 impl Default for Options {
@@ -51,6 +55,8 @@ impl Default for Options {
             max_repr: 0,
             redact: Vec::new(),
             memory_delta: false,
+            fields: Vec::new(),
+            error_kind: None,
         }
     }
 }
@@ -125,6 +131,27 @@ fn parse_one(key: &str, meta: &ParseNestedMeta, options: &mut Options) -> syn::R
                 return Err(meta.error("`redact(..)` needs at least one field name"));
             }
             options.redact = names;
+        }
+        "fields" => {
+            let fields = parenthesized_list(meta, parse_field)?;
+            if fields.is_empty() {
+                return Err(meta.error("`fields(..)` needs at least one `key = expression`"));
+            }
+            options.fields = fields;
+        }
+        "error_kind" => {
+            let value = meta.value().map_err(|_| {
+                meta.error("`error_kind` expects `error_kind = path::to::function`")
+            })?;
+            match value.parse::<Expr>()? {
+                path @ (Expr::Path(_) | Expr::Closure(_)) => options.error_kind = Some(path),
+                other => {
+                    return Err(syn::Error::new_spanned(
+                        other,
+                        "`error_kind` expects a function or closure taking `&E` (the error) and returning its name",
+                    ));
+                }
+            }
         }
         _ => {
             return Err(meta.error(format!(
@@ -242,6 +269,17 @@ fn parse_arg_name(input: syn::parse::ParseStream) -> syn::Result<Ident> {
     }
 }
 
+/// `key = expression` in `fields(..)`; the key is an identifier or a string literal (for
+/// dotted names such as `"db.rows"`).
+fn parse_field(input: syn::parse::ParseStream) -> syn::Result<(String, Expr)> {
+    let key = parse_field_name(input)?;
+    input
+        .parse::<Token![=]>()
+        .map_err(|_| input.error(format!("expected `{key} = <expression>` in `fields(..)`")))?;
+    let value: Expr = input.parse()?;
+    Ok((key, value))
+}
+
 /// A field name for `redact(..)`: an identifier or a string literal (for names that are not
 /// valid identifiers, such as `"api-key"`).
 fn parse_field_name(input: syn::parse::ParseStream) -> syn::Result<String> {
@@ -250,7 +288,7 @@ fn parse_field_name(input: syn::parse::ParseStream) -> syn::Result<String> {
         if text.value().is_empty() {
             return Err(syn::Error::new(
                 text.span(),
-                "a redacted field name must not be empty",
+                "a field name must not be empty",
             ));
         }
         Ok(text.value())

@@ -15,9 +15,11 @@
 //! ```
 
 pub mod codec;
+mod error_identity;
 mod ids;
 mod record;
 
+pub use error_identity::{error_identity, short_type_name};
 pub use ids::{SpanId, TraceId};
 pub use record::{
     AttrValue, ErrorInfo, HostResources, Name, ProcessResources, Record, ResourceSample,

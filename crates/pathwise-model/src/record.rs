@@ -167,7 +167,9 @@ impl From<String> for AttrValue {
 /// Why a span failed.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
 pub struct ErrorInfo {
-    /// The error's type (`std::any::type_name`), or `"panic"`.
+    /// What the error is: its short type name and, for an enum, its variant
+    /// (`OpenAlexError::RateLimit`; see [`error_identity`](crate::error_identity)), or
+    /// `"panic"`.
     pub error_type: Name,
     /// The error's `Display`.
     pub message: String,
@@ -182,7 +184,7 @@ impl ErrorInfo {
     /// let err = std::io::Error::other("disk on fire");
     /// let info = pathwise_model::ErrorInfo::from_error(&err);
     /// assert_eq!(info.message, "disk on fire");
-    /// assert_eq!(info.error_type, "std::io::error::Error");
+    /// assert_eq!(info.error_type, "io::Error");
     /// ```
     pub fn from_error<E: std::error::Error + ?Sized>(error: &E) -> Self {
         let mut chain = Vec::new();
@@ -195,7 +197,7 @@ impl ErrorInfo {
             source = cause.source();
         }
         ErrorInfo {
-            error_type: Cow::Borrowed(std::any::type_name::<E>()),
+            error_type: Cow::Owned(crate::error_identity(error)),
             message: error.to_string(),
             chain,
         }

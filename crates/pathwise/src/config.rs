@@ -43,6 +43,79 @@ pub struct Config {
     /// Whether the local SQLite file is written too (default). `false` with an export records
     /// only remotely.
     pub keep_local: bool,
+    /// `false` turns recording off altogether: `init` starts nothing and every span, call and
+    /// step costs one atomic load (`PATHWISE_ENABLED=0`).
+    pub enabled: bool,
+    /// Argument and result capture of `#[monitor]` calls: on or off for every function, and
+    /// per function name (see [`CaptureSwitch`]).
+    pub capture_switch: CaptureSwitch,
+}
+
+/// Which `#[monitor]` functions capture their arguments and results, decided when recording
+/// starts, without recompiling. Patterns are globs on the function's recorded name (`*` any
+/// run of characters, `?` one): `"search::*"`, `"*::login"`, `"auth.*"`. A function captures
+/// when capture is on, it matches `include` (or `include` is empty) and matches no `exclude`;
+/// what its own `#[monitor(skip(..), capture_args = false)]` turns off stays off.
+///
+/// ```
+/// let switch = pathwise::CaptureSwitch {
+///     exclude: vec!["*::login".into(), "auth::*".into()],
+///     ..pathwise::CaptureSwitch::default()
+/// };
+/// assert!(switch.captures("search::execute"));
+/// assert!(!switch.captures("web::login"));
+/// assert!(!pathwise::CaptureSwitch { enabled: false, ..switch }.captures("search::execute"));
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct CaptureSwitch {
+    /// Capture at all (`PATHWISE_CAPTURE=0` turns it off).
+    pub enabled: bool,
+    /// Only functions matching one of these capture (`PATHWISE_CAPTURE_INCLUDE`, comma-separated).
+    pub include: Vec<String>,
+    /// Functions matching one of these never capture (`PATHWISE_CAPTURE_EXCLUDE`).
+    pub exclude: Vec<String>,
+}
+
+impl Default for CaptureSwitch {
+    fn default() -> Self {
+        CaptureSwitch {
+            enabled: true,
+            include: Vec::new(),
+            exclude: Vec::new(),
+        }
+    }
+}
+
+impl CaptureSwitch {
+    /// Whether the function recorded as `name` captures its arguments and results.
+    pub fn captures(&self, name: &str) -> bool {
+        let matches = |patterns: &[String]| {
+            patterns
+                .iter()
+                .any(|p| wildmatch::WildMatch::new(p).matches(name))
+        };
+        self.enabled
+            && (self.include.is_empty() || matches(&self.include))
+            && !matches(&self.exclude)
+    }
+}
+
+/// A comma-separated list of patterns; empty entries are ignored.
+fn pattern_list(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+/// `0`/`1`/`true`/`false` of variable `name`.
+fn flag(name: &str, value: &str) -> Result<bool, String> {
+    match value {
+        "1" | "true" => Ok(true),
+        "0" | "false" => Ok(false),
+        _ => Err(format!("{name}={value:?} is not 0 or 1")),
+    }
 }
 
 /// A destination for records besides the local file.
@@ -82,6 +155,8 @@ impl Default for Config {
             resource_interval: Some(Duration::from_secs(1)),
             export: Vec::new(),
             keep_local: true,
+            enabled: true,
+            capture_switch: CaptureSwitch::default(),
         }
     }
 }
@@ -89,8 +164,10 @@ impl Default for Config {
 impl Config {
     /// Defaults overridden by `PATHWISE_DB`, `PATHWISE_SAMPLE_RATE`,
     /// `PATHWISE_RETENTION_HOURS`, `PATHWISE_REMOTE` (a server URL) with `PATHWISE_KEY`,
-    /// `PATHWISE_OTLP_ENDPOINT` with `PATHWISE_SERVICE`, and `PATHWISE_KEEP_LOCAL` (`0` or
-    /// `1`); a malformed value is an error, not a silent default.
+    /// `PATHWISE_OTLP_ENDPOINT` with `PATHWISE_SERVICE`, `PATHWISE_KEEP_LOCAL` (`0` or `1`),
+    /// `PATHWISE_ENABLED` (`0` records nothing), `PATHWISE_CAPTURE` (`0` captures no arguments
+    /// or results) and `PATHWISE_CAPTURE_INCLUDE` / `PATHWISE_CAPTURE_EXCLUDE` (comma-separated
+    /// function-name globs); a malformed value is an error, not a silent default.
     pub fn from_env() -> Result<Self, String> {
         let mut config = Config::default();
         if let Ok(db) = std::env::var("PATHWISE_DB") {
@@ -121,11 +198,19 @@ impl Config {
             });
         }
         if let Ok(keep) = std::env::var("PATHWISE_KEEP_LOCAL") {
-            config.keep_local = match keep.as_str() {
-                "1" | "true" => true,
-                "0" | "false" => false,
-                _ => return Err(format!("PATHWISE_KEEP_LOCAL={keep:?} is not 0 or 1")),
-            };
+            config.keep_local = flag("PATHWISE_KEEP_LOCAL", &keep)?;
+        }
+        if let Ok(enabled) = std::env::var("PATHWISE_ENABLED") {
+            config.enabled = flag("PATHWISE_ENABLED", &enabled)?;
+        }
+        if let Ok(capture) = std::env::var("PATHWISE_CAPTURE") {
+            config.capture_switch.enabled = flag("PATHWISE_CAPTURE", &capture)?;
+        }
+        if let Ok(include) = std::env::var("PATHWISE_CAPTURE_INCLUDE") {
+            config.capture_switch.include = pattern_list(&include);
+        }
+        if let Ok(exclude) = std::env::var("PATHWISE_CAPTURE_EXCLUDE") {
+            config.capture_switch.exclude = pattern_list(&exclude);
         }
         config.validate()?;
         Ok(config)

@@ -7,7 +7,7 @@ use std::hash::{BuildHasher, Hasher};
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use pathwise_model::{Name, TraceId};
+use pathwise_model::{AttrValue, ErrorInfo, Name, TraceId};
 use rustc_hash::FxBuildHasher;
 
 /// The identity of a span, as children and other threads need it. `Copy + Send`: hand it to a
@@ -34,7 +34,7 @@ impl Context {
     /// The innermost span of this thread, if any.
     pub fn current() -> Option<Context> {
         STATE
-            .try_with(|s| s.borrow().stack.last().copied())
+            .try_with(|s| s.borrow().stack.last().map(|f| f.ctx))
             .ok()
             .flatten()
     }
@@ -66,14 +66,42 @@ pub struct AttachGuard {
     _not_send: PhantomData<*const ()>,
 }
 
-impl Drop for AttachGuard {
-    fn drop(&mut self) {
-        pop(self.ctx.span_id);
+impl AttachGuard {
+    /// Detaches and returns what was recorded on the span meanwhile through
+    /// [`current_span`](crate::current_span), for an owner that applies it itself.
+    pub(crate) fn detach(self) -> Vec<Edit> {
+        let edits = pop_frame(self.ctx.span_id);
+        std::mem::forget(self);
+        edits
     }
 }
 
+impl Drop for AttachGuard {
+    /// The span's owner is elsewhere (another thread, an outer future): it collects the edits
+    /// when it ends.
+    fn drop(&mut self) {
+        let edits = pop_frame(self.ctx.span_id);
+        crate::edits::deposit(self.ctx.span_id, edits);
+    }
+}
+
+/// A change to a running span made from inside it (see [`crate::current_span`]), held with the
+/// span's entry on the thread's stack until its owner ends it: the owner may be a guard, a
+/// future polled on any thread or a call being unwound, and only it can write the record.
+#[derive(Debug)]
+pub(crate) enum Edit {
+    Attr(Name, AttrValue),
+    Fail(ErrorInfo),
+}
+
+/// One entry of the thread's stack: the current span and what was recorded on it meanwhile.
+struct Frame {
+    ctx: Context,
+    edits: Vec<Edit>,
+}
+
 struct ThreadState {
-    stack: Vec<Context>,
+    stack: Vec<Frame>,
     /// splitmix64 state; distinct random start per thread.
     rng: u64,
     /// (parent path, name pointer, name length) → path id, for `&'static` names only.
@@ -137,7 +165,7 @@ pub(crate) fn open(
     STATE.with(|cell| {
         let mut state = cell.borrow_mut();
         let parent = match parent {
-            Parent::Current => state.stack.last().copied(),
+            Parent::Current => state.stack.last().map(|f| f.ctx),
             Parent::Of(ctx) => Some(ctx),
             Parent::Root => None,
         };
@@ -172,7 +200,10 @@ pub(crate) fn open(
             sampled,
         };
         if enter {
-            state.stack.push(ctx);
+            state.stack.push(Frame {
+                ctx,
+                edits: Vec::new(),
+            });
         }
         (ctx, parent_id)
     })
@@ -180,31 +211,58 @@ pub(crate) fn open(
 
 /// Makes `ctx` current.
 pub(crate) fn push(ctx: Context) {
-    let _ = STATE.try_with(|s| s.borrow_mut().stack.push(ctx));
+    let _ = STATE.try_with(|s| {
+        s.borrow_mut().stack.push(Frame {
+            ctx,
+            edits: Vec::new(),
+        })
+    });
 }
 
-/// Removes the context of `span_id` (normally the top); when the thread leaves its outermost
-/// span, its buffered records are handed to the pipeline.
+/// Removes the entry of `span_id` (normally the top) and returns its edits; when the thread
+/// leaves its outermost span, its buffered records are handed to the pipeline.
 #[inline]
-pub(crate) fn pop(span_id: u64) {
-    let emptied = STATE
-        .try_with(|s| {
-            let mut state = s.borrow_mut();
-            match state.stack.last() {
-                Some(top) if top.span_id == span_id => {
-                    state.stack.pop();
-                }
-                // Guards dropped out of order (stored in a struct, say): remove ours only.
-                _ => {
-                    if let Some(i) = state.stack.iter().rposition(|c| c.span_id == span_id) {
-                        state.stack.remove(i);
-                    }
-                }
-            }
-            state.stack.is_empty()
-        })
-        .unwrap_or(true);
+pub(crate) fn pop_frame(span_id: u64) -> Vec<Edit> {
+    let (edits, emptied) = remove_frame(span_id);
     if emptied {
         pathwise_pipeline::flush_thread();
     }
+    edits
+}
+
+/// Removes the entry of `span_id` and returns its edits and whether the stack is now empty
+/// (the caller then hands the thread's buffer over, after submitting its own record).
+#[inline]
+pub(crate) fn remove_frame(span_id: u64) -> (Vec<Edit>, bool) {
+    STATE
+        .try_with(|s| {
+            let mut state = s.borrow_mut();
+            let frame = match state.stack.last() {
+                Some(top) if top.ctx.span_id == span_id => state.stack.pop(),
+                // Guards dropped out of order (stored in a struct, say): remove ours only.
+                _ => state
+                    .stack
+                    .iter()
+                    .rposition(|f| f.ctx.span_id == span_id)
+                    .map(|i| state.stack.remove(i)),
+            };
+            (
+                frame.map(|f| f.edits).unwrap_or_default(),
+                state.stack.is_empty(),
+            )
+        })
+        .unwrap_or((Vec::new(), true))
+}
+
+/// Records `edit` on this thread's current span; `false` when there is none.
+pub(crate) fn edit_current(edit: Edit) -> bool {
+    STATE
+        .try_with(|s| match s.borrow_mut().stack.last_mut() {
+            Some(top) => {
+                top.edits.push(edit);
+                true
+            }
+            None => false,
+        })
+        .unwrap_or(false)
 }

@@ -38,6 +38,25 @@ pub fn start_detached(
     }
 }
 
+/// A `Send` span under this thread's current span (or the root of a new trace), for async
+/// code: set attributes and errors on it, move it into a spawned task, hand its
+/// [`context`](DetachedSpan::context) to children, [`instrument`](DetachedSpan::instrument) a
+/// future with it, or [`end`](DetachedSpan::end) it.
+///
+/// ```
+/// let _recording = pathwise::testing::Recorder::start();
+/// let mut span = pathwise::span_handle("background sync");
+/// std::thread::spawn(move || {
+///     span.set_attr("rows", 12_u64);
+///     span.end();
+/// }).join().unwrap();
+/// ```
+pub fn span_handle(name: impl Into<Name>) -> DetachedSpan {
+    DetachedSpan {
+        span: ActiveSpan::start(name.into(), SpanKind::Span, Parent::Current, false),
+    }
+}
+
 /// Like [`start_detached`], for a call that began `elapsed` ago and is only now known to need a
 /// record (a call that lost its sampling draw and then failed: errors are always kept).
 ///
@@ -119,6 +138,27 @@ impl DetachedSpan {
     /// Marks the span failed.
     pub fn fail(&mut self, error: ErrorInfo) {
         self.with_span(|s| s.fail(error));
+    }
+
+    /// Marks the span failed with `error` (its type, variant, message and source chain).
+    pub fn record_error<E: std::error::Error + ?Sized>(&mut self, error: &E) {
+        self.with_span(|s| s.record_error(error));
+    }
+
+    /// Runs `future` as this span: current on every poll of it (whichever thread polls), ended
+    /// when it completes (marked `cancelled` when dropped before). With [`span_handle`] this is
+    /// an async root or child span that can be created in one task and awaited in a spawned one.
+    ///
+    /// ```
+    /// # async fn load(_: u32) -> u32 { 1 }
+    /// async fn handle(id: u32) -> u32 {
+    ///     let mut span = pathwise::span_handle("request");
+    ///     span.set_attr("id", id as u64);
+    ///     span.instrument(load(id)).await
+    /// }
+    /// ```
+    pub fn instrument<F: std::future::Future>(mut self, future: F) -> crate::InSpan<F> {
+        crate::InSpan::of(future, self.span.take())
     }
 
     /// Whether the span has been marked failed.

@@ -5,8 +5,10 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
 
-use pathwise_model::{Name, SpanKind};
+use pathwise_model::{AttrValue, Name, SpanKind};
 
+#[cfg(doc)]
+use crate::DetachedSpan;
 use crate::context::{Context, Parent};
 use crate::span::ActiveSpan;
 
@@ -55,17 +57,40 @@ impl<F: Future> Future for InSpan<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<F::Output> {
         let this = self.project();
-        let ctx = this.span.as_ref().map(|s| s.ctx);
-        let result = {
-            let _attached = ctx.map(Context::attach);
-            this.inner.poll(cx)
-        };
+        let attached = this.span.as_ref().map(|s| s.ctx.attach());
+        let result = this.inner.poll(cx);
+        if let (Some(attached), Some(span)) = (attached, this.span.as_mut()) {
+            span.apply(attached.detach());
+        }
         if result.is_ready()
             && let Some(span) = this.span.take()
         {
             span.end();
         }
         result
+    }
+}
+
+impl<F> InSpan<F> {
+    /// Adds a typed attribute to the future's span (builder form); code inside the future adds
+    /// more through [`current_span`](crate::current_span).
+    ///
+    /// ```
+    /// use pathwise::FutureExt;
+    /// let _recording = pathwise::testing::Recorder::start();
+    /// let fetch = async { 3 }.in_span("fetch").attr("source", "arrayexpress");
+    /// # let _ = fetch;
+    /// ```
+    pub fn attr(mut self, key: impl Into<Name>, value: impl Into<AttrValue>) -> Self {
+        if let Some(span) = &mut self.span {
+            span.set_attr(key, value);
+        }
+        self
+    }
+
+    /// A future recorded as `span` (see [`DetachedSpan::instrument`]).
+    pub(crate) fn of(inner: F, span: Option<ActiveSpan>) -> Self {
+        InSpan { inner, span }
     }
 }
 

@@ -30,6 +30,7 @@
 mod config;
 mod context;
 mod detached;
+mod edits;
 mod future;
 mod iter;
 mod monitor;
@@ -45,14 +46,18 @@ mod xray;
 
 use std::time::Duration;
 
-pub use config::{Config, Export};
+pub use config::{CaptureSwitch, Config, Export};
 pub use context::{AttachGuard, Context};
-pub use detached::{DetachedSpan, flush_thread, start_detached, start_detached_backdated};
+pub use detached::{
+    DetachedSpan, flush_thread, span_handle, start_detached, start_detached_backdated,
+};
+pub use edits::{CurrentSpan, current_span};
 pub use future::{FutureExt, InSpan, WithContext};
 pub use iter::{MonitoredIter, MonitoredStream, monitor_iter, monitor_stream};
 pub use ops::{
     cache_hit, cache_miss, record_failed_operation, record_operation, record_operation_under,
 };
+pub use outcome_kind::ErrorKind;
 pub use pathwise_capture::CaptureOptions;
 pub use pathwise_macros::monitor;
 pub use pathwise_model::{
@@ -91,6 +96,9 @@ pub struct Pathwise {
 /// returned, never panicked: the host decides whether to run without recording.
 pub fn init(config: Config) -> Result<Pathwise, InitError> {
     config.validate().map_err(InitError::InvalidConfig)?;
+    if !config.enabled {
+        return Ok(Pathwise::off());
+    }
     let mut sinks: Vec<Box<dyn Store>> = Vec::new();
     if config.keep_local {
         #[cfg(feature = "sqlite")]
@@ -136,9 +144,12 @@ fn exporter(export: &Export) -> Result<Box<dyn Store>, InitError> {
 /// Starts recording into any [`Store`] (another backend, or an in-memory one in tests).
 pub fn init_with_store(config: Config, store: Box<dyn Store>) -> Result<Pathwise, InitError> {
     config.validate().map_err(InitError::InvalidConfig)?;
+    if !config.enabled {
+        return Ok(Pathwise::off());
+    }
     panic::install_hook();
     context::set_sample_rate(config.sample_rate);
-    monitor::set_capture_defaults(config.capture.clone());
+    monitor::set_capture_defaults(config.capture.clone(), config.capture_switch.clone());
     let mut pipeline = pathwise_pipeline::PipelineConfig::new(config.data_dir());
     pipeline.flush_interval = config.flush_interval;
     pipeline.queue_capacity = config.queue_capacity;
@@ -167,6 +178,24 @@ pub fn init_with_store(config: Config, store: Box<dyn Store>) -> Result<Pathwise
 }
 
 impl Pathwise {
+    /// Recording turned off (`Config::enabled = false`): nothing runs, nothing is recorded.
+    fn off() -> Self {
+        Pathwise {
+            resources: None,
+            handle: None,
+        }
+    }
+
+    /// Whether this handle is recording (`false` when `Config::enabled` turned it off).
+    ///
+    /// ```
+    /// let off = pathwise::init(pathwise::Config { enabled: false, ..Default::default() }).unwrap();
+    /// assert!(!off.is_recording());
+    /// ```
+    pub fn is_recording(&self) -> bool {
+        self.handle.is_some()
+    }
+
     /// Waits until everything recorded so far on this thread (and handed over by others) is
     /// stored; `false` if `timeout` passed first.
     pub fn flush(&self, timeout: Duration) -> bool {
@@ -212,7 +241,7 @@ pub fn pipeline_stats() -> Option<PipelineStats> {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::monitor::{
-        FnCall, FunctionMeta, FunctionRegistration, enter, enter_detached, scope,
+        CallScope, Field, FnCall, FunctionMeta, FunctionRegistration, enter, enter_detached, scope,
     };
     pub use crate::{outcome, outcome_kind};
     pub use inventory;

@@ -4,14 +4,17 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context as TaskContext, Poll};
 
 use pathwise_capture::CaptureOptions;
-use pathwise_model::{ErrorInfo, SpanKind, SpanRecord, Status};
+use pathwise_model::{AttrValue, ErrorInfo, SpanKind, SpanRecord, Status};
 use rustc_hash::FxBuildHasher;
 
+use crate::config::CaptureSwitch;
 use crate::context::{self, Context, Parent};
-use crate::future::{FutureExt, WithContext};
+use crate::outcome_kind::Failure;
 use crate::span::ActiveSpan;
 
 /// Static description of one monitored function, generated per call site.
@@ -47,43 +50,49 @@ pub fn registered_functions() -> impl Iterator<Item = &'static FunctionMeta> {
         .map(|r| r.0)
 }
 
-/// Capture defaults from `Config`, and a generation so per-function options rebuild after a
-/// new `init`.
-pub(crate) static CAPTURE_DEFAULTS: std::sync::RwLock<Option<CaptureOptions>> =
+/// Capture defaults and switch from `Config`, and a generation so per-function options
+/// rebuild after a new `init`.
+pub(crate) static CAPTURE_DEFAULTS: std::sync::RwLock<Option<(CaptureOptions, CaptureSwitch)>> =
     std::sync::RwLock::new(None);
 static CAPTURE_GENERATION: AtomicU64 = AtomicU64::new(1);
 
-pub(crate) fn set_capture_defaults(options: CaptureOptions) {
-    *CAPTURE_DEFAULTS.write().unwrap_or_else(|e| e.into_inner()) = Some(options);
+pub(crate) fn set_capture_defaults(options: CaptureOptions, switch: CaptureSwitch) {
+    *CAPTURE_DEFAULTS.write().unwrap_or_else(|e| e.into_inner()) = Some((options, switch));
     CAPTURE_GENERATION.fetch_add(1, Ordering::Relaxed);
 }
+
+/// Per-function capture options; `None` when the switch turns capture off for the function.
+type Decided = Option<&'static CaptureOptions>;
 
 thread_local! {
     /// Per-function capture options, built once per (function, generation) and leaked: there
     /// is one per monitored function, so the total is bounded by the program's size.
-    static OPTIONS: RefCell<HashMap<(usize, u64), &'static CaptureOptions, FxBuildHasher>> =
+    static OPTIONS: RefCell<HashMap<(usize, u64), Decided, FxBuildHasher>> =
         const { RefCell::new(HashMap::with_hasher(FxBuildHasher)) };
 }
 
-fn options_for(meta: &'static FunctionMeta) -> &'static CaptureOptions {
+fn options_for(meta: &'static FunctionMeta) -> Decided {
     let key = (
         meta as *const FunctionMeta as usize,
         CAPTURE_GENERATION.load(Ordering::Relaxed),
     );
     OPTIONS.with(|cache| {
         *cache.borrow_mut().entry(key).or_insert_with(|| {
-            let mut options = CAPTURE_DEFAULTS
+            let (mut options, switch) = CAPTURE_DEFAULTS
                 .read()
                 .unwrap_or_else(|e| e.into_inner())
                 .clone()
                 .unwrap_or_default();
+            if !switch.captures(meta.name) {
+                return None;
+            }
             if meta.max_repr > 0 {
                 options.max_repr = meta.max_repr;
             }
             options
                 .redact
                 .extend(meta.redact.iter().map(|r| (*r).into()));
-            Box::leak(Box::new(options))
+            Some(Box::leak(Box::new(options)))
         })
     })
 }
@@ -147,11 +156,43 @@ pub fn enter_detached(meta: &'static FunctionMeta) -> FnCall {
     begin(meta, false)
 }
 
-/// Runs `fut` with `ctx` current on every poll.
-pub fn scope<F: Future>(ctx: Option<Context>, fut: F) -> WithContext<F> {
-    match ctx {
-        Some(ctx) => fut.with_context(ctx),
-        None => fut.with_current_context(),
+/// Runs the body of an async call with the call's span current on every poll, and hands what
+/// the body recorded through `current_span()` to the call.
+pub fn scope<F: Future>(call: &mut FnCall, body: F) -> CallScope<'_, F> {
+    CallScope {
+        ctx: call.context(),
+        call,
+        body,
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The body of an async monitored call; see [`scope`].
+    pub struct CallScope<'a, F> {
+        #[pin]
+        body: F,
+        call: &'a mut FnCall,
+        ctx: Option<Context>,
+    }
+}
+
+impl<F: Future> Future for CallScope<'_, F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let attached = this.ctx.map(Context::attach);
+        let result = this.body.poll(cx);
+        if let Some(attached) = attached {
+            let span_id = this.ctx.map_or(0, |c| c.span_id);
+            let edits = attached.detach();
+            match &mut this.call.span {
+                Some(span) if span.ctx.span_id == span_id => span.apply(edits),
+                // A call that is not recorded: the current span was its caller's.
+                _ => crate::edits::deposit(span_id, edits),
+            }
+        }
+        result
     }
 }
 
@@ -159,7 +200,9 @@ impl FnCall {
     /// Capture options when the arguments should be captured.
     #[inline]
     pub fn capture_args(&self) -> Option<&'static CaptureOptions> {
-        (self.span.is_some() && self.meta.capture_args).then(|| options_for(self.meta))
+        (self.span.is_some() && self.meta.capture_args)
+            .then(|| options_for(self.meta))
+            .flatten()
     }
 
     /// Records one argument's summary.
@@ -175,7 +218,9 @@ impl FnCall {
     /// Capture options when the result should be captured.
     #[inline]
     pub fn capture_result(&self) -> Option<&'static CaptureOptions> {
-        (self.span.is_some() && self.meta.capture_result).then(|| options_for(self.meta))
+        (self.span.is_some() && self.meta.capture_result)
+            .then(|| options_for(self.meta))
+            .flatten()
     }
 
     /// Records the result's summary.
@@ -195,9 +240,35 @@ impl FnCall {
         }
     }
 
-    /// Ends the call; `error` marks it failed.
-    pub fn finish(mut self, error: Option<ErrorInfo>) {
+    /// Ends the call; `failure` marks it failed.
+    pub fn finish(mut self, failure: Option<Failure>) {
+        let error = failure.map(|f| {
+            if let Some(span) = &mut self.span {
+                span.set_type_path(&f.info, f.type_path);
+            }
+            f.info
+        });
         self.complete(error);
+    }
+
+    /// Whether this call is being recorded (`fields(..)` are evaluated only then).
+    #[inline]
+    pub fn is_recording(&self) -> bool {
+        self.span.is_some()
+    }
+
+    /// Adds an attribute computed from the arguments (`#[monitor(fields(..))]`).
+    pub fn set_field(&mut self, key: &'static str, value: AttrValue) {
+        if let Some(span) = &mut self.span {
+            span.set_attr(key, value);
+        }
+    }
+
+    /// Names the error with the user's `error_kind = ..` function.
+    pub fn error_kind(failure: &mut Option<Failure>, kind: impl Into<pathwise_model::Name>) {
+        if let Some(failure) = failure {
+            failure.info.error_type = kind.into();
+        }
     }
 
     fn complete(&mut self, error: Option<ErrorInfo>) {
@@ -269,16 +340,58 @@ fn record_unsampled_failure(
     pathwise_pipeline::submit_error(record);
 }
 
-/// `outcome!(&value)`: `Some(error)` when `value` is a `Result::Err`, for any type.
+/// `outcome!(&value)`: `Some(failure)` when `value` is a `Result::Err`, for any type.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! outcome {
     ($value:expr) => {{
         #[allow(unused_imports)]
         use $crate::__private::outcome_kind::{
-            ErrKind, OtherKind, ResultDebugKind, ResultDisplayKind,
+            ErrKind, KindKind, OtherKind, ResultDebugKind, ResultDisplayKind,
         };
         let value = $value;
-        (&&&&$crate::__private::outcome_kind::Probe(value)).pathwise_outcome()
+        (&&&&&$crate::__private::outcome_kind::Probe(value)).pathwise_outcome()
     }};
 }
+
+/// A value `#[monitor(fields(key = expr))]` can record: numbers, booleans and text, borrowed
+/// or owned (the generated code passes `&expr`, so fields never move an argument).
+pub trait Field {
+    fn to_attr(&self) -> AttrValue;
+}
+
+impl<T: Field + ?Sized> Field for &T {
+    fn to_attr(&self) -> AttrValue {
+        (**self).to_attr()
+    }
+}
+impl Field for str {
+    fn to_attr(&self) -> AttrValue {
+        AttrValue::from(self.to_owned())
+    }
+}
+impl Field for String {
+    fn to_attr(&self) -> AttrValue {
+        AttrValue::from(self.clone())
+    }
+}
+impl<T: Field> Field for Option<T> {
+    fn to_attr(&self) -> AttrValue {
+        match self {
+            Some(value) => value.to_attr(),
+            None => AttrValue::from("none"),
+        }
+    }
+}
+macro_rules! copy_fields {
+    ($($t:ty),*) => {$(
+        impl Field for $t {
+            fn to_attr(&self) -> AttrValue {
+                AttrValue::from(*self)
+            }
+        }
+    )*};
+}
+copy_fields!(
+    i64, i32, i16, i8, isize, u32, u16, u8, u64, usize, f64, f32, bool
+);

@@ -6,8 +6,11 @@ use std::marker::PhantomData;
 use pathwise_model::{AttrValue, ErrorInfo, Name, SpanDetails, SpanKind, SpanRecord, Status};
 use pathwise_pipeline::clock;
 
-use crate::context::{self, Context, Parent};
+use crate::context::{self, Context, Edit, Parent};
 use crate::panic;
+
+/// The attribute holding a failed span's full error type (`error_type` is the short name).
+pub(crate) const ERROR_TYPE_PATH_ATTR: &str = "error.type_path";
 
 /// A span being recorded. Finishing it builds the record and hands it to the pipeline.
 pub(crate) struct ActiveSpan {
@@ -84,6 +87,30 @@ impl ActiveSpan {
         self.details().error = Some(error);
     }
 
+    /// Keeps an error's full type path beside its short name, when they differ.
+    pub(crate) fn set_type_path(&mut self, info: &ErrorInfo, type_path: &'static str) {
+        if info.error_type != type_path {
+            self.set_attr(ERROR_TYPE_PATH_ATTR, type_path);
+        }
+    }
+
+    /// Marks the span failed with `error`, keeping its full type path as an attribute.
+    pub(crate) fn record_error<E: std::error::Error + ?Sized>(&mut self, error: &E) {
+        let info = ErrorInfo::from_error(error);
+        self.set_type_path(&info, std::any::type_name::<E>());
+        self.fail(info);
+    }
+
+    /// Applies what code inside the span recorded through `current_span()`.
+    pub(crate) fn apply(&mut self, edits: Vec<Edit>) {
+        for edit in edits {
+            match edit {
+                Edit::Attr(key, value) => self.set_attr(key, value),
+                Edit::Fail(error) => self.fail(error),
+            }
+        }
+    }
+
     /// Ends the span now. A span dropped while its thread unwinds is recorded as a panic.
     #[inline]
     pub(crate) fn end(self) {
@@ -99,6 +126,15 @@ impl ActiveSpan {
     fn finish(mut self, hand_over: bool) {
         let clock = clock();
         let end = clock.now();
+        let left_stack = self.entered.then(|| {
+            let (edits, emptied) = context::remove_frame(self.ctx.span_id);
+            self.apply(edits);
+            emptied
+        });
+        let waiting = crate::edits::take_waiting(self.ctx.span_id);
+        if !waiting.is_empty() {
+            self.apply(waiting);
+        }
         if std::thread::panicking() && self.status == Status::Ok {
             self.fail(panic::current_panic());
         }
@@ -122,8 +158,10 @@ impl ActiveSpan {
         } else {
             pathwise_pipeline::submit(record);
         }
-        if self.entered {
-            context::pop(self.ctx.span_id);
+        if let Some(emptied) = left_stack {
+            if emptied {
+                pathwise_pipeline::flush_thread();
+            }
         } else if hand_over && Context::current().is_none() {
             // A detached span (future, decision step) ending outside any span: no outermost
             // span will end on this thread to hand the record over, so do it now.
@@ -203,7 +241,7 @@ impl SpanGuard {
     /// Marks the span failed with `error` (its type, message and source chain).
     pub fn record_error<E: std::error::Error + ?Sized>(&mut self, error: &E) {
         if let Some(span) = &mut self.span {
-            span.fail(ErrorInfo::from_error(error));
+            span.record_error(error);
         }
     }
 
