@@ -1,26 +1,17 @@
-//! The critical path of a trace: the chain of work the trace's end waited on. Walking back from
-//! the end of a span, the child that finished last before the current point is on the path; the
-//! walk recurses into it, then continues from that child's start with the children that ended
-//! before it. The gaps between critical children are the span's own segments. Parallel
-//! branches that finished earlier are off the path: shortening them changes nothing.
+//! The critical path of one trace, for its view: the spans on it with their own segments and
+//! shares. The walk itself lives with the rollups (`pathwise_store::rollup::critical_segments`),
+//! which sum it over every trace.
 
 use std::collections::HashMap;
 
 use pathwise_model::TraceId;
+pub use pathwise_store::rollup::CriticalSegment;
+use pathwise_store::rollup::SpanInterval;
 use pathwise_store::{ReadStore, SpanRow};
 use serde::Serialize;
 
 use crate::AnalysisError;
 use crate::flame::trace_spans;
-
-/// A stretch of time `[start_ns, end_ns)` during which `span_id` itself was the work the trace
-/// waited on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct CriticalSegment {
-    pub span_id: u64,
-    pub start_ns: i64,
-    pub end_ns: i64,
-}
 
 /// One span on a trace's critical path.
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -36,9 +27,8 @@ pub struct CriticalSpan {
     pub segments: Vec<[f64; 2]>,
 }
 
-/// The critical segments of a trace given all its spans: a pure function of the spans, every
-/// child's interval clipped to its parent's. The root is the span without a parent (else the
-/// earliest). Segments come out in time order and tile the root exactly.
+/// The critical segments of a trace given all its spans (see
+/// [`pathwise_store::rollup::critical_segments`], which the rollups use too).
 ///
 /// ```
 /// use pathwise_analysis::critical_segments;
@@ -57,64 +47,16 @@ pub struct CriticalSpan {
 /// assert_eq!(ids, [(1, 0, 10), (3, 10, 80), (1, 80, 100)]);
 /// ```
 pub fn critical_segments(spans: &[SpanRow]) -> Vec<CriticalSegment> {
-    let Some(root) = spans
+    let intervals: Vec<SpanInterval> = spans
         .iter()
-        .find(|s| s.parent_id == 0)
-        .or_else(|| spans.iter().min_by_key(|s| s.start_ns))
-    else {
-        return Vec::new();
-    };
-    let mut children: HashMap<u64, Vec<&SpanRow>> = HashMap::new();
-    for span in spans {
-        if span.span_id != root.span_id || span.parent_id != 0 {
-            children.entry(span.parent_id).or_default().push(span);
-        }
-    }
-    for kids in children.values_mut() {
-        // Latest end first: the next critical child is the first that started before the point.
-        kids.sort_by_key(|k| std::cmp::Reverse(k.start_ns + k.duration_ns));
-    }
-    let mut segments = Vec::new();
-    // (span, its window clipped by its parent, the point to walk back from). An explicit stack:
-    // deep traces must not overflow the thread's stack.
-    let root_window = (root.start_ns, root.start_ns + root.duration_ns);
-    let mut work = vec![(root, root_window, root_window.1)];
-    while let Some((span, (lo, hi), end_point)) = work.pop() {
-        let mut point = end_point.min(hi);
-        for kid in children
-            .get(&span.span_id)
-            .map(Vec::as_slice)
-            .unwrap_or_default()
-        {
-            let kid_start = kid.start_ns.max(lo);
-            let kid_end = (kid.start_ns + kid.duration_ns).min(hi);
-            if kid_end <= kid_start || kid_start >= point {
-                continue;
-            }
-            let until = kid_end.min(point);
-            if until < point {
-                segments.push(CriticalSegment {
-                    span_id: span.span_id,
-                    start_ns: until,
-                    end_ns: point,
-                });
-            }
-            work.push((kid, (kid_start, kid_end), until));
-            point = kid_start;
-            if point <= lo {
-                break;
-            }
-        }
-        if point > lo {
-            segments.push(CriticalSegment {
-                span_id: span.span_id,
-                start_ns: lo,
-                end_ns: point,
-            });
-        }
-    }
-    segments.sort_by_key(|s| (s.start_ns, s.end_ns));
-    segments
+        .map(|s| SpanInterval {
+            span_id: s.span_id,
+            parent_id: s.parent_id,
+            start_ns: s.start_ns,
+            end_ns: s.start_ns + s.duration_ns,
+        })
+        .collect();
+    pathwise_store::rollup::critical_segments(&intervals)
 }
 
 /// The critical path of a trace: the root, then every span with time on the path in the order

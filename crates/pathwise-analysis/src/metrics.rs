@@ -37,6 +37,11 @@ pub struct Metrics {
     pub share_of_time: f64,
     /// Share of all self time (time not spent in children).
     pub share_of_self_time: f64,
+    /// Time on its traces' critical paths: the request latency this path or node was
+    /// responsible for (a parallel branch that others outlasted contributes nothing).
+    pub critical_ms: f64,
+    /// `critical_ms` as a share of all request latency in the window (the roots' durations).
+    pub share_of_latency: f64,
     pub first_seen_ns: i64,
     pub last_seen_ns: i64,
 }
@@ -52,6 +57,7 @@ struct Totals {
     requests: i64,
     request_ns: i64,
     self_ns: i64,
+    critical_ns: i64,
 }
 
 fn metrics(
@@ -86,6 +92,8 @@ fn metrics(
         share_of_requests: ratio(b.calls as f64, t.requests as f64),
         share_of_time: ratio(b.total_ns as f64, t.request_ns as f64),
         share_of_self_time: ratio(b.self_ns as f64, t.self_ns as f64),
+        critical_ms: b.critical_ns as f64 / NS_PER_MS,
+        share_of_latency: ratio(b.critical_ns as f64, t.critical_ns as f64),
         first_seen_ns: b.first_ns,
         last_seen_ns: b.last_ns,
     }
@@ -129,9 +137,11 @@ impl Analysis {
             requests: 0,
             request_ns: 0,
             self_ns: 0,
+            critical_ns: 0,
         };
         for r in &rollups {
             totals.self_ns += r.bucket.self_ns;
+            totals.critical_ns += r.bucket.critical_ns;
             if r.path.depth == 0 {
                 totals.requests += r.bucket.calls;
                 totals.request_ns += r.bucket.total_ns;

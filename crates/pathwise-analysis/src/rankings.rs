@@ -42,9 +42,12 @@ impl Analysis {
         })
     }
 
-    /// Nodes by self time: where the time actually goes.
+    /// Nodes by the request latency they were responsible for (time on critical paths), then
+    /// by self time: shortening a node high on this list shortens requests.
     pub fn time_consumers(&self, limit: usize) -> Vec<&Metrics> {
-        top(self.nodes.iter(), limit, |a, b| desc(a.self_ms, b.self_ms))
+        top(self.nodes.iter(), limit, |a, b| {
+            desc(a.critical_ms, b.critical_ms).then(desc(a.self_ms, b.self_ms))
+        })
     }
 
     /// Registered functions with no call in the window (exact: from the link-time registry).
@@ -66,20 +69,33 @@ impl Analysis {
     pub fn opportunities(&self) -> Vec<String> {
         let mut found: Vec<(f64, String)> = Vec::new();
         for node in &self.nodes {
-            if node.share_of_self_time >= 0.10 {
+            // Its own time on critical paths: what shortening this node itself would save.
+            let own_latency = node.share_of_latency;
+            if own_latency >= 0.10 {
                 let advice = if node.calls as f64 >= self.requests as f64 * 0.5 {
                     "called on most requests — consider caching its results"
                 } else {
                     "consider caching, batching or moving it off the request path"
                 };
                 found.push((
-                    node.share_of_self_time,
+                    own_latency,
                     format!(
-                        "{}: {:.0} % of all self time, p95 {} over {} calls — {advice}",
+                        "{}: responsible for {:.0} % of request latency (critical path), p95 {} over {} calls — {advice}",
                         node.key,
-                        node.share_of_self_time * 100.0,
+                        own_latency * 100.0,
                         fmt_ms(node.p95_ms),
                         node.calls
+                    ),
+                ));
+            } else if node.share_of_self_time >= 0.10 && own_latency < node.share_of_self_time / 4.0
+            {
+                found.push((
+                    node.share_of_self_time / 10.0,
+                    format!(
+                        "{}: {:.0} % of all self time but {:.0} % of request latency — it runs in parallel with slower work, so shortening it would not make requests faster",
+                        node.key,
+                        node.share_of_self_time * 100.0,
+                        own_latency * 100.0
                     ),
                 ));
             }
@@ -130,7 +146,23 @@ pub fn fmt_ms(ms: f64) -> String {
     }
 }
 
-/// The last segment of a Rust type path (`crate::errors::RateLimitError` → `RateLimitError`).
+/// An error type without its module path: from the first capitalised segment on
+/// (`crate::errors::RateLimitError` → `RateLimitError`, `OpenAlexError::RateLimit` stays),
+/// keeping the module of a bare `Error` (`io::Error`).
 pub fn short_type(name: &str) -> &str {
+    let mut offset = 0;
+    let mut previous = None;
+    for segment in name.split("::") {
+        if segment.starts_with(|c: char| c.is_uppercase()) {
+            return match previous {
+                Some(module) if segment == "Error" && offset == name.len() - segment.len() => {
+                    &name[module..]
+                }
+                _ => &name[offset..],
+            };
+        }
+        previous = Some(offset);
+        offset += segment.len() + 2;
+    }
     name.rsplit("::").next().unwrap_or(name)
 }

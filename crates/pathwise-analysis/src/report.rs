@@ -277,16 +277,20 @@ fn text(a: &Analysis) -> String {
             errors_text(p)
         );
     }
-    rule(&mut out, "TOP 10 TIME CONSUMERS (self time)");
+    rule(
+        &mut out,
+        "TOP 10 TIME CONSUMERS (request latency they were responsible for: time on critical paths)",
+    );
     for (i, n) in a.time_consumers(TOP).iter().enumerate() {
         let _ = writeln!(
             out,
-            "{}. {}\n   {:.1} % of self time ({:.1} ms) | {:.1} % of request time | calls {}",
+            "{}. {}\n   {:.1} % of request latency ({:.1} ms on critical paths) | {:.1} % of self time ({:.1} ms) | calls {}",
             i + 1,
             n.key,
+            n.share_of_latency * 100.0,
+            n.critical_ms,
             n.share_of_self_time * 100.0,
             n.self_ms,
-            n.share_of_time * 100.0,
             n.calls
         );
     }

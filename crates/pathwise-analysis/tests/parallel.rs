@@ -128,3 +128,129 @@ fn self_time_of_a_parallel_fan_out_is_exact_in_every_arrival_order() {
         );
     }
 }
+
+/// Latency attribution (time on critical paths, summed by the rollups) per node over the three
+/// search traces, in the same three arrival orders: validate 1 ms, ArrayExpress 714 ms and
+/// rank 1 ms per trace; the root, GEO and OpenAlex nothing (the root's children cover it; the
+/// other two sources finished before ArrayExpress, so shortening them changes no request).
+#[test]
+fn latency_attribution_sums_critical_paths_in_every_arrival_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("attribution.db");
+    let mut store = SqliteStore::open(&db).unwrap();
+    write(&mut store, search_trace(0, false));
+    let mut spans = search_trace(1, true);
+    let root = spans.pop().unwrap();
+    write(&mut store, vec![root]);
+    write(&mut store, spans);
+    let mut spans = search_trace(2, false);
+    let root = spans.pop().unwrap();
+    let late = spans.split_off(3);
+    write(&mut store, spans);
+    write(&mut store, vec![root]);
+    write(&mut store, late);
+    drop(store);
+
+    let reader = SqliteReader::open(&db).unwrap();
+    let analysis = Analysis::load(&reader, Window::all()).unwrap();
+    let critical = |name: &str| analysis.node(name).unwrap().critical_ms;
+    let expected = [
+        ("SearchService.search", 0.0),
+        ("SearchService.validate", 3.0),
+        ("GEOClient.search", 0.0),
+        ("ArrayExpressClient.search", 3.0 * 714.0),
+        ("OpenAlexClient.search", 0.0),
+        ("SearchService.rank", 3.0),
+    ];
+    for (name, ms) in expected {
+        assert!(
+            (critical(name) - ms).abs() < 1e-9,
+            "{name}: {} ms on critical paths, expected {ms}",
+            critical(name)
+        );
+    }
+    let array = analysis.node("ArrayExpressClient.search").unwrap();
+    assert!((array.share_of_latency - 714.0 / 716.0).abs() < 1e-12);
+    // Ranked by latency responsibility, the slowest parallel branch that others waited on is
+    // first; GEO and OpenAlex (more self time than validate or rank) rank below them.
+    let ranked: Vec<&str> = analysis
+        .time_consumers(6)
+        .iter()
+        .map(|m| m.key.as_str())
+        .collect();
+    assert_eq!(ranked[0], "ArrayExpressClient.search");
+    let position = |name: &str| ranked.iter().position(|n| *n == name).unwrap();
+    assert!(position("SearchService.rank") < position("OpenAlexClient.search"));
+    assert!(
+        analysis
+            .opportunities()
+            .iter()
+            .any(|o| o.starts_with("OpenAlexClient.search") && o.contains("in parallel")),
+        "{:?}",
+        analysis.opportunities()
+    );
+}
+
+/// Nested parallel work: root 0–100 with A 0–60 and B 0–40 in parallel, then C 60–100; inside
+/// A, A1 10–30 and A2 20–55 in parallel. Walking back from 100: C 40 ms; then A, whose own
+/// segments are 55–60 and 0–10 (15 ms) around A2 20–55 (35 ms) and A1 10–20 (10 ms); B and
+/// the root nothing. Delivered root first, children a batch later.
+#[test]
+fn latency_attribution_of_nested_parallel_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("nested.db");
+    let mut store = SqliteStore::open(&db).unwrap();
+    let trace = TraceId::from_parts(BASE_MS, 77);
+    let start = BASE_MS as i64 * MS;
+    let span = |id: u64, parent: u64, path: u32, name: &str, from: i64, to: i64| {
+        let mut s = SpanRecord::new(trace, id, parent, name.to_string().into(), SpanKind::Span);
+        s.path = path;
+        s.start_ns = start + from * MS;
+        s.duration_ns = ((to - from) * MS) as u64;
+        Record::Span(s)
+    };
+    let paths = PathList(vec![
+        (0, "R".into()),
+        (1, "A".into()),
+        (1, "B".into()),
+        (1, "C".into()),
+        (2, "A1".into()),
+        (2, "A2".into()),
+    ]);
+    let batch = |store: &mut SqliteStore, records: Vec<Record>| {
+        store
+            .write_batch(
+                &WriteBatch {
+                    records: &records,
+                    ..WriteBatch::EMPTY
+                },
+                &paths,
+            )
+            .unwrap();
+    };
+    batch(&mut store, vec![span(1, 0, 1, "R", 0, 100)]);
+    batch(
+        &mut store,
+        vec![
+            span(5, 2, 5, "A1", 10, 30),
+            span(6, 2, 6, "A2", 20, 55),
+            span(2, 1, 2, "A", 0, 60),
+            span(3, 1, 3, "B", 0, 40),
+            span(4, 1, 4, "C", 60, 100),
+        ],
+    );
+    drop(store);
+    let reader = SqliteReader::open(&db).unwrap();
+    let analysis = Analysis::load(&reader, Window::all()).unwrap();
+    for (name, ms) in [
+        ("R", 0.0),
+        ("A", 15.0),
+        ("B", 0.0),
+        ("C", 40.0),
+        ("A1", 10.0),
+        ("A2", 35.0),
+    ] {
+        let got = analysis.node(name).unwrap().critical_ms;
+        assert!((got - ms).abs() < 1e-9, "{name}: {got} ms, expected {ms}");
+    }
+}

@@ -72,6 +72,7 @@ function describe(m) {
     `${formatCount(m.calls)} calls · ${formatCount(m.errors)} errors (${formatPercent(m.error_rate)})`,
     `avg ${formatMs(m.avg_ms)} · p50 ${formatMs(m.p50_ms)} · p95 ${formatMs(m.p95_ms)} · p99 ${formatMs(m.p99_ms)}`,
     `self ${formatMs(m.self_ms)} · ${formatPercent(m.share_of_time)} of request time`,
+    `on critical paths ${formatMs(m.critical_ms)} · responsible for ${formatPercent(m.share_of_latency)} of request latency`,
   ];
   if (Array.isArray(m.errors_by_type) && m.errors_by_type.length) {
     lines.push(`errors: ${m.errors_by_type.map(([type, n]) => `${shortType(type)} ×${n}`).join(', ')}`);
@@ -79,10 +80,14 @@ function describe(m) {
   return lines.join('\n');
 }
 
+/** An error type without its module path, keeping an enum variant (`OpenAlexError::RateLimit`). */
 function shortType(name) {
   const text = String(name);
-  const at = text.lastIndexOf('::');
-  return at < 0 ? text : text.slice(at + 2);
+  const parts = text.split('::');
+  const first = parts.findIndex((p) => /^[A-Z]/.test(p));
+  if (first < 0) return parts[parts.length - 1];
+  if (first === parts.length - 1 && parts[first] === 'Error' && first > 0) return parts.slice(first - 1).join('::');
+  return parts.slice(first).join('::');
 }
 
 /**
@@ -224,8 +229,12 @@ const COLUMNS = [
   ['p50_ms', 'p50', (n) => formatMs(n.p50_ms)],
   ['p95_ms', 'p95', (n) => formatMs(n.p95_ms)],
   ['p99_ms', 'p99', (n) => formatMs(n.p99_ms)],
-  ['self_ms', 'Self time', (n) => formatMs(n.self_ms)],
-  ['share_of_time', 'Share of time', (n) => formatPercent(n.share_of_time)],
+  ['self_ms', 'Self time', (n) => formatMs(n.self_ms),
+    'Duration minus the union of its children\'s intervals (parallel children are not subtracted twice)'],
+  ['share_of_time', 'Share of time', (n) => formatPercent(n.share_of_time),
+    'Total time (children included) as a share of all request time'],
+  ['share_of_latency', 'Latency share', (n) => formatPercent(n.share_of_latency),
+    'Its own time on its traces\' critical paths, as a share of all request latency: what shortening it would save. A parallel branch that others outlasted has 0 %.'],
 ];
 
 function sparkline(values, stepMs) {
@@ -537,12 +546,13 @@ export function analysisView(root, params) {
       return;
     }
     const head = h('tr', null,
-      COLUMNS.map(([key, label]) => {
+      COLUMNS.map(([key, label, , definition]) => {
         const active = key === sortKey();
         const arrow = active ? (state.sort.dir === 'asc' ? ' ▴' : ' ▾') : '';
         return h('th', {
           class: `${key === 'key' ? '' : 'num'} sortable${active ? ' sorted' : ''}`, dataset: { sort: key },
           'aria-sort': active ? (state.sort.dir === 'asc' ? 'ascending' : 'descending') : 'none',
+          title: definition || null,
         }, h('button', { type: 'button', class: 'th-sort' }, label, arrow));
       }),
       h('th', { class: 'spark-col' }, 'p95 trend'));

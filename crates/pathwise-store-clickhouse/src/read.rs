@@ -92,6 +92,7 @@ pub(crate) fn bucket(r: &RollupRowCh) -> Bucket {
         first_ns: r.first_ns,
         last_ns: r.last_ns,
         sketch: decode_sketch(&r.sketch),
+        critical_ns: r.critical_ns,
     }
 }
 

@@ -58,10 +58,11 @@ pub(crate) struct RollupRowCh {
     pub first_ns: i64,
     pub last_ns: i64,
     pub sketch: Vec<u8>,
+    pub critical_ns: i64,
 }
 
 pub(crate) const ROLLUP_COLUMNS: &str = "bucket, path, node, parent, depth, calls, errors,
-    total_ns, self_ns, min_ns, max_ns, first_ns, last_ns, sketch";
+    total_ns, self_ns, min_ns, max_ns, first_ns, last_ns, sketch, critical_ns";
 
 #[derive(Row, Serialize, Deserialize, Clone, Debug)]
 pub(crate) struct ErrorRowCh {

@@ -339,6 +339,7 @@ impl ClickHouseStore {
                     first_ns: b.first_ns,
                     last_ns: b.last_ns,
                     sketch: encode_sketch(&b.sketch),
+                    critical_ns: b.critical_ns,
                 })
             })
             .collect()

@@ -31,7 +31,7 @@ pub(crate) fn flush(rollups: &mut Rollups<i64>, tx: &Transaction<'_>) -> Result<
 
 /// The columns of a stored bucket, in [`bucket_from_row`] order.
 pub(crate) const BUCKET_COLUMNS: &str =
-    "calls, errors, total_ns, self_ns, min_ns, max_ns, first_ns, last_ns, sketch";
+    "calls, errors, total_ns, self_ns, min_ns, max_ns, first_ns, last_ns, sketch, critical_ns";
 
 /// Reads [`BUCKET_COLUMNS`] starting at column `first`.
 pub(crate) fn bucket_from_row(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Bucket> {
@@ -45,6 +45,7 @@ pub(crate) fn bucket_from_row(row: &rusqlite::Row<'_>, first: usize) -> rusqlite
         first_ns: row.get(first + 6)?,
         last_ns: row.get(first + 7)?,
         sketch: decode_sketch(&row.get::<_, Vec<u8>>(first + 8)?),
+        critical_ns: row.get(first + 9)?,
     })
 }
 
@@ -66,7 +67,7 @@ fn merge_row(
     }
     tx.prepare_cached(&format!(
         "INSERT OR REPLACE INTO {table} (bucket, path_id, {BUCKET_COLUMNS})
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
     ))?
     .execute(params![
         bucket_id,
@@ -79,7 +80,8 @@ fn merge_row(
         bucket.max_ns,
         bucket.first_ns,
         bucket.last_ns,
-        encode_sketch(&bucket.sketch)
+        encode_sketch(&bucket.sketch),
+        bucket.critical_ns
     ])?;
     Ok(())
 }

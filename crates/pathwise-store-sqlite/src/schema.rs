@@ -256,6 +256,12 @@ const MIGRATIONS: &[&str] = &[
         uses          INTEGER NOT NULL DEFAULT 0
     ) WITHOUT ROWID;
     "#,
+    // v8: latency attribution — each path's time on its traces' critical paths. Rows written
+    // before it count 0 (their traces were never walked).
+    r#"
+    ALTER TABLE rollup_minute ADD COLUMN critical_ns INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE rollup_hour ADD COLUMN critical_ns INTEGER NOT NULL DEFAULT 0;
+    "#,
 ];
 
 /// The schema version this build writes.

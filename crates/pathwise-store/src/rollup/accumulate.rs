@@ -6,6 +6,7 @@ use std::hash::Hash;
 
 use pathwise_model::TraceId;
 
+use super::attribution::Attribution;
 use super::{Bucket, NS_PER_MINUTE, SpanFacts};
 
 /// Spans remembered per generation for arrival-order corrections (two generations are kept).
@@ -43,6 +44,8 @@ pub struct Rollups<P> {
     early: Generations<Vec<(i64, i64)>>,
     /// Spans already counted that a late child may still correct.
     counted: Generations<Counted<P>>,
+    /// Open traces waiting for their critical path to be walked.
+    attribution: Attribution<P>,
 }
 
 /// A counted span as a late child needs it.
@@ -140,6 +143,7 @@ impl<P> Default for Rollups<P> {
             errors: HashMap::new(),
             early: Generations::default(),
             counted: Generations::default(),
+            attribution: Attribution::default(),
         }
     }
 }
@@ -200,12 +204,28 @@ impl<P: Clone + Eq + Hash> Rollups<P> {
                 covered,
             },
         );
+        let critical = self.attribution.add(span);
+        self.add_critical(critical);
+    }
+
+    fn add_critical(&mut self, critical: Vec<((i64, P), i64)>) {
+        for (key, ns) in critical {
+            self.minutes.entry(key).or_default().critical_ns += ns;
+        }
     }
 
     /// The batch's buckets keyed by (minute, path), leaving the accumulator empty (what it
-    /// remembers for arrival-order corrections is kept for the next batch).
+    /// remembers for arrival-order corrections and open traces is kept for the next batch).
     pub fn take_minutes(&mut self) -> HashMap<(i64, P), Bucket> {
+        let due = self.attribution.end_batch();
+        self.add_critical(due);
         std::mem::take(&mut self.minutes)
+    }
+
+    /// Traces left out of latency attribution so far (larger than the hold, or whose root
+    /// never arrived).
+    pub fn unattributed_traces(&self) -> u64 {
+        self.attribution.dropped_traces
     }
 
     /// The batch's error counts keyed by (minute, path, error type).

@@ -10,11 +10,14 @@ use std::collections::HashMap;
 use std::hash::Hash;
 
 mod accumulate;
+mod attribution;
+mod critical;
 
 use pathwise_model::TraceId;
 use sketches_ddsketch::{Config, DDSketch};
 
 pub use accumulate::Rollups;
+pub use critical::{CriticalSegment, SpanInterval, critical_segments, critical_time};
 
 /// Relative accuracy of every stored quantile.
 pub const SKETCH_RELATIVE_ERROR: f64 = 0.01;
@@ -58,6 +61,8 @@ pub struct Bucket {
     pub errors: i64,
     pub total_ns: i64,
     pub self_ns: i64,
+    /// Time this path spent on its traces' critical paths (what their latency waited on).
+    pub critical_ns: i64,
     pub min_ns: i64,
     pub max_ns: i64,
     pub first_ns: i64,
@@ -72,6 +77,7 @@ impl std::fmt::Debug for Bucket {
             .field("errors", &self.errors)
             .field("total_ns", &self.total_ns)
             .field("self_ns", &self.self_ns)
+            .field("critical_ns", &self.critical_ns)
             .field("sketch_count", &self.sketch.count())
             .finish_non_exhaustive()
     }
@@ -101,6 +107,7 @@ impl Bucket {
             errors: 0,
             total_ns: 0,
             self_ns: 0,
+            critical_ns: 0,
             min_ns: i64::MAX,
             max_ns: 0,
             first_ns: i64::MAX,
@@ -115,6 +122,7 @@ impl Bucket {
         self.errors += other.errors;
         self.total_ns += other.total_ns;
         self.self_ns += other.self_ns;
+        self.critical_ns += other.critical_ns;
         self.min_ns = self.min_ns.min(other.min_ns);
         self.max_ns = self.max_ns.max(other.max_ns);
         self.first_ns = self.first_ns.min(other.first_ns);
