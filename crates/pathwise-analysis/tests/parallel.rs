@@ -71,11 +71,9 @@ fn write(store: &mut SqliteStore, spans: Vec<SpanRecord>) {
         .unwrap();
 }
 
-#[test]
-fn self_time_of_a_parallel_fan_out_is_exact_in_every_arrival_order() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("parallel.db");
-    let mut store = SqliteStore::open(&db).unwrap();
+/// Three search traces into a new database at `db`, each in an order the pipeline can deliver.
+fn write_three_orders(db: &std::path::Path) {
+    let mut store = SqliteStore::open(db).unwrap();
     // Trace 0: children first, one batch (the normal order: children end first).
     write(&mut store, search_trace(0, false));
     // Trace 1: a failed root first (the error lane), its children in a later batch.
@@ -90,7 +88,13 @@ fn self_time_of_a_parallel_fan_out_is_exact_in_every_arrival_order() {
     write(&mut store, spans);
     write(&mut store, vec![root]);
     write(&mut store, late);
-    drop(store);
+}
+
+#[test]
+fn self_time_of_a_parallel_fan_out_is_exact_in_every_arrival_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("parallel.db");
+    write_three_orders(&db);
 
     let reader = SqliteReader::open(&db).unwrap();
     let analysis = Analysis::load(&reader, Window::all()).unwrap();
@@ -137,19 +141,7 @@ fn self_time_of_a_parallel_fan_out_is_exact_in_every_arrival_order() {
 fn latency_attribution_sums_critical_paths_in_every_arrival_order() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("attribution.db");
-    let mut store = SqliteStore::open(&db).unwrap();
-    write(&mut store, search_trace(0, false));
-    let mut spans = search_trace(1, true);
-    let root = spans.pop().unwrap();
-    write(&mut store, vec![root]);
-    write(&mut store, spans);
-    let mut spans = search_trace(2, false);
-    let root = spans.pop().unwrap();
-    let late = spans.split_off(3);
-    write(&mut store, spans);
-    write(&mut store, vec![root]);
-    write(&mut store, late);
-    drop(store);
+    write_three_orders(&db);
 
     let reader = SqliteReader::open(&db).unwrap();
     let analysis = Analysis::load(&reader, Window::all()).unwrap();

@@ -56,15 +56,6 @@ fn paths(sink: &MemorySink) -> Vec<(u64, String)> {
     out
 }
 
-fn attr<'a>(span: &'a SpanRecord, key: &str) -> Option<&'a AttrValue> {
-    span.details
-        .as_ref()?
-        .attrs
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v)
-}
-
 #[test]
 fn children_before_parents_across_requests_get_full_paths() {
     let (ingest, sink) = ingest(IngestConfig::default());
@@ -110,7 +101,7 @@ fn children_before_parents_across_requests_get_full_paths() {
     assert_eq!(spans[0].trace_id.unix_ms(), (START_NS + 4000) / 1_000_000);
     let root = spans.iter().find(|s| s.span_id == 1).unwrap();
     assert_eq!(
-        attr(root, "otel.trace_id"),
+        root.attr("otel.trace_id"),
         Some(&AttrValue::Str("f31c9a027741be100102030405060708".into()))
     );
     assert!(spans.iter().all(|s| s.group.as_deref() == Some("search")));
@@ -141,14 +132,14 @@ fn a_parent_that_never_arrives_roots_the_orphan_and_keeps_its_subtree() {
     let spans = sink.spans();
     let x = spans.iter().find(|s| s.span_id == 5).unwrap();
     let y = spans.iter().find(|s| s.span_id == 6).unwrap();
-    assert_eq!(attr(x, "pathwise.orphan"), Some(&AttrValue::Bool(true)));
+    assert_eq!(x.attr("pathwise.orphan"), Some(&AttrValue::Bool(true)));
     // The trace has no root of its own: the orphan becomes it, the missing parent's id kept.
     assert_eq!(x.parent_id, 0);
     assert_eq!(
-        attr(x, "pathwise.missing_parent"),
+        x.attr("pathwise.missing_parent"),
         Some(&AttrValue::Str("0000000000000063".into()))
     );
-    assert_eq!(attr(y, "pathwise.orphan"), None);
+    assert_eq!(y.attr("pathwise.orphan"), None);
     assert_eq!((ingest.stats().orphans, ingest.stats().held_spans), (1, 0));
 }
 
@@ -177,7 +168,7 @@ fn pathwise_made_ids_are_kept_and_random_ids_stay_consistent() {
         .export_traces(&body(vec![span(ours, 1, 0, "root")]), PROTOBUF, None)
         .unwrap();
     assert_eq!(sink.spans()[0].trace_id.to_bytes(), ours);
-    assert_eq!(attr(&sink.spans()[0], "otel.trace_id"), None);
+    assert_eq!(sink.spans()[0].attr("otel.trace_id"), None);
     let t = OTEL_TRACE;
     ingest
         .export_traces(&body(vec![span(t, 1, 0, "a")]), PROTOBUF, None)
@@ -327,9 +318,9 @@ fn json_and_gzip_bodies_are_accepted() {
     assert_eq!(span.duration_ns, 500_000_000);
     assert_eq!(span.status, pathwise_model::Status::Error);
     assert_eq!(span.error().unwrap().message, "upstream failed");
-    assert_eq!(attr(span, "retries"), Some(&AttrValue::I64(3)));
+    assert_eq!(span.attr("retries"), Some(&AttrValue::I64(3)));
     assert_eq!(
-        attr(span, "otel.kind"),
+        span.attr("otel.kind"),
         Some(&AttrValue::Str("server".into()))
     );
 }

@@ -267,6 +267,24 @@ impl SpanRecord {
         }
     }
 
+    /// The value of attribute `key`, if the span has one (the first, if set twice).
+    ///
+    /// ```
+    /// use pathwise_model::{AttrValue, SpanKind, SpanRecord, TraceId};
+    /// let mut span = SpanRecord::new(TraceId(1), 2, 0, "load".into(), SpanKind::Span);
+    /// span.details_mut().attrs.push(("rows".into(), AttrValue::I64(12)));
+    /// assert_eq!(span.attr("rows"), Some(&AttrValue::I64(12)));
+    /// assert_eq!(span.attr("cols"), None);
+    /// ```
+    pub fn attr(&self, key: &str) -> Option<&AttrValue> {
+        self.details
+            .as_ref()?
+            .attrs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
+    }
+
     /// The details, created on first use.
     pub fn details_mut(&mut self) -> &mut SpanDetails {
         self.details.get_or_insert_with(Default::default)

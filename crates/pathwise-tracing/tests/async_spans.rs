@@ -171,7 +171,7 @@ fn concurrent_futures_on_one_thread_do_not_nest_into_each_other() {
     let ticks = named(&records, "tick");
     assert_eq!(ticks.len(), 6);
     for tick in ticks {
-        let who = common::attr(tick, "who").unwrap();
+        let who = tick.attr("who").unwrap();
         let parent = if *who == common::text("a") { a } else { b };
         assert_eq!(tick.parent_id, parent.span_id, "{who:?}'s tick");
     }

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{attr, install, one, spans, text};
+use common::{install, one, spans, text};
 use pathwise::AttrValue;
 use pathwise::testing::Recorder;
 use pathwise_model::Status;
@@ -50,10 +50,10 @@ fn instrument_err_fails_the_span_with_the_error_message() {
         .collect();
     let ok = fetches
         .iter()
-        .find(|s| attr(s, "id") == Some(&AttrValue::I64(1)));
+        .find(|s| s.attr("id") == Some(&AttrValue::I64(1)));
     let failed = fetches
         .iter()
-        .find(|s| attr(s, "id") == Some(&AttrValue::I64(-3)));
+        .find(|s| s.attr("id") == Some(&AttrValue::I64(-3)));
     let (ok, failed) = (ok.unwrap(), failed.unwrap());
     assert_eq!(ok.status, Status::Ok);
     assert!(ok.error().is_none());
@@ -103,7 +103,7 @@ fn an_error_event_fails_its_span_and_others_are_counted() {
         "the first failure is kept"
     );
     assert_eq!(checkout.error().unwrap().error_type, module_path!());
-    assert_eq!(attr(checkout, EVENTS_ATTR), Some(&AttrValue::I64(3)));
+    assert_eq!(checkout.attr(EVENTS_ATTR), Some(&AttrValue::I64(3)));
     let plain = one(&records, "plain");
     assert_eq!(plain.error().unwrap().message, "bad input");
     let warned = one(&records, "warned");
@@ -112,10 +112,10 @@ fn an_error_event_fails_its_span_and_others_are_counted() {
         Status::Ok,
         "a WARN with an error and a message is handled"
     );
-    assert_eq!(attr(warned, LAST_WARNING_ATTR), Some(&text("retrying")));
-    assert_eq!(attr(warned, EVENTS_ATTR), Some(&AttrValue::I64(3)));
+    assert_eq!(warned.attr(LAST_WARNING_ATTR), Some(&text("retrying")));
+    assert_eq!(warned.attr(EVENTS_ATTR), Some(&AttrValue::I64(3)));
     let quiet = one(&records, "quiet");
-    assert_eq!(attr(quiet, EVENTS_ATTR), None, "no events, no attribute");
+    assert_eq!(quiet.attr(EVENTS_ATTR), None, "no events, no attribute");
     assert!(quiet.details.is_none());
     assert_eq!(spans(&records).len(), 4);
 }
@@ -145,11 +145,7 @@ fn an_error_field_fails_the_span() {
     let at_start = one(&records, "at_start");
     assert_eq!(at_start.status, Status::Error);
     assert_eq!(at_start.error().unwrap().message, "bad config");
-    assert_eq!(
-        attr(at_start, "error"),
-        None,
-        "kept as the error, not twice"
-    );
+    assert_eq!(at_start.attr("error"), None, "kept as the error, not twice");
     assert_eq!(
         one(&records, "later").error().unwrap().message,
         "late failure"
@@ -159,7 +155,7 @@ fn an_error_field_fails_the_span() {
     assert_eq!(as_error.chain, ["disk on fire"]);
     let code = one(&records, "code");
     assert_eq!(code.status, Status::Ok, "a numeric error field is a code");
-    assert_eq!(attr(code, "error"), Some(&AttrValue::I64(0)));
+    assert_eq!(code.attr("error"), Some(&AttrValue::I64(0)));
 }
 
 #[tracing::instrument(err)]
@@ -176,5 +172,5 @@ fn the_cause_is_kept_over_the_returned_error() {
     let records = recorder.finish();
     let save = one(&records, "save");
     assert_eq!(save.error().unwrap().message, "db timeout");
-    assert_eq!(attr(save, EVENTS_ATTR), Some(&AttrValue::I64(2)));
+    assert_eq!(save.attr(EVENTS_ATTR), Some(&AttrValue::I64(2)));
 }

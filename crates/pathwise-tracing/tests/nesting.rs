@@ -5,7 +5,7 @@ mod common;
 
 use std::fmt;
 
-use common::{attr, attr_count, install, one, text};
+use common::{attr_count, install, one, text};
 use pathwise::AttrValue;
 use pathwise::testing::Recorder;
 use pathwise_model::SpanKind;
@@ -45,16 +45,16 @@ fn nested_instrumented_functions_nest_with_typed_fields() {
     assert!(i.start_ns >= o.start_ns);
     assert_eq!(o.kind, SpanKind::Span);
     assert_eq!(o.group.as_deref(), Some(module_path!()), "group = target");
-    assert_eq!(attr(i, "n"), Some(&AttrValue::I64(21)));
-    assert_eq!(attr(i, "flag"), Some(&AttrValue::Bool(true)));
-    assert_eq!(attr(i, "ratio"), Some(&AttrValue::F64(0.25)));
+    assert_eq!(i.attr("n"), Some(&AttrValue::I64(21)));
+    assert_eq!(i.attr("flag"), Some(&AttrValue::Bool(true)));
+    assert_eq!(i.attr("ratio"), Some(&AttrValue::F64(0.25)));
     assert_eq!(
-        attr(o, "user"),
+        o.attr("user"),
         Some(&text("ada")),
         "a &str stays a plain string"
     );
-    assert_eq!(attr(o, "label"), Some(&text("label:blue")), "%display");
-    assert_eq!(attr(o, "items"), Some(&text("[1, 2]")), "?debug");
+    assert_eq!(o.attr("label"), Some(&text("label:blue")), "%display");
+    assert_eq!(o.attr("items"), Some(&text("[1, 2]")), "?debug");
 }
 
 #[test]
@@ -75,16 +75,16 @@ fn fields_recorded_later_add_or_replace() {
     }
     let records = recorder.finish();
     let job = one(&records, "job");
-    assert_eq!(attr(job, "rows"), Some(&AttrValue::I64(10)));
+    assert_eq!(job.attr("rows"), Some(&AttrValue::I64(10)));
     assert_eq!(
-        attr(job, "state"),
+        job.attr("state"),
         Some(&text("archived")),
         "the last value wins"
     );
     assert_eq!(attr_count(job, "state"), 1);
-    assert_eq!(attr(job, "small"), Some(&AttrValue::I64(7)));
+    assert_eq!(job.attr("small"), Some(&AttrValue::I64(7)));
     assert_eq!(
-        attr(job, "big"),
+        job.attr("big"),
         Some(&text("18446744073709551615")),
         "beyond i64 the digits are kept"
     );

@@ -11,23 +11,10 @@ use common::{one, spans};
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use pathwise::FutureExt;
 use pathwise::testing::{Recorder, named};
-use pathwise_model::{AttrValue, SpanRecord};
+use pathwise_model::AttrValue;
 
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(4)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-fn attr<'a>(span: &'a SpanRecord, key: &str) -> Option<&'a AttrValue> {
-    span.details
-        .as_ref()?
-        .attrs
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v)
+    common::runtime(4)
 }
 
 #[pathwise::monitor(name = "SearchService.fetch_source", skip_all)]
@@ -70,7 +57,7 @@ fn two_requests_joined_on_one_task_stay_two_traces() {
         assert_eq!(children.len(), 2, "each request has its own two fetches");
         assert!(children.iter().all(|c| c.trace_id == root.trace_id));
     }
-    let queries: Vec<_> = roots.iter().filter_map(|r| attr(r, "query")).collect();
+    let queries: Vec<_> = roots.iter().filter_map(|r| r.attr("query")).collect();
     assert_eq!(
         queries.len(),
         2,
@@ -103,8 +90,8 @@ fn select_keeps_the_winner_and_marks_the_loser_cancelled() {
     let (fast, slow) = (one(&records, "fast"), one(&records, "slow"));
     assert_eq!(fast.parent_id, root.span_id);
     assert_eq!(slow.parent_id, root.span_id);
-    assert_eq!(attr(slow, "cancelled"), Some(&AttrValue::Bool(true)));
-    assert_eq!(attr(fast, "cancelled"), None);
+    assert_eq!(slow.attr("cancelled"), Some(&AttrValue::Bool(true)));
+    assert_eq!(fast.attr("cancelled"), None);
 }
 
 #[test]
@@ -128,7 +115,7 @@ fn futures_unordered_children_nest_under_their_creator() {
     for i in 0..5i64 {
         let part = one(&records, &format!("part-{i}"));
         assert_eq!(part.parent_id, root.span_id);
-        assert_eq!(attr(part, "i"), Some(&AttrValue::I64(i)));
+        assert_eq!(part.attr("i"), Some(&AttrValue::I64(i)));
     }
 }
 
@@ -200,11 +187,11 @@ fn scoped_threads_and_a_thread_pool_nest_and_set_attributes() {
     for i in 0..3i64 {
         let scoped = one(&records, &format!("scoped-{i}"));
         assert_eq!(scoped.parent_id, root.span_id);
-        assert_eq!(attr(scoped, "worker"), Some(&AttrValue::I64(i)));
+        assert_eq!(scoped.attr("worker"), Some(&AttrValue::I64(i)));
     }
     assert_eq!(one(&records, "pooled").parent_id, root.span_id);
     assert_eq!(
-        attr(root, "from_helper_thread"),
+        root.attr("from_helper_thread"),
         Some(&AttrValue::Bool(true))
     );
 }
@@ -229,7 +216,7 @@ fn a_send_span_handle_is_an_async_root_in_a_spawned_task() {
     let records = recorder.records();
     let job = one(&records, "job");
     assert_eq!(job.parent_id, 0, "a root span");
-    assert_eq!(attr(job, "queue"), Some(&AttrValue::Str("reports".into())));
+    assert_eq!(job.attr("queue"), Some(&AttrValue::Str("reports".into())));
     assert_eq!(job.status, pathwise_model::Status::Error);
     let error = job.details.as_ref().unwrap().error.as_ref().unwrap();
     assert_eq!(error.error_type, "ParseIntError");

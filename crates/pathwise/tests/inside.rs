@@ -11,15 +11,6 @@ use pathwise::testing::Recorder;
 use pathwise::{CaptureSwitch, Config, FutureExt};
 use pathwise_model::{AttrValue, SpanRecord, Status};
 
-fn attr<'a>(span: &'a SpanRecord, key: &str) -> Option<&'a AttrValue> {
-    span.details
-        .as_ref()?
-        .attrs
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v)
-}
-
 fn error_type(span: &SpanRecord) -> &str {
     span.details
         .as_ref()
@@ -102,26 +93,19 @@ fn attributes_from_inside_and_from_arguments_reach_the_span() {
     }
     let records = recorder.records();
     let span = one(&records, "OpenAlex.search");
-    assert_eq!(
-        attr(span, "organism"),
-        Some(&AttrValue::Str("mouse".into()))
-    );
-    assert_eq!(attr(span, "request.ids"), Some(&AttrValue::I64(3)));
-    assert_eq!(attr(span, "cache.hit"), Some(&AttrValue::Bool(false)));
+    assert_eq!(span.attr("organism"), Some(&AttrValue::Str("mouse".into())));
+    assert_eq!(span.attr("request.ids"), Some(&AttrValue::I64(3)));
+    assert_eq!(span.attr("cache.hit"), Some(&AttrValue::Bool(false)));
     let (outer, inner) = (one(&records, "outer"), one(&records, "inner"));
-    assert_eq!(attr(outer, "outer.attr"), Some(&AttrValue::I64(1)));
-    assert_eq!(attr(outer, "inner.attr"), None, "the inner span's own");
-    assert_eq!(attr(inner, "inner.attr"), Some(&AttrValue::I64(2)));
+    assert_eq!(outer.attr("outer.attr"), Some(&AttrValue::I64(1)));
+    assert_eq!(outer.attr("inner.attr"), None, "the inner span's own");
+    assert_eq!(inner.attr("inner.attr"), Some(&AttrValue::I64(2)));
 }
 
 #[test]
 fn async_calls_and_futures_collect_attributes_across_awaits() {
     let recorder = Recorder::start();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = common::runtime(2);
     runtime.block_on(async {
         search_async(request("human", vec![7])).await.unwrap();
         let failed = search_async(request("yeast", vec![])).await;
@@ -138,20 +122,17 @@ fn async_calls_and_futures_collect_attributes_across_awaits() {
     let calls = pathwise::testing::named(&records, "OpenAlex.search_async");
     assert_eq!(calls.len(), 2);
     for call in &calls {
-        assert_eq!(attr(call, "after_await"), Some(&AttrValue::Bool(true)));
+        assert_eq!(call.attr("after_await"), Some(&AttrValue::Bool(true)));
     }
     let failed = calls.iter().find(|c| c.status == Status::Error).unwrap();
     assert_eq!(error_type(failed), "OpenAlexError::Timeout");
     assert_eq!(
-        attr(failed, "organism"),
+        failed.attr("organism"),
         Some(&AttrValue::Str("yeast".into()))
     );
     let fetch = one(&records, "fetch");
-    assert_eq!(attr(fetch, "source"), Some(&AttrValue::Str("geo".into())));
-    assert_eq!(
-        attr(fetch, "inside"),
-        Some(&AttrValue::Str("future".into()))
-    );
+    assert_eq!(fetch.attr("source"), Some(&AttrValue::Str("geo".into())));
+    assert_eq!(fetch.attr("inside"), Some(&AttrValue::Str("future".into())));
 }
 
 #[test]
@@ -180,7 +161,7 @@ fn variants_are_distinct_errors_with_short_names_and_the_full_path_kept() {
     let error = limited.details.as_ref().unwrap().error.as_ref().unwrap();
     assert_eq!(error.message, "rate limited; retry in 2 s");
     assert_eq!(
-        attr(limited, "error.type_path"),
+        limited.attr("error.type_path"),
         Some(&AttrValue::Str("inside::OpenAlexError".into()))
     );
     assert_eq!(

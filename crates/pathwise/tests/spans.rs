@@ -73,11 +73,7 @@ fn context_crosses_threads() {
 #[test]
 fn context_follows_await_join_and_spawn_on_a_multi_threaded_runtime() {
     let recorder = Recorder::start();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = common::runtime(2);
     runtime.block_on(
         async {
             let a = async {
@@ -330,11 +326,7 @@ fn operations_caches_and_iterators_are_recorded() {
 #[test]
 fn decision_steps_cross_await_points_on_a_multi_threaded_runtime() {
     let recorder = Recorder::start();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = common::runtime(2);
     runtime.block_on(async {
         let handle = tokio::spawn(async {
             let trace = pathwise::trace("async-decision");

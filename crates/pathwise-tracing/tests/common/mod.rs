@@ -22,16 +22,6 @@ pub fn install() {
     });
 }
 
-/// The value of attribute `key` of `span`, if it has one.
-pub fn attr<'a>(span: &'a SpanRecord, key: &str) -> Option<&'a AttrValue> {
-    span.details
-        .as_ref()?
-        .attrs
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v)
-}
-
 /// How many times attribute `key` occurs on `span`.
 pub fn attr_count(span: &SpanRecord, key: &str) -> usize {
     span.details

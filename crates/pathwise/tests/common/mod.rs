@@ -20,3 +20,12 @@ pub fn temp_db() -> (tempfile::TempDir, std::path::PathBuf) {
     let db = dir.path().join("pathwise.db");
     (dir, db)
 }
+
+/// A multi-threaded runtime with `workers` threads, so that polls move between threads.
+pub fn runtime(workers: usize) -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
