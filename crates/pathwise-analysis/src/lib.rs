@@ -31,7 +31,10 @@ pub use graph::{DependencyEdge, dependency_graph};
 pub use metrics::{Analysis, Metrics};
 pub use pathwise_store::Window;
 pub use pathwise_store::rollup::SKETCH_RELATIVE_ERROR;
-pub use patterns::{AttributeValueStats, ErrorPatterns, error_patterns};
+pub use patterns::{
+    AttributeKey, AttributeValueStats, ErrorPatterns, attribute_keys, error_patterns,
+    top_error_patterns,
+};
 
 /// Analytics failed.
 #[derive(Debug, thiserror::Error)]

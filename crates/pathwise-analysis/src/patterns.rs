@@ -99,6 +99,66 @@ pub fn error_patterns(
     })
 }
 
+/// An attribute key found on the window's spans.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct AttributeKey {
+    pub key: String,
+    /// Spans carrying it, in the sample read.
+    pub spans: i64,
+    /// Failed spans among them.
+    pub errors: i64,
+}
+
+/// Spans read to find which attributes exist: a bounded sample of the window's most recent.
+const KEY_SAMPLE_SPANS: usize = 20_000;
+
+/// Keys Pathwise itself writes, which say nothing about the application's inputs.
+fn is_bookkeeping(key: &str) -> bool {
+    key.starts_with("pathwise.")
+        || key.starts_with("otel.")
+        || matches!(
+            key,
+            "error.type_path" | "cancelled" | "exception.stacktrace" | "memory.rss_delta_bytes"
+        )
+}
+
+/// The application attributes on the window's spans (from a sample of its most recent 20,000
+/// spans), those on failed spans first, then by how many spans carry them — the order a user
+/// would try them in as error-pattern dimensions.
+pub fn attribute_keys(
+    store: &dyn Reader,
+    window: Window,
+) -> Result<Vec<AttributeKey>, AnalysisError> {
+    let mut keys: Vec<AttributeKey> = store
+        .attribute_keys(window, KEY_SAMPLE_SPANS)?
+        .into_iter()
+        .filter(|(key, _, _)| !is_bookkeeping(key))
+        .map(|(key, spans, errors)| AttributeKey { key, spans, errors })
+        .collect();
+    keys.sort_by(|a, b| {
+        (b.errors > 0)
+            .cmp(&(a.errors > 0))
+            .then(b.spans.cmp(&a.spans))
+            .then_with(|| a.key.cmp(&b.key))
+    });
+    Ok(keys)
+}
+
+/// Error patterns for the `limit` most promising attributes of the window (see
+/// [`attribute_keys`]); attributes on no failed span are skipped: they cannot show a pattern.
+pub fn top_error_patterns(
+    store: &dyn Reader,
+    window: Window,
+    limit: usize,
+) -> Result<Vec<ErrorPatterns>, AnalysisError> {
+    attribute_keys(store, window)?
+        .into_iter()
+        .filter(|k| k.errors > 0)
+        .take(limit)
+        .map(|k| error_patterns(store, window, &k.key))
+        .collect()
+}
+
 /// Numbers are grouped in power-of-two buckets: `100` → `"64–127"`; below 1 → `"<1"`.
 fn bucket(value: f64) -> String {
     if !value.is_finite() || value < 1.0 {

@@ -5,6 +5,7 @@ use std::fmt::Write;
 use serde_json::{Value, json};
 
 use crate::metrics::{Analysis, Metrics};
+use crate::patterns::ErrorPatterns;
 use crate::perf::regression::{RateChange, ShiftKind};
 use crate::rankings::short_type;
 use crate::snapshot::Snapshot;
@@ -60,28 +61,34 @@ pub fn to_json(a: &Analysis) -> Value {
 
 /// Renders the report.
 pub fn render(a: &Analysis, format: Format) -> String {
-    render_with(a, None, format)
+    render_with(a, None, &[], format)
 }
 
-/// Renders the report with the performance sections (health, shifts, baselines) of `snapshot`.
-pub fn render_with(a: &Analysis, snapshot: Option<&Snapshot>, format: Format) -> String {
+/// Renders the report with the performance sections (health, shifts, baselines) of `snapshot`
+/// and an error-pattern section per entry of `patterns`.
+pub fn render_with(
+    a: &Analysis,
+    snapshot: Option<&Snapshot>,
+    patterns: &[ErrorPatterns],
+    format: Format,
+) -> String {
+    let mut tables = snapshot.map(perf_tables).unwrap_or_default();
+    tables.extend(pattern_tables(patterns));
     match format {
         Format::Text => {
             let mut out = text(a);
-            if let Some(snap) = snapshot {
-                for (title, head, rows) in perf_tables(snap) {
-                    rule(&mut out, &title.to_uppercase());
-                    if rows.is_empty() {
-                        out.push_str("(none)\n");
-                    }
-                    for row in rows {
-                        let cells: Vec<String> = head
-                            .iter()
-                            .zip(&row)
-                            .map(|(h, c)| format!("{h}: {c}"))
-                            .collect();
-                        let _ = writeln!(out, "- {}", cells.join(" | "));
-                    }
+            for (title, head, rows) in tables {
+                rule(&mut out, &title.to_uppercase());
+                if rows.is_empty() {
+                    out.push_str("(none)\n");
+                }
+                for row in rows {
+                    let cells: Vec<String> = head
+                        .iter()
+                        .zip(&row)
+                        .map(|(h, c)| format!("{h}: {c}"))
+                        .collect();
+                    let _ = writeln!(out, "- {}", cells.join(" | "));
                 }
             }
             out
@@ -94,14 +101,14 @@ pub fn render_with(a: &Analysis, snapshot: Option<&Snapshot>, format: Format) ->
                 json["improvements"] = json!(snap.improvements);
                 json["operations"] = serde_json::to_value(&snap.operations).unwrap_or(Value::Null);
             }
+            json["error_patterns"] = serde_json::to_value(patterns).unwrap_or(Value::Null);
             serde_json::to_string_pretty(&json).unwrap_or_default()
         }
         Format::Csv => csv(a),
         Format::Html => {
             let page = html(a);
-            let Some(snap) = snapshot else { return page };
             let mut perf = String::new();
-            for (title, head, rows) in perf_tables(snap) {
+            for (title, head, rows) in tables {
                 let head: Vec<&str> = head.iter().map(String::as_str).collect();
                 html_table(&mut perf, &title, &head, rows);
             }
@@ -111,6 +118,40 @@ pub fn render_with(a: &Analysis, snapshot: Option<&Snapshot>, format: Format) ->
 }
 
 type Table = (String, Vec<String>, Vec<Vec<String>>);
+
+/// One table per attribute: the error rate of each of its values, flagged values marked.
+fn pattern_tables(patterns: &[ErrorPatterns]) -> Vec<Table> {
+    patterns
+        .iter()
+        .map(|p| {
+            let rows = p
+                .values
+                .iter()
+                .map(|v| {
+                    vec![
+                        v.value.clone(),
+                        v.spans.to_string(),
+                        v.errors.to_string(),
+                        format!("{:.1} % of spans", v.error_rate * 100.0),
+                        if v.flagged { "≥ 2× overall" } else { "" }.to_string(),
+                    ]
+                })
+                .collect();
+            (
+                format!(
+                    "Error patterns by attribute {} ({} spans, {:.1} % of them failed)",
+                    p.attribute,
+                    p.spans,
+                    p.overall_error_rate * 100.0
+                ),
+                ["value", "spans", "errors", "error rate", "flag"]
+                    .map(String::from)
+                    .to_vec(),
+                rows,
+            )
+        })
+        .collect()
+}
 
 /// The performance sections as (title, header, rows), shared by text and HTML.
 fn perf_tables(snap: &Snapshot) -> Vec<Table> {

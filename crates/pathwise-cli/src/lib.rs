@@ -180,6 +180,10 @@ pub struct ReportArgs {
     /// Write to FILE instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub out: Option<std::path::PathBuf>,
+    /// Error patterns by this span attribute (repeatable); by default the three attributes of
+    /// the window that failed spans carry most.
+    #[arg(long, value_name = "KEY")]
+    pub attr: Vec<String>,
     #[command(flatten)]
     pub db: DbArg,
 }

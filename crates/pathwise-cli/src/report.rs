@@ -40,7 +40,16 @@ pub fn run(args: &ReportArgs) -> Result<(), CliError> {
         &[],
     )
     .map_err(|e| CliError::Failed(format!("monitoring failed: {e}")))?;
-    let text = render_with(&analysis, Some(&snapshot), format);
+    let patterns = if args.attr.is_empty() {
+        pathwise_analysis::top_error_patterns(reader.as_ref(), window, 3)
+    } else {
+        args.attr
+            .iter()
+            .map(|key| pathwise_analysis::error_patterns(reader.as_ref(), window, key))
+            .collect()
+    }
+    .map_err(|e| CliError::Input(format!("error patterns: {e}")))?;
+    let text = render_with(&analysis, Some(&snapshot), &patterns, format);
     match &args.out {
         Some(path) => std::fs::write(path, text)
             .map_err(|e| CliError::Failed(format!("cannot write {}: {e}", path.display())))

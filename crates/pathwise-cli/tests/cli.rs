@@ -454,6 +454,25 @@ fn report_prints_every_section_in_every_format() {
     assert!(out.status.success());
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(page.contains("<table>") && !page.contains("<script") && !page.contains("://"));
+    // Error patterns by a named attribute: the demo's ranking step records `count`.
+    let patterns = stdout(&pathwise(&["report", "--db", db, "--attr", "count"]));
+    assert!(
+        patterns.contains("ERROR PATTERNS BY ATTRIBUTE COUNT ("),
+        "{patterns}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&stdout(&pathwise(&[
+        "report", "--db", db, "--format", "json", "--attr", "count",
+    ])))
+    .unwrap();
+    assert_eq!(json["error_patterns"][0]["attribute"], "count");
+    assert!(json["error_patterns"][0]["spans"].as_i64().unwrap() > 0);
+    let bad_attr = pathwise(&["report", "--db", db, "--attr", "a\"b"]);
+    assert_eq!(bad_attr.status.code(), Some(2));
+    assert!(
+        stderr(&bad_attr).contains("attribute"),
+        "{}",
+        stderr(&bad_attr)
+    );
     let bad = pathwise(&["report", "--db", db, "--since", "last tuesday"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(!stderr(&bad).contains("panicked"));

@@ -24,7 +24,8 @@ const SVG_NS = 'http://www.w3.org/2000/svg';
 const ARROW = ' → ';
 
 // Kept across navigations.
-const state = { range: '24h', sort: { key: 'share_of_time', dir: 'desc' }, attr: 'query', compare: false };
+// `attr` empty: the error-pattern panel picks the window's most telling attribute itself.
+const state = { range: '24h', sort: { key: 'share_of_time', dir: 'desc' }, attr: '', compare: false };
 
 function applyParams(params) {
   if (params.has('range') && RANGES.some(([value]) => value === params.get('range'))) {
@@ -504,9 +505,11 @@ export function analysisView(root, params) {
   const attrInput = h('input', {
     type: 'text', name: 'attr', id: 'pattern-attr', class: 'search attr-input', value: state.attr,
     'aria-label': 'Attribute name', autocomplete: 'off', spellcheck: 'false', maxlength: '200', required: true,
+    list: 'pattern-attrs',
   });
+  const attrChoices = h('datalist', { id: 'pattern-attrs' });
   const patternForm = h('form', { class: 'pattern-form', id: 'pattern-form' },
-    h('label', { for: 'pattern-attr' }, 'Attribute'), attrInput,
+    h('label', { for: 'pattern-attr' }, 'Attribute'), attrInput, attrChoices,
     h('button', { type: 'submit', class: 'btn' }, 'Show'));
   patternForm.addEventListener('submit', (event) => {
     event.preventDefault();
@@ -665,15 +668,30 @@ export function analysisView(root, params) {
   }
 
   // --- error patterns ---
+  /** Offers the window's attributes (those on failed spans first); picks the first when none is chosen. */
+  async function loadAttributes() {
+    const data = await api(withQuery('/api/attributes', { since: windowMs.since }), { signal: controller.signal });
+    const keys = data.attributes || [];
+    attrChoices.replaceChildren(...keys.map((k) => h('option', { value: k.key },
+      `${formatCount(k.spans)} spans · ${formatCount(k.errors)} failed`)));
+    if (!state.attr && keys.length) {
+      state.attr = keys[0].key;
+      attrInput.value = state.attr;
+    }
+  }
+
   async function loadPatterns() {
     const mine = seq;
-    const attr = state.attr;
-    if (!attr) {
-      patterns.body.replaceChildren(empty('Name a span attribute, for example “query”.'));
-      return;
-    }
     patterns.el.dataset.state = 'loading';
     try {
+      await loadAttributes();
+      if (disposed || mine !== seq) return;
+      const attr = state.attr;
+      if (!attr) {
+        patterns.el.dataset.state = 'loaded';
+        patterns.body.replaceChildren(empty('No span in this window carries an attribute.'));
+        return;
+      }
       const data = await api(withQuery('/api/error-patterns', { attr, since: windowMs.since }), { signal: controller.signal });
       if (disposed || mine !== seq || attr !== state.attr) return;
       patterns.el.dataset.state = 'loaded';
@@ -700,7 +718,7 @@ export function analysisView(root, params) {
       patterns.body.replaceChildren(summary, h('div', { class: 'table-scroll pattern-scroll' },
         h('table', { class: 'data-table pattern-table', id: 'pattern-table' },
           h('thead', null, h('tr', null, h('th', null, 'Value'), h('th', { class: 'num' }, 'Spans'),
-            h('th', { class: 'num' }, 'Errors'), h('th', { class: 'num' }, 'Error rate'))),
+            h('th', { class: 'num' }, 'Errors'), h('th', { class: 'num' }, 'Error rate (of spans)'))),
           h('tbody', null, rows))));
     } catch (err) {
       if (disposed || mine !== seq || err.name === 'AbortError') return;

@@ -141,6 +141,19 @@ pub async fn error_patterns(
     ))
 }
 
+/// `GET /api/attributes`: the application attributes on the window's spans (a sample of its
+/// most recent), those on failed spans first — the error-pattern picker's choices.
+pub async fn attributes(State(state): Shared, Query(q): QueryMap) -> Result<Json<Value>, ApiError> {
+    let p = Params(q);
+    let w = window(&p, "since", "until")?;
+    let keys = state
+        .read(move |r| pathwise_analysis::attribute_keys(r, w).map_err(analysis_error))
+        .await?;
+    Ok(Json(
+        json!({ "window": window_json(w), "attributes": keys }),
+    ))
+}
+
 /// `GET /api/flamegraph.svg?trace=ID` (one trace), or a window (`since`/`until`), or the
 /// difference between a window and a base window (`base_since`/`base_until`).
 pub async fn flamegraph(State(state): Shared, Query(q): QueryMap) -> Result<Response, ApiError> {

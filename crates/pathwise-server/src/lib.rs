@@ -138,6 +138,7 @@ pub const API_PATHS: &[&str] = &[
     "/api/baselines",
     "/api/trends",
     "/api/resources",
+    "/api/attributes",
     "/api/alerts",
     "/api/alerts/{fingerprint}/ack",
     "/api/silences",
@@ -178,6 +179,7 @@ pub fn router(config: &ServerConfig) -> Result<Router, ServeError> {
         .route("/api/unused", get(analytics::unused))
         .route("/api/graph", get(analytics::graph))
         .route("/api/error-patterns", get(analytics::error_patterns))
+        .route("/api/attributes", get(analytics::attributes))
         .route("/api/flamegraph.svg", get(analytics::flamegraph))
         .route(
             "/api/traces/{id}/critical-path",

@@ -164,6 +164,11 @@ fn api_document() -> Value {
                     time_param("since"), time_param("until") ],
                 "responses": responses("{attribute, spans, errors, overall_error_rate, values}")
             } },
+            "/api/attributes": { "get": {
+                "summary": "application attribute keys on the window's spans (a sample of the most recent 20,000), those on failed spans first",
+                "parameters": [ time_param("since"), time_param("until") ],
+                "responses": responses("{window, attributes: [{key, spans, errors}]}")
+            } },
             "/api/flamegraph.svg": { "get": {
                 "summary": "flame graph SVG of one trace, of a window, or the difference of a window against a base window",
                 "parameters": [ param("trace", "query", json!({"type": "string", "pattern": "^[0-9a-f]{32}$"}), "one trace"),

@@ -386,6 +386,21 @@ async fn analytics_answer_from_rollups() {
     let (status, patterns) = get(&format!("{}/api/error-patterns?attr=query", base())).await;
     assert_eq!(status, StatusCode::OK, "{patterns}");
     assert_eq!(patterns["spans"], 30);
+    // The attributes the picker offers: `query` on the 30 search roots (none failed); nothing
+    // Pathwise writes for itself.
+    let (status, keys) = get(&format!("{}/api/attributes", base())).await;
+    assert_eq!(status, StatusCode::OK, "{keys}");
+    let keys = keys["attributes"].as_array().unwrap();
+    let query = keys.iter().find(|k| k["key"] == "query").unwrap();
+    assert_eq!(
+        (query["spans"].as_i64(), query["errors"].as_i64()),
+        (Some(30), Some(0))
+    );
+    assert!(
+        keys.iter()
+            .all(|k| !k["key"].as_str().unwrap().starts_with("pathwise.")),
+        "{keys:?}"
+    );
 
     let svg = reqwest::get(format!("{}/api/flamegraph.svg?since=1h", base()))
         .await

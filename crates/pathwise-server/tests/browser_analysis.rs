@@ -158,8 +158,17 @@ async fn analysis_page_charts_tables_and_graphs() {
         scroll_to(&client, "#dependency-graph-panel").await;
         screenshot(&client, "analysis_dependency_graph").await;
 
-        // Error patterns for `query`: 30 search spans, one value each.
+        // Error patterns: with no attribute named, the panel picks one the window's spans
+        // carry (`query`, on 30 search spans, one value each) and offers the others.
         element(&client, "#pattern-summary").await;
+        assert_eq!(
+            js(&client, "return document.querySelector('#pattern-attr').value;").await,
+            json!("query")
+        );
+        assert_eq!(
+            js(&client, "return [...document.querySelectorAll('#pattern-attrs option')].some(o => o.value === 'query');").await,
+            json!(true)
+        );
         assert_eq!(texts(&client, "#pattern-summary .pattern-spans").await[0], "30 spans");
         assert_eq!(
             js(&client, "return document.querySelectorAll('#pattern-table tbody tr').length;").await,
@@ -263,7 +272,7 @@ async fn analysis_page_shows_empty_states_without_data() {
         assert_eq!(texts(&client, "#error-paths .empty-state").await, vec!["No errors in this window."]);
         element(&client, "#never-run .empty-state").await;
         until(&client, "the empty flame graph", "(document.querySelector('#flame-graph .empty-state') || {}).textContent === 'Nothing recorded to draw in this window.'").await;
-        until(&client, "the empty error patterns", "(document.querySelector('#error-patterns .empty-state') || {}).textContent?.includes('query')").await;
+        until(&client, "the empty error patterns", "(document.querySelector('#error-patterns .empty-state') || {}).textContent?.includes('carries an attribute')").await;
         assert_eq!(texts(&client, "[data-stat=requests] .card-value").await, vec!["0"]);
     })
     .await;

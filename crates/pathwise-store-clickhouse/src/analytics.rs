@@ -153,4 +153,43 @@ impl RollupStore for ClickHouseReader {
             })
             .collect())
     }
+
+    fn attribute_keys(
+        &self,
+        window: Window,
+        sample: usize,
+    ) -> Result<Vec<(String, i64, i64)>, StoreError> {
+        // The oldest servers have no function listing a JSON object's keys: read the sample's
+        // attribute objects and count their keys here.
+        let rows: Vec<(String, u8)> = self.conn.run(
+            self.conn
+                .client
+                .query(&format!(
+                    "SELECT assumeNotNull(attrs), status FROM {}
+                     WHERE trace_id >= {} AND trace_id < {} AND isNotNull(attrs)
+                     ORDER BY trace_id DESC LIMIT {}",
+                    self.conn.table("spans"),
+                    bound(window.since_ns),
+                    bound(window.until_ns),
+                    sample.min(1_000_000)
+                ))
+                .fetch_all(),
+        )?;
+        let mut keys: HashMap<String, (i64, i64)> = HashMap::new();
+        for (attrs, status) in rows {
+            let Ok(serde_json::Value::Object(map)) = serde_json::from_str(&attrs) else {
+                continue;
+            };
+            for key in map.keys() {
+                let entry = keys.entry(key.clone()).or_insert((0, 0));
+                entry.0 += 1;
+                entry.1 += i64::from(status == Status::Error as u8);
+            }
+        }
+        let mut keys: Vec<(String, i64, i64)> =
+            keys.into_iter().map(|(k, (n, e))| (k, n, e)).collect();
+        keys.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        keys.truncate(500);
+        Ok(keys)
+    }
 }

@@ -176,6 +176,31 @@ impl SqliteReader {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    fn attribute_keys_sql(
+        &self,
+        window: Window,
+        sample: usize,
+    ) -> Result<Vec<(String, i64, i64)>, Error> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT j.key, count(*), sum(s.status)
+             FROM (SELECT trace_id, span_id, status FROM spans
+                   WHERE trace_id >= ?1 AND trace_id < ?2 ORDER BY trace_id DESC LIMIT ?3) s
+             JOIN span_details d ON d.trace_id = s.trace_id AND d.span_id = s.span_id,
+                  json_each(d.attrs) j
+             WHERE d.attrs IS NOT NULL
+             GROUP BY j.key ORDER BY 2 DESC, 1 LIMIT 500",
+        )?;
+        let rows = stmt.query_map(
+            params![
+                trace_bound(window.since_ns),
+                trace_bound(window.until_ns),
+                sample.min(i64::MAX as usize) as i64
+            ],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     fn attribute_values_sql(
         &self,
         window: Window,
@@ -258,5 +283,13 @@ impl RollupStore for SqliteReader {
         limit: usize,
     ) -> Result<Vec<(AttrValueKey, i64, i64)>, StoreError> {
         Ok(self.attribute_values_sql(window, key, limit)?)
+    }
+
+    fn attribute_keys(
+        &self,
+        window: Window,
+        sample: usize,
+    ) -> Result<Vec<(String, i64, i64)>, StoreError> {
+        Ok(self.attribute_keys_sql(window, sample)?)
     }
 }

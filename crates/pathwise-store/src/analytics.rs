@@ -109,4 +109,13 @@ pub trait RollupStore {
         key: &str,
         limit: usize,
     ) -> Result<Vec<(AttrValueKey, i64, i64)>, StoreError>;
+
+    /// The attribute keys carried by the window's spans — read from a sample of its most
+    /// recent `sample` spans, so the answer is bounded — each with its span count and
+    /// failed-span count in the sample, most spans first.
+    fn attribute_keys(
+        &self,
+        window: Window,
+        sample: usize,
+    ) -> Result<Vec<(String, i64, i64)>, StoreError>;
 }
