@@ -20,10 +20,12 @@ mod baselines;
 mod error;
 mod ingest;
 pub mod keys;
+mod limits;
 mod metrics;
 mod openapi;
 mod params;
 mod perf;
+mod serve;
 mod state;
 mod tree;
 
@@ -32,15 +34,18 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::error_handling::HandleErrorLayer;
 use axum::extract::Request;
 use axum::http::{HeaderValue, Method, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use tower::ServiceBuilder;
 use tower_http::cors::CorsLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 
 pub use error::ApiError;
+pub use limits::Limits;
 use state::AppState;
 
 /// Longest query string accepted.
@@ -66,6 +71,8 @@ pub struct ServerConfig {
     /// OTLP/HTTP ingest at `POST /v1/traces`, into the process's recording pipeline; the
     /// endpoint answers `503` without it. The caller installs the pipeline and sweeps.
     pub ingest: Option<Arc<pathwise_ingest::Ingest>>,
+    /// Timeouts and caps (connections, request time, handler budget, sessions).
+    pub limits: Limits,
 }
 
 impl std::fmt::Debug for ServerConfig {
@@ -78,6 +85,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("alert_rules", &self.alert_rules)
             .field("alert_webhooks", &self.alert_webhooks)
             .field("ingest", &self.ingest.is_some())
+            .field("limits", &self.limits)
             .finish()
     }
 }
@@ -93,6 +101,7 @@ impl ServerConfig {
             alert_rules: None,
             alert_webhooks: Vec::new(),
             ingest: None,
+            limits: Limits::default(),
         }
     }
 }
@@ -156,12 +165,8 @@ pub fn router(config: &ServerConfig) -> Result<Router, ServeError> {
         ),
         None => None,
     };
-    let state = AppState::new(
-        config.backend.clone(),
-        config.token.clone(),
-        alerts,
-        config.ingest.clone(),
-    )?;
+    let state = AppState::new(config, alerts)?;
+    let request_timeout = config.limits.request_timeout;
     let api = Router::new()
         .route(
             "/api/openapi.json",
@@ -223,6 +228,13 @@ pub fn router(config: &ServerConfig) -> Result<Router, ServeError> {
         .merge(ingest)
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .layer(middleware::from_fn(limit_query))
+        .layer(
+            ServiceBuilder::new()
+                .layer(HandleErrorLayer::new(
+                    move |_: tower::BoxError| async move { too_long(request_timeout) },
+                ))
+                .timeout(request_timeout),
+        )
         .with_state(state);
     if !config.cors_origins.is_empty() {
         let origins = config
@@ -238,6 +250,17 @@ pub fn router(config: &ServerConfig) -> Result<Router, ServeError> {
         );
     }
     Ok(app)
+}
+
+/// The answer to a request still unanswered after `limit`: `503` with `Retry-After`.
+fn too_long(limit: std::time::Duration) -> ApiError {
+    ApiError::Unavailable {
+        message: format!(
+            "the request took longer than {}",
+            humantime::format_duration(limit)
+        ),
+        retry_after_s: limits::retry_after(limit),
+    }
 }
 
 /// Rejects oversized query strings before any handler parses them.
@@ -260,6 +283,7 @@ async fn limit_query(request: Request, next: Next) -> Response {
 pub struct Server {
     listener: tokio::net::TcpListener,
     app: Router,
+    limits: Limits,
 }
 
 impl Server {
@@ -272,7 +296,11 @@ impl Server {
                 addr: config.listen,
                 source,
             })?;
-        Ok(Server { listener, app })
+        Ok(Server {
+            listener,
+            app,
+            limits: config.limits,
+        })
     }
 
     /// The address actually bound.
@@ -284,18 +312,15 @@ impl Server {
 
     /// Serves until the process ends.
     pub async fn run(self) -> Result<(), ServeError> {
-        axum::serve(self.listener, self.app).await?;
-        Ok(())
+        self.run_until(std::future::pending()).await
     }
 
-    /// Serves until `shutdown` completes.
+    /// Serves until `shutdown` completes, then lets requests in progress finish.
     pub async fn run_until(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServeError> {
-        axum::serve(self.listener, self.app)
-            .with_graceful_shutdown(shutdown)
-            .await?;
+        serve::serve(self.listener, self.app, &self.limits, shutdown).await?;
         Ok(())
     }
 }
