@@ -16,6 +16,14 @@ use crate::format::emit;
 
 /// Serves `db` with `opts`; returns when interrupted.
 pub fn serve(db: &Path, opts: &ServeOpts) -> Result<(), CliError> {
+    // Checked before anything starts: an empty token must not quietly mean "no token".
+    if opts.token.as_deref().is_some_and(|t| t.trim().is_empty()) {
+        return Err(CliError::Input(
+            "the token is empty (--token or PATHWISE_TOKEN): give one, or neither to serve \
+             without a token"
+                .into(),
+        ));
+    }
     // A missing file is created (the server records what it receives); a foreign one is an
     // input error.
     let backend = open_or_create_backend(db)?;
@@ -42,7 +50,7 @@ pub fn serve(db: &Path, opts: &ServeOpts) -> Result<(), CliError> {
         .map_err(|e| CliError::Failed(format!("cannot start the ingest sweeper: {e}")))?;
     let config = ServerConfig {
         listen: opts.listen,
-        token: opts.token.clone().filter(|t| !t.is_empty()),
+        token: opts.token.clone(),
         cors_origins: opts.cors_origin.clone(),
         alert_rules: opts.alerts.clone(),
         alert_webhooks: opts.alert_webhook.clone(),

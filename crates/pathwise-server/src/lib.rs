@@ -17,6 +17,7 @@ mod api;
 mod assets;
 mod auth;
 mod baselines;
+mod csrf;
 mod error;
 mod ingest;
 pub mod keys;
@@ -26,6 +27,7 @@ mod openapi;
 mod params;
 mod perf;
 mod serve;
+mod session;
 mod state;
 mod tree;
 
@@ -36,14 +38,16 @@ use std::sync::Arc;
 use axum::Router;
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::Request;
-use axum::http::{HeaderValue, Method, header};
+use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tower::ServiceBuilder;
 use tower_http::cors::CorsLayer;
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 
+pub use csrf::REQUEST_HEADER;
 pub use error::ApiError;
 pub use limits::Limits;
 use state::AppState;
@@ -60,7 +64,7 @@ pub struct ServerConfig {
     pub backend: Arc<dyn pathwise_store::Backend>,
     /// Default `127.0.0.1:7070`.
     pub listen: SocketAddr,
-    /// Required from clients when set (bearer header or dashboard cookie).
+    /// Required from clients when set (bearer header or dashboard session); never empty.
     pub token: Option<String>,
     /// Origins allowed by CORS; none by default (CORS off).
     pub cors_origins: Vec<String>,
@@ -118,6 +122,8 @@ pub enum ServeError {
     },
     #[error("invalid CORS origin {0:?}")]
     Cors(String),
+    #[error("the token is empty: give a token, or none to serve without one")]
+    EmptyToken,
     #[error("alerting: {0}")]
     Alerts(String),
     #[error("server failed: {0}")]
@@ -158,6 +164,10 @@ pub const API_PATHS: &[&str] = &[
 
 /// The whole application.
 pub fn router(config: &ServerConfig) -> Result<Router, ServeError> {
+    // An empty token would let an empty credential in; it is a mistake, not "no token".
+    if config.token.as_deref().is_some_and(|t| t.trim().is_empty()) {
+        return Err(ServeError::EmptyToken);
+    }
     let alerts = match &config.alert_rules {
         Some(rules) => Some(
             alerts::start(&config.backend, rules.clone(), &config.alert_webhooks)
@@ -227,6 +237,7 @@ pub fn router(config: &ServerConfig) -> Result<Router, ServeError> {
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .merge(ingest)
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
+        .layer(middleware::from_fn_with_state(state.clone(), csrf::guard))
         .layer(middleware::from_fn(limit_query))
         .layer(
             ServiceBuilder::new()
@@ -246,8 +257,25 @@ pub fn router(config: &ServerConfig) -> Result<Router, ServeError> {
             CorsLayer::new()
                 .allow_origin(origins)
                 .allow_methods([Method::GET, Method::POST])
-                .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE]),
+                .allow_headers([
+                    header::AUTHORIZATION,
+                    header::CONTENT_TYPE,
+                    HeaderName::from_static(REQUEST_HEADER),
+                ]),
         );
+    }
+    // On every response, errors and CORS preflights included. Frames: same origin only, since
+    // the dashboard embeds its own flame graphs (`<object>`), which DENY would blank.
+    let security = [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "SAMEORIGIN"),
+        (header::REFERRER_POLICY, "same-origin"),
+    ];
+    for (name, value) in security {
+        app = app.layer(SetResponseHeaderLayer::if_not_present(
+            name,
+            HeaderValue::from_static(value),
+        ));
     }
     Ok(app)
 }

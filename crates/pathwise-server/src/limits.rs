@@ -23,6 +23,8 @@ pub struct Limits {
     /// threads so that waiting work cannot starve the rest; past it the answer is `503` at once.
     /// Default 64.
     pub max_blocking: usize,
+    /// How long a dashboard sign-in lasts. Default 12 h.
+    pub session_ttl: Duration,
 }
 
 impl Default for Limits {
@@ -33,6 +35,7 @@ impl Default for Limits {
             max_connections: 1024,
             handler_budget: Duration::from_secs(10),
             max_blocking: 64,
+            session_ttl: Duration::from_secs(12 * 3600),
         }
     }
 }

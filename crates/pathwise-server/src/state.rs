@@ -22,6 +22,11 @@ pub struct AppState {
     /// API keys of the backend (`None` when it keeps none).
     pub keys: Option<Arc<crate::keys::KeyRing>>,
     pub limits: Limits,
+    /// Origins allowed by CORS, also trusted to send state-changing requests (see `csrf`).
+    pub cors_origins: Vec<String>,
+    /// Dashboard sign-ins.
+    pub sessions: crate::session::Sessions,
+    pub logins: crate::session::LoginLimiter,
     /// One permit per blocking call running (`limits.max_blocking`).
     blocking: Arc<Semaphore>,
 }
@@ -45,6 +50,9 @@ impl AppState {
             token: config.token.clone(),
             alerts: alerts.map(Arc::new),
             ingest: config.ingest.clone(),
+            cors_origins: config.cors_origins.clone(),
+            sessions: crate::session::Sessions::new(limits.session_ttl),
+            logins: crate::session::LoginLimiter::default(),
             blocking: Arc::new(Semaphore::new(limits.max_blocking.max(1))),
             limits,
         }))

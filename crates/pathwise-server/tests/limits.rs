@@ -129,7 +129,7 @@ threshold = 0
     );
     let (_dir, addr) = common::alerting_server(&rules);
     let fingerprint = common::firing_fingerprint(addr).await;
-    let client = reqwest::Client::new();
+    let client = common::action_client();
 
     let mut slowest = Duration::ZERO;
     for round in 0..8 {
@@ -230,7 +230,7 @@ async fn a_store_that_does_not_answer_gets_a_503_with_retry_after() {
     assert_eq!(&line, b"locked\n");
 
     let started = Instant::now();
-    let ack = reqwest::Client::new()
+    let ack = common::action_client()
         .post(format!("http://{addr}/api/alerts/{fingerprint}/ack"))
         .send()
         .await

@@ -196,6 +196,20 @@ pub async fn firing_fingerprint(addr: SocketAddr) -> String {
         .to_string()
 }
 
+/// A client for state-changing API calls: it sends the header the server asks of them (as the
+/// dashboard does).
+pub fn action_client() -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        pathwise_server::REQUEST_HEADER,
+        reqwest::header::HeaderValue::from_static("1"),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap()
+}
+
 /// A rule that fires on the fixture's failed spans at the first evaluation.
 pub const FAILED_SPANS_RULE: &str = r#"
 [[rule]]
