@@ -4,6 +4,7 @@
 //! `repeat_interval` unless acknowledged; escalation one level per `escalate_after`.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -100,7 +101,8 @@ pub struct ActiveAlert {
 pub struct Engine {
     rules: RuleSet,
     rules_file: Option<RulesFile>,
-    source: Box<dyn SignalSource>,
+    /// Shared so that [`Engine::spawn`] can read signals without holding the engine.
+    source: Arc<dyn SignalSource>,
     store: AlertStore,
     notifiers: Vec<Box<dyn Notifier>>,
     alerts: BTreeMap<String, ActiveAlert>,
@@ -134,6 +136,31 @@ fn ns(d: std::time::Duration) -> i64 {
     d.as_nanos().min(i64::MAX as u128) as i64
 }
 
+/// Every rule's signal value at one instant: the slow half of an evaluation (SQL rules may run
+/// for their whole timeout), which touches no alert state and so needs no lock.
+pub(crate) struct Readings {
+    now_ns: i64,
+    /// The rules as they were read, so that publishing judges them by the same rules.
+    rules: RuleSet,
+    values: Vec<Result<Option<f64>, String>>,
+}
+
+impl Readings {
+    /// Reads each of `rules` from `source` as of `now_ns`.
+    pub(crate) fn take(rules: RuleSet, source: &dyn SignalSource, now_ns: i64) -> Readings {
+        let values = rules
+            .rules
+            .iter()
+            .map(|rule| source.value(rule, now_ns))
+            .collect();
+        Readings {
+            now_ns,
+            rules,
+            values,
+        }
+    }
+}
+
 impl Engine {
     /// An engine keeping its state in `store`; resumes the active alerts saved there, so a
     /// restart neither forgets nor re-announces them.
@@ -152,7 +179,7 @@ impl Engine {
         Ok(Engine {
             rules,
             rules_file: None,
-            source,
+            source: Arc::from(source),
             store,
             notifiers,
             alerts,
@@ -243,14 +270,31 @@ impl Engine {
 
     /// Evaluates every rule as of `now_ns`, records and notifies the changes.
     pub fn evaluate(&mut self, now_ns: i64) -> Vec<Transition> {
+        let readings = Readings::take(self.rules.clone(), self.source.as_ref(), now_ns);
+        self.publish(readings)
+    }
+
+    /// What [`Readings::take`] needs, cloned so the slow half runs without the engine.
+    pub(crate) fn reading_parts(&self) -> (RuleSet, Arc<dyn SignalSource>) {
+        (self.rules.clone(), self.source.clone())
+    }
+
+    /// The fast half of an evaluation: advances the alerts as they stand now (acknowledgements
+    /// and silences made while the signals were read included) by `readings`, then records
+    /// and notifies the changes.
+    pub(crate) fn publish(&mut self, readings: Readings) -> Vec<Transition> {
+        let Readings {
+            now_ns,
+            rules,
+            values,
+        } = readings;
         let silences = self.store.silences(now_ns).unwrap_or_default();
         let mut changes: Vec<(Transition, ActiveAlert)> = Vec::new();
-        let rules = self.rules.rules.clone();
-        for rule in &rules {
+        for (rule, value) in rules.rules.iter().zip(values) {
             let mut labels = rule.labels.clone();
             labels.insert("alertname".into(), rule.name.clone());
             let fp = fingerprint(&rule.name, &labels);
-            let value = match self.source.value(rule, now_ns) {
+            let value = match value {
                 Ok(v) => {
                     self.errors.remove(&rule.name);
                     v
@@ -261,7 +305,7 @@ impl Engine {
                     continue;
                 }
             };
-            for (kind, alert) in self.step(rule, &fp, labels, value, now_ns) {
+            for (kind, alert) in self.step(&rules, rule, &fp, labels, value, now_ns) {
                 let silenced = silences
                     .iter()
                     .any(|s| s.matcher.matches(&alert.fingerprint, &alert.rule));
@@ -281,7 +325,7 @@ impl Engine {
         let orphans: Vec<String> = self
             .alerts
             .values()
-            .filter(|a| !rules.iter().any(|r| r.name == a.rule))
+            .filter(|a| !rules.rules.iter().any(|r| r.name == a.rule))
             .map(|a| a.fingerprint.clone())
             .collect();
         for fp in orphans {
@@ -302,13 +346,14 @@ impl Engine {
             changes.push((t, alert));
         }
         self.persist(&changes, now_ns);
-        self.notify(&changes, now_ns);
+        self.notify(&rules, &changes, now_ns);
         changes.into_iter().map(|(t, _)| t).collect()
     }
 
     /// Advances one alert; returns its transitions with the alert as it stands after each.
     fn step(
         &mut self,
+        rules: &RuleSet,
         rule: &Rule,
         fp: &str,
         labels: BTreeMap<String, String>,
@@ -365,7 +410,7 @@ impl Engine {
             (AlertState::Firing, true) => {
                 alert.clear_since_ns = None;
                 let fired = alert.fired_ns.unwrap_or(alert.since_ns);
-                let escalated = self.rules.escalate_after.filter(|d| !d.is_zero()).map(|d| {
+                let escalated = rules.escalate_after.filter(|d| !d.is_zero()).map(|d| {
                     let steps = ((now_ns - fired) / ns(d)).max(0) as u32;
                     rule.severity.raised(steps)
                 });
@@ -374,8 +419,7 @@ impl Engine {
                     alert.last_notified_ns = Some(now_ns);
                     out.push((TransitionKind::Escalated, alert.clone()));
                 } else if alert.acked_by.is_none()
-                    && now_ns - alert.last_notified_ns.unwrap_or(fired)
-                        >= ns(self.rules.repeat_interval)
+                    && now_ns - alert.last_notified_ns.unwrap_or(fired) >= ns(rules.repeat_interval)
                 {
                     alert.last_notified_ns = Some(now_ns);
                     out.push((TransitionKind::Repeat, alert.clone()));

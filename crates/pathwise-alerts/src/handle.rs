@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::engine::Engine;
+use crate::engine::{Engine, Readings};
 
 /// A running engine; evaluation stops (and the thread is joined) when this is dropped.
 ///
@@ -32,9 +32,22 @@ pub struct EngineHandle {
     thread: Option<JoinHandle<()>>,
 }
 
+/// The engine, whatever a panic elsewhere left behind (its state stays usable).
+fn lock(engine: &Mutex<Engine>) -> MutexGuard<'_, Engine> {
+    match engine.lock() {
+        Ok(e) => e,
+        Err(poisoned) => poisoned.into_inner(),
+    }
+}
+
 impl Engine {
     /// Evaluates every `interval` (default: the rules' `check_interval`) on a std thread,
     /// reloading the rules file first when one is attached.
+    ///
+    /// The lock that [`EngineHandle::engine`] takes is never held while signals are read (a
+    /// SQL rule may run for its whole timeout): the thread reads them on its own, then
+    /// publishes the result under the lock, applying it to the alerts as they stand then, so
+    /// an acknowledgement or silence made meanwhile is kept.
     pub fn spawn(self, interval: Option<Duration>) -> EngineHandle {
         let engine = Arc::new(Mutex::new(self));
         let evaluations = Arc::new(AtomicU64::new(0));
@@ -45,19 +58,18 @@ impl Engine {
             .spawn(move || {
                 loop {
                     let started = Instant::now();
-                    let every = {
-                        let mut engine = match shared.lock() {
-                            Ok(e) => e,
-                            Err(poisoned) => poisoned.into_inner(),
-                        };
+                    let (rules, source) = {
+                        let mut engine = lock(&shared);
                         if let Err(e) = engine.reload() {
                             eprintln!(
                                 "pathwise alerts: rules file not reloaded (old rules kept): {e}"
                             );
                         }
-                        engine.evaluate(crate::now_ns());
-                        interval.unwrap_or(engine.rules().check_interval)
+                        engine.reading_parts()
                     };
+                    let every = interval.unwrap_or(rules.check_interval);
+                    let readings = Readings::take(rules, source.as_ref(), crate::now_ns());
+                    lock(&shared).publish(readings);
                     count.fetch_add(1, Ordering::Relaxed);
                     // Waiting on the channel doubles as the sleep: drop wakes it at once.
                     match stopped.recv_timeout(every.saturating_sub(started.elapsed())) {
@@ -77,12 +89,10 @@ impl Engine {
 }
 
 impl EngineHandle {
-    /// The engine, for acknowledging, silencing and listing (blocks during an evaluation).
+    /// The engine, for acknowledging, silencing and listing. Blocks only while an evaluation
+    /// publishes (recording its changes), never while it reads signals.
     pub fn engine(&self) -> MutexGuard<'_, Engine> {
-        match self.engine.lock() {
-            Ok(e) => e,
-            Err(poisoned) => poisoned.into_inner(),
-        }
+        lock(&self.engine)
     }
 
     /// Evaluations completed so far.

@@ -15,7 +15,8 @@ use crate::rules::{Condition, Rule, Signal, Trigger};
 
 /// Gives the current value of a rule's signal. `Ok(None)` means "no data" (the condition is
 /// then false); `Err` means the value could not be measured (the alert keeps its state).
-pub trait SignalSource: Send {
+/// `Sync` because a running engine reads signals while API handlers use the engine.
+pub trait SignalSource: Send + Sync {
     /// The value of `rule`'s signal as of `now_ns`.
     fn value(&self, rule: &Rule, now_ns: i64) -> Result<Option<f64>, String>;
 }

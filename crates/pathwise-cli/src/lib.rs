@@ -214,6 +214,21 @@ pub struct ServeOpts {
     /// queued or spilled (0: answer as soon as they are queued).
     #[arg(long, value_name = "MS", default_value_t = 2000)]
     pub ack_timeout_ms: u64,
+    /// Connections served at once; a new one past it takes the place of the oldest idle one
+    /// [default: 1024].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_connections: Option<u32>,
+    /// Time allowed for a request's headers, and for a keep-alive connection to stay idle
+    /// [default: 10s].
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub header_timeout: Option<std::time::Duration>,
+    /// Longest a request may take before it is answered 503 [default: 30s].
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub request_timeout: Option<std::time::Duration>,
+    /// Longest a handler waits for the store or the alert engine before it answers 503
+    /// [default: 10s].
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub handler_budget: Option<std::time::Duration>,
 }
 
 /// Options of `pathwise serve`.

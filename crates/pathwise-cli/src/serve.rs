@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use pathwise_ingest::{Ingest, IngestConfig};
-use pathwise_server::{Server, ServerConfig};
+use pathwise_server::{Limits, Server, ServerConfig};
 
 use crate::ServeOpts;
 use crate::error::{CliError, open_or_create_backend};
@@ -16,6 +16,14 @@ use crate::format::emit;
 
 /// Serves `db` with `opts`; returns when interrupted.
 pub fn serve(db: &Path, opts: &ServeOpts) -> Result<(), CliError> {
+    // Checked before anything starts: an empty token must not quietly mean "no token".
+    if opts.token.as_deref().is_some_and(|t| t.trim().is_empty()) {
+        return Err(CliError::Input(
+            "the token is empty (--token or PATHWISE_TOKEN): give one, or neither to serve \
+             without a token"
+                .into(),
+        ));
+    }
     // A missing file is created (the server records what it receives); a foreign one is an
     // input error.
     let backend = open_or_create_backend(db)?;
@@ -42,11 +50,12 @@ pub fn serve(db: &Path, opts: &ServeOpts) -> Result<(), CliError> {
         .map_err(|e| CliError::Failed(format!("cannot start the ingest sweeper: {e}")))?;
     let config = ServerConfig {
         listen: opts.listen,
-        token: opts.token.clone().filter(|t| !t.is_empty()),
+        token: opts.token.clone(),
         cors_origins: opts.cors_origin.clone(),
         alert_rules: opts.alerts.clone(),
         alert_webhooks: opts.alert_webhook.clone(),
         ingest: Some(ingest.clone()),
+        limits: limits(opts),
         ..ServerConfig::new(backend)
     };
     if !config.listen.ip().is_loopback() && config.token.is_none() {
@@ -79,6 +88,24 @@ pub fn serve(db: &Path, opts: &ServeOpts) -> Result<(), CliError> {
     pipeline.shutdown();
     served?;
     finished.map_err(|e| CliError::Failed(format!("ingest could not finish: {e}")))
+}
+
+/// The server's limits: the defaults, with what the options change.
+fn limits(opts: &ServeOpts) -> Limits {
+    let mut limits = Limits::default();
+    if let Some(n) = opts.max_connections {
+        limits.max_connections = n as usize;
+    }
+    if let Some(d) = opts.header_timeout {
+        limits.header_read_timeout = d;
+    }
+    if let Some(d) = opts.request_timeout {
+        limits.request_timeout = d;
+    }
+    if let Some(d) = opts.handler_budget {
+        limits.handler_budget = d;
+    }
+    limits
 }
 
 /// The server's own spool, next to a SQLite file (never the app's `<db>.spool`: two processes

@@ -409,6 +409,47 @@ fn serve_answers_the_api_and_the_dashboard() {
     child.wait().unwrap();
 }
 
+/// Runs `serve` with `args` and `env`; kills it when it is still running after 10 s (a server
+/// that started when it should have refused).
+fn serve_briefly(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut child = Command::new(BIN)
+        .arg("serve")
+        .args(args)
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while child.try_wait().unwrap().is_none() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn serve_refuses_an_empty_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db");
+    let db = db.to_str().unwrap();
+    let listen = ["--listen", "127.0.0.1:0", "--db", db];
+    let flag = serve_briefly(&[&listen[..], &["--token", ""]].concat(), &[]);
+    let from_env = serve_briefly(&listen, &[("PATHWISE_TOKEN", "")]);
+    for refused in [flag, from_env] {
+        assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+        assert!(
+            stderr(&refused).contains("the token is empty"),
+            "{}",
+            stderr(&refused)
+        );
+    }
+    assert!(
+        !dir.path().join("p.db").exists(),
+        "refused before anything starts"
+    );
+}
+
 #[test]
 fn report_prints_every_section_in_every_format() {
     let db = db_arg(shared_db());

@@ -69,14 +69,18 @@ function labelList(labels) {
     entries.map(([k, v]) => h('span', { class: 'label-chip' }, `${k}=${v}`)));
 }
 
-/** POST a same-origin API path (the auth cookie goes along); 401 shows the sign-in banner. */
+/**
+ * POST a same-origin API path (the session cookie goes along); 401 shows the sign-in banner.
+ * The X-Pathwise-Request header is what the server asks of state-changing calls: a page on
+ * another site cannot send it without CORS permission.
+ */
 async function post(path) {
   let response;
   try {
     response = await fetch(path, {
       method: 'POST',
       credentials: 'same-origin',
-      headers: { accept: 'application/json' },
+      headers: { accept: 'application/json', 'x-pathwise-request': '1' },
     });
   } catch {
     throw new ApiError(0, 'the server cannot be reached');

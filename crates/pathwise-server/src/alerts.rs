@@ -1,5 +1,6 @@
 //! Alert routes: active alerts and history, acknowledgements and silences. The engine runs on
-//! its own thread (see `pathwise-alerts`); handlers take its lock on the blocking pool.
+//! its own thread (see `pathwise-alerts`); handlers take its lock (never held
+//! while rules run) on the blocking pool, within the handler budget.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -46,7 +47,8 @@ pub fn start(
     Ok(engine.spawn(None))
 }
 
-/// Runs `f` with the engine on the blocking pool; `None` when alerting is not configured.
+/// Runs `f` with the engine on the blocking pool, within the handler budget; `None` when
+/// alerting is not configured.
 async fn with_engine<T: Send + 'static>(
     state: &Arc<AppState>,
     f: impl FnOnce(&mut Engine) -> Result<T, String> + Send + 'static,
@@ -54,11 +56,12 @@ async fn with_engine<T: Send + 'static>(
     let Some(handle) = state.alerts.clone() else {
         return Ok(None);
     };
-    tokio::task::spawn_blocking(move || f(&mut handle.engine()))
+    state
+        .blocking("the alert engine", move || {
+            f(&mut handle.engine()).map_err(ApiError::Internal)
+        })
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
         .map(Some)
-        .map_err(ApiError::Internal)
 }
 
 /// `(severity, title)` of firing alerts, for the health score: the local engine's, else what

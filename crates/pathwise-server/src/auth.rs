@@ -3,25 +3,30 @@
 //! (`ingest` for `/v1/*`, `read` for the API and dashboard, `admin` for everything, including
 //! acknowledging and silencing alerts). With neither a token nor an unrevoked key, the server
 //! is open (loopback by default); once either exists, every request needs one with the scope
-//! it asks for. The dashboard gets its credential once through a login form and keeps it in an
-//! HttpOnly cookie, so pages and their API calls carry it without scripts ever seeing it.
+//! it asks for. The dashboard signs in once through a login form and gets a session (see
+//! `session`) in an HttpOnly, SameSite=Strict cookie, so pages and their API calls carry it
+//! without scripts ever seeing it, and the cookie never holds the credential itself.
 
+use std::borrow::Cow;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::Form;
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::{Extension, Form};
 use pathwise_store::keys::Scope;
 use subtle::ConstantTimeEq;
 
 use crate::error::ApiError;
 use crate::state::AppState;
 
-pub const COOKIE: &str = "pathwise_token";
+/// The session cookie's name.
+pub const COOKIE: &str = "pathwise_session";
 
-fn presented(headers: &HeaderMap) -> Option<&str> {
+/// The credential a request presents: its bearer token, else its session's.
+fn presented<'a>(state: &AppState, headers: &'a HeaderMap) -> Option<Cow<'a, str>> {
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -42,13 +47,16 @@ fn presented(headers: &HeaderMap) -> Option<&str> {
                     .find_map(|pair| pair.trim().strip_prefix(COOKIE)?.strip_prefix('='))
             })
     };
-    bearer.or_else(cookie)
+    match bearer {
+        Some(bearer) => Some(Cow::Borrowed(bearer)),
+        None => state.sessions.credential(cookie()?).map(Cow::Owned),
+    }
 }
 
 /// Whether the request may do what `needed` allows: always when the server has no token and
 /// no unrevoked key; otherwise with the token or a key holding `needed` (or `admin`).
 pub fn authorized(state: &AppState, headers: &HeaderMap, needed: Scope) -> bool {
-    credential_allows(state, presented(headers), needed)
+    credential_allows(state, presented(state, headers).as_deref(), needed)
 }
 
 fn credential_allows(state: &AppState, given: Option<&str>, needed: Scope) -> bool {
@@ -136,27 +144,27 @@ pub struct LoginForm {
     token: String,
 }
 
-/// `POST /login` with form field `token` (the token or a `read` key): sets the cookie when it
-/// is right.
-pub async fn login(State(state): State<Arc<AppState>>, Form(form): Form<LoginForm>) -> Response {
+/// `POST /login` with form field `token` (the token or a `read` key): opens a session and sets
+/// its cookie when it is right. Attempts are rate-limited (429 with `Retry-After`).
+pub async fn login(
+    State(state): State<Arc<AppState>>,
+    client: Option<Extension<ConnectInfo<SocketAddr>>>,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let client = client.map(|Extension(ConnectInfo(addr))| addr.ip());
+    if let Err(refused) = state.logins.attempt(client) {
+        return refused.into_response();
+    }
     let ok = (state.token.is_some() || state.keys.as_ref().is_some_and(|k| k.any_active()))
         && credential_allows(&state, Some(&form.token), Scope::Read);
     if !ok {
         return (StatusCode::UNAUTHORIZED, Html(LOGIN_PAGE)).into_response();
     }
-    // The cookie value is the token itself; it must be a valid cookie value.
-    if !form
-        .token
-        .bytes()
-        .all(|b| b.is_ascii_graphic() && b != b';' && b != b',')
-    {
-        return (
-            StatusCode::BAD_REQUEST,
-            "token contains characters a cookie cannot carry",
-        )
-            .into_response();
-    }
-    let cookie = format!("{COOKIE}={}; HttpOnly; SameSite=Strict; Path=/", form.token);
+    let id = state.sessions.open(&form.token);
+    let cookie = format!(
+        "{COOKIE}={id}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
+        state.sessions.ttl().as_secs()
+    );
     ([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response()
 }
 

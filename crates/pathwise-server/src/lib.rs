@@ -17,13 +17,17 @@ mod api;
 mod assets;
 mod auth;
 mod baselines;
+mod csrf;
 mod error;
 mod ingest;
 pub mod keys;
+mod limits;
 mod metrics;
 mod openapi;
 mod params;
 mod perf;
+mod serve;
+mod session;
 mod state;
 mod tree;
 
@@ -32,15 +36,20 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::error_handling::HandleErrorLayer;
 use axum::extract::Request;
-use axum::http::{HeaderValue, Method, header};
+use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use tower::ServiceBuilder;
 use tower_http::cors::CorsLayer;
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 
+pub use csrf::REQUEST_HEADER;
 pub use error::ApiError;
+pub use limits::Limits;
 use state::AppState;
 
 /// Longest query string accepted.
@@ -55,7 +64,7 @@ pub struct ServerConfig {
     pub backend: Arc<dyn pathwise_store::Backend>,
     /// Default `127.0.0.1:7070`.
     pub listen: SocketAddr,
-    /// Required from clients when set (bearer header or dashboard cookie).
+    /// Required from clients when set (bearer header or dashboard session); never empty.
     pub token: Option<String>,
     /// Origins allowed by CORS; none by default (CORS off).
     pub cors_origins: Vec<String>,
@@ -66,6 +75,8 @@ pub struct ServerConfig {
     /// OTLP/HTTP ingest at `POST /v1/traces`, into the process's recording pipeline; the
     /// endpoint answers `503` without it. The caller installs the pipeline and sweeps.
     pub ingest: Option<Arc<pathwise_ingest::Ingest>>,
+    /// Timeouts and caps (connections, request time, handler budget, sessions).
+    pub limits: Limits,
 }
 
 impl std::fmt::Debug for ServerConfig {
@@ -78,6 +89,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("alert_rules", &self.alert_rules)
             .field("alert_webhooks", &self.alert_webhooks)
             .field("ingest", &self.ingest.is_some())
+            .field("limits", &self.limits)
             .finish()
     }
 }
@@ -93,6 +105,7 @@ impl ServerConfig {
             alert_rules: None,
             alert_webhooks: Vec::new(),
             ingest: None,
+            limits: Limits::default(),
         }
     }
 }
@@ -109,6 +122,8 @@ pub enum ServeError {
     },
     #[error("invalid CORS origin {0:?}")]
     Cors(String),
+    #[error("the token is empty: give a token, or none to serve without one")]
+    EmptyToken,
     #[error("alerting: {0}")]
     Alerts(String),
     #[error("server failed: {0}")]
@@ -150,6 +165,10 @@ pub const API_PATHS: &[&str] = &[
 
 /// The whole application.
 pub fn router(config: &ServerConfig) -> Result<Router, ServeError> {
+    // An empty token would let an empty credential in; it is a mistake, not "no token".
+    if config.token.as_deref().is_some_and(|t| t.trim().is_empty()) {
+        return Err(ServeError::EmptyToken);
+    }
     let alerts = match &config.alert_rules {
         Some(rules) => Some(
             alerts::start(&config.backend, rules.clone(), &config.alert_webhooks)
@@ -157,12 +176,8 @@ pub fn router(config: &ServerConfig) -> Result<Router, ServeError> {
         ),
         None => None,
     };
-    let state = AppState::new(
-        config.backend.clone(),
-        config.token.clone(),
-        alerts,
-        config.ingest.clone(),
-    )?;
+    let state = AppState::new(config, alerts)?;
+    let request_timeout = config.limits.request_timeout;
     let api = Router::new()
         .route(
             "/api/openapi.json",
@@ -224,7 +239,15 @@ pub fn router(config: &ServerConfig) -> Result<Router, ServeError> {
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .merge(ingest)
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
+        .layer(middleware::from_fn_with_state(state.clone(), csrf::guard))
         .layer(middleware::from_fn(limit_query))
+        .layer(
+            ServiceBuilder::new()
+                .layer(HandleErrorLayer::new(
+                    move |_: tower::BoxError| async move { too_long(request_timeout) },
+                ))
+                .timeout(request_timeout),
+        )
         .with_state(state);
     if !config.cors_origins.is_empty() {
         let origins = config
@@ -236,10 +259,38 @@ pub fn router(config: &ServerConfig) -> Result<Router, ServeError> {
             CorsLayer::new()
                 .allow_origin(origins)
                 .allow_methods([Method::GET, Method::POST])
-                .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE]),
+                .allow_headers([
+                    header::AUTHORIZATION,
+                    header::CONTENT_TYPE,
+                    HeaderName::from_static(REQUEST_HEADER),
+                ]),
         );
     }
+    // On every response, errors and CORS preflights included. Frames: same origin only, since
+    // the dashboard embeds its own flame graphs (`<object>`), which DENY would blank.
+    let security = [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "SAMEORIGIN"),
+        (header::REFERRER_POLICY, "same-origin"),
+    ];
+    for (name, value) in security {
+        app = app.layer(SetResponseHeaderLayer::if_not_present(
+            name,
+            HeaderValue::from_static(value),
+        ));
+    }
     Ok(app)
+}
+
+/// The answer to a request still unanswered after `limit`: `503` with `Retry-After`.
+fn too_long(limit: std::time::Duration) -> ApiError {
+    ApiError::Unavailable {
+        message: format!(
+            "the request took longer than {}",
+            humantime::format_duration(limit)
+        ),
+        retry_after_s: limits::retry_after(limit),
+    }
 }
 
 /// Rejects oversized query strings before any handler parses them.
@@ -262,6 +313,7 @@ async fn limit_query(request: Request, next: Next) -> Response {
 pub struct Server {
     listener: tokio::net::TcpListener,
     app: Router,
+    limits: Limits,
 }
 
 impl Server {
@@ -274,7 +326,11 @@ impl Server {
                 addr: config.listen,
                 source,
             })?;
-        Ok(Server { listener, app })
+        Ok(Server {
+            listener,
+            app,
+            limits: config.limits,
+        })
     }
 
     /// The address actually bound.
@@ -286,18 +342,15 @@ impl Server {
 
     /// Serves until the process ends.
     pub async fn run(self) -> Result<(), ServeError> {
-        axum::serve(self.listener, self.app).await?;
-        Ok(())
+        self.run_until(std::future::pending()).await
     }
 
-    /// Serves until `shutdown` completes.
+    /// Serves until `shutdown` completes, then lets requests in progress finish.
     pub async fn run_until(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServeError> {
-        axum::serve(self.listener, self.app)
-            .with_graceful_shutdown(shutdown)
-            .await?;
+        serve::serve(self.listener, self.app, &self.limits, shutdown).await?;
         Ok(())
     }
 }

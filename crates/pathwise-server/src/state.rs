@@ -1,12 +1,14 @@
 //! Shared server state: the backend and the optional alert engine. Store calls block (SQLite
 //! reads a file, ClickHouse waits on HTTP), so they run on tokio's blocking pool, never on the
-//! async workers.
+//! async workers, a bounded number at once and each within the handler budget.
 
 use std::sync::Arc;
 
 use pathwise_store::{Backend, Reader};
+use tokio::sync::Semaphore;
 
 use crate::error::ApiError;
+use crate::limits::{Limits, retry_after};
 
 /// What every handler can reach.
 pub struct AppState {
@@ -19,16 +21,24 @@ pub struct AppState {
     pub ingest: Option<Arc<pathwise_ingest::Ingest>>,
     /// API keys of the backend (`None` when it keeps none).
     pub keys: Option<Arc<crate::keys::KeyRing>>,
+    pub limits: Limits,
+    /// Origins allowed by CORS, also trusted to send state-changing requests (see `csrf`).
+    pub cors_origins: Vec<String>,
+    /// Dashboard sign-ins.
+    pub sessions: crate::session::Sessions,
+    pub logins: crate::session::LoginLimiter,
+    /// One permit per blocking call running (`limits.max_blocking`).
+    blocking: Arc<Semaphore>,
 }
 
 impl AppState {
-    /// State over `backend`; fails early if it cannot be read.
+    /// State for `config`; fails early if its backend cannot be read.
     pub fn new(
-        backend: Arc<dyn Backend>,
-        token: Option<String>,
+        config: &crate::ServerConfig,
         alerts: Option<pathwise_alerts::EngineHandle>,
-        ingest: Option<Arc<pathwise_ingest::Ingest>>,
     ) -> Result<Arc<Self>, pathwise_store::StoreError> {
+        let backend = config.backend.clone();
+        let limits = config.limits.clone();
         drop(backend.reader()?);
         let keys = crate::keys::KeyRing::load(backend.clone());
         if let Some(ring) = &keys {
@@ -37,10 +47,51 @@ impl AppState {
         Ok(Arc::new(AppState {
             keys,
             backend,
-            token,
+            token: config.token.clone(),
             alerts: alerts.map(Arc::new),
-            ingest,
+            ingest: config.ingest.clone(),
+            cors_origins: config.cors_origins.clone(),
+            sessions: crate::session::Sessions::new(limits.session_ttl),
+            logins: crate::session::LoginLimiter::default(),
+            blocking: Arc::new(Semaphore::new(limits.max_blocking.max(1))),
+            limits,
         }))
+    }
+
+    /// Runs blocking `work` (on `what`: "the store", "the alert engine") on tokio's blocking
+    /// pool: `503` at once when `max_blocking` calls are already running, `503` when the answer
+    /// takes longer than the handler budget, rather than requests queueing without bound.
+    pub async fn blocking<T: Send + 'static>(
+        &self,
+        what: &'static str,
+        work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let Ok(permit) = self.blocking.clone().try_acquire_owned() else {
+            return Err(ApiError::Unavailable {
+                message: format!(
+                    "server busy: {} calls to the store or the alert engine already running",
+                    self.limits.max_blocking
+                ),
+                retry_after_s: 1,
+            });
+        };
+        let task = tokio::task::spawn_blocking(move || {
+            // Held until the work ends, past the budget too: its thread is busy until then.
+            let _permit = permit;
+            work()
+        });
+        let budget = self.limits.handler_budget;
+        match tokio::time::timeout(budget, task).await {
+            Ok(Ok(answer)) => answer,
+            Ok(Err(e)) => Err(ApiError::Internal(format!("a call to {what} failed: {e}"))),
+            Err(_) => Err(ApiError::Unavailable {
+                message: format!(
+                    "{what} did not answer within {}",
+                    humantime::format_duration(budget)
+                ),
+                retry_after_s: retry_after(budget),
+            }),
+        }
     }
 
     /// Runs `query` with the backend's alert store on the blocking pool: for a server that
@@ -51,13 +102,12 @@ impl AppState {
         + Send
         + 'static,
     ) -> Result<T, ApiError> {
-        let state = self.clone();
-        tokio::task::spawn_blocking(move || {
-            let store = state.backend.alert_store()?;
+        let backend = self.backend.clone();
+        self.blocking("the store", move || {
+            let store = backend.alert_store()?;
             query(store.as_ref())
         })
         .await
-        .map_err(|e| ApiError::Internal(format!("query task failed: {e}")))?
     }
 
     /// Runs `change` with a writer of the backend on the blocking pool (function registration
@@ -68,13 +118,12 @@ impl AppState {
         + Send
         + 'static,
     ) -> Result<T, ApiError> {
-        let state = self.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut store = state.backend.writer()?;
+        let backend = self.backend.clone();
+        self.blocking("the store", move || {
+            let mut store = backend.writer()?;
             Ok(change(store.as_mut())?)
         })
         .await
-        .map_err(|e| ApiError::Internal(format!("write task failed: {e}")))?
     }
 
     /// Runs `query` with a reader (pooled by the backend) on the blocking pool.
@@ -82,12 +131,11 @@ impl AppState {
         self: &Arc<Self>,
         query: impl FnOnce(&dyn Reader) -> Result<T, ApiError> + Send + 'static,
     ) -> Result<T, ApiError> {
-        let state = self.clone();
-        tokio::task::spawn_blocking(move || {
-            let reader = state.backend.reader()?;
+        let backend = self.backend.clone();
+        self.blocking("the store", move || {
+            let reader = backend.reader()?;
             query(reader.as_ref())
         })
         .await
-        .map_err(|e| ApiError::Internal(format!("query task failed: {e}")))?
     }
 }

@@ -545,20 +545,10 @@ async fn resources_come_with_an_rss_forecast() {
 
 #[tokio::test]
 async fn alerts_fire_can_be_acknowledged_and_silenced_and_cost_health_points() {
-    let (_dir, addr) = common::alerting_server(
-        r#"
-check_interval = "1s"
-
-[[rule]]
-name = "failed spans"
-kind = "sql"
-query = "SELECT count(*) FROM spans_v WHERE status = 'error'"
-op = ">="
-threshold = 3
-severity = "critical"
-annotations = { summary = "{{ value }} failed spans" }
-"#,
-    );
+    let (_dir, addr) = common::alerting_server(&format!(
+        "check_interval = \"1s\"\n{}annotations = {{ summary = \"{{{{ value }}}} failed spans\" }}\n",
+        common::FAILED_SPANS_RULE
+    ));
     let active = common::wait_for_alerts(addr, "the alert never fired", |body| {
         body["active"]
             .as_array()
@@ -578,7 +568,7 @@ annotations = { summary = "{{ value }} failed spans" }
     );
     assert!(health["overall"]["score"].as_u64().unwrap() <= 80);
 
-    let client = reqwest::Client::new();
+    let client = common::action_client();
     let ack = client
         .post(format!(
             "http://{addr}/api/alerts/{fingerprint}/ack?by=oncall"

@@ -16,23 +16,18 @@ const RULE: &str = "failed spans";
 /// `--sev-critical` in app.css.
 const CRITICAL_RED: &str = "rgb(224, 49, 49)";
 
-const RULES: &str = r#"
-check_interval = "1s"
-
-[[rule]]
-name = "failed spans"
-kind = "sql"
-query = "SELECT count(*) FROM spans_v WHERE status = 'error'"
-op = ">="
-threshold = 3
-severity = "critical"
-annotations = { summary = "{{ value }} failed spans in the store" }
-"#;
+/// The shared rule, evaluated every second, with a summary.
+fn rules() -> String {
+    format!(
+        "check_interval = \"1s\"\n{}annotations = {{ summary = \"{{{{ value }}}} failed spans in the store\" }}\n",
+        common::FAILED_SPANS_RULE
+    )
+}
 
 /// A server with the rule above over a copy of the fixture (the engine writes its history into
 /// the database), once the alert fires. The temporary directory lives as long as the test.
 async fn alerting_server() -> (tempfile::TempDir, String) {
-    let (dir, addr) = common::alerting_server(RULES);
+    let (dir, addr) = common::alerting_server(&rules());
     common::wait_for_alerts(addr, "the rule never fired", |body| {
         body["active"]
             .as_array()

@@ -7,6 +7,7 @@ use pathwise_store::alerts::AlertWrite;
 use super::{ActiveAlert, Engine, Transition, TransitionKind, history_row};
 use crate::history::{HistoryRow, state_row};
 use crate::notify::{AlertInfo, Notification, Status};
+use crate::rules::RuleSet;
 
 impl Engine {
     /// Writes history rows for the changes and the active alerts' state, in one transaction.
@@ -55,7 +56,12 @@ impl Engine {
     }
 
     /// Sends one notification per (group, status) for the notifying, unsilenced changes.
-    pub(super) fn notify(&self, changes: &[(Transition, ActiveAlert)], now_ns: i64) {
+    pub(super) fn notify(
+        &self,
+        rules: &RuleSet,
+        changes: &[(Transition, ActiveAlert)],
+        now_ns: i64,
+    ) {
         let mut groups: BTreeMap<(String, Status), Notification> = BTreeMap::new();
         for (t, alert) in changes {
             let status = match t.kind {
@@ -70,8 +76,7 @@ impl Engine {
             }
             let mut labels = alert.labels.clone();
             labels.insert("severity".into(), alert.severity.as_str().into());
-            let group_labels: BTreeMap<String, String> = self
-                .rules
+            let group_labels: BTreeMap<String, String> = rules
                 .group_by
                 .iter()
                 .map(|name| if name == "rule" { "alertname" } else { name })

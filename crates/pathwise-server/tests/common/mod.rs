@@ -156,20 +156,70 @@ pub fn fixture_server() -> SocketAddr {
     *ADDR.get_or_init(|| start_server(ServerConfig::new(backend(fixture_db()))))
 }
 
-/// A server over a copy of the fixture database (the alert engine writes its history there)
-/// that evaluates `rules`; the directory lives as long as the returned guard.
-pub fn alerting_server(rules: &str) -> (tempfile::TempDir, SocketAddr) {
+/// A configuration over a copy of the fixture database (the alert engine writes its history
+/// there, as `alerts.db` in the returned directory) that evaluates `rules`.
+pub fn alerting_config(rules: &str) -> (tempfile::TempDir, ServerConfig) {
     let dir = tempfile::tempdir().unwrap();
     let rules_path = dir.path().join("alerts.toml");
     std::fs::write(&rules_path, rules).unwrap();
     let db = dir.path().join("alerts.db");
     std::fs::copy(fixture_db(), &db).unwrap();
-    let addr = start_server(ServerConfig {
+    let config = ServerConfig {
         alert_rules: Some(rules_path),
         ..ServerConfig::new(backend(&db))
-    });
-    (dir, addr)
+    };
+    (dir, config)
 }
+
+/// A server as [`alerting_config`] describes; the directory lives as long as the returned guard.
+pub fn alerting_server(rules: &str) -> (tempfile::TempDir, SocketAddr) {
+    let (dir, config) = alerting_config(rules);
+    (dir, start_server(config))
+}
+
+/// The fingerprint of the first firing alert, once one fires (at most 10 s).
+pub async fn firing_fingerprint(addr: SocketAddr) -> String {
+    let body = wait_for_alerts(addr, "an alert fires", |body| {
+        body["active"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|x| x["state"] == "firing"))
+    })
+    .await;
+    body["active"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["state"] == "firing")
+        .unwrap()["fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// A client for state-changing API calls: it sends the header the server asks of them (as the
+/// dashboard does).
+pub fn action_client() -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        pathwise_server::REQUEST_HEADER,
+        reqwest::header::HeaderValue::from_static("1"),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap()
+}
+
+/// A rule that fires on the fixture's failed spans at the first evaluation.
+pub const FAILED_SPANS_RULE: &str = r#"
+[[rule]]
+name = "failed spans"
+kind = "sql"
+query = "SELECT count(*) FROM spans_v WHERE status = 'error'"
+op = ">="
+threshold = 3
+severity = "critical"
+"#;
 
 /// Polls `/api/alerts` until `ready` holds for its body (at most 10 s) and returns the body.
 pub async fn wait_for_alerts(
