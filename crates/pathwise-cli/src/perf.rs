@@ -29,15 +29,15 @@ fn parse_at(text: &str) -> Result<i64, CliError> {
             .filter(|ns| *ns >= 0)
             .ok_or_else(|| CliError::Input(format!("--at {text}: milliseconds out of range")));
     }
-    humantime::parse_rfc3339_weak(text)
+    let at = humantime::parse_rfc3339_weak(text).map_err(|_| {
+        CliError::Input(format!(
+            "--at {text:?}: expected Unix milliseconds or an RFC 3339 time such as 2026-05-01T12:00:00Z"
+        ))
+    })?;
+    at.duration_since(std::time::UNIX_EPOCH)
         .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .and_then(|d| i64::try_from(d.as_nanos()).ok())
-        .ok_or_else(|| {
-            CliError::Input(format!(
-                "--at {text:?}: expected Unix milliseconds or an RFC 3339 time such as 2026-05-01T12:00:00Z"
-            ))
-        })
+        .ok_or_else(|| CliError::Input(format!("--at {text}: outside 1970–2262")))
 }
 
 /// The monitor settings `pathwise snapshot` was given.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{Query, State};
 use pathwise_analysis::monitoring::MonitorConfig;
-use pathwise_analysis::perf::forecast::{ForecastRules, Outlook, outlook};
+use pathwise_analysis::perf::forecast::{ForecastRules, Outlook, describe_band, outlook};
 use pathwise_analysis::perf::trend::{Trend, describe_growth};
 use pathwise_analysis::snapshot::{Snapshot, snapshot};
 use serde_json::{Value, json};
@@ -174,6 +174,7 @@ pub async fn resources(State(state): Shared, Query(q): QueryMap) -> Result<Json<
                 "time_to_limit_s": until_limit(trend.slope_per_hour),
                 "time_to_limit_band_s": [until_limit(*slope_high_per_hour), until_limit(*slope_low_per_hour)],
                 "description": describe_growth("RSS", "bytes", trend, now_s, current, limit),
+            "band_description": describe_band("bytes", *slope_low_per_hour, *slope_high_per_hour),
             }))
         }
         _ => None,

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::trend::{Trend, fit};
+use super::trend::{Trend, fit, format_value};
 
 /// How much data a trend needs before it is extrapolated.
 ///
@@ -88,6 +88,31 @@ impl Outlook {
             _ => None,
         }
     }
+}
+
+/// The 95 % band of a slope in words, in the units [`describe_growth`] uses.
+///
+/// ```
+/// use pathwise_analysis::perf::forecast::describe_band;
+/// let mb = 1024.0 * 1024.0;
+/// assert_eq!(describe_band("bytes", 2.1 * mb, 2.4 * mb), "95 % band of the slope: 2.1 MB/h … 2.4 MB/h");
+/// ```
+///
+/// [`describe_growth`]: super::trend::describe_growth
+pub fn describe_band(unit: &str, low_per_hour: f64, high_per_hour: f64) -> String {
+    let signed = |v: f64| {
+        let text = format_value(v.abs(), unit);
+        if v < 0.0 {
+            format!("−{text}/h")
+        } else {
+            format!("{text}/h")
+        }
+    };
+    format!(
+        "95 % band of the slope: {} … {}",
+        signed(low_per_hour),
+        signed(high_per_hour)
+    )
 }
 
 /// Judges `(unix_seconds, value)` points as of `now_unix_s` by the rules in the module docs.
