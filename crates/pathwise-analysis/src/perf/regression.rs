@@ -173,7 +173,8 @@ pub fn median_shift(
     min_effect: f64,
 ) -> Option<Shift> {
     let recent: Vec<f64> = recent.iter().copied().filter(|x| x.is_finite()).collect();
-    if recent.len() < MIN_WINDOW || !(reference_median > 0.0) {
+    // (NaN is not positive either.)
+    if recent.len() < MIN_WINDOW || reference_median.is_nan() || reference_median <= 0.0 {
         return None;
     }
     let above = recent.iter().filter(|&&x| x > reference_median).count() as f64;
