@@ -13,6 +13,7 @@
 //! assert!(analysis.hot_paths(10).is_empty());
 //! ```
 
+mod anchor;
 mod critical;
 mod flame;
 mod graph;

@@ -23,9 +23,13 @@ pub const UNGROUPED: &str = "(ungrouped)";
 pub struct ComponentHealth {
     pub component: String,
     pub operations: Vec<String>,
+    /// Calls of the component's operations over the last five minutes.
     pub calls: u64,
+    /// Failed calls among them.
     pub errors: u64,
+    /// Cache hits / cache lookups over the last five minutes.
     pub cache_hit_rate: Option<f64>,
+    /// Recent p95 / baseline p95, weighted by recent calls.
     pub speed_ratio: Option<f64>,
     pub health: Health,
 }

@@ -3,28 +3,15 @@
 
 use pathwise_analysis::monitoring::{MonitorConfig, evaluate};
 use pathwise_analysis::perf::regression::ShiftKind;
-use pathwise_model::{Record, SpanKind, SpanRecord, TraceId};
-use pathwise_store::{PathList, Store, WriteBatch};
+use pathwise_store::PathList;
 use pathwise_store_sqlite::{SqliteReader, SqliteStore};
+
+mod support;
+use support::{Call, Rng, write_calls};
 
 /// Two root paths: 1 `checkout.pay`, 2 `catalog.get`.
 fn paths() -> PathList {
     PathList(vec![(0, "checkout.pay".into()), (0, "catalog.get".into())])
-}
-
-/// Lognormal-ish latency from a seeded generator (Box–Muller).
-struct Rng(u64);
-impl Rng {
-    fn unit(&mut self) -> f64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        ((self.0 >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    }
-    fn lognormal(&mut self, median_ms: f64, sigma: f64) -> f64 {
-        let z = (-2.0 * self.unit().ln()).sqrt() * (2.0 * std::f64::consts::PI * self.unit()).cos();
-        median_ms * (sigma * z).exp()
-    }
 }
 
 const NOW_MS: u64 = 1_790_000_040_000;
@@ -33,52 +20,30 @@ const NOW_MS: u64 = 1_790_000_040_000;
 fn record(db: &std::path::Path, slowdown: f64, seed: u64) {
     let mut store = SqliteStore::open(db).unwrap();
     let mut rng = Rng(seed);
-    let mut batch = Vec::new();
     let start_ms = NOW_MS - 2 * 3600 * 1000;
-    let mut id = 0u128;
-    for tick in 0..(2 * 3600 * 10) {
+    let calls = (0..(2 * 3600 * 10)).flat_map(|tick| {
         let at_ms = start_ms + tick * 100;
-        for (path, name) in [(1u32, "checkout.pay"), (2, "catalog.get")] {
-            id += 1;
+        [
+            (1u32, "checkout.pay", "payments"),
+            (2, "catalog.get", "catalog"),
+        ]
+        .map(|(path, name, group)| {
             let mut ms = rng.lognormal(20.0, 0.3);
             if path == 1 && at_ms >= NOW_MS - 60_000 {
                 ms *= slowdown;
             }
-            let mut span = SpanRecord::new(
-                TraceId::from_parts(at_ms, id),
-                1,
-                0,
-                name.into(),
-                SpanKind::Function,
-            );
-            span.path = path;
-            span.group = Some(if path == 1 { "payments" } else { "catalog" }.into());
-            span.start_ns = at_ms as i64 * 1_000_000;
-            span.duration_ns = (ms * 1e6) as u64;
-            batch.push(Record::Span(span));
-        }
-        if batch.len() >= 20_000 {
-            store
-                .write_batch(
-                    &WriteBatch {
-                        records: &batch,
-                        ..WriteBatch::EMPTY
-                    },
-                    &paths(),
-                )
-                .unwrap();
-            batch.clear();
-        }
-    }
-    store
-        .write_batch(
-            &WriteBatch {
-                records: &batch,
-                ..WriteBatch::EMPTY
-            },
-            &paths(),
-        )
-        .unwrap();
+            Call {
+                at_ms,
+                path,
+                name,
+                group,
+                ms,
+                failed: false,
+            }
+        })
+    });
+    let calls: Vec<Call> = calls.collect();
+    write_calls(&mut store, &paths(), calls);
 }
 
 /// Records the workload into a temporary database and evaluates it as of `NOW_MS`.
@@ -115,7 +80,7 @@ fn a_thirty_percent_slowdown_is_flagged_within_one_minute() {
     );
     let catalog = reports.iter().find(|r| r.name == "catalog.get").unwrap();
     assert_eq!(catalog.latency.as_ref().unwrap().kind, ShiftKind::NoChange);
-    assert!(catalog.p95_trend.is_some());
+    assert!(catalog.p95_trend.trend().is_some());
 }
 
 #[test]

@@ -53,7 +53,7 @@ enum Command {
     Report(ReportArgs),
     /// Print the whole monitoring state as JSON: operations, baselines, shifts, health.
     Snapshot(SnapshotArgs),
-    /// List, learn, pin or unpin per-operation latency baselines.
+    /// List, learn, pin, unpin or accept per-operation latency baselines.
     Baseline(BaselineArgs),
     /// Check an alert rules file, or list active alerts and their history.
     Alerts(AlertsArgs),
@@ -139,11 +139,21 @@ pub enum AlertsAction {
     },
 }
 
-/// Options of `pathwise snapshot`.
+/// Options of `pathwise snapshot`: the window options of `/api/snapshot`.
 #[derive(Debug, Args)]
 pub struct SnapshotArgs {
     #[command(flatten)]
     pub db: DbArg,
+    /// The instant to evaluate: RFC 3339 (`2026-05-01T12:00:00Z`) or Unix milliseconds;
+    /// now by default.
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+    /// Seconds of the recent window compared with the baseline (10–86400; default 60).
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(10..=86_400))]
+    pub recent_s: Option<u64>,
+    /// Hours of history the baseline is learned from (1–2160; default 24).
+    #[arg(long, value_name = "HOURS", value_parser = clap::value_parser!(u64).range(1..=2160))]
+    pub baseline_h: Option<u64>,
 }
 
 /// Options of `pathwise baseline`.
@@ -166,6 +176,9 @@ pub enum BaselineAction {
     Pin { name: String },
     /// Let NAME's baseline follow new learning again.
     Unpin { name: String },
+    /// Accept NAME's shifted latency as its new normal: store a baseline learned from the
+    /// calls since the shift began (pinned if the previous one was), so it is no longer flagged.
+    Accept { name: String },
 }
 
 /// Options of `pathwise report`.

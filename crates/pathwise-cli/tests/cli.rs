@@ -558,6 +558,37 @@ fn baselines_are_learned_pinned_and_listed_and_the_snapshot_is_json() {
         .find(|o| o["name"] == "GEOCache.get")
         .unwrap();
     assert_eq!(geo_op["baseline_source"], "stored v1 (pinned)");
+    // The window options of /api/snapshot: long after the demo, every recent window is empty.
+    let later = pathwise(&[
+        "snapshot",
+        "--db",
+        db,
+        "--at",
+        "2200-01-01T00:00:00Z",
+        "--recent-s",
+        "600",
+        "--baseline-h",
+        "48",
+    ]);
+    assert!(later.status.success(), "{}", stderr(&later));
+    let later: serde_json::Value = serde_json::from_str(&stdout(&later)).unwrap();
+    let ops = later["operations"].as_array().unwrap();
+    assert!(
+        ops.iter().all(|o| o["recent"]["no_data"] == true),
+        "{later}"
+    );
+    let bad = pathwise(&["snapshot", "--db", db, "--at", "yesterday"]);
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+    let bad = pathwise(&["snapshot", "--db", db, "--recent-s", "5"]);
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+    // The demo's latency did not shift: nothing to accept, said plainly.
+    let accept = pathwise(&["baseline", "accept", "GEOCache.get", "--db", db]);
+    assert_eq!(accept.status.code(), Some(1));
+    assert!(
+        stderr(&accept).contains("has not shifted"),
+        "{}",
+        stderr(&accept)
+    );
 }
 
 #[test]

@@ -41,6 +41,16 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../assets/health.js"),
     ),
     (
+        "baselines.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/baselines.js"),
+    ),
+    (
+        "charts.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/charts.js"),
+    ),
+    (
         "alerts.js",
         "text/javascript; charset=utf-8",
         include_str!("../assets/alerts.js"),

@@ -6,6 +6,8 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{Query, State};
 use pathwise_analysis::monitoring::MonitorConfig;
+use pathwise_analysis::perf::forecast::{ForecastRules, Outlook, describe_band, outlook};
+use pathwise_analysis::perf::trend::{Trend, describe_growth};
 use pathwise_analysis::snapshot::{Snapshot, snapshot};
 use serde_json::{Value, json};
 
@@ -100,13 +102,17 @@ pub async fn baselines(State(state): Shared, Query(q): QueryMap) -> Result<Json<
     ))
 }
 
-/// `GET /api/trends`: p95 slope per operation over the last hour of the baseline window.
+/// `GET /api/trends`: p95 slope per operation over the last hour of the baseline window, or
+/// why there is none (`outlook.status`: `not_enough_data`, `stale`).
 pub async fn trends(State(state): Shared, Query(q): QueryMap) -> Result<Json<Value>, ApiError> {
     let s = take_snapshot(&state, &Params(q)).await?;
     let rows: Vec<Value> = s
         .operations
         .iter()
-        .filter_map(|o| o.p95_trend.as_ref().map(|t| json!({ "name": o.name, "p95_ms_per_hour": t.slope_per_hour, "r_squared": t.r_squared, "points": t.points })))
+        .map(|o| match o.p95_trend.trend() {
+            Some(t) => json!({ "name": o.name, "p95_ms_per_hour": t.slope_per_hour, "r_squared": t.r_squared, "points": t.points, "outlook": o.p95_trend }),
+            None => json!({ "name": o.name, "outlook": o.p95_trend }),
+        })
         .collect();
     Ok(Json(
         json!({ "generated_ns": s.generated_ns, "latency": rows }),
@@ -114,8 +120,9 @@ pub async fn trends(State(state): Shared, Query(q): QueryMap) -> Result<Json<Val
 }
 
 /// `GET /api/resources?since=`: process and host samples (default: the last hour, at most
-/// `limit` evenly thinned points) and the RSS trend with its forecast. `rss_limit_mb` sets the
-/// limit for "time until"; by default the host's total memory.
+/// `limit` evenly thinned points), whether the RSS may be forecast (`rss_outlook`: not enough
+/// data, stale, or a forecast) and, when it may, the RSS trend with its 95 % band. `rss_limit_mb`
+/// sets the limit for "time until"; by default the host's total memory.
 pub async fn resources(State(state): Shared, Query(q): QueryMap) -> Result<Json<Value>, ApiError> {
     let p = Params(q);
     let now = std::time::SystemTime::now()
@@ -132,25 +139,49 @@ pub async fn resources(State(state): Shared, Query(q): QueryMap) -> Result<Json<
         .iter()
         .map(|s| (s.ts_ns as f64 / 1e9, s.process.rss_bytes as f64))
         .collect();
-    let rss_trend = pathwise_analysis::perf::trend::fit(&points).map(|trend| {
-        let last = samples.last();
-        let current = last.map_or(f64::NAN, |s| s.process.rss_bytes as f64);
-        let limit = limit_mb
-            .map(|mb| mb as f64 * 1024.0 * 1024.0)
-            .or_else(|| last.map(|s| (s.host.mem_used_bytes + s.host.mem_available_bytes) as f64));
-        let now_s = now as f64 / 1e9;
-        json!({
-            "slope_bytes_per_hour": trend.slope_per_hour,
-            "r_squared": trend.r_squared,
-            "forecast_bytes_in_1h": trend.forecast(now_s + 3600.0),
-            "limit_bytes": limit,
-            "time_to_limit_s": limit.and_then(|l| trend.time_to_threshold(now_s, current, l)).map(|d| d.as_secs_f64()),
-            "description": pathwise_analysis::perf::trend::describe_growth("RSS", "bytes", &trend, now_s, current, limit),
-        })
-    });
+    let now_s = now as f64 / 1e9;
+    // Judged as of `until` when looking back, else now: samples that stopped are stale.
+    let as_of = until.map_or(now_s, |u| u as f64 / 1e9);
+    let rss_outlook = outlook(&points, as_of, &ForecastRules::default());
+    let rss_trend = match &rss_outlook {
+        Outlook::Forecast {
+            trend,
+            slope_low_per_hour,
+            slope_high_per_hour,
+            ..
+        } => {
+            let last = samples.last();
+            let current = last.map_or(f64::NAN, |s| s.process.rss_bytes as f64);
+            let limit = limit_mb.map(|mb| mb as f64 * 1024.0 * 1024.0).or_else(|| {
+                last.map(|s| (s.host.mem_used_bytes + s.host.mem_available_bytes) as f64)
+            });
+            // The band's slopes bound the time to the limit: the steeper one reaches it first.
+            let until_limit = |slope: f64| {
+                let t = Trend {
+                    slope_per_hour: slope,
+                    ..trend.clone()
+                };
+                limit
+                    .and_then(|l| t.time_to_threshold(now_s, current, l))
+                    .map(|d| d.as_secs_f64())
+            };
+            Some(json!({
+                "slope_bytes_per_hour": trend.slope_per_hour,
+                "slope_band_bytes_per_hour": [slope_low_per_hour, slope_high_per_hour],
+                "r_squared": trend.r_squared,
+                "forecast_bytes_in_1h": trend.forecast(now_s + 3600.0),
+                "limit_bytes": limit,
+                "time_to_limit_s": until_limit(trend.slope_per_hour),
+                "time_to_limit_band_s": [until_limit(*slope_high_per_hour), until_limit(*slope_low_per_hour)],
+                "description": describe_growth("RSS", "bytes", trend, now_s, current, limit),
+            "band_description": describe_band("bytes", *slope_low_per_hour, *slope_high_per_hour),
+            }))
+        }
+        _ => None,
+    };
     let step = samples.len().div_ceil(limit).max(1);
     let thinned: Vec<_> = samples.iter().step_by(step).collect();
     Ok(Json(
-        json!({ "samples": thinned, "total": samples.len(), "rss_trend": rss_trend }),
+        json!({ "samples": thinned, "total": samples.len(), "rss_outlook": rss_outlook, "rss_trend": rss_trend }),
     ))
 }

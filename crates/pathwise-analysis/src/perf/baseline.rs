@@ -64,6 +64,23 @@ impl OutlierMethod {
     pub fn mad() -> Self {
         OutlierMethod::Mad { threshold: 3.5 }
     }
+
+    /// The rule in words, for pages that say why samples were left out.
+    ///
+    /// ```
+    /// # use pathwise_analysis::perf::baseline::OutlierMethod;
+    /// assert_eq!(OutlierMethod::tukey().rule(), "outside Q1 − 1.5·IQR … Q3 + 1.5·IQR (Tukey's fences)");
+    /// ```
+    pub fn rule(&self) -> String {
+        match self {
+            OutlierMethod::Tukey { k } => {
+                format!("outside Q1 − {k}·IQR … Q3 + {k}·IQR (Tukey's fences)")
+            }
+            OutlierMethod::Mad { threshold } => {
+                format!("modified z-score beyond ±{threshold} (median absolute deviation)")
+            }
+        }
+    }
 }
 
 impl Default for OutlierMethod {

@@ -214,7 +214,7 @@ fn headroom(u: f64) -> f64 {
 fn describe(name: &str, v: f64) -> String {
     match name {
         "success rate" => format!(
-            "success rate {:.1}% ({:.1}% errors)",
+            "success rate {:.1}% of calls ({:.1}% of calls failed)",
             v * 100.0,
             (1.0 - v) * 100.0
         ),

@@ -6,6 +6,8 @@
 //! * [`regression`]: did latency, error rate or throughput shift between a baseline window and
 //!   a recent one? Significance tests plus a minimum effect size.
 //! * [`trend`]: least-squares trends over time and time-to-limit forecasts.
+//! * [`forecast`]: whether a trend may be extrapolated (enough data, source still sending) and
+//!   the confidence band of its slope.
 //! * [`health`]: a documented 0–100 health score from success rate, speed, cache and
 //!   resource headroom, minus active alerts.
 //! * [`stats`]: the shared numeric pieces (type-7 quantiles, Cody's `erfc`, normal CDF).
@@ -21,6 +23,7 @@
 //! ```
 
 pub mod baseline;
+pub mod forecast;
 pub mod health;
 pub mod regression;
 pub mod stats;

@@ -142,20 +142,67 @@ pub fn latency_shift(base: &[f64], recent: &[f64], alpha: f64, min_effect: f64) 
     let recent_median = stats::median(&recent);
     let effect = (recent_median - base_median) / base_median;
     let p_value = mann_whitney(&recent, &base).p_two_sided;
-    let kind = if p_value < alpha && effect >= min_effect {
-        ShiftKind::Regression
-    } else if p_value < alpha && effect <= -min_effect {
-        ShiftKind::Improvement
-    } else {
-        ShiftKind::NoChange
-    };
     Some(Shift {
-        kind,
+        kind: shift_kind(p_value < alpha, effect, min_effect),
         p_value,
         effect,
         base_median,
         recent_median,
     })
+}
+
+/// Compares a recent latency window with a **stored median** (a baseline kept as summary
+/// figures, e.g. a pinned one) by the sign test: under "the median is unchanged" the number of
+/// recent values above `reference_median` is `Binomial(n, ½)` (values equal to it are
+/// dropped), approximated by the normal with a continuity correction,
+/// `z = (above − n/2 ∓ ½) / √(n/4)`. Flags like [`latency_shift`]: `p < alpha` and a relative
+/// change of the median of at least `min_effect`. `None` with fewer than [`MIN_WINDOW`]
+/// finite values or a reference median that is not positive.
+///
+/// ```
+/// use pathwise_analysis::perf::regression::{ShiftKind, median_shift};
+/// let slow: Vec<f64> = (0..100).map(|i| 26.0 + f64::from(i % 10) * 0.1).collect();
+/// let s = median_shift(20.0, &slow, 0.01, 0.10).unwrap();
+/// assert_eq!(s.kind, ShiftKind::Regression);
+/// assert!((s.effect - 0.3225).abs() < 1e-9); // median 26.45 against 20
+/// ```
+pub fn median_shift(
+    reference_median: f64,
+    recent: &[f64],
+    alpha: f64,
+    min_effect: f64,
+) -> Option<Shift> {
+    let recent: Vec<f64> = recent.iter().copied().filter(|x| x.is_finite()).collect();
+    // (NaN is not positive either.)
+    if recent.len() < MIN_WINDOW || reference_median.is_nan() || reference_median <= 0.0 {
+        return None;
+    }
+    let above = recent.iter().filter(|&&x| x > reference_median).count() as f64;
+    let below = recent.iter().filter(|&&x| x < reference_median).count() as f64;
+    let n = above + below;
+    let p_value = if n == 0.0 {
+        1.0
+    } else {
+        let d = above - n / 2.0;
+        stats::two_sided_p(d.signum() * (d.abs() - 0.5).max(0.0) / (n / 4.0).sqrt())
+    };
+    let recent_median = stats::median(&recent);
+    let effect = (recent_median - reference_median) / reference_median;
+    Some(Shift {
+        kind: shift_kind(p_value < alpha, effect, min_effect),
+        p_value,
+        effect,
+        base_median: reference_median,
+        recent_median,
+    })
+}
+
+fn shift_kind(significant: bool, effect: f64, min_effect: f64) -> ShiftKind {
+    match direction(significant, effect, min_effect) {
+        RateChange::Increase => ShiftKind::Regression,
+        RateChange::Decrease => ShiftKind::Improvement,
+        RateChange::NoChange => ShiftKind::NoChange,
+    }
 }
 
 /// Direction of a rate shift. For error rates an `Increase` is the regression; for
@@ -167,6 +214,11 @@ pub enum RateChange {
     NoChange,
 }
 
+/// What an error rate is a rate of: failed calls among all calls of the operation.
+pub const ERROR_RATE_OF: &str = "failed calls / calls";
+/// What a throughput is a rate of: calls of the operation per second.
+pub const THROUGHPUT_OF: &str = "calls / second";
+
 /// Result of [`error_rate_shift`] and [`throughput_shift`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RateShift {
@@ -174,6 +226,8 @@ pub struct RateShift {
     pub p_value: f64,
     /// The test statistic; positive when the recent rate is higher.
     pub z: f64,
+    /// What the rates are a rate of: [`ERROR_RATE_OF`] or [`THROUGHPUT_OF`].
+    pub rate_of: &'static str,
     /// Error proportion (0..1) or events per second.
     pub base_rate: f64,
     pub recent_rate: f64,
@@ -222,6 +276,7 @@ pub fn error_rate_shift(
     let diff = p2 - p1;
     Some(RateShift {
         change: direction(p_value < alpha, diff, MIN_ERROR_RATE_CHANGE),
+        rate_of: ERROR_RATE_OF,
         p_value,
         z,
         base_rate: p1,
@@ -277,6 +332,7 @@ pub fn throughput_shift(
     };
     Some(RateShift {
         change: direction(p_value < alpha, relative, min_effect),
+        rate_of: THROUGHPUT_OF,
         p_value,
         z,
         base_rate: r1,

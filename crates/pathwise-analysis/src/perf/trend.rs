@@ -171,7 +171,7 @@ pub fn describe_growth(
 }
 
 /// `value` with its unit, scaled as described on [`describe_growth`].
-fn format_value(value: f64, unit: &str) -> String {
+pub(crate) fn format_value(value: f64, unit: &str) -> String {
     match unit.to_ascii_lowercase().as_str() {
         "bytes" | "byte" | "b" => {
             const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
