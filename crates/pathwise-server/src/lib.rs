@@ -118,6 +118,7 @@ pub enum ServeError {
 /// The API paths, also listed in the OpenAPI document (checked by a test).
 pub const API_PATHS: &[&str] = &[
     "/health",
+    "/login",
     "/api/openapi.json",
     "/api/traces",
     "/api/traces/{id}",
@@ -163,10 +164,7 @@ pub fn router(config: &ServerConfig) -> Result<Router, ServeError> {
         config.ingest.clone(),
     )?;
     let api = Router::new()
-        .route(
-            "/api/openapi.json",
-            get(|| async { axum::Json(openapi::document()) }),
-        )
+        .route("/api/openapi.json", get(openapi::serve))
         .route("/api/traces", get(api::list_traces))
         .route("/api/traces/{id}", get(api::trace_detail))
         .route("/api/traces/{id}/spans", get(api::trace_spans))
@@ -223,6 +221,7 @@ pub fn router(config: &ServerConfig) -> Result<Router, ServeError> {
         .merge(ingest)
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .layer(middleware::from_fn(limit_query))
+        .layer(middleware::from_fn(error::json_errors))
         .with_state(state);
     if !config.cors_origins.is_empty() {
         let origins = config
