@@ -12,6 +12,12 @@ use serde::Deserialize;
 
 use crate::Severity;
 
+mod durations;
+mod terms;
+
+use durations::{Bounds, CHECK_INTERVAL, HOLD, RENOTIFY, SQL_TIMEOUT, WINDOW, duration};
+pub use terms::{Op, Signal, Trigger};
+
 /// A rules file that could not be used: where and why.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[error("line {line}: {reason}")]
@@ -19,77 +25,6 @@ pub struct RulesError {
     /// 1-based line in the rules file (0 when the file could not be read at all).
     pub line: usize,
     pub reason: String,
-}
-
-/// What a threshold rule measures.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Signal {
-    /// Errors / calls over the window, 0..1.
-    ErrorRate,
-    P95Ms,
-    P99Ms,
-    /// Calls per second over the window.
-    CallRate,
-    /// Cache hits / lookups over the window, 0..1.
-    CacheHitRate,
-    /// Latest resident set size in the window.
-    RssBytes,
-    /// Mean process CPU over the window.
-    CpuPct,
-    /// Latest pipeline queue depth.
-    QueueDepth,
-    /// Latest pipeline write lag in milliseconds.
-    WriteLagMs,
-    /// Health score 0..100 (overall or per component).
-    HealthScore,
-}
-
-/// What a baseline rule reacts to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Trigger {
-    /// Recent calls slower than warning_factor × baseline p95 (criticals included).
-    ViolationWarning,
-    /// Recent calls slower than critical_factor × baseline p95.
-    ViolationCritical,
-    /// The latency distribution shifted up significantly.
-    Regression,
-}
-
-/// A comparison operator.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-pub enum Op {
-    #[serde(rename = ">")]
-    Gt,
-    #[serde(rename = ">=")]
-    Ge,
-    #[serde(rename = "<")]
-    Lt,
-    #[serde(rename = "<=")]
-    Le,
-}
-
-impl Op {
-    /// `value op bound`.
-    ///
-    /// ```
-    /// use pathwise_alerts::Op;
-    /// assert!(Op::Gt.holds(2.0, 1.0));
-    /// assert!(!Op::Le.holds(2.0, 1.0));
-    /// ```
-    pub fn holds(self, value: f64, bound: f64) -> bool {
-        match self {
-            Op::Gt => value > bound,
-            Op::Ge => value >= bound,
-            Op::Lt => value < bound,
-            Op::Le => value <= bound,
-        }
-    }
-
-    fn upward(self) -> bool {
-        matches!(self, Op::Gt | Op::Ge)
-    }
 }
 
 /// What a rule checks.
@@ -263,10 +198,6 @@ fn key_line(src: &str, headers: &[usize], index: usize, key: Option<&str>) -> us
     start
 }
 
-fn duration(text: &str) -> Result<Duration, String> {
-    humantime::parse_duration(text.trim()).map_err(|e| format!("bad duration {text:?}: {e}"))
-}
-
 impl RuleSet {
     /// Parses and validates a rules file's text.
     ///
@@ -288,38 +219,38 @@ impl RuleSet {
                 .position(|l| l.trim_start().starts_with(key))
                 .map_or(1, |i| i + 1)
         };
-        let top_duration =
-            |value: &Option<String>, key: &str, default: Option<Duration>| match value {
-                None => Ok(default),
-                Some(v) => duration(v).map(Some).map_err(|reason| RulesError {
+        let top_duration = |value: &Option<String>,
+                            key: &str,
+                            default: Option<Duration>,
+                            limits: Bounds| match value {
+            None => Ok(default),
+            Some(v) => duration(v, key, limits)
+                .map(Some)
+                .map_err(|reason| RulesError {
                     line: top(key),
-                    reason: format!("`{key}`: {reason}"),
+                    reason,
                 }),
-            };
+        };
         let defaults = RuleSet::default();
         let mut set = RuleSet {
             check_interval: top_duration(
                 &raw.check_interval,
                 "check_interval",
                 Some(defaults.check_interval),
+                CHECK_INTERVAL,
             )?
             .unwrap_or(defaults.check_interval),
             repeat_interval: top_duration(
                 &raw.repeat_interval,
                 "repeat_interval",
                 Some(defaults.repeat_interval),
+                RENOTIFY,
             )?
             .unwrap_or(defaults.repeat_interval),
-            escalate_after: top_duration(&raw.escalate_after, "escalate_after", None)?,
+            escalate_after: top_duration(&raw.escalate_after, "escalate_after", None, RENOTIFY)?,
             group_by: raw.group_by.unwrap_or(defaults.group_by),
             rules: Vec::new(),
         };
-        if set.check_interval.is_zero() {
-            return Err(RulesError {
-                line: top("check_interval"),
-                reason: "`check_interval` must be more than 0".into(),
-            });
-        }
         for (index, r) in raw.rule.into_iter().enumerate() {
             let at = |key: Option<&str>, reason: String| RulesError {
                 line: key_line(src, &headers, index, key),
@@ -328,12 +259,12 @@ impl RuleSet {
             if set.rules.iter().any(|x: &Rule| x.name == r.name) {
                 return Err(at(Some("name"), "duplicate rule name".into()));
             }
-            let dur = |value: &Option<String>, key: &str, default: Duration| match value {
+            let dur = |value: &Option<String>, key: &str, default: Duration, limits| match value {
                 None => Ok(default),
-                Some(v) => duration(v).map_err(|e| at(Some(key), format!("`{key}`: {e}"))),
+                Some(v) => duration(v, key, limits).map_err(|e| at(Some(key), e)),
             };
-            let for_ = dur(&r.for_, "for", Duration::ZERO)?;
-            let keep_firing_for = dur(&r.keep_firing_for, "keep_firing_for", Duration::ZERO)?;
+            let for_ = dur(&r.for_, "for", Duration::ZERO, HOLD)?;
+            let keep_firing_for = dur(&r.keep_firing_for, "keep_firing_for", Duration::ZERO, HOLD)?;
             let need = |present: bool, key: &str, kind: &str| {
                 if present {
                     Ok(())
@@ -350,10 +281,7 @@ impl RuleSet {
                     need(r.signal.is_some(), "signal", "threshold")?;
                     need(r.op.is_some(), "op", "threshold")?;
                     need(r.threshold.is_some(), "threshold", "threshold")?;
-                    let window = dur(&r.window, "window", Duration::from_secs(300))?;
-                    if window < Duration::from_secs(1) {
-                        return Err(at(Some("window"), "`window` must be at least 1s".into()));
-                    }
+                    let window = dur(&r.window, "window", Duration::from_secs(300), WINDOW)?;
                     let condition = Condition::Threshold {
                         signal: r.signal.unwrap(),
                         scope,
@@ -378,7 +306,7 @@ impl RuleSet {
                     need(r.query.is_some(), "query", "sql")?;
                     need(r.op.is_some(), "op", "sql")?;
                     need(r.threshold.is_some(), "threshold", "sql")?;
-                    let timeout = dur(&r.timeout, "timeout", Duration::from_secs(1))?;
+                    let timeout = dur(&r.timeout, "timeout", Duration::from_secs(1), SQL_TIMEOUT)?;
                     let condition = Condition::Sql {
                         query: r.query.clone().unwrap(),
                         timeout,

@@ -40,15 +40,9 @@ pub fn error_patterns(
     window: Window,
     attribute: &str,
 ) -> Result<ErrorPatterns, AnalysisError> {
-    if attribute.is_empty()
-        || attribute.len() > 200
-        || attribute
-            .chars()
-            .any(|c| c == '"' || c == '\\' || c.is_control())
-    {
+    if attribute.is_empty() || attribute.chars().count() > 200 {
         return Err(AnalysisError::Invalid(
-            "attribute must be 1–200 characters without quotes, backslashes or control characters"
-                .into(),
+            "attribute must be 1–200 characters".into(),
         ));
     }
     let mut grouped: Vec<(String, i64, i64)> = Vec::new();

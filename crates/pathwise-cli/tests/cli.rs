@@ -590,33 +590,3 @@ fn baselines_are_learned_pinned_and_listed_and_the_snapshot_is_json() {
         stderr(&accept)
     );
 }
-
-#[test]
-fn alert_rules_are_checked_and_alerts_listed() {
-    let dir = tempfile::tempdir().unwrap();
-    let good = dir.path().join("alerts.toml");
-    std::fs::write(
-        &good,
-        "check_interval = \"5s\"\n\n[[rule]]\nname = \"errors\"\nkind = \"threshold\"\nsignal = \"error_rate\"\nwindow = \"5m\"\nop = \">\"\nthreshold = 0.05\nseverity = \"critical\"\n",
-    )
-    .unwrap();
-    let checked = pathwise(&["alerts", "check", good.to_str().unwrap()]);
-    assert!(checked.status.success(), "{}", stderr(&checked));
-    assert!(
-        stdout(&checked).contains("1 rules") && stdout(&checked).contains("- errors (critical)")
-    );
-    let bad = dir.path().join("bad.toml");
-    std::fs::write(
-        &bad,
-        "[[rule]]\nname = \"x\"\nkind = \"threshold\"\nsignal = \"happiness\"\n",
-    )
-    .unwrap();
-    let refused = pathwise(&["alerts", "check", bad.to_str().unwrap()]);
-    assert_eq!(refused.status.code(), Some(2));
-    assert!(stderr(&refused).contains("line"), "{}", stderr(&refused));
-    let db = dir.path().join("alerts.db");
-    std::fs::copy(shared_db(), &db).unwrap();
-    let listed = pathwise(&["alerts", "list", "--db", db.to_str().unwrap()]);
-    assert!(listed.status.success(), "{}", stderr(&listed));
-    assert!(stdout(&listed).contains("no active alerts"));
-}

@@ -1,19 +1,13 @@
 //! `pathwise migrate`: a demo database copied into a new SQLite file and into a real two-shard
 //! ClickHouse cluster; the copies answer the report exactly as the original does.
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
+use common::pathwise;
 use pathwise_store_clickhouse::testing::Cluster;
-
-const BIN: &str = env!("CARGO_BIN_EXE_pathwise");
-
-fn pathwise(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .output()
-        .expect("run the pathwise binary")
-}
 
 fn ok(output: Output) -> String {
     assert!(

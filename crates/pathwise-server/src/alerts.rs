@@ -2,14 +2,13 @@
 //! its own thread (see `pathwise-alerts`); handlers take its lock (never held
 //! while rules run) on the blocking pool, within the handler budget.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use pathwise_store::Backend;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use pathwise_alerts::{
     Engine, EngineHandle, HistoryFilter, LogNotifier, Matcher, Notifier, RulesFile, StoreSource,
     WebhookConfig, WebhookNotifier,
@@ -21,7 +20,6 @@ use crate::params::Params;
 use crate::state::AppState;
 
 type Shared = State<Arc<AppState>>;
-type QueryMap = Query<HashMap<String, String>>;
 
 /// Starts the engine over `backend` with the rules in `rules` (hot-reloaded), logging every
 /// notification and posting them to each webhook.
@@ -103,8 +101,7 @@ async fn stored(
 }
 
 /// `GET /api/alerts?rule=&since=&limit=`: active alerts, recent history and rule errors.
-pub async fn list(State(state): Shared, Query(q): QueryMap) -> Result<Json<Value>, ApiError> {
-    let p = Params(q);
+pub async fn list(State(state): Shared, p: Params) -> Result<Json<Value>, ApiError> {
     let filter = HistoryFilter {
         fingerprint: p.text("fingerprint", 64)?,
         rule: p.text("rule", 200)?,
@@ -155,9 +152,8 @@ fn require_engine(answer: Option<Value>) -> Result<Json<Value>, ApiError> {
 pub async fn acknowledge(
     State(state): Shared,
     Path(fingerprint): Path<String>,
-    Query(q): QueryMap,
+    p: Params,
 ) -> Result<Json<Value>, ApiError> {
-    let p = Params(q);
     let by = p.text("by", 100)?.unwrap_or_else(|| "api".into());
     if fingerprint.len() > 64 || !fingerprint.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return Err(ApiError::bad("fingerprint", "not an alert fingerprint"));
@@ -171,8 +167,7 @@ pub async fn acknowledge(
 }
 
 /// `POST /api/silences?rule=NAME|fingerprint=FP&for=2h&comment=…`: mutes until then.
-pub async fn silence(State(state): Shared, Query(q): QueryMap) -> Result<Json<Value>, ApiError> {
-    let p = Params(q);
+pub async fn silence(State(state): Shared, p: Params) -> Result<Json<Value>, ApiError> {
     let matcher = match (p.text("rule", 200)?, p.text("fingerprint", 64)?) {
         (Some(rule), None) => Matcher::Rule(rule),
         (None, Some(fp)) => Matcher::Fingerprint(fp),
@@ -184,13 +179,10 @@ pub async fn silence(State(state): Shared, Query(q): QueryMap) -> Result<Json<Va
         }
     };
     let length = p
-        .text("for", 32)?
+        .age("for")?
         .ok_or_else(|| ApiError::bad("for", "required, e.g. 2h"))?;
-    let length =
-        humantime::parse_duration(&length).map_err(|e| ApiError::bad("for", e.to_string()))?;
     let comment = p.text("comment", 500)?.unwrap_or_default();
-    let until =
-        pathwise_alerts::now_ns().saturating_add(length.as_nanos().min(i64::MAX as u128) as i64);
+    let until = pathwise_alerts::now_ns().saturating_add(length);
     let id = with_engine(&state, move |e| e.silence(matcher, until, &comment)).await?;
     require_engine(id.map(|id| json!({ "silence": id, "until_ns": until })))
 }

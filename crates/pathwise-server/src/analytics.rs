@@ -1,10 +1,9 @@
 //! Analytics routes: thin wrappers over `pathwise-analysis` (which holds the SQL).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use pathwise_analysis::{Analysis, Window};
@@ -15,11 +14,13 @@ use crate::params::{Params, trace_id};
 use crate::state::AppState;
 
 type Shared = State<Arc<AppState>>;
-type QueryMap = Query<HashMap<String, String>>;
 
+/// `Invalid` is "nothing to answer with" (no trace, an empty window): parameters are
+/// checked here before analysis runs.
 fn analysis_error(e: pathwise_analysis::AnalysisError) -> ApiError {
     match e {
         pathwise_analysis::AnalysisError::Invalid(message) => ApiError::NotFound(message),
+        pathwise_analysis::AnalysisError::Store(e) => ApiError::Store(e),
         other => ApiError::Internal(other.to_string()),
     }
 }
@@ -48,8 +49,7 @@ fn window_json(w: Window) -> Value {
 }
 
 /// `GET /api/nodes`: metrics of every node (span name).
-pub async fn nodes(State(state): Shared, Query(q): QueryMap) -> Result<Json<Value>, ApiError> {
-    let p = Params(q);
+pub async fn nodes(State(state): Shared, p: Params) -> Result<Json<Value>, ApiError> {
     let w = window(&p, "since", "until")?;
     let a = load(&state, w).await?;
     Ok(Json(
@@ -57,20 +57,23 @@ pub async fn nodes(State(state): Shared, Query(q): QueryMap) -> Result<Json<Valu
     ))
 }
 
+/// The rankings of `/api/paths/{kind}`.
+pub const PATH_RANKINGS: [&str; 3] = ["hot", "slow", "errors"];
+
 /// `GET /api/paths/{hot,slow,errors}`.
 pub async fn paths(
     State(state): Shared,
     axum::extract::Path(kind): axum::extract::Path<String>,
-    Query(q): QueryMap,
+    p: Params,
 ) -> Result<Json<Value>, ApiError> {
-    let p = Params(q);
     let w = window(&p, "since", "until")?;
     let limit = p.limit(20, 1000)?;
     let min_calls = p.int("min_calls", 1..=i64::MAX)?.unwrap_or(1);
-    if !["hot", "slow", "errors"].contains(&kind.as_str()) {
-        return Err(ApiError::NotFound(format!(
-            "no path ranking {kind:?} (hot, slow or errors)"
-        )));
+    if !PATH_RANKINGS.contains(&kind.as_str()) {
+        return Err(ApiError::bad(
+            "kind",
+            format!("no path ranking {kind:?} (hot, slow or errors)"),
+        ));
     }
     let a = load(&state, w).await?;
     let paths = match kind.as_str() {
@@ -84,8 +87,7 @@ pub async fn paths(
 }
 
 /// `GET /api/consumers`: nodes by self time.
-pub async fn consumers(State(state): Shared, Query(q): QueryMap) -> Result<Json<Value>, ApiError> {
-    let p = Params(q);
+pub async fn consumers(State(state): Shared, p: Params) -> Result<Json<Value>, ApiError> {
     let w = window(&p, "since", "until")?;
     let limit = p.limit(20, 1000)?;
     let a = load(&state, w).await?;
@@ -95,8 +97,7 @@ pub async fn consumers(State(state): Shared, Query(q): QueryMap) -> Result<Json<
 }
 
 /// `GET /api/unused`: registered functions never executed in the window.
-pub async fn unused(State(state): Shared, Query(q): QueryMap) -> Result<Json<Value>, ApiError> {
-    let p = Params(q);
+pub async fn unused(State(state): Shared, p: Params) -> Result<Json<Value>, ApiError> {
     let w = window(&p, "since", "until")?;
     let a = load(&state, w).await?;
     Ok(Json(
@@ -105,8 +106,7 @@ pub async fn unused(State(state): Shared, Query(q): QueryMap) -> Result<Json<Val
 }
 
 /// `GET /api/graph`: caller → callee edges.
-pub async fn graph(State(state): Shared, Query(q): QueryMap) -> Result<Json<Value>, ApiError> {
-    let p = Params(q);
+pub async fn graph(State(state): Shared, p: Params) -> Result<Json<Value>, ApiError> {
     let w = window(&p, "since", "until")?;
     let a = load(&state, w).await?;
     Ok(Json(
@@ -115,24 +115,9 @@ pub async fn graph(State(state): Shared, Query(q): QueryMap) -> Result<Json<Valu
 }
 
 /// `GET /api/error-patterns?attr=`: error rate per value of a span attribute.
-pub async fn error_patterns(
-    State(state): Shared,
-    Query(q): QueryMap,
-) -> Result<Json<Value>, ApiError> {
-    let p = Params(q);
+pub async fn error_patterns(State(state): Shared, p: Params) -> Result<Json<Value>, ApiError> {
     let w = window(&p, "since", "until")?;
-    let attr = p
-        .text("attr", 200)?
-        .ok_or_else(|| ApiError::bad("attr", "required: the attribute to group by"))?;
-    if attr
-        .chars()
-        .any(|c| c == '"' || c == '\\' || c.is_control())
-    {
-        return Err(ApiError::bad(
-            "attr",
-            "must not contain quotes, backslashes or control characters",
-        ));
-    }
+    let attr = p.required_text("attr", 200, "the attribute to group by")?;
     let patterns = state
         .read(move |r| pathwise_analysis::error_patterns(r, w, &attr).map_err(analysis_error))
         .await?;
@@ -143,8 +128,7 @@ pub async fn error_patterns(
 
 /// `GET /api/attributes`: the application attributes on the window's spans (a sample of its
 /// most recent), those on failed spans first — the error-pattern picker's choices.
-pub async fn attributes(State(state): Shared, Query(q): QueryMap) -> Result<Json<Value>, ApiError> {
-    let p = Params(q);
+pub async fn attributes(State(state): Shared, p: Params) -> Result<Json<Value>, ApiError> {
     let w = window(&p, "since", "until")?;
     let keys = state
         .read(move |r| pathwise_analysis::attribute_keys(r, w).map_err(analysis_error))
@@ -156,11 +140,8 @@ pub async fn attributes(State(state): Shared, Query(q): QueryMap) -> Result<Json
 
 /// `GET /api/flamegraph.svg?trace=ID` (one trace), or a window (`since`/`until`), or the
 /// difference between a window and a base window (`base_since`/`base_until`).
-pub async fn flamegraph(State(state): Shared, Query(q): QueryMap) -> Result<Response, ApiError> {
-    let p = Params(q);
-    let svg = if let Some(raw) = p.text("trace", 64)? {
-        let id =
-            trace_id(&raw).map_err(|_| ApiError::bad("trace", "a trace id is 32 hex digits"))?;
+pub async fn flamegraph(State(state): Shared, p: Params) -> Result<Response, ApiError> {
+    let svg = if let Some(id) = p.trace_id("trace")? {
         state
             .read(move |r| pathwise_analysis::trace_flamegraph_svg(r, id).map_err(analysis_error))
             .await?

@@ -1,11 +1,10 @@
 //! The JSON API handlers. No SQL here: every question goes through `ReadStore`.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use pathwise_store::{SpanRow, TraceFilter};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -16,7 +15,6 @@ use crate::state::AppState;
 use crate::tree;
 
 type Shared = State<Arc<AppState>>;
-type QueryMap = Query<HashMap<String, String>>;
 type ApiResult = Result<Json<Value>, ApiError>;
 
 const NS_PER_MS: f64 = 1e6;
@@ -36,8 +34,7 @@ pub async fn health(State(state): Shared) -> ApiResult {
 }
 
 /// `GET /api/traces`: newest first, keyset-paginated.
-pub async fn list_traces(State(state): Shared, Query(query): QueryMap) -> ApiResult {
-    let p = Params(query);
+pub async fn list_traces(State(state): Shared, p: Params) -> ApiResult {
     let filter = TraceFilter {
         status: p.status()?,
         name_contains: p.text("q", 200)?,
@@ -72,13 +69,8 @@ struct ApiSpan {
 
 /// `GET /api/traces/{id}`: the trace and the top of its span tree (`max_spans`, default
 /// 2000); spans whose children were left out have `child_count` > 0 and no children listed.
-pub async fn trace_detail(
-    State(state): Shared,
-    Path(id): Path<String>,
-    Query(query): QueryMap,
-) -> ApiResult {
+pub async fn trace_detail(State(state): Shared, Path(id): Path<String>, p: Params) -> ApiResult {
     let id = trace_id(&id)?;
-    let p = Params(query);
     let max_spans = p.int("max_spans", 1..=20_000)?.unwrap_or(2_000) as usize;
     let found = state
         .read(move |r| {
@@ -110,15 +102,15 @@ pub async fn trace_detail(
 
 /// `GET /api/traces/{id}/spans?parent=`: children of one span (or the roots), for loading a
 /// collapsed subtree.
-pub async fn trace_spans(
-    State(state): Shared,
-    Path(id): Path<String>,
-    Query(query): QueryMap,
-) -> ApiResult {
+pub async fn trace_spans(State(state): Shared, Path(id): Path<String>, p: Params) -> ApiResult {
     let id = trace_id(&id)?;
-    let p = Params(query);
-    let parent = p.span_id("parent")?.unwrap_or(0);
+    // Absent means the roots (parent 0); a number beyond any span id has no children.
+    let parent = p.span_id("parent")?.unwrap_or(Some(0));
     let limit = p.limit(2_000, 20_000)?;
+    let parent_text = match parent {
+        Some(id) => id.to_string(),
+        None => p.text("parent", 20)?.unwrap_or_default(),
+    };
     let found = state
         .read(move |r| {
             let skeleton = r.span_skeleton(id)?;
@@ -126,8 +118,11 @@ pub async fn trace_spans(
                 return Ok(None);
             }
             let counts = tree::child_counts(&skeleton);
-            let children: Vec<u64> =
-                skeleton.iter().filter(|s| s.parent_id == parent).map(|s| s.span_id).collect();
+            let children: Vec<u64> = skeleton
+                .iter()
+                .filter(|s| Some(s.parent_id) == parent)
+                .map(|s| s.span_id)
+                .collect();
             let total = children.len();
             let wanted = &children[..total.min(limit)];
             let spans: Vec<ApiSpan> = r
@@ -135,7 +130,7 @@ pub async fn trace_spans(
                 .into_iter()
                 .map(|row| ApiSpan { child_count: counts.get(&row.span_id).copied().unwrap_or(0), row })
                 .collect();
-            Ok(Some(json!({ "parent": parent.to_string(), "spans": spans, "total": total, "truncated": wanted.len() < total })))
+            Ok(Some(json!({ "parent": parent_text, "spans": spans, "total": total, "truncated": wanted.len() < total })))
         })
         .await?;
     found
@@ -150,8 +145,7 @@ fn now_ns() -> i64 {
 }
 
 /// `GET /api/stats`: counts by status and durations over a window (default: the last 24 h).
-pub async fn stats(State(state): Shared, Query(query): QueryMap) -> ApiResult {
-    let p = Params(query);
+pub async fn stats(State(state): Shared, p: Params) -> ApiResult {
     let since = p
         .time("since")?
         .unwrap_or_else(|| now_ns() - 86_400 * 1_000_000_000);

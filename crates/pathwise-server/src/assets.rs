@@ -1,6 +1,6 @@
 //! The dashboard: static files compiled into the binary (no CDN, no build step).
 
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
 /// (path under /assets/, content type, body)
@@ -96,6 +96,6 @@ pub async fn asset(axum::extract::Path(file): axum::extract::Path<String>) -> Re
             *body,
         )
             .into_response(),
-        None => (StatusCode::NOT_FOUND, "no such asset").into_response(),
+        None => crate::ApiError::NotFound("no such asset".into()).into_response(),
     }
 }

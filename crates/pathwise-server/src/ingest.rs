@@ -12,22 +12,8 @@ use serde_json::json;
 
 use crate::state::AppState;
 
-/// Seconds a client is asked to wait before retrying a `503`.
-const RETRY_AFTER_SECS: &str = "5";
-
 fn refuse(status: StatusCode, message: String) -> Response {
-    let mut response = (
-        status,
-        axum::Json(json!({ "error": { "status": status.as_u16(), "message": message } })),
-    )
-        .into_response();
-    if status == StatusCode::SERVICE_UNAVAILABLE {
-        response.headers_mut().insert(
-            header::RETRY_AFTER,
-            header::HeaderValue::from_static(RETRY_AFTER_SECS),
-        );
-    }
-    response
+    crate::error::error_response(status, None, &message)
 }
 
 /// A request body read up to the ingest limit, with what it says about itself.

@@ -133,6 +133,7 @@ pub enum ServeError {
 /// The API paths, also listed in the OpenAPI document (checked by a test).
 pub const API_PATHS: &[&str] = &[
     "/health",
+    "/login",
     "/api/openapi.json",
     "/api/traces",
     "/api/traces/{id}",
@@ -179,10 +180,7 @@ pub fn router(config: &ServerConfig) -> Result<Router, ServeError> {
     let state = AppState::new(config, alerts)?;
     let request_timeout = config.limits.request_timeout;
     let api = Router::new()
-        .route(
-            "/api/openapi.json",
-            get(|| async { axum::Json(openapi::document()) }),
-        )
+        .route("/api/openapi.json", get(openapi::serve))
         .route("/api/traces", get(api::list_traces))
         .route("/api/traces/{id}", get(api::trace_detail))
         .route("/api/traces/{id}/spans", get(api::trace_spans))
@@ -248,6 +246,7 @@ pub fn router(config: &ServerConfig) -> Result<Router, ServeError> {
                 ))
                 .timeout(request_timeout),
         )
+        .layer(middleware::from_fn(error::json_errors))
         .with_state(state);
     if !config.cors_origins.is_empty() {
         let origins = config

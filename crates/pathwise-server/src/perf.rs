@@ -1,10 +1,9 @@
 //! Performance-monitoring routes: snapshot, health, regressions, baselines, trends.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use pathwise_analysis::monitoring::MonitorConfig;
 use pathwise_analysis::perf::forecast::{ForecastRules, Outlook, describe_band, outlook};
 use pathwise_analysis::perf::trend::{Trend, describe_growth};
@@ -16,7 +15,6 @@ use crate::params::Params;
 use crate::state::AppState;
 
 type Shared = State<Arc<AppState>>;
-type QueryMap = Query<HashMap<String, String>>;
 
 /// `at` (default now) and the monitor settings a request may override.
 fn settings(p: &Params) -> Result<(i64, MonitorConfig), ApiError> {
@@ -53,27 +51,21 @@ fn to_json(value: impl serde::Serialize) -> Result<Json<Value>, ApiError> {
 }
 
 /// `GET /api/snapshot`: the whole state at one instant (`at`, default now).
-pub async fn snapshot_route(
-    State(state): Shared,
-    Query(q): QueryMap,
-) -> Result<Json<Value>, ApiError> {
-    to_json(take_snapshot(&state, &Params(q)).await?)
+pub async fn snapshot_route(State(state): Shared, p: Params) -> Result<Json<Value>, ApiError> {
+    to_json(take_snapshot(&state, &p).await?)
 }
 
 /// `GET /api/health`: overall and per-component health.
-pub async fn health(State(state): Shared, Query(q): QueryMap) -> Result<Json<Value>, ApiError> {
-    let s = take_snapshot(&state, &Params(q)).await?;
+pub async fn health(State(state): Shared, p: Params) -> Result<Json<Value>, ApiError> {
+    let s = take_snapshot(&state, &p).await?;
     Ok(Json(
         json!({ "generated_ns": s.generated_ns, "overall": s.overall, "components": s.components }),
     ))
 }
 
 /// `GET /api/regressions`: operations whose latency, error rate or throughput shifted.
-pub async fn regressions(
-    State(state): Shared,
-    Query(q): QueryMap,
-) -> Result<Json<Value>, ApiError> {
-    let s = take_snapshot(&state, &Params(q)).await?;
+pub async fn regressions(State(state): Shared, p: Params) -> Result<Json<Value>, ApiError> {
+    let s = take_snapshot(&state, &p).await?;
     let shifted: Vec<Value> = s
         .operations
         .iter()
@@ -90,8 +82,8 @@ pub async fn regressions(
 }
 
 /// `GET /api/baselines`: the baseline in force per operation, or its learning progress.
-pub async fn baselines(State(state): Shared, Query(q): QueryMap) -> Result<Json<Value>, ApiError> {
-    let s = take_snapshot(&state, &Params(q)).await?;
+pub async fn baselines(State(state): Shared, p: Params) -> Result<Json<Value>, ApiError> {
+    let s = take_snapshot(&state, &p).await?;
     let rows: Vec<Value> = s
         .operations
         .iter()
@@ -104,8 +96,8 @@ pub async fn baselines(State(state): Shared, Query(q): QueryMap) -> Result<Json<
 
 /// `GET /api/trends`: p95 slope per operation over the last hour of the baseline window, or
 /// why there is none (`outlook.status`: `not_enough_data`, `stale`).
-pub async fn trends(State(state): Shared, Query(q): QueryMap) -> Result<Json<Value>, ApiError> {
-    let s = take_snapshot(&state, &Params(q)).await?;
+pub async fn trends(State(state): Shared, p: Params) -> Result<Json<Value>, ApiError> {
+    let s = take_snapshot(&state, &p).await?;
     let rows: Vec<Value> = s
         .operations
         .iter()
@@ -123,8 +115,7 @@ pub async fn trends(State(state): Shared, Query(q): QueryMap) -> Result<Json<Val
 /// `limit` evenly thinned points), whether the RSS may be forecast (`rss_outlook`: not enough
 /// data, stale, or a forecast) and, when it may, the RSS trend with its 95 % band. `rss_limit_mb`
 /// sets the limit for "time until"; by default the host's total memory.
-pub async fn resources(State(state): Shared, Query(q): QueryMap) -> Result<Json<Value>, ApiError> {
-    let p = Params(q);
+pub async fn resources(State(state): Shared, p: Params) -> Result<Json<Value>, ApiError> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as i64);

@@ -435,7 +435,7 @@ async fn analytics_answer_from_rollups() {
         assert_eq!(body["error"]["parameter"], parameter, "{path}");
     }
     let (status, _) = get(&format!("{}/api/paths/coldest", base())).await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 
 #[tokio::test]

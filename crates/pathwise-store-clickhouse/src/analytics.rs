@@ -111,13 +111,14 @@ impl RollupStore for ClickHouseReader {
         key: &str,
         limit: usize,
     ) -> Result<Vec<(AttrValueKey, i64, i64)>, StoreError> {
-        if key.is_empty() || key.chars().any(|c| c == '"' || c == '\\' || c.is_control()) {
-            return Err(StoreError::InvalidQuery(
-                "attribute names may not contain quotes, backslashes or control characters".into(),
-            ));
-        }
         // Attributes are a flat JSON object written without spaces, which the visitParam
-        // functions read directly (they exist in every ClickHouse version).
+        // functions read directly (they exist in every ClickHouse version). They match the
+        // field name as it is written in the JSON text, so the key is asked for in the same
+        // escaped form serde_json wrote it in: a quote, backslash or control character in a
+        // name then matches too.
+        let written =
+            serde_json::to_string(key).map_err(|e| StoreError::InvalidQuery(e.to_string()))?;
+        let name = &written[1..written.len() - 1];
         let rows: Vec<(String, u64, u64)> = self.conn.run(
             self.conn
                 .client
@@ -132,8 +133,8 @@ impl RollupStore for ClickHouseReader {
                     bound(window.until_ns),
                     limit.min(1_000_000)
                 ))
-                .bind(key)
-                .bind(key)
+                .bind(name)
+                .bind(name)
                 .fetch_all(),
         )?;
         Ok(rows

@@ -6,7 +6,9 @@
 //! writing statement before it runs (a clear message instead of "attempt to write a readonly
 //! database"), and a progress handler aborts a query past its time limit. Memory is bounded per
 //! connection: no string or blob may exceed [`MAX_VALUE_BYTES`] (so `randomblob(900000000)`
-//! fails at once instead of allocating 900 MB) and the page cache is kept small.
+//! fails at once instead of allocating 900 MB) and the page cache is kept small. An authorizer
+//! refuses `ATTACH`, `DETACH` and `PRAGMA`: they read nothing a rule needs, and a pragma could
+//! undo the connection's limits (`cache_size`).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -16,6 +18,7 @@ use pathwise_store::alerts::{
     AlertStateRow, AlertStateStore, AlertWrite, HistoryFilter, HistoryRow, Matcher, Silence,
     SqlGuardError, SqlRules, describe_limit, labels_from_text, labels_text,
 };
+use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, ErrorCode, OpenFlags, params};
 
@@ -246,6 +249,7 @@ impl AlertStateStore for SqliteAlertStore {
 /// assert_eq!(rules.query_number("SELECT 1; SELECT 2", second), Err(SqlGuardError::MultipleStatements));
 /// assert_eq!(rules.query_number("DELETE FROM spans", second), Err(SqlGuardError::Writes));
 /// assert_eq!(rules.query_number("SELECT 'x'", second), Err(SqlGuardError::NotANumber));
+/// assert!(matches!(rules.query_number("ATTACH 'x.db' AS x", second), Err(SqlGuardError::Forbidden(_))));
 /// ```
 pub struct SqliteSqlRules {
     conn: Connection,
@@ -257,7 +261,7 @@ pub const MAX_VALUE_BYTES: usize = 8 << 20;
 impl SqliteSqlRules {
     /// A read-only connection to the database at `path` (which must exist).
     pub fn open(path: &Path) -> Result<SqliteSqlRules, StoreError> {
-        let conn = connect(
+        let mut conn = connect(
             path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
@@ -271,6 +275,14 @@ impl SqliteSqlRules {
         // 2 MiB of page cache for rule queries, whatever the writer uses.
         conn.execute_batch("PRAGMA cache_size=-2048")
             .map_err(Error::from)?;
+        // Last: from here on pragmas are refused.
+        conn.authorizer(Some(|context: AuthContext<'_>| match context.action {
+            AuthAction::Attach { .. } | AuthAction::Detach { .. } | AuthAction::Pragma { .. } => {
+                Authorization::Deny
+            }
+            _ => Authorization::Allow,
+        }))
+        .map_err(Error::from)?;
         Ok(SqliteSqlRules { conn })
     }
 }
@@ -298,6 +310,11 @@ impl SqlRules for SqliteSqlRules {
             Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == ErrorCode::TooBig => Err(
                 SqlGuardError::Memory(format!("{} per value", human_bytes(MAX_VALUE_BYTES))),
             ),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == ErrorCode::AuthorizationForStatementDenied =>
+            {
+                Err(SqlGuardError::Forbidden("ATTACH, DETACH or PRAGMA".into()))
+            }
             Err(rusqlite::Error::MultipleStatement) => Err(SqlGuardError::MultipleStatements),
             Err(e) => Err(SqlGuardError::Failed(e.to_string())),
         }

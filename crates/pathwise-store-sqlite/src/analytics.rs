@@ -207,23 +207,17 @@ impl SqliteReader {
         key: &str,
         limit: usize,
     ) -> Result<Vec<(AttrValueKey, i64, i64)>, Error> {
-        // The key becomes a quoted JSON path label, which has no escapes: refuse what would
-        // end or break the label instead of letting SQLite fail on it.
-        if key.is_empty() || key.chars().any(|c| c == '"' || c == '\\' || c.is_control()) {
-            return Err(StoreError::InvalidQuery(
-                "attribute names may not contain quotes, backslashes or control characters".into(),
-            )
-            .into());
-        }
-        let json_path = format!("$.\"{key}\"");
+        // `json_each` compares the key as a bound value: a JSON path label (`$."key"`) has no
+        // escapes, so a name with a quote or backslash could not be asked for that way.
         let mut stmt = self.conn().prepare_cached(
-            "SELECT json_type(d.attrs, ?1), json_extract(d.attrs, ?1), count(*), sum(s.status)
-             FROM spans s JOIN span_details d ON d.trace_id = s.trace_id AND d.span_id = s.span_id
-             WHERE s.trace_id >= ?2 AND s.trace_id < ?3 AND json_type(d.attrs, ?1) IS NOT NULL
+            "SELECT a.type, a.value, count(*), sum(s.status)
+             FROM spans s JOIN span_details d ON d.trace_id = s.trace_id AND d.span_id = s.span_id,
+                  json_each(d.attrs) a
+             WHERE s.trace_id >= ?2 AND s.trace_id < ?3 AND a.key = ?1
              GROUP BY 1, 2 ORDER BY 3 DESC LIMIT ?4",
         )?;
         let mut rows = stmt.query(params![
-            json_path,
+            key,
             trace_bound(window.since_ns),
             trace_bound(window.until_ns),
             limit.min(i64::MAX as usize) as i64

@@ -166,6 +166,10 @@ pub enum SqlGuardError {
     Memory(String),
     #[error("query must return one number")]
     NotANumber,
+    /// A statement that changes the connection rather than reading: attaching another
+    /// database, or a pragma (which could lift the connection's own limits).
+    #[error("query uses {0}, which rules may not")]
+    Forbidden(String),
     #[error("query failed: {0}")]
     Failed(String),
 }

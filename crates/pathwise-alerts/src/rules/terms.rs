@@ -1,0 +1,114 @@
+//! The words of a rule: what a threshold rule measures, what a baseline rule reacts to, and
+//! how a value is compared; each reads back as the rules file spells it.
+
+use serde::Deserialize;
+
+/// What a threshold rule measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Signal {
+    /// Errors / calls over the window, 0..1.
+    ErrorRate,
+    P95Ms,
+    P99Ms,
+    /// Calls per second over the window.
+    CallRate,
+    /// Cache hits / lookups over the window, 0..1.
+    CacheHitRate,
+    /// Latest resident set size in the window.
+    RssBytes,
+    /// Mean process CPU over the window.
+    CpuPct,
+    /// Latest pipeline queue depth.
+    QueueDepth,
+    /// Latest pipeline write lag in milliseconds.
+    WriteLagMs,
+    /// Health score 0..100 (overall or per component).
+    HealthScore,
+}
+
+/// What a baseline rule reacts to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Trigger {
+    /// Recent calls slower than warning_factor × baseline p95 (criticals included).
+    ViolationWarning,
+    /// Recent calls slower than critical_factor × baseline p95.
+    ViolationCritical,
+    /// The latency distribution shifted up significantly.
+    Regression,
+}
+
+/// A comparison operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+pub enum Op {
+    #[serde(rename = ">")]
+    Gt,
+    #[serde(rename = ">=")]
+    Ge,
+    #[serde(rename = "<")]
+    Lt,
+    #[serde(rename = "<=")]
+    Le,
+}
+
+impl Op {
+    /// `value op bound`.
+    ///
+    /// ```
+    /// use pathwise_alerts::Op;
+    /// assert!(Op::Gt.holds(2.0, 1.0));
+    /// assert!(!Op::Le.holds(2.0, 1.0));
+    /// ```
+    pub fn holds(self, value: f64, bound: f64) -> bool {
+        match self {
+            Op::Gt => value > bound,
+            Op::Ge => value >= bound,
+            Op::Lt => value < bound,
+            Op::Le => value <= bound,
+        }
+    }
+
+    pub(super) fn upward(self) -> bool {
+        matches!(self, Op::Gt | Op::Ge)
+    }
+}
+
+macro_rules! spelled {
+    ($type:ty { $($variant:ident => $text:literal),* $(,)? }) => {
+        impl $type {
+            /// The name as the rules file spells it.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $text),*
+                }
+            }
+        }
+    };
+}
+
+spelled!(Signal {
+    ErrorRate => "error_rate",
+    P95Ms => "p95_ms",
+    P99Ms => "p99_ms",
+    CallRate => "call_rate",
+    CacheHitRate => "cache_hit_rate",
+    RssBytes => "rss_bytes",
+    CpuPct => "cpu_pct",
+    QueueDepth => "queue_depth",
+    WriteLagMs => "write_lag_ms",
+    HealthScore => "health_score",
+});
+
+spelled!(Trigger {
+    ViolationWarning => "violation_warning",
+    ViolationCritical => "violation_critical",
+    Regression => "regression",
+});
+
+spelled!(Op {
+    Gt => ">",
+    Ge => ">=",
+    Lt => "<",
+    Le => "<=",
+});
