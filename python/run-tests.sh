@@ -6,7 +6,9 @@
 # Needs only a Rust toolchain, Python >= 3.9 (`python3`, or $PYTHON) and access to PyPI.
 # numpy, pandas and pydantic are installed so that their capture is tested too; the package
 # itself never requires them. The OpenTelemetry SDK and its OTLP/HTTP exporter are the real
-# client that tests/test_otlp_ingest.py sends to `pathwise serve` with.
+# client that tests/test_otlp_ingest.py sends to `pathwise serve` with. schemathesis (pinned: its
+# checks and generation change between releases) holds the server to its OpenAPI document in
+# tests/test_api_contract.py.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -18,7 +20,8 @@ if [[ ! -x "$venv/bin/python" ]]; then
 fi
 "$venv/bin/python" -m pip install --quiet --upgrade pip
 "$venv/bin/python" -m pip install --quiet "maturin>=1.5,<2" pytest numpy pandas pydantic \
-    opentelemetry-sdk opentelemetry-exporter-otlp-proto-http prometheus-client
+    opentelemetry-sdk opentelemetry-exporter-otlp-proto-http prometheus-client \
+    "schemathesis==4.32.5"
 # A regular (non-editable) install: what `pip install ./python` gives a user, console script
 # included. The build honours $CARGO_TARGET_DIR, so repeated runs reuse compiled crates.
 "$venv/bin/python" -m pip install --quiet --force-reinstall --no-deps "$here"

@@ -1,12 +1,20 @@
-"""Shared fixtures: a real pipeline recording into a real SQLite file per test."""
+"""Shared fixtures: a real pipeline recording into a real SQLite file per test, and a real
+`pathwise serve` on a loopback port."""
 
 from __future__ import annotations
 
 import json
+import shutil
+import signal
+import socket
 import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 
@@ -96,3 +104,62 @@ def recording(tmp_path: Path):
         yield Recording(db)
     finally:
         pathwise.shutdown()
+
+
+def installed_command(name: str) -> str:
+    """A console script of this environment (`pathwise`, `schemathesis`)."""
+    beside = Path(sys.executable).parent / name
+    found = str(beside) if beside.exists() else shutil.which(name)
+    if found is None:
+        pytest.fail(f"the `{name}` console script is not installed")
+    return found
+
+
+@dataclass
+class Serving:
+    """A `pathwise serve` subprocess on 127.0.0.1."""
+
+    base: str
+    proc: subprocess.Popen
+    log: Path
+
+    def stop(self) -> Tuple[int, str]:
+        """SIGINT (the documented way to stop it), then its exit code and output."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                pytest.fail(f"serve did not stop on SIGINT: {self.log.read_text()}")
+        return self.proc.returncode, self.log.read_text(errors="replace")
+
+
+def start_serving(db: Path, log: Path, *options: str) -> Serving:
+    """Starts `pathwise serve --db DB OPTIONS` on a free loopback port and waits until its
+    `/health` answers (it needs no token)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [installed_command("pathwise"), "serve", "--db", str(db),
+             "--listen", f"127.0.0.1:{port}", *options],
+            stdout=out, stderr=subprocess.STDOUT,
+        )
+    serving = Serving(f"http://127.0.0.1:{port}", proc, log)
+    deadline = time.monotonic() + 60
+    while True:
+        if proc.poll() is not None:
+            pytest.fail(f"serve exited {proc.returncode}: {log.read_text()}")
+        try:
+            with urllib.request.urlopen(serving.base + "/health", timeout=5) as answer:
+                if answer.status == 200:
+                    return serving
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            serving.stop()
+            pytest.fail(f"serve did not answer /health: {log.read_text()}")
+        time.sleep(0.1)

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
-import pytest
+from conftest import installed_command
 
 
 def _command() -> str:
-    beside = Path(sys.executable).parent / "pathwise"
-    found = str(beside) if beside.exists() else shutil.which("pathwise")
-    if found is None:
-        pytest.fail("the `pathwise` console script is not installed")
-    return found
+    return installed_command("pathwise")
 
 
 def test_demo_then_traces(tmp_path: Path):

@@ -11,12 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-import shutil
-import signal
-import socket
 import sqlite3
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.parse
@@ -37,6 +32,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcess
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import pathwise
+from conftest import Serving, start_serving
 
 PROTOBUF = "application/x-protobuf"
 
@@ -45,23 +41,17 @@ PROTOBUF = "application/x-protobuf"
 class Server:
     """A `pathwise serve` subprocess and a small HTTP client for it."""
 
-    base: str
+    serving: Serving
     token: str
     db: Path
-    proc: subprocess.Popen
-    log: Path
+
+    @property
+    def base(self) -> str:
+        return self.serving.base
 
     def stop(self) -> Tuple[int, str]:
         """SIGINT (the documented way to stop it), then its exit code and output."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-                pytest.fail(f"serve did not stop on SIGINT: {self.log.read_text()}")
-        return self.proc.returncode, self.log.read_text(errors="replace")
+        return self.serving.stop()
 
     def request(self, method: str, path: str, body: Optional[bytes] = None,
                 content_type: Optional[str] = None, token: Optional[str] = "default"):
@@ -99,39 +89,14 @@ class Server:
             return conn.execute(sql).fetchall()
 
 
-def _command() -> str:
-    beside = Path(sys.executable).parent / "pathwise"
-    found = str(beside) if beside.exists() else shutil.which("pathwise")
-    assert found, "the `pathwise` console script is not installed"
-    return found
-
-
 @pytest.fixture
 def server(tmp_path: Path):
-    db, log, token = tmp_path / "otlp.db", tmp_path / "serve.log", secrets.token_hex(12)
+    db, token = tmp_path / "otlp.db", secrets.token_hex(12)
     # `serve` opens an existing database only: create an empty one with the package itself.
     pathwise.init(db=db, resource_interval=None)
     pathwise.shutdown()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [_command(), "serve", "--db", str(db), "--listen", f"127.0.0.1:{port}", "--token", token],
-            stdout=out, stderr=subprocess.STDOUT,
-        )
-    srv = Server(f"http://127.0.0.1:{port}", token, db, proc, log)
+    srv = Server(start_serving(db, tmp_path / "serve.log", "--token", token), token, db)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, f"serve exited {proc.returncode}: {log.read_text()}"
-            try:
-                if srv.request("GET", "/health")[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, f"serve did not answer /health: {log.read_text()}"
-            time.sleep(0.1)
         yield srv
     finally:
         srv.stop()

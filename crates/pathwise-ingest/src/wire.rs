@@ -100,11 +100,20 @@ pub(crate) fn decode_request(
                 "protobuf body is not an OTLP trace export request: {e}"
             ))
         }),
-        Encoding::Json => serde_json::from_slice(bytes).map_err(|e| {
-            IngestError::Malformed(format!(
-                "JSON body is not an OTLP trace export request: {e}"
-            ))
-        }),
+        Encoding::Json => {
+            // serde also reads a struct from a JSON array (fields by position): `[]` would be
+            // an empty request. The OTLP/JSON mapping of a request is an object.
+            if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+                return Err(IngestError::Malformed(
+                    "JSON body is not an OTLP trace export request: not an object".into(),
+                ));
+            }
+            serde_json::from_slice(bytes).map_err(|e| {
+                IngestError::Malformed(format!(
+                    "JSON body is not an OTLP trace export request: {e}"
+                ))
+            })
+        }
     }
 }
 
@@ -143,6 +152,14 @@ mod tests {
         let err = decompress(b"not gzip", Some("GZIP"), &limits).unwrap_err();
         assert!(matches!(err, IngestError::Malformed(_)), "{err}");
         assert!(decompress(b"x", Some("br"), &limits).is_err());
+    }
+
+    #[test]
+    fn a_json_request_is_an_object() {
+        assert!(decode_request(b" {}", Encoding::Json).is_ok());
+        for body in [&b"[]"[..], b"[[]]", b"null", b"1"] {
+            assert!(decode_request(body, Encoding::Json).is_err(), "{body:?}");
+        }
     }
 
     #[test]

@@ -129,7 +129,7 @@ pub async fn functions(State(state): State<Arc<AppState>>, body: Body) -> Respon
             "function list larger than 16 MiB".into(),
         );
     };
-    let list: Vec<pathwise_store::FunctionInfo> = match serde_json::from_slice(&bytes) {
+    let list = match function_list(&bytes) {
         Ok(list) => list,
         Err(e) => return refuse(StatusCode::BAD_REQUEST, format!("not a function list: {e}")),
     };
@@ -144,4 +144,20 @@ pub async fn functions(State(state): State<Arc<AppState>>, body: Body) -> Respon
             format!("cannot register functions: {e}"),
         ),
     }
+}
+
+/// A JSON array of function objects. Each entry is checked to be an object first: serde would
+/// also read a function from an array of its fields in order.
+fn function_list(bytes: &[u8]) -> Result<Vec<pathwise_store::FunctionInfo>, String> {
+    let entries: Vec<serde_json::Value> =
+        serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+    entries
+        .into_iter()
+        .map(|entry| {
+            if !entry.is_object() {
+                return Err(format!("{entry} is not an object"));
+            }
+            serde_json::from_value(entry).map_err(|e| e.to_string())
+        })
+        .collect()
 }

@@ -63,6 +63,10 @@ fn assert_error_shape(status: StatusCode, body: &Value, what: &str) {
     assert!(body["error"]["message"].is_string(), "{what}: {body}");
 }
 
+fn header<'a>(headers: &'a reqwest::header::HeaderMap, name: &str) -> &'a str {
+    headers[name].to_str().unwrap()
+}
+
 const TRACE: &str = "00000000000000000000000000000001";
 
 #[tokio::test]
@@ -255,21 +259,10 @@ async fn challenges_and_retry_hints_are_sent_and_documented() {
     let (status, headers, body) = send(Method::GET, &format!("http://{guarded}/api/traces")).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_error_shape(status, &body, "401");
-    assert!(
-        headers["www-authenticate"]
-            .to_str()
-            .unwrap()
-            .starts_with("Bearer ")
-    );
+    assert!(header(&headers, "www-authenticate").starts_with("Bearer "));
     // This server records nothing: ingest answers 503 with a retry hint.
     let (status, headers, body) = send(Method::POST, &format!("{}/v1/traces", base())).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_error_shape(status, &body, "503");
-    assert!(
-        headers["retry-after"]
-            .to_str()
-            .unwrap()
-            .parse::<u32>()
-            .is_ok()
-    );
+    assert!(header(&headers, "retry-after").parse::<u32>().is_ok());
 }
