@@ -95,6 +95,7 @@ fn error_ref(code: &str) -> Value {
     refer(match code {
         "400" => "BadRequest",
         "401" => "Unauthorized",
+        "403" => "Forbidden",
         "404" => "NotFound",
         "413" => "PayloadTooLarge",
         "415" => "UnsupportedMediaType",
@@ -160,6 +161,15 @@ fn document() -> Value {
             paths.extend(more);
         }
     }
+    // Every state-changing route is guarded against cross-site requests (`csrf.rs`).
+    for item in paths.values_mut() {
+        if let Some(responses) = item
+            .pointer_mut("/post/responses")
+            .and_then(Value::as_object_mut)
+        {
+            responses.entry("403").or_insert_with(|| error_ref("403"));
+        }
+    }
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -197,6 +207,7 @@ fn error_responses() -> Value {
         "BadRequest": error_answer("a parameter is invalid, repeated or not UTF-8, or the query string is over 4096 bytes; `error.parameter` names it", json!({})),
         "Unauthorized": error_answer("the server requires a token (or an API key with the scope this route needs)", json!({
             "WWW-Authenticate": header("the Bearer challenge with the scope asked for", json!({ "type": "string", "pattern": "^Bearer " })) })),
+        "Forbidden": error_answer("a state-changing request from another site: its Origin (or Referer) is neither this server nor a --cors-origin, or a POST /api/* carries none of X-Pathwise-Request, a JSON content type or a bearer token", json!({})),
         "NotFound": error_answer("no such thing (the message says which)", json!({})),
         "PayloadTooLarge": error_answer("the request body is over the route's limit", json!({})),
         "UnsupportedMediaType": error_answer("the body's Content-Type (or Content-Encoding) is not one the route reads", json!({})),

@@ -53,11 +53,12 @@ pub(super) fn paths() -> Value {
             settings(), answers("the baselines", object(json!({
                 "generated_ns": generated(), "baselines": list(object(json!({
                     "name": { "type": "string" }, "baseline": {}, "source": { "type": "string" }, "learning": {}, "recent": { "type": "object" } }))) })), &[])),
-        "/api/trends": get("p95 latency slope per operation (ms per hour) over the last hour",
+        "/api/trends": get("p95 latency slope per operation (ms per hour) over the last hour, or why there is none (`outlook.status`: not_enough_data, stale)",
             settings(), answers("the slopes", object(json!({
-                "generated_ns": generated(), "latency": list(object(json!({
+                "generated_ns": generated(), "latency": list(json!({ "type": "object", "required": ["name", "outlook"], "properties": {
                     "name": { "type": "string" }, "p95_ms_per_hour": { "type": "number" },
-                    "r_squared": { "type": "number" }, "points": { "type": "integer" } }))) })), &[])),
+                    "r_squared": { "type": "number" }, "points": { "type": "integer" },
+                    "outlook": outlook() } })) })), &[])),
         "/api/resources": get("process and host resource samples (thinned to `limit`) and the RSS trend: slope, 1-hour forecast, time until the limit",
             vec![time("since"), time("until"), limit(600, 10_000, "points returned"),
                 int("rss_limit_mb", 1, 1 << 30, None, "RSS limit for the forecast; default the host's memory")],
@@ -105,11 +106,26 @@ pub(super) fn alerts() -> Value {
                 "enabled": { "type": "boolean" }, "active": list(refer("Alert")), "history": list(refer("HistoryRow")),
                 "silences": list(refer("Silence")), "rule_errors": { "type": "object", "additionalProperties": { "type": "string" } } })), &[])),
         "/api/alerts/{fingerprint}/ack": post("acknowledge an active alert (stops repeats; recorded in history)", vec![
-                fingerprint("path", true), text("by", 100, "who acknowledges")], ack),
+                fingerprint("path", true), text("by", 100, "who acknowledges"), same_site()], ack),
         "/api/silences": post("mute a rule or one alert for a while: give exactly one of rule and fingerprint", vec![
                 text("rule", 200, "rule name"),
                 text("fingerprint", 64, "alert fingerprint"),
                 age("for", true, "how long, e.g. 2h"),
-                text("comment", 500, "why")], silence),
+                text("comment", 500, "why"), same_site()], silence),
     })
+}
+
+/// Whether a series may be forecast: `status` is `forecast`, `not_enough_data` or `stale`,
+/// with the reason in words.
+fn outlook() -> Value {
+    json!({ "type": "object", "required": ["status"], "properties": {
+        "status": { "type": "string" }, "reason": { "type": "string" } } })
+}
+
+/// The header that marks a state-changing call as the dashboard's (or a script's), not a
+/// forged cross-site form: needed unless the call has a bearer token or a JSON body.
+fn same_site() -> Value {
+    json!({ "name": "X-Pathwise-Request", "in": "header", "required": false,
+        "schema": { "type": "string" },
+        "description": "any value (the dashboard sends 1): its presence is what counts; needed unless the request carries a bearer token or a JSON content type (else 403)" })
 }
