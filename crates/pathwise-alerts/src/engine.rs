@@ -9,6 +9,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 mod effects;
+mod follow;
 
 use crate::history::{AlertStore, HistoryFilter, HistoryRow, Matcher, Silence, state_row};
 use crate::notify::Notifier;

@@ -37,6 +37,7 @@
 mod engine;
 mod handle;
 mod history;
+mod lease;
 mod notify;
 mod rules;
 mod signals;
@@ -45,6 +46,7 @@ mod webhook;
 pub use engine::{ActiveAlert, AlertState, Engine, Transition, TransitionKind};
 pub use handle::EngineHandle;
 pub use history::{HistoryFilter, HistoryRow, Matcher, Silence, StoredAlerts, read_stored};
+pub use lease::{Lease, LeaseConfig, LeaseHandle, LeaseStatus};
 pub use notify::{
     AlertInfo, CallbackNotifier, DeliveryFailure, LogNotifier, Notification, Notifier, Status,
 };

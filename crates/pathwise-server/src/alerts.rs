@@ -10,8 +10,8 @@ use pathwise_store::Backend;
 use axum::Json;
 use axum::extract::{Path, State};
 use pathwise_alerts::{
-    Engine, EngineHandle, HistoryFilter, LogNotifier, Matcher, Notifier, RulesFile, StoreSource,
-    WebhookConfig, WebhookNotifier,
+    Engine, EngineHandle, HistoryFilter, Lease, LeaseConfig, LeaseHandle, LogNotifier, Matcher,
+    Notifier, RulesFile, StoreSource, WebhookConfig, WebhookNotifier,
 };
 use serde_json::{Value, json};
 
@@ -42,7 +42,12 @@ pub fn start(
         notifiers,
     )?
     .with_rules_file(file);
-    Ok(engine.spawn(None))
+    // Servers sharing a store elect one evaluator among them; a server alone leads at once.
+    let lease = LeaseHandle::start(
+        Lease::new(Lease::holder_for_this_process(), LeaseConfig::default()),
+        backend.alert_store().map_err(|e| e.to_string())?,
+    );
+    Ok(engine.spawn_leased(None, lease))
 }
 
 /// Runs `f` with the engine on the blocking pool, within the handler budget; `None` when
@@ -109,11 +114,15 @@ pub async fn list(State(state): Shared, p: Params) -> Result<Json<Value>, ApiErr
         limit: Some(p.limit(200, 5000)?),
     };
     let filter_again = filter.clone();
+    // Asked before the engine: the lease answers from memory, without waiting on it.
+    let evaluating = state.alerts.as_ref().map(|h| (h.evaluating(), h.lease()));
     let answer = with_engine(&state, move |e| {
         let now = pathwise_alerts::now_ns();
+        let (here, lease) = evaluating.unwrap_or((true, None));
         Ok(json!({
             "enabled": true,
-            "evaluated_here": true,
+            "evaluated_here": here,
+            "evaluator": lease,
             "active": e.active(),
             "history": e.history(&filter)?,
             "silences": e.silences(now)?,

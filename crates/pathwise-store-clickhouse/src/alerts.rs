@@ -8,8 +8,8 @@ use std::time::Duration;
 use clickhouse::Row;
 use pathwise_store::StoreError;
 use pathwise_store::alerts::{
-    AlertStateRow, AlertStateStore, AlertWrite, HistoryFilter, HistoryRow, Matcher, Silence,
-    SqlGuardError, SqlRules, describe_limit, labels_from_text, labels_text,
+    AlertStateRow, AlertStateStore, AlertWrite, Evaluator, HistoryFilter, HistoryRow, Matcher,
+    Silence, SqlGuardError, SqlRules, describe_limit, labels_from_text, labels_text,
 };
 use serde::{Deserialize, Serialize};
 
@@ -75,6 +75,13 @@ struct SilenceRowCh {
     created_ns: i64,
     comment: String,
     updated_ns: i64,
+}
+
+#[derive(Row, Serialize, Deserialize, Clone)]
+struct EvaluatorRowCh {
+    holder: String,
+    heartbeat_ns: i64,
+    resigned: u8,
 }
 
 /// The alert engine's tables on ClickHouse.
@@ -269,6 +276,55 @@ impl AlertStateStore for ClickHouseAlertStore {
                 until_ns: r.until_ns,
                 created_ns: r.created_ns,
                 comment: r.comment,
+            })
+            .collect())
+    }
+
+    fn heartbeat(&mut self, holder: &str, now_ns: i64) -> Result<(), StoreError> {
+        insert(
+            &self.conn,
+            "alert_evaluators",
+            &[EvaluatorRowCh {
+                holder: holder.to_string(),
+                heartbeat_ns: now_ns,
+                resigned: 0,
+            }],
+        )
+    }
+
+    fn resign(&mut self, holder: &str, now_ns: i64) -> Result<(), StoreError> {
+        // The newest row of a holder decides, so resigning is one more, later row.
+        insert(
+            &self.conn,
+            "alert_evaluators",
+            &[EvaluatorRowCh {
+                holder: holder.to_string(),
+                heartbeat_ns: now_ns,
+                resigned: 1,
+            }],
+        )
+    }
+
+    fn evaluators(&self, since_ns: i64) -> Result<Vec<Evaluator>, StoreError> {
+        // max() rather than FINAL: beats not yet merged away must not hide the newest one.
+        let rows: Vec<EvaluatorRowCh> = self.conn.run(
+            self.conn
+                .client
+                .query(&format!(
+                    "SELECT holder, beat AS heartbeat_ns, gone AS resigned FROM
+                       (SELECT holder, max(heartbeat_ns) AS beat,
+                               argMax(resigned, heartbeat_ns) AS gone
+                        FROM {} GROUP BY holder HAVING beat >= {since_ns} AND gone = 0)
+                     ORDER BY holder",
+                    self.conn.table("alert_evaluators")
+                ))
+                .fetch_all(),
+        )?;
+        Ok(rows
+            .into_iter()
+            .map(|r| Evaluator {
+                holder: r.holder,
+                heartbeat_ns: r.heartbeat_ns,
             })
             .collect())
     }

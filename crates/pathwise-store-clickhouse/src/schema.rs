@@ -183,6 +183,15 @@ fn tables() -> Vec<Table> {
             shard_by: "cityHash64(id)",
         },
         Table {
+            // Heartbeats of the servers' alert engines, from which they elect the evaluator;
+            // merges keep the newest beat of each.
+            name: "alert_evaluators",
+            columns: "holder String, heartbeat_ns Int64, resigned UInt8",
+            engine: "ReplacingMergeTree(heartbeat_ns)",
+            keys: "ORDER BY holder",
+            shard_by: "cityHash64(holder)",
+        },
+        Table {
             name: "api_keys",
             columns:
                 "id String, name String, scopes String, secret_sha256 String, created_ns Int64,

@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 
 use pathwise_store::StoreError;
 use pathwise_store::alerts::{
-    AlertStateRow, AlertStateStore, AlertWrite, HistoryFilter, HistoryRow, Matcher, Silence,
-    SqlGuardError, SqlRules, describe_limit, labels_from_text, labels_text,
+    AlertStateRow, AlertStateStore, AlertWrite, Evaluator, HistoryFilter, HistoryRow, Matcher,
+    Silence, SqlGuardError, SqlRules, describe_limit, labels_from_text, labels_text,
 };
 use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
 use rusqlite::types::ValueRef;
@@ -231,6 +231,52 @@ impl AlertStateStore for SqliteAlertStore {
 
     fn silences(&self, now_ns: i64) -> Result<Vec<Silence>, StoreError> {
         Ok(self.silences_sql(now_ns)?)
+    }
+
+    fn heartbeat(&mut self, holder: &str, now_ns: i64) -> Result<(), StoreError> {
+        let tx = self.conn.transaction().map_err(Error::from)?;
+        tx.execute(
+            "INSERT INTO alert_evaluators (holder, heartbeat_ns) VALUES (?1, ?2)
+             ON CONFLICT (holder) DO UPDATE SET heartbeat_ns = excluded.heartbeat_ns",
+            params![holder, now_ns],
+        )
+        .map_err(Error::from)?;
+        // Engines that stopped a day ago are forgotten, so the table stays a handful of rows.
+        tx.execute(
+            "DELETE FROM alert_evaluators WHERE heartbeat_ns < ?1",
+            params![now_ns.saturating_sub(86_400_000_000_000)],
+        )
+        .map_err(Error::from)?;
+        Ok(tx.commit().map_err(Error::from)?)
+    }
+
+    fn resign(&mut self, holder: &str, _now_ns: i64) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "DELETE FROM alert_evaluators WHERE holder = ?1",
+                params![holder],
+            )
+            .map_err(Error::from)?;
+        Ok(())
+    }
+
+    fn evaluators(&self, since_ns: i64) -> Result<Vec<Evaluator>, StoreError> {
+        let mut query = self
+            .conn
+            .prepare_cached(
+                "SELECT holder, heartbeat_ns FROM alert_evaluators WHERE heartbeat_ns >= ?1
+                 ORDER BY holder",
+            )
+            .map_err(Error::from)?;
+        let rows = query
+            .query_map([since_ns], |row| {
+                Ok(Evaluator {
+                    holder: row.get(0)?,
+                    heartbeat_ns: row.get(1)?,
+                })
+            })
+            .map_err(Error::from)?;
+        Ok(rows.collect::<Result<_, _>>().map_err(Error::from)?)
     }
 }
 

@@ -262,6 +262,14 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE rollup_minute ADD COLUMN critical_ns INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE rollup_hour ADD COLUMN critical_ns INTEGER NOT NULL DEFAULT 0;
     "#,
+    // v9: heartbeats of the alert engines of servers sharing this file, from which they elect
+    // the one that evaluates (one row per engine, replaced on every beat).
+    r#"
+    CREATE TABLE alert_evaluators (
+        holder       TEXT PRIMARY KEY,
+        heartbeat_ns INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes.

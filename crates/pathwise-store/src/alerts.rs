@@ -151,6 +151,22 @@ pub trait AlertStateStore: Send {
     fn expire_silence(&mut self, id: i64, now_ns: i64) -> Result<bool, StoreError>;
     /// Silences still in force at `now_ns`.
     fn silences(&self, now_ns: i64) -> Result<Vec<Silence>, StoreError>;
+    /// Records that the engine `holder` is alive at `now_ns`; its newest heartbeat replaces
+    /// the one before. Servers sharing a store elect their evaluator from these.
+    fn heartbeat(&mut self, holder: &str, now_ns: i64) -> Result<(), StoreError>;
+    /// Withdraws `holder` from the election (a clean shutdown), so others need not wait for
+    /// its heartbeat to age.
+    fn resign(&mut self, holder: &str, now_ns: i64) -> Result<(), StoreError>;
+    /// Engines whose newest heartbeat is at or after `since_ns` and that have not resigned
+    /// since, ordered by holder.
+    fn evaluators(&self, since_ns: i64) -> Result<Vec<Evaluator>, StoreError>;
+}
+
+/// An alert engine that takes part in electing the one that evaluates, as last heard of.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Evaluator {
+    pub holder: String,
+    pub heartbeat_ns: i64,
 }
 
 /// Why a SQL rule's query was refused or failed.

@@ -102,9 +102,7 @@ pub(super) fn alerts() -> Value {
                 text("fingerprint", 64, "history of one alert"),
                 time("since"),
                 limit(200, 5000, "history rows")],
-            answers("the alerts", object(json!({
-                "enabled": { "type": "boolean" }, "active": list(refer("Alert")), "history": list(refer("HistoryRow")),
-                "silences": list(refer("Silence")), "rule_errors": { "type": "object", "additionalProperties": { "type": "string" } } })), &[])),
+            answers("the alerts", alert_list(), &[])),
         "/api/alerts/{fingerprint}/ack": post("acknowledge an active alert (stops repeats; recorded in history)", vec![
                 fingerprint("path", true), text("by", 100, "who acknowledges"), same_site()], ack),
         "/api/silences": post("mute a rule or one alert for a while: give exactly one of rule and fingerprint", vec![
@@ -113,6 +111,22 @@ pub(super) fn alerts() -> Value {
                 age("for", true, "how long, e.g. 2h"),
                 text("comment", 500, "why"), same_site()], silence),
     })
+}
+
+/// `GET /api/alerts`: with a rules file also whether this server evaluates, and where it
+/// stands in the election among servers sharing the store.
+fn alert_list() -> Value {
+    let mut schema = object(json!({
+        "enabled": { "type": "boolean" }, "active": list(refer("Alert")), "history": list(refer("HistoryRow")),
+        "silences": list(refer("Silence")), "rule_errors": { "type": "object", "additionalProperties": { "type": "string" } } }));
+    schema["properties"]["evaluated_here"] = json!({ "type": "boolean",
+        "description": "this server's engine evaluates the rules (false: another server on the store does)" });
+    schema["properties"]["evaluator"] = json!({ "oneOf": [{ "type": "null" }, object(json!({
+        "holder": { "type": "string", "description": "this engine: start time, host, process id" },
+        "leader": { "type": ["string", "null"], "description": "the engine that evaluates, as last seen" },
+        "evaluating": { "type": "boolean" },
+        "error": { "type": ["string", "null"], "description": "why the last heartbeat failed" } }))] });
+    schema
 }
 
 /// Whether a series may be forecast: `status` is `forecast`, `not_enough_data` or `stale`,
