@@ -19,6 +19,10 @@ use pathwise_capture::CaptureOptions;
 pub struct Config {
     /// The SQLite database file.
     pub db_path: PathBuf,
+    /// A ClickHouse server or cluster to record into instead of the SQLite file
+    /// (`clickhouse://host:8123[,host2:8123]/db?cluster=name`; feature `clickhouse`). Set
+    /// it, or `db_path`, with [`Config::store`].
+    pub store: Option<String>,
     /// Spill segments and the error lane; default: `<db_path>.spool`.
     pub data_dir: Option<PathBuf>,
     /// Share of traces kept, 0.0–1.0; traces holding an error are always kept.
@@ -145,6 +149,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             db_path: PathBuf::from("pathwise.db"),
+            store: None,
             data_dir: None,
             sample_rate: 1.0,
             flush_interval: Duration::from_millis(100),
@@ -162,7 +167,28 @@ impl Default for Config {
 }
 
 impl Config {
-    /// Defaults overridden by `PATHWISE_DB`, `PATHWISE_SAMPLE_RATE`,
+    /// Where records are kept, written as the `pathwise` command's `--store` takes it: a
+    /// SQLite file (`pathwise.db`, `sqlite:pathwise.db`) or a ClickHouse server or cluster
+    /// (`clickhouse://…`, which needs the SDK's `clickhouse` feature).
+    ///
+    /// ```
+    /// let config = pathwise::Config::default().store("clickhouse://127.0.0.1:8123/pathwise");
+    /// assert_eq!(config.store.as_deref(), Some("clickhouse://127.0.0.1:8123/pathwise"));
+    /// let config = config.store("sqlite:app.db");
+    /// assert_eq!((config.store, config.db_path), (None, "app.db".into()));
+    /// ```
+    pub fn store(mut self, location: impl Into<String>) -> Config {
+        let location = location.into();
+        if location.starts_with("clickhouse://") {
+            self.store = Some(location);
+        } else {
+            self.store = None;
+            self.db_path = location.strip_prefix("sqlite:").unwrap_or(&location).into();
+        }
+        self
+    }
+
+    /// Defaults overridden by `PATHWISE_STORE` (as [`Config::store`] takes it), `PATHWISE_DB`, `PATHWISE_SAMPLE_RATE`,
     /// `PATHWISE_RETENTION_HOURS`, `PATHWISE_REMOTE` (a server URL) with `PATHWISE_KEY`,
     /// `PATHWISE_OTLP_ENDPOINT` with `PATHWISE_SERVICE`, `PATHWISE_KEEP_LOCAL` (`0` or `1`),
     /// `PATHWISE_ENABLED` (`0` records nothing), `PATHWISE_CAPTURE` (`0` captures no arguments
@@ -172,6 +198,9 @@ impl Config {
         let mut config = Config::default();
         if let Ok(db) = std::env::var("PATHWISE_DB") {
             config.db_path = db.into();
+        }
+        if let Ok(store) = std::env::var("PATHWISE_STORE") {
+            config = config.store(store);
         }
         if let Ok(rate) = std::env::var("PATHWISE_SAMPLE_RATE") {
             config.sample_rate = rate
@@ -273,12 +302,23 @@ impl Config {
         if self.db_path.as_os_str().is_empty() {
             return Err("db_path must not be empty".into());
         }
+        if let Some(store) = &self.store
+            && !store.starts_with("clickhouse://")
+        {
+            return Err(format!(
+                "store {store:?} must be a clickhouse:// URL (a SQLite file goes in db_path)"
+            ));
+        }
         Ok(())
     }
 
-    /// Where spill segments and the error lane live.
+    /// Where spill segments and the error lane live: `data_dir`, else `<db_path>.spool`, or
+    /// `pathwise.spool` for a ClickHouse store.
     pub fn data_dir(&self) -> PathBuf {
         self.data_dir.clone().unwrap_or_else(|| {
+            if self.store.is_some() {
+                return PathBuf::from("pathwise.spool");
+            }
             let mut dir = self.db_path.clone().into_os_string();
             dir.push(".spool");
             dir.into()

@@ -90,7 +90,8 @@ pub struct Pathwise {
     handle: Option<pathwise_pipeline::PipelineHandle>,
 }
 
-/// Starts recording into the SQLite database of `config` (created and migrated if needed).
+/// Starts recording into the store of `config`: its SQLite database (created and migrated if
+/// needed) or its ClickHouse store, and its exports.
 ///
 /// Errors — an invalid config, an unwritable path, a database from a newer version — are
 /// returned, never panicked: the host decides whether to run without recording.
@@ -101,15 +102,10 @@ pub fn init(config: Config) -> Result<Pathwise, InitError> {
     }
     let mut sinks: Vec<Box<dyn Store>> = Vec::new();
     if config.keep_local {
-        #[cfg(feature = "sqlite")]
-        sinks.push(Box::new(pathwise_store_sqlite::SqliteStore::open(
-            &config.db_path,
-        )?));
-        #[cfg(not(feature = "sqlite"))]
-        return Err(InitError::InvalidConfig(
-            "this build has no embedded store (feature `sqlite` is off): use init_with_store, or an export with keep_local = false"
-                .into(),
-        ));
+        sinks.push(match &config.store {
+            Some(url) => clickhouse_store(url)?,
+            None => sqlite_store(&config.db_path)?,
+        });
     }
     for export in &config.export {
         sinks.push(exporter(export)?);
@@ -122,6 +118,34 @@ pub fn init(config: Config) -> Result<Pathwise, InitError> {
         Box::new(pathwise_export::TeeStore::new(all, next)) as Box<dyn Store>
     });
     init_with_store(config, store)
+}
+
+#[cfg(feature = "sqlite")]
+fn sqlite_store(path: &std::path::Path) -> Result<Box<dyn Store>, InitError> {
+    Ok(Box::new(pathwise_store_sqlite::SqliteStore::open(path)?))
+}
+
+#[cfg(not(feature = "sqlite"))]
+fn sqlite_store(_: &std::path::Path) -> Result<Box<dyn Store>, InitError> {
+    Err(InitError::InvalidConfig(
+        "this build has no embedded store (feature `sqlite` is off): use init_with_store, a clickhouse:// store, or an export with keep_local = false"
+            .into(),
+    ))
+}
+
+/// The writer of a ClickHouse store; connecting checks the server and creates what is missing,
+/// so a wrong address or database fails here, at `init`.
+#[cfg(feature = "clickhouse")]
+fn clickhouse_store(url: &str) -> Result<Box<dyn Store>, InitError> {
+    use pathwise_store::Backend;
+    Ok(pathwise_store_clickhouse::ClickHouseBackend::connect(url)?.writer()?)
+}
+
+#[cfg(not(feature = "clickhouse"))]
+fn clickhouse_store(url: &str) -> Result<Box<dyn Store>, InitError> {
+    Err(InitError::InvalidConfig(format!(
+        "store {url:?} needs the SDK's `clickhouse` feature (pathwise = {{ features = [\"clickhouse\"] }})"
+    )))
 }
 
 fn exporter(export: &Export) -> Result<Box<dyn Store>, InitError> {

@@ -31,27 +31,9 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);
     let started = Instant::now();
-    let config = pathwise::Config {
-        db_path: db.clone(),
-        ..pathwise::Config::default()
-    };
-    let text = db.to_string_lossy();
-    let recording = if text.starts_with("clickhouse://") {
-        // A cluster: the pipeline writes through its backend, spilling next to the working
-        // directory while the cluster is behind or away.
-        let backend = crate::error::open_backend(db)?;
-        let store = backend
-            .writer()
-            .map_err(|e| CliError::Input(format!("cannot record into {text}: {e}")))?;
-        let config = pathwise::Config {
-            data_dir: Some("pathwise-clickhouse.spool".into()),
-            ..config
-        };
-        pathwise::init_with_store(config, store)
-    } else {
-        pathwise::init(config)
-    }
-    .map_err(|e| {
+    // A cluster spills next to the working directory while it is behind or away.
+    let config = pathwise::Config::default().store(db.to_string_lossy());
+    let recording = pathwise::init(config).map_err(|e| {
         let message = format!("cannot record into {}: {e}", db.display());
         match e {
             // The path (or the file at it) is unusable: bad input.
