@@ -1,68 +1,114 @@
 //! Retention and baselines: the writes that are not batches of spans.
 
-use pathwise_model::TraceId;
 use pathwise_store::{BaselineRow, StoreError};
 
 use crate::Conn;
 use crate::rows::*;
 use crate::write::insert;
 
+/// Day-partitioned tables and the partition value of the day a cutoff falls in.
+enum DayKey {
+    /// `toYYYYMMDD` of the start time, in the server's time zone (spans, traces): the
+    /// server computes the cutoff's day, so zones never disagree.
+    Date,
+    /// Days since the epoch of a minute bucket (`intDiv(bucket, 1440)`) or of an hour bucket
+    /// (`intDiv(bucket, 24)`).
+    Days,
+}
+
+const DAY_PARTITIONED: [(&str, DayKey); 5] = [
+    ("spans", DayKey::Date),
+    ("traces", DayKey::Date),
+    ("rollup_minute", DayKey::Days),
+    ("rollup_hour", DayKey::Days),
+    ("rollup_errors", DayKey::Days),
+];
+
+/// Small, unpartitioned tables trimmed row by row (by their `ts_ns`).
+const BY_TIMESTAMP: [&str; 3] = ["resource_samples", "cache_stats", "pipeline_stats"];
+
+#[derive(clickhouse::Row, serde::Deserialize)]
+struct PartRow {
+    partition: String,
+    rows: u64,
+}
+
+/// Retention as ClickHouse does it best: whole day partitions that ended before the cutoff's
+/// day are dropped (a cheap metadata operation on every shard, instead of a mutation that
+/// rewrites parts), so spans and rollups are kept until their whole day is older than the
+/// retention; the small resource, cache and pipeline tables are trimmed to the cutoff
+/// exactly, and only when they hold something to trim. Returns the span rows dropped.
 pub(crate) fn delete_before(conn: &Conn, cutoff_unix_ms: u64) -> Result<u64, StoreError> {
     let cutoff_ns = (cutoff_unix_ms as i64).saturating_mul(1_000_000);
-    let bound = id_literal(&TraceId::lower_bound(cutoff_unix_ms).to_bytes());
-    let minute = cutoff_ns.div_euclid(60_000_000_000);
-    let removed: u64 = conn.run(
+    let cutoff_day = cutoff_ns.div_euclid(86_400_000_000_000);
+    let cutoff_date: u32 = conn.run(
         conn.client
             .query(&format!(
-                "SELECT count() FROM {} WHERE trace_id < {bound}",
-                conn.table("spans")
+                "SELECT toYYYYMMDD(toDateTime({}))",
+                cutoff_ns.div_euclid(1_000_000_000).max(0)
             ))
-            .fetch_one::<u64>(),
+            .fetch_one::<u32>(),
     )?;
     let db = &conn.config.database;
     let cluster = conn.config.cluster.as_deref();
-    let local = |t: &str| crate::schema::local_name(t, cluster);
-    let statements = [
-        format!(
-            "ALTER TABLE {db}.{} DELETE WHERE trace_id < {bound}",
-            local("spans")
-        ),
-        format!(
-            "ALTER TABLE {db}.{} DELETE WHERE trace_id < {bound}",
-            local("traces")
-        ),
-        format!(
-            "ALTER TABLE {db}.{} DELETE WHERE bucket < {minute}",
-            local("rollup_minute")
-        ),
-        format!(
-            "ALTER TABLE {db}.{} DELETE WHERE bucket < {}",
-            local("rollup_hour"),
-            minute.div_euclid(60)
-        ),
-        format!(
-            "ALTER TABLE {db}.{} DELETE WHERE minute < {minute}",
-            local("rollup_errors")
-        ),
-        format!(
-            "ALTER TABLE {db}.{} DELETE WHERE ts_ns < {cutoff_ns}",
-            local("resource_samples")
-        ),
-        format!(
-            "ALTER TABLE {db}.{} DELETE WHERE ts_ns < {cutoff_ns}",
-            local("cache_stats")
-        ),
-        format!(
-            "ALTER TABLE {db}.{} DELETE WHERE ts_ns < {cutoff_ns}",
-            local("pipeline_stats")
-        ),
-    ];
+    let mut spans_removed = 0;
     for shard in &conn.shards {
-        for statement in &statements {
-            conn.run(shard.query(statement).execute())?;
+        for (table, key) in &DAY_PARTITIONED {
+            let local = crate::schema::local_name(table, cluster);
+            let parts: Vec<PartRow> = conn.run(
+                shard
+                    .query(
+                        "SELECT partition, sum(rows) AS rows FROM system.parts
+                         WHERE database = ? AND table = ? AND active GROUP BY partition",
+                    )
+                    .bind(db.as_str())
+                    .bind(local.as_str())
+                    .fetch_all(),
+            )?;
+            let bound = match key {
+                DayKey::Date => i64::from(cutoff_date),
+                DayKey::Days => cutoff_day,
+            };
+            for part in parts {
+                // Partition values of these keys are plain integers; anything else is not
+                // ours to drop.
+                let Ok(value) = part.partition.trim_matches('\'').parse::<i64>() else {
+                    continue;
+                };
+                if value >= bound {
+                    continue;
+                }
+                conn.run(
+                    shard
+                        .query(&format!("ALTER TABLE {db}.{local} DROP PARTITION {value}"))
+                        .execute(),
+                )?;
+                if *table == "spans" {
+                    spans_removed += part.rows;
+                }
+            }
+        }
+        for table in BY_TIMESTAMP {
+            let local = crate::schema::local_name(table, cluster);
+            let old: u64 = conn.run(
+                shard
+                    .query(&format!(
+                        "SELECT count() FROM {db}.{local} WHERE ts_ns < {cutoff_ns}"
+                    ))
+                    .fetch_one::<u64>(),
+            )?;
+            if old > 0 {
+                conn.run(
+                    shard
+                        .query(&format!(
+                            "ALTER TABLE {db}.{local} DELETE WHERE ts_ns < {cutoff_ns}"
+                        ))
+                        .execute(),
+                )?;
+            }
         }
     }
-    Ok(removed)
+    Ok(spans_removed)
 }
 
 pub(crate) fn save_baseline(conn: &Conn, b: &BaselineRow) -> Result<i64, StoreError> {
