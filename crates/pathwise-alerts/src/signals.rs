@@ -237,6 +237,26 @@ impl SignalSource for StoreSource {
                             })
                         })
                     }
+                    Signal::Dropped => {
+                        let reader = inner.reader(self.backend.as_ref())?;
+                        let latest = reader
+                            .latest_pipeline_stats_between(w.since_ns, w.until_ns)
+                            .map_err(err)?;
+                        let before = reader
+                            .latest_pipeline_stats_between(i64::MIN, w.since_ns)
+                            .map_err(err)?;
+                        // The counter is per process: a smaller figure means a restart, whose
+                        // whole count falls in the window.
+                        Ok(latest.map(|now| {
+                            let earlier = before.map_or(0, |b| b.dropped);
+                            let dropped = if now.dropped >= earlier {
+                                now.dropped - earlier
+                            } else {
+                                now.dropped
+                            };
+                            dropped as f64
+                        }))
+                    }
                     Signal::QueueDepth | Signal::WriteLagMs => {
                         let reader = inner.reader(self.backend.as_ref())?;
                         let row = reader

@@ -175,3 +175,42 @@ threshold = 0
         ("checkout errors", TransitionKind::Resolved)
     );
 }
+
+#[test]
+fn dropped_counts_the_records_lost_within_the_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db");
+    let mut store = SqliteStore::open(&db).unwrap();
+    let now = NOW_MS as i64 * 1_000_000;
+    // The pipeline's cumulative counter: 0 ten minutes ago, 4 two minutes ago, 7 one minute ago.
+    for (minutes_ago, dropped) in [(10, 0), (2, 4), (1, 7)] {
+        let stats = pathwise_store::PipelineStats {
+            ts_ns: now - minutes_ago * 60 * SEC,
+            dropped,
+            ..Default::default()
+        };
+        store
+            .write_batch(
+                &WriteBatch {
+                    stats: Some(&stats),
+                    ..WriteBatch::EMPTY
+                },
+                &NoPaths,
+            )
+            .unwrap();
+    }
+    let rules = RuleSet::parse(
+        "[[rule]]\nname = \"lost 5m\"\nkind = \"threshold\"\nsignal = \"dropped\"\nwindow = \"5m\"\nop = \">\"\nthreshold = 0\n\
+         [[rule]]\nname = \"lost 90s\"\nkind = \"threshold\"\nsignal = \"dropped\"\nwindow = \"90s\"\nop = \">\"\nthreshold = 0\n\
+         [[rule]]\nname = \"lost 30s\"\nkind = \"threshold\"\nsignal = \"dropped\"\nwindow = \"30s\"\nop = \">\"\nthreshold = 0\n",
+    )
+    .unwrap();
+    let source = StoreSource::new(Arc::new(SqliteBackend::open(&db).unwrap()));
+    assert_eq!(source.value(&rules.rules[0], now), Ok(Some(7.0)));
+    assert_eq!(source.value(&rules.rules[1], now), Ok(Some(3.0)));
+    assert_eq!(
+        source.value(&rules.rules[2], now),
+        Ok(None),
+        "no figures: no data"
+    );
+}

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use pathwise_model::Record;
 
-use crate::spill::{decode_file, encode_frames, numbered_files, set_aside};
+use crate::spill::{decode_file, encode_frames, move_aside, numbered_files, set_aside};
 
 pub(crate) struct Lane {
     dir: PathBuf,
@@ -41,18 +41,23 @@ impl Lane {
         self.dir.join("errors-current.lane")
     }
 
-    /// Persists one error record, then keeps it for the writer.
+    /// Persists one error record, then keeps it for the writer. An error means only that the
+    /// record is not on disk: it is kept in memory whatever happened (a file that cannot be
+    /// opened or a record that cannot be encoded never loses it).
     pub(crate) fn append(&mut self, record: Record) -> io::Result<()> {
+        let persisted = self.persist(&record);
+        self.records.push(record);
+        persisted
+    }
+
+    fn persist(&mut self, record: &Record) -> io::Result<()> {
         let mut buf = Vec::new();
-        encode_frames(std::slice::from_ref(&record), &mut buf)?;
+        encode_frames(std::slice::from_ref(record), &mut buf)?;
         if self.file.is_none() {
             let path = self.current_path();
             self.file = Some(OpenOptions::new().create(true).append(true).open(path)?);
         }
-        let result = self.file.as_mut().map_or(Ok(()), |f| f.write_all(&buf));
-        // Even if the write failed, the record still reaches the store through memory.
-        self.records.push(record);
-        result
+        self.file.as_mut().map_or(Ok(()), |f| f.write_all(&buf))
     }
 
     /// Hands the records gathered so far to the writer.
@@ -113,7 +118,13 @@ impl Lane {
                     corrupt += decoded.corrupt;
                     taken.push(file);
                 }
-                Err(_) => taken.push(file),
+                Err(e) => {
+                    // Not readable now, maybe readable later: never deleted.
+                    let kept = move_aside(&file, "unreadable");
+                    eprintln!(
+                        "pathwise: cannot read error lane file {file:?} ({e}); kept as {kept:?}"
+                    );
+                }
             }
         }
         (

@@ -69,6 +69,9 @@ pub struct PipelineConfig {
     pub retention_interval: Duration,
     /// Functions registered at link time, stored at start-up.
     pub functions: Vec<FunctionInfo>,
+    /// How long shutdown may drain a backlog; past it, what is left stays in the spill for the
+    /// next start (nothing is lost). `None` drains everything, however long it takes.
+    pub shutdown_timeout: Option<Duration>,
 }
 
 impl PipelineConfig {
@@ -84,6 +87,7 @@ impl PipelineConfig {
             retention: Some(Duration::from_secs(7 * 24 * 3600)),
             retention_interval: Duration::from_secs(3600),
             functions: Vec::new(),
+            shutdown_timeout: Some(Duration::from_secs(5)),
         }
     }
 }

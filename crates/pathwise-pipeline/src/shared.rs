@@ -51,7 +51,40 @@ pub(crate) struct Shared {
     /// Error-lane records a previous process left behind (read before any producer runs, so
     /// they cannot be confused with this process's), and how many frames were unreadable.
     pub recovered: Mutex<Option<(LaneTake, usize)>>,
-    warned: AtomicBool,
+    /// When the writer stops draining at shutdown and leaves the rest in the spill.
+    pub shutdown_deadline: Mutex<Option<Instant>>,
+    started: Instant,
+    warnings: Throttle,
+}
+
+/// How often a warning may be printed.
+pub(crate) const WARN_EVERY: Duration = Duration::from_secs(10);
+
+/// Lets one event through per [`WARN_EVERY`], counting the ones it holds back.
+#[derive(Default)]
+pub(crate) struct Throttle {
+    /// When the last event went through, in ms since start, plus one (0: never).
+    last_ms: AtomicU64,
+    held_back: AtomicU64,
+}
+
+impl Throttle {
+    /// `Some(events held back since the last one let through)` when this one may go.
+    pub(crate) fn admit(&self, since_start: Duration) -> Option<u64> {
+        let now = since_start.as_millis() as u64 + 1;
+        let last = self.last_ms.load(Ordering::Relaxed);
+        let due = last == 0 || now.saturating_sub(last) >= WARN_EVERY.as_millis() as u64;
+        if !due
+            || self
+                .last_ms
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_err()
+        {
+            self.held_back.fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
+        Some(self.held_back.swap(0, Ordering::Relaxed))
+    }
 }
 
 impl Shared {
@@ -74,7 +107,9 @@ impl Shared {
             flushed: Condvar::new(),
             shutting_down: AtomicBool::new(false),
             recovered: Mutex::new(Some(recovered)),
-            warned: AtomicBool::new(false),
+            shutdown_deadline: Mutex::new(None),
+            started: Instant::now(),
+            warnings: Throttle::default(),
             config,
         }
     }
@@ -178,6 +213,14 @@ impl Shared {
         }
     }
 
+    /// Takes every queued batch, leaving the spill as it is.
+    pub(crate) fn take_batches(&self) -> (Vec<Vec<Record>>, usize) {
+        let mut queue = self.queue.lock();
+        let records = std::mem::take(&mut queue.records);
+        self.counters.queue_depth.store(0, Ordering::Relaxed);
+        (queue.batches.drain(..).collect(), records)
+    }
+
     /// Takes every queued batch, or if none, the oldest spill segment's path.
     pub(crate) fn take_work(&self) -> (Vec<Vec<Record>>, Option<PathBuf>) {
         let mut queue = self.queue.lock();
@@ -203,11 +246,23 @@ impl Shared {
         eprintln!("pathwise: {message}");
     }
 
-    /// Logs a problem once per pipeline; host applications must not be flooded or crashed.
+    /// Logs a problem at most once per [`WARN_EVERY`] (the host application must not be
+    /// flooded), saying how many were held back and, while records are being lost, how many.
     pub(crate) fn warn(&self, message: &str) {
-        if !self.warned.swap(true, Ordering::Relaxed) {
-            eprintln!("pathwise: warning: {message}");
+        let Some(held_back) = self.warnings.admit(self.started.elapsed()) else {
+            return;
+        };
+        let mut line = format!("pathwise: warning: {message}");
+        if held_back > 0 {
+            line.push_str(&format!(" ({held_back} more warnings since the last)"));
         }
+        let dropped = self.counters.dropped.load(Ordering::Relaxed);
+        if dropped > 0 {
+            line.push_str(&format!(
+                "; {dropped} records DROPPED so far (alert signal `dropped`)"
+            ));
+        }
+        eprintln!("{line}");
     }
 
     pub(crate) fn flush(&self, timeout: Duration) -> bool {
@@ -224,6 +279,10 @@ impl Shared {
     }
 
     pub(crate) fn begin_shutdown(&self) {
+        *self.shutdown_deadline.lock() = self
+            .config
+            .shutdown_timeout
+            .and_then(|t| Instant::now().checked_add(t));
         self.shutting_down.store(true, Ordering::Release);
         let _queue = self.queue.lock(); // no lost wake-up: the writer checks under this lock
         self.wake.notify_one();
@@ -243,5 +302,28 @@ impl Shared {
             queue_depth: get(&c.queue_depth),
             write_lag_ns: get(&c.write_lag_ns),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn warnings_go_out_once_per_period_with_the_count_held_back() {
+        let throttle = Throttle::default();
+        let at = |s: u64| throttle.admit(Duration::from_millis(s * 100));
+        assert_eq!(at(0), Some(0), "the first goes out at once");
+        assert_eq!(at(1), None);
+        assert_eq!(at(50), None);
+        assert_eq!(at(99), None);
+        assert_eq!(
+            at(100),
+            Some(3),
+            "ten seconds later, with the three held back"
+        );
+        assert_eq!(at(150), None);
+        assert_eq!(at(300), Some(1));
+        assert_eq!(at(301), None);
     }
 }

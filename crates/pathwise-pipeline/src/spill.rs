@@ -71,8 +71,14 @@ pub(crate) fn decode_file(path: &Path) -> io::Result<Decoded> {
 /// Renames a file a newer build wrote to `<name>.v<version>.newer`, where no replay looks and
 /// nothing deletes it, for that build to replay. Returns the new name.
 pub(crate) fn set_aside(path: &Path, version: u8) -> PathBuf {
+    move_aside(path, &format!("v{version}.newer"))
+}
+
+/// Renames `path` to `<name>.<suffix>`, out of the way of replay and of anything that deletes;
+/// returns the new name (the old one if the rename failed, with the file left in place).
+pub(crate) fn move_aside(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
-    name.push(format!(".v{version}.newer"));
+    name.push(format!(".{suffix}"));
     let target = PathBuf::from(name);
     match fs::rename(path, &target) {
         Ok(()) => target,
@@ -156,6 +162,11 @@ impl Spill {
         if let Some((path, _, _)) = self.current.take() {
             self.closed.push_back(path);
         }
+    }
+
+    /// Puts a segment taken by [`Spill::take_oldest`] back in line, last.
+    pub(crate) fn requeue(&mut self, path: PathBuf) {
+        self.closed.push_back(path);
     }
 
     /// The oldest segment to replay, closing the current one if nothing older remains. The

@@ -2,6 +2,7 @@
 //! sampling, and commits each round to the store in one transaction. A plain std thread: the
 //! SDK must not pull an async runtime into the host application.
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -13,8 +14,33 @@ use pathwise_store::{CacheDelta, PipelineStats, Store, WriteBatch};
 use crate::paths::Interned;
 use crate::sampling::SamplingFilter;
 use crate::shared::Shared;
-use crate::spill::{decode_file, set_aside};
+use crate::spill::{decode_file, move_aside, set_aside};
 use crate::{cache, clock};
+
+type PanicPayload = Box<dyn std::any::Any + Send>;
+
+/// The message of a caught panic.
+fn panic_text(panic: &PanicPayload) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a non-text panic".into())
+}
+
+/// Records written per store call: a shutdown timeout is honoured between pieces, and a
+/// whole spill segment (8 MB) is not one long transaction.
+const PIECE: usize = 20_000;
+
+/// How writing a round ended.
+enum Outcome {
+    /// Stored (or parked in a spill segment): the round's files can go.
+    Stored,
+    /// The store kept failing at shutdown; what could be parked was.
+    Failed,
+    /// The shutdown timeout passed between pieces.
+    Deadline,
+}
 
 /// Attempts before a batch that the store keeps refusing is parked in a spill segment.
 const COMMIT_ATTEMPTS: u32 = 3;
@@ -41,6 +67,9 @@ struct Round {
     records: Vec<Record>,
     /// Files to delete once `records` are safely stored.
     files: Vec<PathBuf>,
+    /// Files holding unreadable records besides `records`: moved aside (never deleted) once
+    /// `records` are stored.
+    damaged: Vec<PathBuf>,
     /// Nothing was left behind in the queue or the spill when this round was taken.
     drained: bool,
     /// Every record also lies in one of `files` (nothing came from memory), so a store that
@@ -61,64 +90,204 @@ impl Writer {
     }
 
     fn run(mut self) {
-        self.start_up();
+        // A panic in a store (a backend's bug) must not stop recording: it is caught, reported
+        // and the loop goes on, with the round's records parked or left in their files.
+        if let Err(panic) = catch_unwind(AssertUnwindSafe(|| self.start_up())) {
+            self.shared.report(&format!(
+                "the writer panicked at start-up ({}); recording continues, the error lane is kept for the next start",
+                panic_text(&panic)
+            ));
+        }
         loop {
-            let flush_target = self.shared.flush_requested.load(Ordering::Acquire);
-            let shutting_down = self.shared.shutting_down.load(Ordering::Acquire);
-            let round = self.collect();
-            let mut kept = Vec::with_capacity(round.records.len());
-            let sampled_out = self.sampler.filter(round.records, &mut kept);
-            self.shared
-                .counters
-                .sampled_out
-                .fetch_add(sampled_out, Ordering::Relaxed);
-            let finishing = shutting_down && round.drained;
-            if finishing {
-                self.sampler.release_all(&mut kept);
-            }
-            let stats_due = self.shared.config.store_stats
-                && (finishing || self.last_stats.elapsed() >= self.shared.config.stats_interval);
-            let had_work = !kept.is_empty() || !round.files.is_empty();
-            if had_work || stats_due {
-                let cache = if stats_due {
-                    cache::take_deltas()
-                } else {
-                    Vec::new()
-                };
-                let stored = if round.durable && cache.is_empty() {
-                    self.commit_in_place(&kept, stats_due)
-                } else {
-                    self.commit(&kept, &cache, stats_due)
-                };
-                if stored {
-                    for file in &round.files {
-                        let _ = std::fs::remove_file(file);
-                    }
-                } else if shutting_down {
-                    // The store keeps failing: what could not be written is parked in spill
-                    // files, which the next start replays.
-                    break;
+            match catch_unwind(AssertUnwindSafe(|| self.round())) {
+                Ok(true) => break,
+                Ok(false) => {}
+                Err(panic) => {
+                    self.shared.report(&format!(
+                        "the writer panicked ({}); restarted",
+                        panic_text(&panic)
+                    ));
+                    std::thread::sleep(Duration::from_millis(100));
                 }
-                if stats_due {
-                    self.last_stats = Instant::now();
-                }
-            }
-            self.run_retention();
-            if round.drained {
-                let mut done = self.shared.flush_done.lock();
-                *done = (*done).max(flush_target);
-                self.shared.flushed.notify_all();
-            }
-            if finishing {
-                break;
-            }
-            if !had_work {
-                self.wait(flush_target);
             }
         }
         let mut done = self.shared.flush_done.lock();
         *done = u64::MAX;
         self.shared.flushed.notify_all();
+    }
+
+    /// One round: collects, samples, commits and signals flushes; true when the pipeline is
+    /// done (shut down and drained, or given up on a failing store at shutdown).
+    fn round(&mut self) -> bool {
+        let flush_target = self.shared.flush_requested.load(Ordering::Acquire);
+        let shutting_down = self.shared.shutting_down.load(Ordering::Acquire);
+        if shutting_down && self.past_shutdown_deadline() {
+            self.leave_backlog();
+            return true;
+        }
+        let mut round = self.collect();
+        let mut kept = Vec::with_capacity(round.records.len());
+        let sampled_out = self
+            .sampler
+            .filter(std::mem::take(&mut round.records), &mut kept);
+        self.shared
+            .counters
+            .sampled_out
+            .fetch_add(sampled_out, Ordering::Relaxed);
+        let finishing = shutting_down && round.drained;
+        if finishing {
+            self.sampler.release_all(&mut kept);
+        }
+        let stats_due = self.shared.config.store_stats
+            && (finishing || self.last_stats.elapsed() >= self.shared.config.stats_interval);
+        let had_work = !kept.is_empty() || !round.files.is_empty() || !round.damaged.is_empty();
+        if had_work || stats_due {
+            let cache = if stats_due {
+                cache::take_deltas()
+            } else {
+                Vec::new()
+            };
+            let attempt = catch_unwind(AssertUnwindSafe(|| {
+                self.commit_round(&kept, round.durable, &cache, stats_due)
+            }));
+            let stored = match attempt {
+                Ok(Outcome::Stored) => true,
+                Ok(Outcome::Failed) => false,
+                Ok(Outcome::Deadline) => {
+                    // The round's files stay: the next start replays them (the store keeps
+                    // one copy of what this round already wrote).
+                    self.leave_backlog();
+                    return true;
+                }
+                Err(panic) => {
+                    self.after_store_panic(&kept, &round, &panic);
+                    return false;
+                }
+            };
+            if stored {
+                for file in &round.files {
+                    let _ = std::fs::remove_file(file);
+                }
+                for file in &round.damaged {
+                    let kept_as = move_aside(file, "damaged");
+                    self.shared.report(&format!(
+                        "{file:?} held unreadable records; its readable ones are stored, the file is kept as {kept_as:?}"
+                    ));
+                }
+            } else if shutting_down {
+                // The store keeps failing: what could not be written is parked in spill
+                // files, which the next start replays.
+                return true;
+            }
+            if stats_due {
+                self.last_stats = Instant::now();
+            }
+        }
+        self.run_retention();
+        if round.drained {
+            let mut done = self.shared.flush_done.lock();
+            *done = (*done).max(flush_target);
+            self.shared.flushed.notify_all();
+        }
+        if finishing {
+            return true;
+        }
+        if !had_work {
+            self.wait(flush_target);
+        }
+        false
+    }
+
+    /// Writes a round in pieces of [`PIECE`] records, checking the shutdown deadline between
+    /// them. Records of a failed or interrupted round that came from memory are parked; those
+    /// from files stay there.
+    fn commit_round(
+        &mut self,
+        kept: &[Record],
+        durable: bool,
+        cache: &[CacheDelta],
+        stats_due: bool,
+    ) -> Outcome {
+        let pieces = kept.len().div_ceil(PIECE).max(1);
+        let piece =
+            |i: usize| &kept[(i * PIECE).min(kept.len())..((i + 1) * PIECE).min(kept.len())];
+        let rest = |i: usize| &kept[(i * PIECE).min(kept.len())..];
+        for i in 0..pieces {
+            if i > 0
+                && self.shared.shutting_down.load(Ordering::Acquire)
+                && self.past_shutdown_deadline()
+            {
+                if !durable {
+                    self.park(rest(i));
+                }
+                return Outcome::Deadline;
+            }
+            let last = i + 1 == pieces;
+            let cache = if i == 0 { cache } else { &[] };
+            let safe = if durable && cache.is_empty() {
+                self.commit_in_place(piece(i), stats_due && last)
+            } else {
+                self.commit(piece(i), cache, stats_due && last)
+            };
+            if !safe {
+                if !durable {
+                    self.park(rest(i + 1));
+                }
+                return Outcome::Failed;
+            }
+        }
+        Outcome::Stored
+    }
+
+    fn past_shutdown_deadline(&self) -> bool {
+        self.shared
+            .shutdown_deadline
+            .lock()
+            .is_some_and(|deadline| Instant::now() >= deadline)
+    }
+
+    /// The shutdown timeout has passed: what is still in memory goes to the spill, which the
+    /// next start replays, and the writer stops; records on disk stay where they are.
+    fn leave_backlog(&mut self) {
+        let mut held = Vec::new();
+        self.sampler.release_all(&mut held);
+        let (batches, _) = self.shared.take_batches();
+        for batch in batches.iter().chain(std::iter::once(&held)) {
+            if !batch.is_empty() {
+                self.park(batch);
+            }
+        }
+        let waiting = self.shared.queue.lock().spill.active();
+        if waiting || !batches.is_empty() || !held.is_empty() {
+            self.shared.report(&format!(
+                "shutdown timeout ({:?}) reached: the rest of the backlog stays in {:?} for the next start",
+                self.shared.config.shutdown_timeout.unwrap_or_default(),
+                self.shared.config.data_dir
+            ));
+        }
+    }
+
+    /// A store panicked while writing a round: its records are not lost. Records taken from
+    /// memory are parked in a spill segment; records read from files stay in them, and the
+    /// files go back in line (after the others, so one bad batch cannot hold up the rest).
+    fn after_store_panic(&mut self, kept: &[Record], round: &Round, panic: &PanicPayload) {
+        let what = if round.durable {
+            let mut queue = self.shared.queue.lock();
+            for file in round.files.iter().chain(&round.damaged) {
+                queue.spill.requeue(file.clone());
+            }
+            "its records stay in their files"
+        } else if self.park(kept) {
+            "its records are parked in a spill segment"
+        } else {
+            "its records could not be parked and are counted as dropped"
+        };
+        self.shared.report(&format!(
+            "the store panicked writing {} records ({}); {what}; the writer goes on",
+            kept.len(),
+            panic_text(panic)
+        ));
+        std::thread::sleep(Duration::from_millis(100));
     }
 
     /// Registers functions and replays error-lane records a previous process left behind.
@@ -132,9 +301,21 @@ impl Writer {
         let Some((recovered, corrupt)) = self.shared.recovered.lock().take() else {
             return;
         };
+        // Lane files with unreadable frames are moved aside once the rest is stored, never
+        // deleted: the bytes are all there is of those records.
+        let finish = |files: &[PathBuf]| {
+            for file in files {
+                if corrupt > 0 {
+                    move_aside(file, "damaged");
+                } else {
+                    let _ = std::fs::remove_file(file);
+                }
+            }
+        };
         if corrupt > 0 {
-            self.shared
-                .warn(&format!("{corrupt} unreadable records in the error lane"));
+            self.shared.report(&format!(
+                "{corrupt} unreadable records in the error lane; its files are kept as *.damaged"
+            ));
         }
         if !recovered.records.is_empty() {
             let n = recovered.records.len() as u64;
@@ -147,14 +328,10 @@ impl Writer {
                 .recorded
                 .fetch_add(n, Ordering::Relaxed);
             if self.commit(&recovered.records, &[], false) {
-                for file in &recovered.files {
-                    let _ = std::fs::remove_file(file);
-                }
+                finish(&recovered.files);
             }
         } else {
-            for file in &recovered.files {
-                let _ = std::fs::remove_file(file);
-            }
+            finish(&recovered.files);
         }
     }
 
@@ -163,6 +340,7 @@ impl Writer {
         let (batches, segment) = self.shared.take_work();
         let mut records = lane.records;
         let mut files = lane.files;
+        let mut damaged = Vec::new();
         let total: usize = batches.iter().map(Vec::len).sum();
         let taken = batches.len();
         records.reserve(total);
@@ -180,36 +358,37 @@ impl Writer {
                     self.shared.report(&format!(
                         "spill segment {segment:?} holds records of format version {version}, newer than this build reads; kept as {kept:?} for a newer build"
                     ));
-                    return Round {
-                        durable: taken == 0,
-                        records,
-                        files,
-                        drained: self.shared.idle(),
-                    };
                 }
                 Ok(decoded) => {
-                    if decoded.corrupt > 0 {
-                        self.shared.warn(&format!(
-                            "{} unreadable records in {segment:?}",
-                            decoded.corrupt
-                        ));
-                    }
                     self.shared
                         .counters
                         .replayed
                         .fetch_add(decoded.records.len() as u64, Ordering::Relaxed);
                     records.extend(decoded.records);
+                    if decoded.corrupt > 0 {
+                        // Torn by a crash mid-write, or damaged on disk: the bytes are kept.
+                        self.shared.report(&format!(
+                            "{} unreadable records in {segment:?}",
+                            decoded.corrupt
+                        ));
+                        damaged.push(segment);
+                    } else {
+                        files.push(segment);
+                    }
                 }
-                Err(e) => self
-                    .shared
-                    .warn(&format!("cannot read spill segment {segment:?}: {e}")),
+                Err(e) => {
+                    let kept = move_aside(&segment, "unreadable");
+                    self.shared.report(&format!(
+                        "cannot read spill segment {segment:?} ({e}); kept as {kept:?}, never deleted"
+                    ));
+                }
             }
-            files.push(segment);
         }
         Round {
             durable: taken == 0,
             records,
             files,
+            damaged,
             drained: self.shared.idle(),
         }
     }

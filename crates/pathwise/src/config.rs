@@ -33,6 +33,9 @@ pub struct Config {
     pub queue_capacity: usize,
     /// Data older than this is deleted; `None` keeps everything.
     pub retention: Option<Duration>,
+    /// How long shutdown (dropping the guard) may spend writing a backlog; what is left then
+    /// stays in `data_dir` and is written at the next start. `None` waits for all of it.
+    pub shutdown_timeout: Option<Duration>,
     /// How often retention runs.
     pub retention_interval: Duration,
     /// Defaults for argument and result capture (`max_repr`, extra secret names, ...).
@@ -155,6 +158,7 @@ impl Default for Config {
             flush_interval: Duration::from_millis(100),
             queue_capacity: 262_144,
             retention: Some(Duration::from_secs(7 * 24 * 3600)),
+            shutdown_timeout: Some(Duration::from_secs(5)),
             retention_interval: Duration::from_secs(3600),
             capture: CaptureOptions::default(),
             resource_interval: Some(Duration::from_secs(1)),

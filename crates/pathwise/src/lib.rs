@@ -178,6 +178,7 @@ pub fn init_with_store(config: Config, store: Box<dyn Store>) -> Result<Pathwise
     pipeline.flush_interval = config.flush_interval;
     pipeline.queue_capacity = config.queue_capacity;
     pipeline.retention = config.retention;
+    pipeline.shutdown_timeout = config.shutdown_timeout;
     pipeline.retention_interval = config.retention_interval;
     pipeline.functions = monitor::registered_functions()
         .map(|f| pathwise_store::FunctionInfo {

@@ -23,6 +23,8 @@ pub enum Signal {
     QueueDepth,
     /// Latest pipeline write lag in milliseconds.
     WriteLagMs,
+    /// Records the pipeline dropped (could not keep even on disk) within the window.
+    Dropped,
     /// Health score 0..100 (overall or per component).
     HealthScore,
 }
@@ -97,6 +99,7 @@ spelled!(Signal {
     CpuPct => "cpu_pct",
     QueueDepth => "queue_depth",
     WriteLagMs => "write_lag_ms",
+    Dropped => "dropped",
     HealthScore => "health_score",
 });
 
