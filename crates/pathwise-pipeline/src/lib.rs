@@ -26,6 +26,7 @@
 
 pub mod cache;
 mod clock;
+mod fork;
 mod lane;
 mod local;
 pub mod paths;
@@ -104,6 +105,13 @@ pub enum PipelineError {
         path: String,
         source: std::io::Error,
     },
+    /// Another process (or a pipeline not yet shut down) records into this directory: two
+    /// writers would replay and delete each other's files.
+    #[error(
+        "data directory {path} is in use by {}; give this process its own data directory",
+        holder.map_or_else(|| "another process".to_string(), |pid| format!("process {pid}"))
+    )]
+    DataDirInUse { path: String, holder: Option<u32> },
     #[error(transparent)]
     Store(#[from] pathwise_store::StoreError),
 }
@@ -114,6 +122,10 @@ static CURRENT: RwLock<Option<Arc<Shared>>> = RwLock::new(None);
 pub struct PipelineHandle {
     shared: Option<Arc<Shared>>,
     writer: Option<std::thread::JoinHandle<()>>,
+    /// The process that started it: a forked child's copy of the handle must not join a
+    /// writer thread that only its parent has.
+    owner: u32,
+    _lock: fork::DirLock,
 }
 
 /// Starts the writer thread and makes the pipeline the process's destination for records.
@@ -140,6 +152,8 @@ pub fn install(
     if current.is_some() {
         return Err(PipelineError::AlreadyRunning);
     }
+    let lock = fork::DirLock::acquire(&config.data_dir)?;
+    fork::watch_forks();
     clock(); // calibrate before the first span, not inside it
     let shared = Arc::new(Shared::new(config));
     let writer = writer::spawn(shared.clone(), store).map_err(|source| PipelineError::DataDir {
@@ -151,6 +165,8 @@ pub fn install(
     Ok(PipelineHandle {
         shared: Some(shared),
         writer: Some(writer),
+        owner: std::process::id(),
+        _lock: lock,
     })
 }
 
@@ -179,6 +195,12 @@ impl PipelineHandle {
     }
 
     fn stop(&mut self) -> PipelineStats {
+        if std::process::id() != self.owner {
+            // A forked child's copy: the parent's pipeline, left to the parent.
+            std::mem::forget(self.writer.take());
+            std::mem::forget(self.shared.take());
+            return PipelineStats::default();
+        }
         flush_thread();
         let Some(shared) = self.shared.take() else {
             return PipelineStats::default();

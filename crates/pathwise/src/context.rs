@@ -123,14 +123,36 @@ pub(crate) fn set_sample_rate(rate: f64) {
 
 fn splitmix(state: &mut u64) -> u64 {
     if *state == 0 {
-        // First use on this thread: std seeds `RandomState` randomly per thread.
-        *state = std::hash::RandomState::new().build_hasher().finish() | 1;
+        // First use on this thread: std seeds `RandomState` randomly per thread. A forked
+        // child inherits those keys too, so the process id goes in as well.
+        let mut hasher = std::hash::RandomState::new().build_hasher();
+        hasher.write_u32(std::process::id());
+        *state = hasher.finish() | 1;
     }
     *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
     let mut z = *state;
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
+}
+
+/// After a `fork`, the child's one thread starts with its parent's generator state and would
+/// make the very ids its parent makes next; this registers (once) a handler that reseeds it.
+pub(crate) fn reseed_ids_in_forked_children() {
+    static REGISTER: std::sync::Once = std::sync::Once::new();
+    extern "C" fn in_child() {
+        let _ = STATE.try_with(|cell| {
+            if let Ok(mut state) = cell.try_borrow_mut() {
+                state.rng = 0; // reseeded from the OS on next use
+            }
+        });
+    }
+    REGISTER.call_once(|| {
+        // SAFETY: the handler touches only this thread's state, without allocating or locking.
+        unsafe {
+            libc::pthread_atfork(None, None, Some(in_child));
+        }
+    });
 }
 
 /// A uniformly random number in [0, 1) from this thread's generator.

@@ -88,6 +88,9 @@ pub struct Pathwise {
     /// a running pipeline.
     resources: Option<resources::SamplerThread>,
     handle: Option<pathwise_pipeline::PipelineHandle>,
+    /// The process that started recording: in a forked child, which has none of its threads,
+    /// the guard lets go without joining them.
+    owner: u32,
 }
 
 /// Starts recording into the store of `config`: its SQLite database (created and migrated if
@@ -196,9 +199,11 @@ pub fn init_with_store(config: Config, store: Box<dyn Store>) -> Result<Pathwise
             .map_err(|e| eprintln!("pathwise: warning: resource sampling is off: {e}"))
             .ok()
     });
+    context::reseed_ids_in_forked_children();
     Ok(Pathwise {
         resources,
         handle: Some(handle),
+        owner: std::process::id(),
     })
 }
 
@@ -208,6 +213,7 @@ impl Pathwise {
         Pathwise {
             resources: None,
             handle: None,
+            owner: std::process::id(),
         }
     }
 
@@ -240,6 +246,11 @@ impl Pathwise {
 
     fn stop_resources(&mut self) {
         if let Some(mut sampler) = self.resources.take() {
+            if std::process::id() != self.owner {
+                // A forked child: the sampler thread is its parent's.
+                std::mem::forget(sampler);
+                return;
+            }
             sampler.stop();
         }
     }
