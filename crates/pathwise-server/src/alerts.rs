@@ -112,6 +112,7 @@ pub async fn list(State(state): Shared, p: Params) -> Result<Json<Value>, ApiErr
         rule: p.text("rule", 200)?,
         since_ns: p.time("since")?,
         limit: Some(p.limit(200, 5000)?),
+        ..HistoryFilter::default()
     };
     let filter_again = filter.clone();
     // Asked before the engine: the lease answers from memory, without waiting on it.

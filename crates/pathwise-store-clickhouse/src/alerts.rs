@@ -168,15 +168,24 @@ impl AlertStateStore for ClickHouseAlertStore {
 
     fn history(&self, filter: &HistoryFilter) -> Result<Vec<HistoryRow>, StoreError> {
         let mut clauses = vec![format!("ts_ns >= {}", filter.since_ns.unwrap_or(0))];
+        if let Some(until) = filter.until_ns {
+            clauses.push(format!("ts_ns < {until}"));
+        }
         if filter.fingerprint.is_some() {
             clauses.push("fingerprint = ?".into());
         }
         if filter.rule.is_some() {
             clauses.push("rule = ?".into());
         }
+        // `seq` orders rows of the same nanosecond as they were written.
+        let order = if filter.oldest_first {
+            "ts_ns, seq"
+        } else {
+            "ts_ns DESC, seq DESC"
+        };
         let mut query = self.conn.client.query(&format!(
             "SELECT ts_ns, seq, fingerprint, rule, state, severity, value, labels, annotations,
-                    actor FROM {} WHERE {} ORDER BY ts_ns DESC, seq DESC LIMIT {}",
+                    actor FROM {} WHERE {} ORDER BY {order} LIMIT {}",
             self.conn.table("alert_history"),
             clauses.join(" AND "),
             filter.limit.unwrap_or(1000).min(1_000_000)

@@ -11,8 +11,8 @@ use pathwise_model::{
 };
 use pathwise_store::rollup::{Bucket, Cover, decode_sketch};
 use pathwise_store::{
-    BaselineRow, CacheTotals, ErrorRate, FunctionRow, PipelineStatsRow, ReadStore, SpanRow,
-    SpanSkeleton, StoreError, TraceFilter, TracePage, TraceStats, TraceSummary, Window,
+    BaselineRow, CacheRow, CacheTotals, ErrorRate, FunctionRow, PipelineStatsRow, ReadStore,
+    SpanRow, SpanSkeleton, StoreError, TraceFilter, TracePage, TraceStats, TraceSummary, Window,
 };
 use serde::Deserialize;
 
@@ -331,18 +331,49 @@ impl ReadStore for ClickHouseReader {
              WHERE ts_ns > {since_ns} AND ts_ns <= {until_ns} ORDER BY ts_ns DESC LIMIT 1",
             self.conn.table("pipeline_stats")
         ))?;
-        let u = |v: i64| v.max(0) as u64;
-        Ok(rows.into_iter().next().map(|s| PipelineStatsRow {
-            ts_ns: s.ts_ns,
-            recorded: u(s.recorded),
-            written: u(s.written),
-            spilled: u(s.spilled),
-            replayed: u(s.replayed),
-            dropped: u(s.dropped),
-            sampled_out: u(s.sampled_out),
-            queue_depth: u(s.queue_depth),
-            write_lag_ns: u(s.write_lag_ns),
-        }))
+        Ok(rows.into_iter().next().map(PipelineStatsRow::from))
+    }
+
+    fn pipeline_stats_rows(
+        &self,
+        since_ns: i64,
+        until_ns: i64,
+        limit: usize,
+    ) -> Result<Vec<PipelineStatsRow>, StoreError> {
+        let rows: Vec<StatsRowCh> = self.fetch(&format!(
+            "SELECT ts_ns, recorded, written, spilled, replayed, dropped, sampled_out,
+                    queue_depth, write_lag_ns FROM {}
+             WHERE ts_ns > {since_ns} AND ts_ns <= {until_ns} ORDER BY ts_ns LIMIT {}",
+            self.conn.table("pipeline_stats"),
+            limit.min(10_000_000)
+        ))?;
+        Ok(rows.into_iter().map(PipelineStatsRow::from).collect())
+    }
+
+    fn cache_rows(
+        &self,
+        since_ns: i64,
+        until_ns: i64,
+        limit: usize,
+    ) -> Result<Vec<CacheRow>, StoreError> {
+        // Rows of one nanosecond have no order of their own; sorting by every column makes
+        // pages repeatable.
+        let rows: Vec<CacheRowCh> = self.fetch(&format!(
+            "SELECT ts_ns, component, hits, misses FROM {}
+             WHERE ts_ns > {since_ns} AND ts_ns <= {until_ns}
+             ORDER BY ts_ns, component, hits, misses LIMIT {}",
+            self.conn.table("cache_stats"),
+            limit.min(10_000_000)
+        ))?;
+        Ok(rows
+            .into_iter()
+            .map(|r| CacheRow {
+                ts_ns: r.ts_ns,
+                component: r.component,
+                hits: r.hits.max(0) as u64,
+                misses: r.misses.max(0) as u64,
+            })
+            .collect())
     }
 
     fn cache_totals(&self, since_ns: i64, until_ns: i64) -> Result<Vec<CacheTotals>, StoreError> {

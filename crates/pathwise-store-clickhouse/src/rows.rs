@@ -1,6 +1,7 @@
 //! Rows as they travel in RowBinary: field order is column order (see [`crate::schema`]).
 
 use clickhouse::Row;
+use pathwise_store::PipelineStats;
 use serde::{Deserialize, Serialize};
 
 #[derive(Row, Serialize, Deserialize, Clone, Debug)]
@@ -91,6 +92,39 @@ pub(crate) struct StatsRowCh {
     pub sampled_out: i64,
     pub queue_depth: i64,
     pub write_lag_ns: i64,
+}
+
+impl From<&PipelineStats> for StatsRowCh {
+    fn from(s: &PipelineStats) -> Self {
+        StatsRowCh {
+            ts_ns: s.ts_ns,
+            recorded: signed(s.recorded),
+            written: signed(s.written),
+            spilled: signed(s.spilled),
+            replayed: signed(s.replayed),
+            dropped: signed(s.dropped),
+            sampled_out: signed(s.sampled_out),
+            queue_depth: signed(s.queue_depth),
+            write_lag_ns: signed(s.write_lag_ns),
+        }
+    }
+}
+
+impl From<StatsRowCh> for PipelineStats {
+    fn from(s: StatsRowCh) -> Self {
+        let u = |v: i64| v.max(0) as u64;
+        PipelineStats {
+            ts_ns: s.ts_ns,
+            recorded: u(s.recorded),
+            written: u(s.written),
+            spilled: u(s.spilled),
+            replayed: u(s.replayed),
+            dropped: u(s.dropped),
+            sampled_out: u(s.sampled_out),
+            queue_depth: u(s.queue_depth),
+            write_lag_ns: u(s.write_lag_ns),
+        }
+    }
 }
 
 #[derive(Row, Serialize, Deserialize, Clone, Debug)]

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use pathwise_model::{Record, SpanKind, SpanRecord, Status, TraceEvent, TraceId, TraceStatus};
 use pathwise_store::rollup::{Bucket, Rollups, SpanFacts, encode_sketch, hours_of};
 use pathwise_store::{
-    BaselineRow, FunctionInfo, PATH_SEPARATOR, PathDictionary, Store, StoreError, WriteBatch,
-    attr_json,
+    BaselineRow, CacheRow, FunctionInfo, PATH_SEPARATOR, PathDictionary, PipelineStats, Store,
+    StoreError, WriteBatch, attr_json,
 };
 
 use crate::Conn;
@@ -297,21 +297,7 @@ impl ClickHouseStore {
             .collect();
         insert(&conn, "resource_samples", &resources)?;
         if let Some(s) = batch.stats {
-            insert(
-                &conn,
-                "pipeline_stats",
-                &[StatsRowCh {
-                    ts_ns: s.ts_ns,
-                    recorded: signed(s.recorded),
-                    written: signed(s.written),
-                    spilled: signed(s.spilled),
-                    replayed: signed(s.replayed),
-                    dropped: signed(s.dropped),
-                    sampled_out: signed(s.sampled_out),
-                    queue_depth: signed(s.queue_depth),
-                    write_lag_ns: signed(s.write_lag_ns),
-                }],
-            )?;
+            insert(&conn, "pipeline_stats", &[StatsRowCh::from(s)])?;
         }
         for span in spans.iter().filter(|s| s.status == Status::Error) {
             self.remember_failed((span.trace_id, span.span_id));
@@ -416,6 +402,24 @@ impl Store for ClickHouseStore {
 
     fn delete_before(&mut self, cutoff_unix_ms: u64) -> Result<u64, StoreError> {
         crate::maintenance::delete_before(&self.conn, cutoff_unix_ms)
+    }
+
+    fn write_cache_rows(&mut self, rows: &[CacheRow]) -> Result<(), StoreError> {
+        let rows: Vec<CacheRowCh> = rows
+            .iter()
+            .map(|r| CacheRowCh {
+                ts_ns: r.ts_ns,
+                component: r.component.clone(),
+                hits: signed(r.hits),
+                misses: signed(r.misses),
+            })
+            .collect();
+        insert(&self.conn, "cache_stats", &rows)
+    }
+
+    fn write_pipeline_stats(&mut self, rows: &[PipelineStats]) -> Result<(), StoreError> {
+        let rows: Vec<StatsRowCh> = rows.iter().map(StatsRowCh::from).collect();
+        insert(&self.conn, "pipeline_stats", &rows)
     }
 
     fn save_baseline(&mut self, b: &BaselineRow) -> Result<i64, StoreError> {

@@ -11,8 +11,8 @@ use pathwise_store::alerts::{
     AlertStateRow, AlertWrite, HistoryFilter, HistoryRow, Matcher, SqlGuardError,
 };
 use pathwise_store::{
-    Backend, BaselineRow, CacheDelta, FunctionInfo, PathList, PipelineStats, Reader, TraceFilter,
-    WriteBatch,
+    Backend, BaselineRow, CacheDelta, CacheRow, FunctionInfo, PathList, PipelineStats, Reader,
+    TraceFilter, WriteBatch,
 };
 use pathwise_store_clickhouse::testing::Cluster;
 use pathwise_store_clickhouse::{ClickHouseBackend, Variant};
@@ -506,6 +506,110 @@ fn alert_state_and_sql_rules_on_the_cluster() {
         ),
         "{hungry:?}"
     );
+}
+
+/// What `pathwise migrate` reads and writes besides spans: raw cache and pipeline rows with
+/// their own timestamps, and alert history paged oldest first within bounds.
+fn timestamped_rows(backend: &dyn Backend) -> Vec<String> {
+    let mut writer = backend.writer().unwrap();
+    // Two components per instant, one instant written twice: rows, not keys.
+    let cache: Vec<CacheRow> = (0..9)
+        .map(|i| CacheRow {
+            ts_ns: 1_000 + (i / 2) * 10,
+            component: ["geo.cache", "array.cache"][i as usize % 2].into(),
+            hits: 5 + i as u64,
+            misses: (i % 3) as u64,
+        })
+        .collect();
+    writer.write_cache_rows(&cache).unwrap();
+    writer.write_cache_rows(&cache[..1]).unwrap();
+    let stats: Vec<PipelineStats> = (0..4)
+        .map(|i| PipelineStats {
+            ts_ns: 1_000 + i * 10,
+            recorded: i as u64 * 7,
+            dropped: 0,
+            write_lag_ns: u64::MAX,
+            ..PipelineStats::default()
+        })
+        .collect();
+    writer.write_pipeline_stats(&stats).unwrap();
+    let history: Vec<HistoryRow> = (0..6)
+        .map(|i| HistoryRow {
+            ts_ns: 100 + (i / 2) * 10,
+            fingerprint: format!("fp{i}"),
+            rule: "slow".into(),
+            state: "firing".into(),
+            severity: "warning".into(),
+            value: (i % 2 == 0).then_some(i as f64),
+            labels: Default::default(),
+            annotations: [("summary".to_string(), format!("#{i}"))].into(),
+            actor: "engine".into(),
+        })
+        .collect();
+    let mut alerts = backend.alert_store().unwrap();
+    let writes: Vec<AlertWrite<'_>> = history.iter().map(AlertWrite::History).collect();
+    alerts.apply(&writes).unwrap();
+
+    let reader = backend.reader().unwrap();
+    let sorted = |mut rows: Vec<CacheRow>| {
+        // Rows of one instant have no order of their own.
+        rows.sort_by_key(|r| (r.ts_ns, r.component.clone(), r.hits, r.misses));
+        rows
+    };
+    let all = sorted(reader.cache_rows(i64::MIN, i64::MAX, 100).unwrap());
+    let mut expected = cache.clone();
+    expected.push(cache[0].clone());
+    assert_eq!(all, sorted(expected), "{}", backend.describe());
+    // `(since, until]`, oldest first, limited.
+    let window = sorted(reader.cache_rows(1_000, 1_020, 100).unwrap());
+    assert_eq!(window.len(), 4);
+    assert!(window.iter().all(|r| r.ts_ns == 1_010 || r.ts_ns == 1_020));
+    let first = reader.cache_rows(i64::MIN, i64::MAX, 3).unwrap();
+    assert_eq!(
+        first.iter().map(|r| r.ts_ns).collect::<Vec<_>>(),
+        [1_000; 3]
+    );
+    let stats_read = reader.pipeline_stats_rows(i64::MIN, i64::MAX, 100).unwrap();
+    assert_eq!(stats_read.len(), 4);
+    assert_eq!(stats_read[0].write_lag_ns, i64::MAX as u64, "clamped alike");
+    assert_eq!(
+        reader.pipeline_stats_rows(1_000, 1_020, 1).unwrap(),
+        [PipelineStats {
+            write_lag_ns: i64::MAX as u64,
+            ..stats[1]
+        }]
+    );
+    let filter = |since, until, oldest_first| HistoryFilter {
+        since_ns: Some(since),
+        until_ns: until,
+        oldest_first,
+        ..HistoryFilter::default()
+    };
+    assert_eq!(alerts.history(&filter(0, None, true)).unwrap(), history);
+    let mut newest = history.clone();
+    newest.reverse();
+    assert_eq!(alerts.history(&filter(0, None, false)).unwrap(), newest);
+    assert_eq!(
+        alerts.history(&filter(110, Some(120), true)).unwrap(),
+        history[2..4]
+    );
+    vec![
+        format!("{all:?}"),
+        format!("{window:?}"),
+        format!("{stats_read:?}"),
+        format!("{:?}", reader.cache_totals(1_000, 1_020).unwrap()),
+    ]
+}
+
+#[test]
+fn timestamped_rows_read_back_alike() {
+    let Some(cluster) = Cluster::start(18153) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = SqliteBackend::create(dir.path().join("rows.db")).unwrap();
+    let clickhouse = ClickHouseBackend::connect(&cluster.url("pw_rows")).unwrap();
+    assert_eq!(timestamped_rows(&sqlite), timestamped_rows(&clickhouse));
 }
 
 #[test]

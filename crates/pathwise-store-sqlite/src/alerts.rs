@@ -114,19 +114,26 @@ impl SqliteAlertStore {
     }
 
     fn history_sql(&self, filter: &HistoryFilter) -> Result<Vec<HistoryRow>, Error> {
-        let mut stmt = self.conn.prepare_cached(
+        // The rowid orders rows of the same nanosecond as they were written.
+        let order = if filter.oldest_first {
+            "ts_ns, rowid"
+        } else {
+            "ts_ns DESC, rowid DESC"
+        };
+        let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT ts_ns, fingerprint, rule, state, severity, value, labels, annotations, actor
              FROM alert_history
              WHERE (?1 IS NULL OR fingerprint = ?1) AND (?2 IS NULL OR rule = ?2)
-               AND ts_ns >= coalesce(?3, 0)
-             ORDER BY ts_ns DESC, rowid DESC LIMIT ?4",
-        )?;
+               AND ts_ns >= coalesce(?3, 0) AND (?5 IS NULL OR ts_ns < ?5)
+             ORDER BY {order} LIMIT ?4"
+        ))?;
         let rows = stmt.query_map(
             params![
                 filter.fingerprint,
                 filter.rule,
                 filter.since_ns,
-                filter.limit.unwrap_or(1000).min(i64::MAX as usize) as i64
+                filter.limit.unwrap_or(1000).min(i64::MAX as usize) as i64,
+                filter.until_ns
             ],
             |row| {
                 Ok(HistoryRow {

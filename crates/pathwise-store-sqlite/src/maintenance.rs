@@ -2,10 +2,10 @@
 //! function registry and retention.
 
 use pathwise_model::{ResourceSample, TraceId};
-use rusqlite::{Transaction, params};
+use rusqlite::{Connection, Transaction, params};
 
 use crate::Error;
-use pathwise_store::{CacheDelta, FunctionInfo, PipelineStats};
+use pathwise_store::{CacheDelta, CacheRow, FunctionInfo, PipelineStats, StoreError};
 
 pub(super) fn write_stats(tx: &Transaction<'_>, s: &PipelineStats) -> Result<(), Error> {
     tx.prepare_cached(
@@ -76,6 +76,33 @@ pub(super) fn write_cache(
         ])?;
     }
     Ok(())
+}
+
+/// Cache rows read from another store, each with its own timestamp.
+pub(super) fn write_cache_rows(tx: &Transaction<'_>, rows: &[CacheRow]) -> Result<(), Error> {
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO cache_stats (ts_ns, component, hits, misses) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for r in rows {
+        insert.execute(params![
+            r.ts_ns,
+            r.component,
+            sql_u64(r.hits),
+            sql_u64(r.misses)
+        ])?;
+    }
+    Ok(())
+}
+
+/// Runs `f` in a transaction, committed when it succeeds (rolled back on drop otherwise).
+pub(super) fn in_transaction<T>(
+    conn: &mut Connection,
+    f: impl FnOnce(&Transaction<'_>) -> Result<T, Error>,
+) -> Result<T, StoreError> {
+    let tx = conn.transaction().map_err(Error::from)?;
+    let out = f(&tx)?;
+    tx.commit().map_err(Error::from)?;
+    Ok(out)
 }
 
 pub(super) fn now_ns() -> i64 {

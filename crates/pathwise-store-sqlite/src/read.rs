@@ -9,8 +9,8 @@ use super::{connect, schema};
 use super::{spans, stats};
 use crate::Error;
 use pathwise_store::{
-    BaselineRow, CacheTotals, ErrorRate, FunctionRow, PipelineStatsRow, ReadStore, SpanRow,
-    SpanSkeleton, StoreError, TraceFilter, TracePage, TraceStats, TraceSummary,
+    BaselineRow, CacheRow, CacheTotals, ErrorRate, FunctionRow, PipelineStatsRow, ReadStore,
+    SpanRow, SpanSkeleton, StoreError, TraceFilter, TracePage, TraceStats, TraceSummary,
 };
 
 /// Connections kept open between uses, per backend.
@@ -68,6 +68,22 @@ fn trace_row(row: &Row<'_>) -> rusqlite::Result<TraceSummary> {
         span_count: row.get(6)?,
         error_count: row.get(7)?,
         metadata: json_column(row.get(8)?),
+    })
+}
+
+/// A `pipeline_stats` row.
+fn stats_row(row: &Row<'_>) -> rusqlite::Result<PipelineStatsRow> {
+    let get = |i: usize| row.get::<_, i64>(i).map(|v| v as u64);
+    Ok(PipelineStatsRow {
+        ts_ns: row.get(0)?,
+        recorded: get(1)?,
+        written: get(2)?,
+        spilled: get(3)?,
+        replayed: get(4)?,
+        dropped: get(5)?,
+        sampled_out: get(6)?,
+        queue_depth: get(7)?,
+        write_lag_ns: get(8)?,
     })
 }
 
@@ -193,21 +209,24 @@ impl SqliteReader {
                  FROM pipeline_stats WHERE ts_ns > ?1 AND ts_ns <= ?2
                  ORDER BY ts_ns DESC LIMIT 1",
             )?
-            .query_row(rusqlite::params![since_ns, until_ns], |row| {
-                let get = |i: usize| row.get::<_, i64>(i).map(|v| v as u64);
-                Ok(PipelineStatsRow {
-                    ts_ns: row.get(0)?,
-                    recorded: get(1)?,
-                    written: get(2)?,
-                    spilled: get(3)?,
-                    replayed: get(4)?,
-                    dropped: get(5)?,
-                    sampled_out: get(6)?,
-                    queue_depth: get(7)?,
-                    write_lag_ns: get(8)?,
-                })
-            })
+            .query_row(rusqlite::params![since_ns, until_ns], stats_row)
             .optional()?)
+    }
+
+    fn stats_rows_sql(
+        &self,
+        since_ns: i64,
+        until_ns: i64,
+        limit: usize,
+    ) -> Result<Vec<PipelineStatsRow>, Error> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT ts_ns, recorded, written, spilled, replayed, dropped, sampled_out,
+                    queue_depth, write_lag_ns
+             FROM pipeline_stats WHERE ts_ns > ?1 AND ts_ns <= ?2 ORDER BY ts_ns LIMIT ?3",
+        )?;
+        let limit = limit.min(i64::MAX as usize) as i64;
+        let rows = stmt.query_map(rusqlite::params![since_ns, until_ns, limit], stats_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     fn resources_sql(
@@ -242,6 +261,28 @@ impl SqliteReader {
                 file: row.get(3)?,
                 line: row.get(4)?,
                 is_async: row.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn cache_rows_sql(
+        &self,
+        since_ns: i64,
+        until_ns: i64,
+        limit: usize,
+    ) -> Result<Vec<CacheRow>, Error> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT ts_ns, component, hits, misses FROM cache_stats
+             WHERE ts_ns > ?1 AND ts_ns <= ?2 ORDER BY ts_ns, rowid LIMIT ?3",
+        )?;
+        let limit = limit.min(i64::MAX as usize) as i64;
+        let rows = stmt.query_map(rusqlite::params![since_ns, until_ns, limit], |row| {
+            Ok(CacheRow {
+                ts_ns: row.get(0)?,
+                component: row.get(1)?,
+                hits: row.get::<_, i64>(2)?.max(0) as u64,
+                misses: row.get::<_, i64>(3)?.max(0) as u64,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -358,6 +399,24 @@ impl ReadStore for SqliteReader {
 
     fn cache_totals(&self, since_ns: i64, until_ns: i64) -> Result<Vec<CacheTotals>, StoreError> {
         Ok(self.cache_sql(since_ns, until_ns)?)
+    }
+
+    fn cache_rows(
+        &self,
+        since_ns: i64,
+        until_ns: i64,
+        limit: usize,
+    ) -> Result<Vec<CacheRow>, StoreError> {
+        Ok(self.cache_rows_sql(since_ns, until_ns, limit)?)
+    }
+
+    fn pipeline_stats_rows(
+        &self,
+        since_ns: i64,
+        until_ns: i64,
+        limit: usize,
+    ) -> Result<Vec<PipelineStatsRow>, StoreError> {
+        Ok(self.stats_rows_sql(since_ns, until_ns, limit)?)
     }
 
     fn baselines(&self) -> Result<Vec<BaselineRow>, StoreError> {

@@ -5,12 +5,13 @@ use pathwise_model::{Record, SpanKind, SpanRecord, Status, TraceEvent, TraceId, 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
 use rustc_hash::FxHashMap;
 
-use super::maintenance::{self, now_ns, write_cache, write_resource, write_stats};
+use super::maintenance::{self, in_transaction, now_ns, write_cache, write_resource, write_stats};
 use super::{connect, open_error, schema};
 use crate::Error;
 use pathwise_store::rollup::{Rollups, SpanFacts};
 use pathwise_store::{
-    BaselineRow, FunctionInfo, PATH_SEPARATOR, PathDictionary, Store, StoreError, WriteBatch,
+    BaselineRow, CacheRow, FunctionInfo, PATH_SEPARATOR, PathDictionary, PipelineStats, Store,
+    StoreError, WriteBatch,
 };
 
 /// A resolved path row: its id and full text (needed to build the children's text).
@@ -419,17 +420,25 @@ impl Store for SqliteStore {
     }
 
     fn register_functions(&mut self, functions: &[FunctionInfo]) -> Result<(), StoreError> {
-        let tx = self.conn.transaction().map_err(Error::from)?;
-        maintenance::register_functions(&tx, functions)?;
-        tx.commit().map_err(Error::from)?;
-        Ok(())
+        in_transaction(&mut self.conn, |tx| {
+            maintenance::register_functions(tx, functions)
+        })
     }
 
     fn delete_before(&mut self, cutoff_unix_ms: u64) -> Result<u64, StoreError> {
-        let tx = self.conn.transaction().map_err(Error::from)?;
-        let removed = maintenance::delete_before(&tx, cutoff_unix_ms)?;
-        tx.commit().map_err(Error::from)?;
-        Ok(removed)
+        in_transaction(&mut self.conn, |tx| {
+            maintenance::delete_before(tx, cutoff_unix_ms)
+        })
+    }
+
+    fn write_cache_rows(&mut self, rows: &[CacheRow]) -> Result<(), StoreError> {
+        in_transaction(&mut self.conn, |tx| maintenance::write_cache_rows(tx, rows))
+    }
+
+    fn write_pipeline_stats(&mut self, rows: &[PipelineStats]) -> Result<(), StoreError> {
+        in_transaction(&mut self.conn, |tx| {
+            rows.iter().try_for_each(|s| write_stats(tx, s))
+        })
     }
 
     fn save_baseline(&mut self, baseline: &BaselineRow) -> Result<i64, StoreError> {

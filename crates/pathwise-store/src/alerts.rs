@@ -76,14 +76,34 @@ pub struct HistoryRow {
     pub actor: String,
 }
 
-/// Which history rows to return, newest first.
+/// Which history rows to return, newest first unless `oldest_first`.
+///
+/// Rows written in the same nanosecond come back in the order they were written (reversed
+/// when newest first), so a copy that pages oldest first keeps their order.
+///
+/// ```
+/// use pathwise_store::alerts::HistoryFilter;
+/// // One timestamp's rows, oldest first: what `pathwise migrate` compares.
+/// let at = |ts: i64| HistoryFilter {
+///     since_ns: Some(ts),
+///     until_ns: Some(ts + 1),
+///     oldest_first: true,
+///     ..HistoryFilter::default()
+/// };
+/// assert_eq!(at(7).until_ns, Some(8));
+/// ```
 #[derive(Clone, Debug, Default)]
 pub struct HistoryFilter {
     pub fingerprint: Option<String>,
     pub rule: Option<String>,
+    /// Rows at or after this time (default 0).
     pub since_ns: Option<i64>,
+    /// Rows before this time (no bound by default).
+    pub until_ns: Option<i64>,
     /// At most this many rows (default 1000).
     pub limit: Option<usize>,
+    /// Oldest first instead of newest first, for paging through the whole history.
+    pub oldest_first: bool,
 }
 
 /// The stored text of alert labels or annotations (a JSON object).
@@ -134,7 +154,7 @@ pub enum AlertWrite<'a> {
 pub trait AlertStateStore: Send {
     /// Applies the writes atomically (all or none).
     fn apply(&mut self, writes: &[AlertWrite<'_>]) -> Result<(), StoreError>;
-    /// History rows matching `filter`, newest first.
+    /// History rows matching `filter`, newest first (oldest first when it says so).
     fn history(&self, filter: &HistoryFilter) -> Result<Vec<HistoryRow>, StoreError>;
     /// The active alerts saved by a previous engine.
     fn load_states(&self) -> Result<Vec<AlertStateRow>, StoreError>;

@@ -38,7 +38,7 @@ pub use backend::{Backend, Reader};
 pub use baseline::BaselineRow;
 pub use memory::{DiscardStore, MemoryStore};
 pub use read::{
-    CacheTotals, Cursor, ErrorRate, FunctionRow, PipelineStatsRow, ReadStore, SpanRow,
+    CacheRow, CacheTotals, Cursor, ErrorRate, FunctionRow, PipelineStatsRow, ReadStore, SpanRow,
     SpanSkeleton, TraceFilter, TracePage, TraceStats, TraceSummary, attr_json,
 };
 pub use window::Window;
@@ -190,6 +190,23 @@ pub trait Store: Send {
     fn pin_baseline(&mut self, name: &str, pinned: bool) -> Result<Option<i64>, StoreError> {
         let _ = (name, pinned);
         Err(StoreError::Unsupported("baselines".into()))
+    }
+
+    /// Writes cache rows with the timestamps they carry, in one transaction where the backend
+    /// has them. [`WriteBatch::cache`] stamps deltas with the time of the batch, which is
+    /// right for the pipeline but would move another store's history to the time of a copy.
+    /// Not idempotent: the caller (`pathwise migrate`) skips the rows the store holds.
+    fn write_cache_rows(&mut self, rows: &[CacheRow]) -> Result<(), StoreError> {
+        let _ = rows;
+        Err(StoreError::Unsupported("cache rows".into()))
+    }
+
+    /// Writes pipeline statistics rows as read from another store, in one write rather than
+    /// one batch each. Not idempotent on every backend: the caller skips the rows the store
+    /// holds.
+    fn write_pipeline_stats(&mut self, rows: &[PipelineStats]) -> Result<(), StoreError> {
+        let _ = rows;
+        Err(StoreError::Unsupported("pipeline statistics".into()))
     }
 }
 

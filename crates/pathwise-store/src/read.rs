@@ -199,6 +199,21 @@ pub struct CacheTotals {
     pub misses: u64,
 }
 
+/// One `cache_stats` row as recorded: a component's hits and misses since its previous row.
+///
+/// ```
+/// use pathwise_store::CacheRow;
+/// let row = CacheRow { ts_ns: 5, component: "geo.cache".into(), hits: 3, misses: 1 };
+/// assert_eq!(row.hits + row.misses, 4);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct CacheRow {
+    pub ts_ns: i64,
+    pub component: String,
+    pub hits: u64,
+    pub misses: u64,
+}
+
 /// Queries every backend answers.
 pub trait ReadStore {
     /// Traces matching `filter`, newest first, one page.
@@ -225,6 +240,22 @@ pub trait ReadStore {
     ) -> Result<Option<PipelineStatsRow>, StoreError>;
     /// Cache hits and misses per component recorded in `(since_ns, until_ns]`, by component.
     fn cache_totals(&self, since_ns: i64, until_ns: i64) -> Result<Vec<CacheTotals>, StoreError>;
+    /// Raw cache rows recorded in `(since_ns, until_ns]`, oldest first, at most `limit`: the
+    /// history behind [`ReadStore::cache_totals`], for copying a store.
+    fn cache_rows(
+        &self,
+        since_ns: i64,
+        until_ns: i64,
+        limit: usize,
+    ) -> Result<Vec<CacheRow>, StoreError>;
+    /// Pipeline statistics rows written in `(since_ns, until_ns]`, oldest first, at most
+    /// `limit`.
+    fn pipeline_stats_rows(
+        &self,
+        since_ns: i64,
+        until_ns: i64,
+        limit: usize,
+    ) -> Result<Vec<PipelineStatsRow>, StoreError>;
     /// The baseline in force per operation: the pinned version if any, else the newest.
     fn baselines(&self) -> Result<Vec<BaselineRow>, StoreError>;
     /// All registered functions.
