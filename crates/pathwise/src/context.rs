@@ -34,7 +34,7 @@ impl Context {
     /// The innermost span of this thread, if any.
     pub fn current() -> Option<Context> {
         STATE
-            .try_with(|s| s.borrow().stack.last().map(|f| f.ctx))
+            .try_with(|s| s.borrow().stack.last().copied())
             .ok()
             .flatten()
     }
@@ -85,8 +85,8 @@ impl Drop for AttachGuard {
     }
 }
 
-/// A change to a running span made from inside it (see [`crate::current_span`]), held with the
-/// span's entry on the thread's stack until its owner ends it: the owner may be a guard, a
+/// A change to a running span made from inside it (see [`crate::current_span`]), held by the
+/// thread (keyed by span id) while the span's entry is on its stack, then handed to its owner: the owner may be a guard, a
 /// future polled on any thread or a call being unwound, and only it can write the record.
 #[derive(Debug)]
 pub(crate) enum Edit {
@@ -94,14 +94,13 @@ pub(crate) enum Edit {
     Fail(ErrorInfo),
 }
 
-/// One entry of the thread's stack: the current span and what was recorded on it meanwhile.
-struct Frame {
-    ctx: Context,
-    edits: Vec<Edit>,
-}
-
 struct ThreadState {
-    stack: Vec<Frame>,
+    /// The spans entered on this thread, innermost last.
+    stack: Vec<Context>,
+    /// Edits made through `current_span()`, with the span id they were made on, until that
+    /// span's entry leaves the stack. Apart from the stack so that its entries stay small:
+    /// most spans never see an edit, and this stays empty for them.
+    edits: Vec<(u64, Edit)>,
     /// splitmix64 state; distinct random start per thread.
     rng: u64,
     /// (parent path, name pointer, name length) → path id, for `&'static` names only.
@@ -110,7 +109,7 @@ struct ThreadState {
 
 thread_local! {
     static STATE: RefCell<ThreadState> = const {
-        RefCell::new(ThreadState { stack: Vec::new(), rng: 0, paths: HashMap::with_hasher(FxBuildHasher) })
+        RefCell::new(ThreadState { stack: Vec::new(), edits: Vec::new(), rng: 0, paths: HashMap::with_hasher(FxBuildHasher) })
     };
 }
 
@@ -187,7 +186,7 @@ pub(crate) fn open(
     STATE.with(|cell| {
         let mut state = cell.borrow_mut();
         let parent = match parent {
-            Parent::Current => state.stack.last().map(|f| f.ctx),
+            Parent::Current => state.stack.last().copied(),
             Parent::Of(ctx) => Some(ctx),
             Parent::Root => None,
         };
@@ -222,10 +221,7 @@ pub(crate) fn open(
             sampled,
         };
         if enter {
-            state.stack.push(Frame {
-                ctx,
-                edits: Vec::new(),
-            });
+            state.stack.push(ctx);
         }
         (ctx, parent_id)
     })
@@ -233,58 +229,98 @@ pub(crate) fn open(
 
 /// Makes `ctx` current.
 pub(crate) fn push(ctx: Context) {
-    let _ = STATE.try_with(|s| {
-        s.borrow_mut().stack.push(Frame {
-            ctx,
-            edits: Vec::new(),
-        })
-    });
+    let _ = STATE.try_with(|s| s.borrow_mut().stack.push(ctx));
 }
 
 /// Removes the entry of `span_id` (normally the top) and returns its edits; when the thread
 /// leaves its outermost span, its buffered records are handed to the pipeline.
 #[inline]
 pub(crate) fn pop_frame(span_id: u64) -> Vec<Edit> {
-    let (edits, emptied) = remove_frame(span_id);
-    if emptied {
+    let left = leave(span_id);
+    let edits = if left.edits {
+        edits_of(span_id)
+    } else {
+        Vec::new()
+    };
+    if left.emptied {
         pathwise_pipeline::flush_thread();
     }
     edits
 }
 
-/// Removes the entry of `span_id` and returns its edits and whether the stack is now empty
-/// (the caller then hands the thread's buffer over, after submitting its own record).
+/// What removing a span's entry found.
+#[derive(Clone, Copy)]
+pub(crate) struct Left {
+    /// The stack is now empty (the caller hands the thread's buffer over, after submitting
+    /// its own record).
+    pub emptied: bool,
+    /// Edits wait for some span on this thread: take the span's with [`edits_of`].
+    pub edits: bool,
+}
+
+/// Removes the entry of `span_id`. Kept to two flags so the common case (no edits) moves
+/// nothing else out of the thread's state.
 #[inline]
-pub(crate) fn remove_frame(span_id: u64) -> (Vec<Edit>, bool) {
+pub(crate) fn leave(span_id: u64) -> Left {
     STATE
         .try_with(|s| {
             let mut state = s.borrow_mut();
-            let frame = match state.stack.last() {
-                Some(top) if top.ctx.span_id == span_id => state.stack.pop(),
+            match state.stack.last() {
+                Some(top) if top.span_id == span_id => {
+                    state.stack.pop();
+                }
                 // Guards dropped out of order (stored in a struct, say): remove ours only.
-                _ => state
-                    .stack
-                    .iter()
-                    .rposition(|f| f.ctx.span_id == span_id)
-                    .map(|i| state.stack.remove(i)),
-            };
-            (
-                frame.map(|f| f.edits).unwrap_or_default(),
-                state.stack.is_empty(),
-            )
+                _ => {
+                    if let Some(i) = state.stack.iter().rposition(|c| c.span_id == span_id) {
+                        state.stack.remove(i);
+                    }
+                }
+            }
+            Left {
+                emptied: state.stack.is_empty(),
+                edits: !state.edits.is_empty(),
+            }
         })
-        .unwrap_or((Vec::new(), true))
+        .unwrap_or(Left {
+            emptied: true,
+            edits: false,
+        })
+}
+
+/// The edits recorded on `span_id`, taken out of the thread's list.
+#[cold]
+pub(crate) fn edits_of(span_id: u64) -> Vec<Edit> {
+    STATE
+        .try_with(|s| take_edits(&mut s.borrow_mut().edits, span_id))
+        .unwrap_or_default()
+}
+
+fn take_edits(all: &mut Vec<(u64, Edit)>, span_id: u64) -> Vec<Edit> {
+    let mut taken = Vec::new();
+    let mut kept = Vec::with_capacity(all.len());
+    for (id, edit) in all.drain(..) {
+        if id == span_id {
+            taken.push(edit);
+        } else {
+            kept.push((id, edit));
+        }
+    }
+    *all = kept;
+    taken
 }
 
 /// Records `edit` on this thread's current span; `false` when there is none.
 pub(crate) fn edit_current(edit: Edit) -> bool {
     STATE
-        .try_with(|s| match s.borrow_mut().stack.last_mut() {
-            Some(top) => {
-                top.edits.push(edit);
-                true
+        .try_with(|s| {
+            let mut state = s.borrow_mut();
+            match state.stack.last().map(|top| top.span_id) {
+                Some(id) => {
+                    state.edits.push((id, edit));
+                    true
+                }
+                None => false,
             }
-            None => false,
         })
         .unwrap_or(false)
 }

@@ -102,6 +102,7 @@ impl ActiveSpan {
     }
 
     /// Applies what code inside the span recorded through `current_span()`.
+    #[cold]
     pub(crate) fn apply(&mut self, edits: Vec<Edit>) {
         for edit in edits {
             match edit {
@@ -127,9 +128,11 @@ impl ActiveSpan {
         let clock = clock();
         let end = clock.now();
         let left_stack = self.entered.then(|| {
-            let (edits, emptied) = context::remove_frame(self.ctx.span_id);
-            self.apply(edits);
-            emptied
+            let left = context::leave(self.ctx.span_id);
+            if left.edits {
+                self.apply(context::edits_of(self.ctx.span_id));
+            }
+            left.emptied
         });
         let waiting = crate::edits::take_waiting(self.ctx.span_id);
         if !waiting.is_empty() {
