@@ -5,15 +5,15 @@
 
 mod remote_support;
 
+use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use pathwise_store_clickhouse::testing::Cluster;
-use remote_support::{BIN, free_port, http};
+use remote_support::{free_port, http};
 use serde_json::Value;
 
 /// A webhook receiver on loopback that keeps every notification it is sent.
@@ -51,46 +51,31 @@ fn webhook_sink() -> (String, Arc<Mutex<Vec<Value>>>) {
     (url, seen)
 }
 
-/// A server child, killed when dropped.
+/// A `pathwise serve` with the rules and the webhook, on a port of its own.
 struct Server {
-    child: Option<Child>,
+    process: remote_support::Server,
     port: u16,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
 }
 
 impl Server {
     fn start(store: &str, rules: &Path, hook: &str, spool: &Path) -> Server {
         let port = free_port();
-        let mut child = Command::new(BIN)
-            .args([
-                "serve",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--store",
-                store,
-            ])
-            .arg("--alerts")
-            .arg(rules)
-            .args(["--alert-webhook", hook, "--spool"])
-            .arg(spool)
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        assert!(line.contains("dashboard: http://"), "{line:?}");
+        let listen = format!("127.0.0.1:{port}");
+        let args: [&OsStr; 11] = [
+            "serve".as_ref(),
+            "--listen".as_ref(),
+            listen.as_ref(),
+            "--store".as_ref(),
+            store.as_ref(),
+            "--alerts".as_ref(),
+            rules.as_os_str(),
+            "--alert-webhook".as_ref(),
+            hook.as_ref(),
+            "--spool".as_ref(),
+            spool.as_os_str(),
+        ];
         Server {
-            child: Some(child),
+            process: remote_support::spawn_serving(&args, None),
             port,
         }
     }
@@ -101,21 +86,13 @@ impl Server {
         serde_json::from_str(&body).unwrap()
     }
 
-    fn kill(mut self) {
-        let mut child = self.child.take().unwrap();
-        child.kill().unwrap();
-        child.wait().unwrap();
+    fn kill(self) {
+        remote_support::kill(self.process);
     }
 
     /// SIGINT, as Ctrl-C: the server shuts down cleanly.
-    fn interrupt(mut self) {
-        let mut child = self.child.take().unwrap();
-        let sent = Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(sent.success());
-        assert!(child.wait().unwrap().success());
+    fn interrupt(self) {
+        remote_support::stop(self.process);
     }
 }
 

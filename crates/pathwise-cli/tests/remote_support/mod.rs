@@ -1,6 +1,7 @@
 //! A real `pathwise serve` child process for the exporter tests.
 #![allow(dead_code)]
 
+use std::ffi::OsStr;
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::Path;
@@ -32,20 +33,40 @@ impl Drop for Server {
 }
 
 pub fn start_server(db: &Path, port: u16) -> Server {
-    let mut child = Command::new(BIN)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--db"])
-        .arg(db)
-        .env("PATHWISE_TOKEN", TOKEN)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // The first line is printed once the port is bound.
+    let listen = format!("127.0.0.1:{port}");
+    let args: [&OsStr; 5] = [
+        "serve".as_ref(),
+        "--listen".as_ref(),
+        listen.as_ref(),
+        "--db".as_ref(),
+        db.as_os_str(),
+    ];
+    spawn_serving(&args, Some(TOKEN))
+}
+
+/// Runs `pathwise` with `args` (a `serve` command line), waiting for the first line it prints
+/// once the port is bound.
+pub fn spawn_serving(args: &[&OsStr], token: Option<&str>) -> Server {
+    let mut command = Command::new(BIN);
+    command.args(args).stdout(Stdio::piped());
+    if let Some(token) = token {
+        command.env("PATHWISE_TOKEN", token);
+    }
+    let mut child = command.spawn().unwrap();
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
     assert!(line.contains("dashboard: http://"), "{line:?}");
     Server(Some(child))
+}
+
+/// Stops the server at once, as `kill -9` does.
+pub fn kill(mut server: Server) {
+    if let Some(mut child) = server.0.take() {
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
 }
 
 pub fn stop(mut server: Server) {
