@@ -21,6 +21,7 @@ mod keys;
 mod migrate;
 mod perf;
 mod report;
+mod schema;
 mod serve;
 mod show;
 mod traces;
@@ -63,6 +64,22 @@ enum Command {
     /// Create, list or revoke API keys (scopes: ingest, read, admin). Once a key exists, the
     /// server asks every request for a key (or its --token).
     Keys(KeysArgs),
+    /// Print the ClickHouse tables Pathwise creates (for review, or to create them by hand).
+    Schema(SchemaArgs),
+}
+
+/// Options of `pathwise schema`.
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// The server generation: `modern` (19.x and later) or `legacy` (18.14–18.16).
+    #[arg(long, default_value = "modern", value_parser = ["modern", "legacy"])]
+    pub variant: String,
+    /// The database the tables go in.
+    #[arg(long, default_value = "pathwise")]
+    pub database: String,
+    /// A cluster: local tables on every shard plus Distributed tables over them.
+    #[arg(long)]
+    pub cluster: Option<String>,
 }
 
 /// Options of `pathwise keys`.
@@ -381,6 +398,7 @@ where
         Command::Alerts(args) => alerts::run(&args),
         Command::Migrate(args) => migrate::run(&args),
         Command::Keys(args) => keys::run(&args),
+        Command::Schema(args) => schema::run(&args),
     };
     match result {
         Ok(()) => 0,

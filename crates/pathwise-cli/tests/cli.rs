@@ -583,3 +583,27 @@ fn baselines_are_learned_pinned_and_listed_and_the_snapshot_is_json() {
         stderr(&accept)
     );
 }
+
+#[test]
+fn schema_prints_the_clickhouse_tables_of_either_variant() {
+    let modern = pathwise(&["schema", "--database", "pw", "--cluster", "pathwise"]);
+    assert!(modern.status.success());
+    let text = String::from_utf8_lossy(&modern.stdout);
+    assert!(
+        text.starts_with("CREATE DATABASE IF NOT EXISTS pw;\n"),
+        "{text}"
+    );
+    assert!(text.contains("CREATE TABLE IF NOT EXISTS pw.spans_local"));
+    assert!(text.contains("ENGINE = Distributed(pathwise, pw, spans_local"));
+    assert!(text.contains("LowCardinality(String)"));
+    let legacy = pathwise(&["schema", "--variant", "legacy"]);
+    let text = String::from_utf8_lossy(&legacy.stdout);
+    assert!(text.contains("CREATE TABLE IF NOT EXISTS pathwise.spans ("));
+    assert!(
+        !text.contains("LowCardinality"),
+        "18.x has it only behind a setting"
+    );
+    let hostile = pathwise(&["schema", "--database", "pw; DROP TABLE x"]);
+    assert_eq!(hostile.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&hostile.stderr).contains("letters, digits and _"));
+}

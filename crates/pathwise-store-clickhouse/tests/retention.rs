@@ -9,7 +9,7 @@ use pathwise_store_clickhouse::testing::Cluster;
 
 const HOUR_MS: u64 = 3_600_000;
 const DAY_MS: u64 = 24 * HOUR_MS;
-/// Midnight UTC that starts "today" in this test (2026-11-30).
+/// Midnight UTC that starts "today" in this test (2026-12-01).
 const TODAY_MS: u64 = 1_796_083_200_000;
 
 /// `count` one-span traces at `at_ms`, ids numbered from `first`.
