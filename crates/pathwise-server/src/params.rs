@@ -362,4 +362,45 @@ mod tests {
         assert_eq!(p.span_id("d").unwrap(), Some(None), "no span has it");
         assert_eq!(parameter(p.span_id("e").unwrap_err()), "e");
     }
+
+    /// Fuzz target (bounded under `cargo test`; `cargo bolero test` for longer): any query
+    /// string, read through every accessor the routes use, is answered or refused as a bad
+    /// parameter, never a panic or another error.
+    #[test]
+    fn any_query_string_is_read_or_refused_as_a_bad_parameter() {
+        bolero::check!().for_each(|bytes: &[u8]| {
+            let Ok(query) = std::str::from_utf8(bytes) else {
+                return;
+            };
+            let p = match Params::parse(query) {
+                Ok(p) => p,
+                Err(e) => {
+                    parameter(e);
+                    return;
+                }
+            };
+            // The first byte picks the parameter name, so short inputs hit real names.
+            let names = [
+                "q", "limit", "since", "until", "for", "min_ms", "status", "cursor", "span", "id",
+            ];
+            let name = names[bytes.first().map_or(0, |b| *b as usize % names.len())];
+            let checks: [Result<(), ApiError>; 10] = [
+                p.text(name, 200).map(drop),
+                p.int(name, -5..=5).map(drop),
+                p.limit(50, 500).map(drop),
+                p.time(name).map(drop),
+                p.age(name).map(drop),
+                p.millis(name).map(drop),
+                p.status().map(drop),
+                p.cursor().map(drop),
+                p.span_id(name).map(drop),
+                p.trace_id(name).map(drop),
+            ];
+            for check in checks {
+                if let Err(e) = check {
+                    parameter(e);
+                }
+            }
+        });
+    }
 }

@@ -313,3 +313,22 @@ fn span_kind<S: serde::Serializer>(v: &SpanKind, s: S) -> Result<S::Ok, S::Error
 fn span_status<S: serde::Serializer>(v: &Status, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(v.as_str())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Cursor;
+
+    /// Fuzz target: any text decodes to a cursor or to none, never a panic, and a cursor that
+    /// decodes encodes back to the same cursor.
+    #[test]
+    fn any_text_is_a_cursor_or_none_and_cursors_round_trip() {
+        bolero::check!().for_each(|bytes: &[u8]| {
+            let Ok(text) = std::str::from_utf8(bytes) else {
+                return;
+            };
+            if let Some(cursor) = Cursor::decode(text) {
+                assert_eq!(Cursor::decode(&cursor.encode()), Some(cursor));
+            }
+        });
+    }
+}
