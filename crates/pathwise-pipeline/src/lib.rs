@@ -43,7 +43,9 @@ use parking_lot::RwLock;
 use pathwise_store::{FunctionInfo, PipelineStats, Store};
 
 pub use clock::{Clock, clock};
-pub use local::{SubmitError, flush_thread, submit, submit_batch, submit_error, submit_now};
+pub use local::{
+    SubmitError, flush_thread, late_records, submit, submit_batch, submit_error, submit_now,
+};
 
 use shared::Shared;
 

@@ -2,13 +2,44 @@
 //! path costs a `Vec::push` and the shared queue is touched once per batch.
 
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use pathwise_model::{Record, SpanRecord};
 
 use crate::CURRENT;
 
 static ENABLED: AtomicBool = AtomicBool::new(false);
+/// Records of spans that began while a pipeline ran and ended, or were handed over, after it
+/// stopped: they have nowhere to go, but they are counted and said, never lost silently.
+static LATE: AtomicU64 = AtomicU64::new(0);
+static LATE_WARNINGS: crate::shared::Throttle = crate::shared::Throttle::new();
+
+/// Counts `n` late records and says so (at most once per 10 s).
+#[cold]
+fn late(n: usize) {
+    let total = LATE.fetch_add(n as u64, Ordering::Relaxed) + n as u64;
+    let now = std::time::Duration::from_nanos(crate::clock().wall_now_ns().max(0) as u64);
+    if let Some(held_back) = LATE_WARNINGS.admit(now) {
+        eprintln!(
+            "pathwise: warning: {total} records of spans that ended after recording stopped were not recorded{}",
+            if held_back > 0 {
+                format!(" ({held_back} more warnings since the last)")
+            } else {
+                String::new()
+            }
+        );
+    }
+}
+
+/// Records that could not be recorded because they ended after the pipeline stopped (spans
+/// still open at shutdown, or buffered on a thread that handed them over too late).
+///
+/// ```
+/// assert_eq!(pathwise_pipeline::late_records(), 0);
+/// ```
+pub fn late_records() -> u64 {
+    LATE.load(Ordering::Relaxed)
+}
 static THREAD_BATCH: AtomicUsize = AtomicUsize::new(1024);
 
 pub(crate) fn set_enabled(on: bool) {
@@ -51,8 +82,11 @@ fn hand_off(buffer: &mut Vec<Record>) {
             let batch = std::mem::take(buffer);
             *buffer = shared.push(batch);
         }
-        // No pipeline: recording is off, the records have nowhere to go.
-        None => buffer.clear(),
+        // No pipeline any more: the records have nowhere to go.
+        None => {
+            late(buffer.len());
+            buffer.clear();
+        }
     }
 }
 
@@ -63,6 +97,8 @@ fn hand_off(buffer: &mut Vec<Record>) {
 #[inline]
 pub fn submit(span: SpanRecord) {
     if !enabled() {
+        // Only a span started while recording gets here: it outlived the pipeline.
+        late(1);
         return;
     }
     let _ = LOCAL.try_with(|local| {
@@ -77,10 +113,12 @@ pub fn submit(span: SpanRecord) {
 /// Persists a failed span to the error lane before returning, then queues it.
 pub fn submit_error(span: SpanRecord) {
     if !enabled() {
+        late(1);
         return;
     }
-    if let Some(shared) = CURRENT.read().as_ref() {
-        shared.push_error(Record::Span(span));
+    match CURRENT.read().as_ref() {
+        Some(shared) => shared.push_error(Record::Span(span)),
+        None => late(1),
     }
 }
 

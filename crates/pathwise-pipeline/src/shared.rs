@@ -69,6 +69,13 @@ pub(crate) struct Throttle {
 }
 
 impl Throttle {
+    pub(crate) const fn new() -> Throttle {
+        Throttle {
+            last_ms: AtomicU64::new(0),
+            held_back: AtomicU64::new(0),
+        }
+    }
+
     /// `Some(events held back since the last one let through)` when this one may go.
     pub(crate) fn admit(&self, since_start: Duration) -> Option<u64> {
         let now = since_start.as_millis() as u64 + 1;

@@ -63,6 +63,7 @@ pub use pathwise_macros::monitor;
 pub use pathwise_model::{
     AttrValue, ErrorInfo, HostResources, ProcessResources, ResourceSample, SpanKind, TraceId,
 };
+pub use pathwise_pipeline::late_records;
 pub use pathwise_store::{PipelineStats, Store};
 pub use propagation::TRACEPARENT;
 pub use resources::ResourceSampler;

@@ -235,3 +235,29 @@ fn an_error_span_is_kept_when_the_error_lane_cannot_be_written() {
     assert_eq!(spans[0].status, Status::Error);
     assert_eq!(spans[0].error_type.as_deref(), Some("CardDeclined"));
 }
+
+#[test]
+fn a_span_that_ends_after_shutdown_is_counted_not_lost_silently() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let memory = MemoryStore::default();
+    let recording =
+        pathwise::init_with_store(config(dir.path()), Box::new(memory.clone())).unwrap();
+    let before = pathwise::late_records();
+    let root = pathwise::span("request");
+    for i in 0..5 {
+        let _child = pathwise::span(format!("step-{i}"));
+    }
+    // Shutting down hands this thread's buffer over: the finished children are kept.
+    let stats = recording.shutdown();
+    assert_eq!(stats.dropped, 0);
+    drop(root);
+    assert_eq!(
+        pathwise::late_records() - before,
+        1,
+        "the root ended too late"
+    );
+    let mut names = span_names(&memory.records());
+    names.dedup();
+    assert_eq!(names, ["step-0", "step-1", "step-2", "step-3", "step-4"]);
+}
