@@ -90,8 +90,10 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _serve(root: Path, name: str, *options: str) -> Iterator[Serving]:
+    # Two servers share the database, each with its own spool (a spool has one owner).
     serving = start_serving(root / "demo.db", root / f"{name}.log", "--alerts",
-                            str(root / "alerts.toml"), *options)
+                            str(root / "alerts.toml"), "--spool", str(root / f"{name}.spool"),
+                            *options)
     try:
         yield serving
     finally:
