@@ -27,6 +27,11 @@ use pathwise_store::alerts::AlertStateStore;
 use serde::Serialize;
 
 /// How often engines beat and how long a silent one counts as alive.
+///
+/// ```
+/// let config = pathwise_alerts::LeaseConfig::default();
+/// assert!(config.beat * 2 < config.ttl, "a leader beats several times per lease");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LeaseConfig {
     pub beat: Duration,
@@ -182,6 +187,15 @@ impl Lease {
 
 /// A lease beating on its own thread (so a slow rule never delays a heartbeat); resigns and
 /// stops when dropped.
+///
+/// ```
+/// use pathwise_alerts::{Lease, LeaseConfig, LeaseHandle};
+/// let dir = tempfile::tempdir().unwrap();
+/// let store = pathwise_store_sqlite::SqliteAlertStore::open(&dir.path().join("p.db")).unwrap();
+/// let lease = LeaseHandle::start(Lease::new("only".into(), LeaseConfig::default()), Box::new(store));
+/// assert!(lease.holds(), "alone, it leads from its first beat");
+/// assert_eq!(lease.status().leader.as_deref(), Some("only"));
+/// ```
 pub struct LeaseHandle {
     lease: Arc<Mutex<Lease>>,
     beat: Duration,

@@ -183,6 +183,11 @@ pub trait AlertStateStore: Send {
 }
 
 /// An alert engine that takes part in electing the one that evaluates, as last heard of.
+///
+/// ```
+/// let e = pathwise_store::alerts::Evaluator { holder: "00001-host-42".into(), heartbeat_ns: 7 };
+/// assert!(e.holder < "00002-host-43".to_string(), "older engines sort first");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Evaluator {
     pub holder: String,
