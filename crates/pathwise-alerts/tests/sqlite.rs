@@ -41,15 +41,7 @@ fn record(db: &std::path::Path, errors: usize) {
             Record::Span(s)
         })
         .collect();
-    store
-        .write_batch(
-            &WriteBatch {
-                records: &records,
-                ..WriteBatch::EMPTY
-            },
-            &NoPaths,
-        )
-        .unwrap();
+    store.write_records(&records).unwrap();
 }
 
 #[test]

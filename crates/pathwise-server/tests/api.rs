@@ -481,7 +481,7 @@ async fn monitoring_routes_answer() {
 #[tokio::test]
 async fn resources_come_with_an_rss_forecast() {
     use pathwise_model::{HostResources, ProcessResources, Record, ResourceSample};
-    use pathwise_store::{NoPaths, Store, WriteBatch};
+    use pathwise_store::Store;
     use pathwise_store_sqlite::SqliteStore;
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("resources.db");
@@ -510,15 +510,7 @@ async fn resources_come_with_an_rss_forecast() {
             })
         })
         .collect();
-    store
-        .write_batch(
-            &WriteBatch {
-                records: &records,
-                ..WriteBatch::EMPTY
-            },
-            &NoPaths,
-        )
-        .unwrap();
+    store.write_records(&records).unwrap();
     let addr = common::start_server(ServerConfig::new(common::backend(&db)));
     let (status, body) = get(&format!("http://{addr}/api/resources?since=1h")).await;
     assert_eq!(status, StatusCode::OK, "{body}");

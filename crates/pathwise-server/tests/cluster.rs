@@ -6,7 +6,7 @@ mod common;
 use std::sync::Arc;
 
 use pathwise_server::ServerConfig;
-use pathwise_store::{Backend, NoPaths, WriteBatch};
+use pathwise_store::Backend;
 use pathwise_store_clickhouse::ClickHouseBackend;
 use pathwise_store_clickhouse::testing::Cluster;
 
@@ -33,17 +33,7 @@ async fn two_servers_one_cluster_one_evaluator() {
             pathwise_model::Record::Span(s)
         })
         .collect();
-    backend
-        .writer()
-        .unwrap()
-        .write_batch(
-            &WriteBatch {
-                records: &records,
-                ..WriteBatch::EMPTY
-            },
-            &NoPaths,
-        )
-        .unwrap();
+    backend.writer().unwrap().write_records(&records).unwrap();
 
     let dir = tempfile::tempdir().unwrap();
     let rules = dir.path().join("alerts.toml");

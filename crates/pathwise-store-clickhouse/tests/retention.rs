@@ -3,7 +3,7 @@
 //! is kept whole, and resource samples are trimmed to the cutoff exactly.
 
 use pathwise_model::{Record, ResourceSample, SpanKind, SpanRecord, TraceId};
-use pathwise_store::{Backend, NoPaths, Window, WriteBatch};
+use pathwise_store::{Backend, Window};
 use pathwise_store_clickhouse::ClickHouseBackend;
 use pathwise_store_clickhouse::testing::Cluster;
 
@@ -56,15 +56,7 @@ fn whole_days_before_the_cutoff_day_are_dropped_on_every_shard() {
         records.push(sample(TODAY_MS - hours_before * HOUR_MS));
     }
     let mut writer = backend.writer().unwrap();
-    writer
-        .write_batch(
-            &WriteBatch {
-                records: &records,
-                ..WriteBatch::EMPTY
-            },
-            &NoPaths,
-        )
-        .unwrap();
+    writer.write_records(&records).unwrap();
 
     // Keep what started after yesterday 10:00.
     let cutoff_ms = TODAY_MS - DAY_MS + 10 * HOUR_MS;

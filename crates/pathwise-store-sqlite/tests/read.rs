@@ -1,7 +1,7 @@
 //! The read side against a real SQLite file.
 
 use pathwise_model::{Record, SpanKind, SpanRecord, Status, TraceId};
-use pathwise_store::{NoPaths, ReadStore, Store, WriteBatch};
+use pathwise_store::{ReadStore, Store};
 use pathwise_store_sqlite::{SqliteReader, SqliteStore};
 
 const MS: i64 = 1_000_000;
@@ -34,15 +34,7 @@ fn fixture(traces: u64) -> (tempfile::TempDir, SqliteReader) {
             records.push(Record::Span(span));
         }
     }
-    store
-        .write_batch(
-            &WriteBatch {
-                records: &records,
-                ..WriteBatch::EMPTY
-            },
-            &NoPaths,
-        )
-        .unwrap();
+    store.write_records(&records).unwrap();
     (dir, SqliteReader::open(&db).unwrap())
 }
 

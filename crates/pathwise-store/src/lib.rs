@@ -172,6 +172,27 @@ pub trait Store: Send {
         paths: &dyn PathDictionary,
     ) -> Result<(), StoreError>;
 
+    /// Writes `records` alone, each span's path being its name (no dictionary): for tools,
+    /// fixtures and tests that build records themselves.
+    ///
+    /// ```
+    /// use pathwise_model::{Record, SpanKind, SpanRecord, TraceId};
+    /// use pathwise_store::{MemoryStore, Store};
+    /// let store = MemoryStore::default();
+    /// let span = SpanRecord::new(TraceId::from_parts(1, 1), 1, 0, "main".into(), SpanKind::Span);
+    /// store.clone().write_records(&[Record::Span(span)]).unwrap();
+    /// assert_eq!(store.paths(), ["main"]);
+    /// ```
+    fn write_records(&mut self, records: &[Record]) -> Result<(), StoreError> {
+        self.write_batch(
+            &WriteBatch {
+                records,
+                ..WriteBatch::EMPTY
+            },
+            &NoPaths,
+        )
+    }
+
     /// Records the functions registered at link time (idempotent).
     fn register_functions(&mut self, functions: &[FunctionInfo]) -> Result<(), StoreError>;
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use pathwise::Config;
 use pathwise_model::{Record, SpanKind, SpanRecord, TraceId};
-use pathwise_store::{NoPaths, ReadStore, Store, TraceFilter, WriteBatch};
+use pathwise_store::{ReadStore, Store, TraceFilter};
 use pathwise_store_sqlite::{SqliteReader, SqliteStore};
 use rusqlite::Connection;
 
@@ -187,15 +187,7 @@ fn retention_deletes_old_rows_only() {
             Record::Span(span)
         })
         .collect();
-    store
-        .write_batch(
-            &WriteBatch {
-                records: &records,
-                ..WriteBatch::EMPTY
-            },
-            &NoPaths,
-        )
-        .unwrap();
+    store.write_records(&records).unwrap();
     assert_eq!(count(&db, "SELECT count(*) FROM rollup_minute"), 3);
     store.delete_before(now_ms - 7 * 86_400_000).unwrap();
     assert_eq!(count(&db, "SELECT count(*) FROM spans"), 2);

@@ -11,7 +11,7 @@ use std::sync::{Arc, OnceLock};
 use pathwise::{Config, Filter, Llm, Ranked};
 use pathwise_model::{Record, TraceEvent, TraceId};
 use pathwise_server::{Server, ServerConfig};
-use pathwise_store::{Backend, NoPaths, Store, WriteBatch};
+use pathwise_store::{Backend, Store};
 use pathwise_store_sqlite::{SqliteBackend, SqliteStore};
 use serde_json::json;
 
@@ -107,15 +107,7 @@ pub fn record_fixture(db: &Path) {
         start_ns: now_ms as i64 * 1_000_000,
         metadata: None,
     });
-    store
-        .write_batch(
-            &WriteBatch {
-                records: &[running],
-                ..WriteBatch::EMPTY
-            },
-            &NoPaths,
-        )
-        .unwrap();
+    store.write_records(&[running]).unwrap();
 }
 
 /// The fixture database, recorded once per test binary.
