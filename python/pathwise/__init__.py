@@ -68,19 +68,39 @@ def init(
     sensitive_fields: Iterable[str] = (),
     resource_interval: Optional[float] = 1.0,
     data_dir: Union[str, "os.PathLike[str]", None] = None,
+    store: Optional[str] = None,
+    remote: Optional[str] = None,
+    key: Optional[str] = None,
+    otlp_endpoint: Optional[str] = None,
+    service: Optional[str] = None,
+    keep_local: Optional[bool] = None,
 ) -> None:
-    """Starts recording into the SQLite file ``db``. Unset options come from ``PATHWISE_DB``,
-    ``PATHWISE_SAMPLE_RATE`` and ``PATHWISE_RETENTION_HOURS``, then the defaults
+    """Starts recording. Unset options come from the ``PATHWISE_*`` environment variables
+    (``PATHWISE_DB``, ``PATHWISE_STORE``, ``PATHWISE_REMOTE`` with ``PATHWISE_KEY``,
+    ``PATHWISE_OTLP_ENDPOINT`` with ``PATHWISE_SERVICE``, ``PATHWISE_KEEP_LOCAL``,
+    ``PATHWISE_SAMPLE_RATE``, ``PATHWISE_RETENTION_HOURS``), then the defaults
     (``./pathwise.db``, every trace, 7 days). Raises :class:`InitError` when recording cannot
     start; the application decides whether to run without it.
 
+    Where records go:
+
+    - ``db``: a SQLite file; or ``store``: a store URL as ``pathwise serve --store`` takes it
+      (``"clickhouse://127.0.0.1:8123/pathwise?cluster=pathwise"``, ``"sqlite:app.db"``).
+    - ``remote``: a Pathwise server (``pathwise serve``) that receives every record, with
+      ``key`` its ingest key or token; ``otlp_endpoint``: an OpenTelemetry collector
+      (OTLP/HTTP), spans reported as ``service``.
+    - ``keep_local``: whether the local store is written too. Giving ``remote`` or
+      ``otlp_endpoint`` without ``db`` or ``store`` records remotely only; naming a local
+      store as well keeps both.
+
     ``flush_interval`` and ``resource_interval`` are in seconds (``resource_interval=None``
     turns resource sampling off); spill files and the error lane live in ``data_dir``
-    (default ``<db>.spool``).
+    (default ``<db>.spool``): a server that is down loses nothing, its records wait there.
 
     Example::
 
         pathwise.init(db="pathwise.db", sample_rate=0.25)
+        # or: pathwise.init(remote="http://127.0.0.1:7070", key=os.environ["PATHWISE_KEY"])
     """
     global _atexit_registered
     _native.init(
@@ -93,6 +113,12 @@ def init(
         [str(f) for f in sensitive_fields],
         resource_interval,
         os.fspath(data_dir) if data_dir is not None else None,
+        store,
+        remote,
+        key,
+        otlp_endpoint,
+        service,
+        keep_local,
     )
     if not _atexit_registered:
         atexit.register(_native.shutdown)

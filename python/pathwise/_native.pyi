@@ -58,6 +58,12 @@ def init(
     sensitive_fields: Sequence[str] = ...,
     resource_interval: Optional[float] = 1.0,
     data_dir: Optional[str] = None,
+    store: Optional[str] = None,
+    remote: Optional[str] = None,
+    key: Optional[str] = None,
+    otlp_endpoint: Optional[str] = None,
+    service: Optional[str] = None,
+    keep_local: Optional[bool] = None,
 ) -> None: ...
 def shutdown() -> Optional[Dict[str, int]]: ...
 def flush(timeout: float = 10.0) -> bool: ...

@@ -136,12 +136,13 @@ class Serving:
         return self.proc.returncode, self.log.read_text(errors="replace")
 
 
-def start_serving(db: Path, log: Path, *options: str) -> Serving:
-    """Starts `pathwise serve --db DB OPTIONS` on a free loopback port and waits until its
-    `/health` answers (it needs no token)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+def start_serving(db: Path, log: Path, *options: str, port: Optional[int] = None) -> Serving:
+    """Starts `pathwise serve --db DB OPTIONS` on `port` (a free loopback port if None) and
+    waits until its `/health` answers (it needs no token)."""
+    if port is None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             [installed_command("pathwise"), "serve", "--db", str(db),

@@ -235,6 +235,31 @@ pub fn flush_committed(timeout: Duration) -> bool {
     shared.is_none_or(|s| s.flush(timeout))
 }
 
+/// Registers functions with the running pipeline's store at the writer's next round (a
+/// [`flush_committed`] after this call covers them); for functions that come into being after
+/// start-up, such as a Python module's, decorated when it is imported. `false` when no
+/// pipeline runs.
+///
+/// ```
+/// use pathwise_store::FunctionInfo;
+/// let info = FunctionInfo {
+///     name: "fetch".into(),
+///     group: None,
+///     module_path: "app::db".into(),
+///     file: "src/db.rs".into(),
+///     line: 12,
+///     is_async: false,
+/// };
+/// assert!(!pathwise_pipeline::register_functions(vec![info])); // nothing runs here
+/// ```
+pub fn register_functions(functions: Vec<FunctionInfo>) -> bool {
+    let Some(shared) = CURRENT.read().clone() else {
+        return false;
+    };
+    shared.functions.lock().extend(functions);
+    true
+}
+
 /// Counters of the running pipeline, if any.
 pub fn stats() -> Option<PipelineStats> {
     CURRENT.read().as_ref().map(|s| s.stats())

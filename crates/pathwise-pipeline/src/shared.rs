@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 use pathwise_model::Record;
-use pathwise_store::PipelineStats;
+use pathwise_store::{FunctionInfo, PipelineStats};
 
 use crate::PipelineConfig;
 use crate::lane::{Lane, LaneTake};
@@ -53,6 +53,10 @@ pub(crate) struct Shared {
     pub recovered: Mutex<Option<(LaneTake, usize)>>,
     /// When the writer stops draining at shutdown and leaves the rest in the spill.
     pub shutdown_deadline: Mutex<Option<Instant>>,
+    /// Functions to register with the store at the writer's next round: those given at
+    /// start-up, then any registered later (a Python function is decorated whenever its
+    /// module is imported, often after `init`).
+    pub functions: Mutex<Vec<FunctionInfo>>,
     started: Instant,
     warnings: Throttle,
 }
@@ -115,6 +119,7 @@ impl Shared {
             shutting_down: AtomicBool::new(false),
             recovered: Mutex::new(Some(recovered)),
             shutdown_deadline: Mutex::new(None),
+            functions: Mutex::new(config.functions.clone()),
             started: Instant::now(),
             warnings: Throttle::default(),
             config,

@@ -113,6 +113,7 @@ impl Writer {
     fn round(&mut self) -> bool {
         let flush_target = self.shared.flush_requested.load(Ordering::Acquire);
         let shutting_down = self.shared.shutting_down.load(Ordering::Acquire);
+        self.register_functions();
         if shutting_down && self.past_shutdown_deadline() {
             self.leave_backlog();
             return true;
@@ -231,14 +232,24 @@ impl Writer {
         Outcome::Stored
     }
 
+    /// Registers the functions given since the last round. Ones the store refuses are kept
+    /// for the next round: the registry is what "never executed" is computed from.
+    fn register_functions(&mut self) {
+        let functions = std::mem::take(&mut *self.shared.functions.lock());
+        if functions.is_empty() {
+            return;
+        }
+        if let Err(e) = self.store.register_functions(&functions) {
+            self.shared.warn(&format!("cannot register functions: {e}"));
+            let mut pending = self.shared.functions.lock();
+            let later = std::mem::replace(&mut *pending, functions);
+            pending.extend(later);
+        }
+    }
+
     /// Registers functions and replays error-lane records a previous process left behind.
     fn start_up(&mut self) {
-        let functions = &self.shared.config.functions;
-        if !functions.is_empty()
-            && let Err(e) = self.store.register_functions(functions)
-        {
-            self.shared.warn(&format!("cannot register functions: {e}"));
-        }
+        self.register_functions();
         let Some((recovered, corrupt)) = self.shared.recovered.lock().take() else {
             return;
         };

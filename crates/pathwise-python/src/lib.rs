@@ -11,12 +11,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use pathwise::{Config, Pathwise, Store};
+use pathwise::{Config, Export, Pathwise};
 use pathwise_capture::CaptureOptions;
 use pathwise_store::FunctionInfo;
-use pathwise_store_sqlite::SqliteStore;
 use pyo3::create_exception;
-use pyo3::exceptions::{PyException, PyRuntimeError};
+use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -36,17 +35,14 @@ pub(crate) fn recording() -> bool {
 
 struct State {
     guard: Option<Pathwise>,
-    /// A second connection to the database, for functions decorated after `init` (the
-    /// pipeline registers functions only when it starts).
-    registrar: Option<SqliteStore>,
-    /// Functions decorated before `init`, registered when it runs.
+    /// Functions decorated while nothing records, registered when `init` runs (later ones go
+    /// straight to the pipeline, which hands them to every destination: file, cluster, server).
     pending: Vec<FunctionInfo>,
     capture: CaptureOptions,
 }
 
 static STATE: Mutex<State> = Mutex::new(State {
     guard: None,
-    registrar: None,
     pending: Vec::new(),
     capture: CaptureOptions {
         max_repr: 256,
@@ -66,11 +62,68 @@ pub(crate) fn capture_defaults() -> CaptureOptions {
     state().capture.clone()
 }
 
+/// Where `init` records: at most one local store and any remote destinations.
+struct Destinations {
+    db: Option<PathBuf>,
+    store: Option<String>,
+    remote: Option<String>,
+    key: Option<String>,
+    otlp_endpoint: Option<String>,
+    service: Option<String>,
+    keep_local: Option<bool>,
+}
+
+impl Destinations {
+    /// Applies these over `config` (which holds the `PATHWISE_*` environment's choices).
+    fn apply(self, config: &mut Config) -> PyResult<()> {
+        let local_given = self.db.is_some() || self.store.is_some();
+        if self.db.is_some() && self.store.is_some() {
+            return Err(InitError::new_err(
+                "give either db= (a SQLite file) or store= (a store URL), not both",
+            ));
+        }
+        if let Some(db) = self.db {
+            config.db_path = db;
+            config.store = None;
+        }
+        if let Some(store) = self.store {
+            *config = std::mem::take(config).store(store);
+        }
+        if self.key.is_some() && self.remote.is_none() {
+            return Err(InitError::new_err(
+                "key= is the remote server's key: give remote= too",
+            ));
+        }
+        let remote_given = self.remote.is_some() || self.otlp_endpoint.is_some();
+        if let Some(url) = self.remote {
+            config.export.push(Export::Pathwise { url, key: self.key });
+        }
+        if let Some(endpoint) = self.otlp_endpoint {
+            let service = self.service.unwrap_or_else(|| "pathwise-app".into());
+            config.export.push(Export::Otlp {
+                endpoint,
+                service,
+                headers: Vec::new(),
+            });
+        }
+        // `init(remote=...)` alone records remotely only; naming a local store too keeps both.
+        config.keep_local = match self.keep_local {
+            Some(keep) => keep,
+            None if remote_given && !local_given => false,
+            None => config.keep_local,
+        };
+        Ok(())
+    }
+}
+
 /// Starts recording. Arguments left as `None` come from `PATHWISE_*` environment variables
-/// (`PATHWISE_DB`, `PATHWISE_SAMPLE_RATE`, `PATHWISE_RETENTION_HOURS`) or the defaults.
+/// (`PATHWISE_DB`, `PATHWISE_STORE`, `PATHWISE_REMOTE`, `PATHWISE_SAMPLE_RATE`, ...) or the
+/// defaults.
 #[pyfunction]
 #[pyo3(signature = (db=None, sample_rate=None, flush_interval=None, queue_capacity=None,
-    retention_hours=None, max_repr=None, sensitive_fields=Vec::new(), resource_interval=Some(1.0), data_dir=None))]
+    retention_hours=None, max_repr=None, sensitive_fields=Vec::new(), resource_interval=Some(1.0),
+    data_dir=None, store=None, remote=None, key=None, otlp_endpoint=None, service=None,
+    keep_local=None))]
 #[allow(clippy::too_many_arguments)] // mirrors `pathwise.init`'s keyword arguments
 fn init(
     py: Python<'_>,
@@ -83,11 +136,24 @@ fn init(
     sensitive_fields: Vec<String>,
     resource_interval: Option<f64>,
     data_dir: Option<PathBuf>,
+    store: Option<String>,
+    remote: Option<String>,
+    key: Option<String>,
+    otlp_endpoint: Option<String>,
+    service: Option<String>,
+    keep_local: Option<bool>,
 ) -> PyResult<()> {
     let mut config = Config::from_env().map_err(InitError::new_err)?;
-    if let Some(db) = db {
-        config.db_path = db;
+    Destinations {
+        db,
+        store,
+        remote,
+        key,
+        otlp_endpoint,
+        service,
+        keep_local,
     }
+    .apply(&mut config)?;
     config.data_dir = data_dir;
     if let Some(rate) = sample_rate {
         config.sample_rate = rate;
@@ -117,24 +183,17 @@ fn init(
             "pathwise is already recording; call pathwise.shutdown() first",
         ));
     }
-    let db_path = config.db_path.clone();
     let capture = config.capture.clone();
-    // Opening and migrating the database can take a moment: let other Python threads run.
+    // Opening and migrating the database (or reaching a cluster) can take a moment: let other
+    // Python threads run.
     let guard = py
         .detach(|| pathwise::init(config))
         .map_err(|e| InitError::new_err(e.to_string()))?;
-    let mut registrar = SqliteStore::open(&db_path)
-        .map_err(|e| eprintln!("pathwise: warning: functions will not be registered: {e}"))
-        .ok();
     let pending = std::mem::take(&mut state.pending);
-    if let Some(store) = &mut registrar
-        && !pending.is_empty()
-        && let Err(e) = store.register_functions(&pending)
-    {
-        eprintln!("pathwise: warning: cannot register functions: {e}");
+    if !pending.is_empty() {
+        pathwise::register_functions(pending);
     }
     state.guard = Some(guard);
-    state.registrar = registrar;
     state.capture = capture;
     RECORDING.store(true, Ordering::Release);
     Ok(())
@@ -165,11 +224,7 @@ fn stats_dict<'py>(
 #[pyfunction]
 fn shutdown<'py>(py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
     RECORDING.store(false, Ordering::Release);
-    let (guard, registrar) = {
-        let mut state = state();
-        (state.guard.take(), state.registrar.take())
-    };
-    drop(registrar);
+    let guard = state().guard.take();
     let Some(guard) = guard else { return Ok(None) };
     pathwise::flush_thread();
     let stats = py.detach(|| guard.shutdown());
@@ -207,7 +262,6 @@ fn after_fork_in_child() {
     // The pipeline belongs to the parent; dropping it here would wait for a thread that does
     // not exist in this process.
     std::mem::forget(state.guard.take());
-    std::mem::forget(state.registrar.take());
 }
 
 /// Registers a monitored function, so reports can name the ones never executed.
@@ -230,15 +284,10 @@ fn register_function(
         is_async,
     };
     let mut state = state();
-    match &mut state.registrar {
-        Some(store) => store
-            .register_functions(&[info])
-            .map_err(|e| PyRuntimeError::new_err(e.to_string())),
-        None => {
-            state.pending.push(info);
-            Ok(())
-        }
+    if state.guard.is_none() || !pathwise::register_functions(vec![info.clone()]) {
+        state.pending.push(info);
     }
+    Ok(())
 }
 
 /// Counts a cache hit for `component`.

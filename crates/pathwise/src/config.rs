@@ -180,10 +180,13 @@ impl Config {
     /// assert_eq!(config.store.as_deref(), Some("clickhouse://127.0.0.1:8123/pathwise"));
     /// let config = config.store("sqlite:app.db");
     /// assert_eq!((config.store, config.db_path), (None, "app.db".into()));
+    /// assert!(pathwise::Config::default().store("postgres://db").validate().is_err());
     /// ```
     pub fn store(mut self, location: impl Into<String>) -> Config {
         let location = location.into();
-        if location.starts_with("clickhouse://") {
+        // Any other scheme is kept as given so that `validate` refuses it, rather than
+        // becoming a SQLite file named `postgres:/…`.
+        if location.starts_with("clickhouse://") || location.contains("://") {
             self.store = Some(location);
         } else {
             self.store = None;
@@ -310,7 +313,7 @@ impl Config {
             && !store.starts_with("clickhouse://")
         {
             return Err(format!(
-                "store {store:?} must be a clickhouse:// URL (a SQLite file goes in db_path)"
+                "store {store:?} is not one Pathwise knows: give clickhouse://host:port/db or a SQLite file (sqlite:PATH)"
             ));
         }
         Ok(())

@@ -63,8 +63,8 @@ pub use pathwise_macros::monitor;
 pub use pathwise_model::{
     AttrValue, ErrorInfo, HostResources, ProcessResources, ResourceSample, SpanKind, TraceId,
 };
-pub use pathwise_pipeline::late_records;
-pub use pathwise_store::{PipelineStats, Store};
+pub use pathwise_pipeline::{late_records, register_functions};
+pub use pathwise_store::{FunctionInfo, PipelineStats, Store};
 pub use propagation::TRACEPARENT;
 pub use resources::ResourceSampler;
 pub use span::{SpanGuard, in_span, span};
