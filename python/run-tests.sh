@@ -9,7 +9,9 @@
 # client that tests/test_otlp_ingest.py sends to `pathwise serve` with. schemathesis (pinned: its
 # checks and generation change between releases) holds the server to its OpenAPI document in
 # tests/test_api_contract.py. chDB (ClickHouse 26 in process) runs the ClickHouse schema in
-# tests/test_clickhouse_schema.py, the test cluster being 18.16.
+# tests/test_clickhouse_schema.py, the test cluster being 18.16. langchain-core and openai are
+# the libraries of the optional integrations (pinned: their callback and response shapes are
+# what the integration tests hold the handlers to).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -22,7 +24,7 @@ fi
 "$venv/bin/python" -m pip install --quiet --upgrade pip
 "$venv/bin/python" -m pip install --quiet "maturin>=1.5,<2" pytest numpy pandas pydantic \
     opentelemetry-sdk opentelemetry-exporter-otlp-proto-http prometheus-client \
-    "schemathesis==4.32.5" "chdb==4.4.0"
+    "schemathesis==4.32.5" "chdb==4.4.0" "langchain-core==1.8.3" "openai==3.57.0"
 # A regular (non-editable) install: what `pip install ./python` gives a user, console script
 # included. The build honours $CARGO_TARGET_DIR, so repeated runs reuse compiled crates.
 "$venv/bin/python" -m pip install --quiet --force-reinstall --no-deps "$here"

@@ -118,6 +118,8 @@ class Step(_Scope):
         input_tokens: Optional[int] = None,
         output_tokens: Optional[int] = None,
         provider: Optional[str] = None,
+        prompt: Any = None,
+        completion: Any = None,
         **params: Any,
     ) -> None: ...
     def add_ranked_candidates(self, ranking: Iterable[Any]) -> None: ...

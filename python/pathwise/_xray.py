@@ -104,6 +104,14 @@ class Trace(_Scope):
             self._tokens.append((_CURRENT, _CURRENT.set(self._span)))
         self._tokens.append((_TRACE, _TRACE.set(self)))
 
+    def _begin_detached(self) -> "Trace":
+        """Opens this trace without making it the caller's current one: for integrations whose
+        start and end callbacks may run in different contexts (``_close`` ends it)."""
+        self._span = _native.start_span(self.name, "trace")
+        if self._span is not None:
+            self._span.announce_trace(self._metadata or None)
+        return self
+
     def _close(self, exc: Optional[BaseException]) -> None:
         while self._tokens:
             var, token = self._tokens.pop()
@@ -158,6 +166,12 @@ class Step(_Scope):
         self._span = _native.start_span(self.name, "step", parent)
         if self._span is not None:
             self._token = _CURRENT.set(self._span)
+
+    def _begin_detached(self, parent: Optional[_native.Span]) -> "Step":
+        """Opens this step under ``parent`` without making it the caller's current span: for
+        integrations whose start and end callbacks may run in different contexts."""
+        self._span = _native.start_span(self.name, "step", parent)
+        return self
 
     def _close(self, exc: Optional[BaseException]) -> None:
         if self._token is not None:
@@ -230,13 +244,20 @@ class Step(_Scope):
         input_tokens: Optional[int] = None,
         output_tokens: Optional[int] = None,
         provider: Optional[str] = None,
+        prompt: Any = None,
+        completion: Any = None,
         **params: Any,
     ) -> None:
-        """A model call: ``metadata.llm`` plus OpenTelemetry ``gen_ai.*`` attributes.
+        """A model call: ``metadata.llm`` plus OpenTelemetry ``gen_ai.*`` attributes. ``prompt``
+        is the text or the chat messages (``[{"role": ..., "content": ...}]``) sent, and
+        ``completion`` what came back; both are summarised like any captured value (long text
+        cut, secrets masked). Other keyword arguments are the request's parameters.
 
         Example::
 
-            s.add_llm_metadata(model="gpt-4", tokens_used=876, temperature=0.7)
+            s.add_llm_metadata(model="gpt-4", tokens_used=876, temperature=0.7,
+                               prompt=[{"role": "user", "content": "Pick one"}],
+                               completion="B0123", max_tokens=256)
         """
         total = tokens_used
         if total is None and input_tokens is not None and output_tokens is not None:
@@ -250,6 +271,10 @@ class Step(_Scope):
             "temperature": temperature,
             "params": params,
         }
+        if prompt is not None:
+            self._metadata["llm"]["prompt"] = prompt
+        if completion is not None:
+            self._metadata["llm"]["completion"] = completion
         span = self._span
         if span is None:
             return

@@ -82,7 +82,7 @@ export function llmCard(llm) {
     fact('Temperature', llm.temperature == null ? null : String(llm.temperature), 'llm-temperature'),
   ];
   const params = isObject(llm.params) ? Object.entries(llm.params) : [];
-  const known = new Set(['model', 'provider', 'input_tokens', 'output_tokens', 'total_tokens', 'temperature', 'params']);
+  const known = new Set(['model', 'provider', 'input_tokens', 'output_tokens', 'total_tokens', 'temperature', 'params', 'prompt', 'completion']);
   const extra = isObject(llm) ? Object.entries(llm).filter(([k]) => !known.has(k)) : [];
   const kv = [...params, ...extra];
   return section('LLM call', 'llm',
@@ -90,7 +90,22 @@ export function llmCard(llm) {
       h('div', { class: 'facts' }, facts),
       kv.length === 0 ? null : h('div', { class: 'llm-params' },
         h('div', { class: 'fact-label' }, 'Parameters'),
-        h('dl', { class: 'kv mono' }, kv.map(([k, v]) => [h('dt', null, k), h('dd', null, compact(v, 400))])))));
+        h('dl', { class: 'kv mono' }, kv.map(([k, v]) => [h('dt', null, k), h('dd', null, compact(v, 400))])))),
+    llmText('Prompt', 'llm-prompt', llm.prompt),
+    llmText('Completion', 'llm-completion', llm.completion));
+}
+
+// A prompt or completion: chat messages as one block per message (role, then content), any
+// other value as text.
+function llmText(label, cls, value) {
+  if (value == null || value === '') return null;
+  const text = (v) => (typeof v === 'string' ? v : JSON.stringify(v, null, 2));
+  const messages = Array.isArray(value) && value.every((m) => isObject(m) && 'content' in m)
+    ? value.map((m) => h('div', { class: 'llm-message', dataset: { role: String(m.role ?? '') } },
+      h('div', { class: 'llm-role' }, String(m.role ?? '')),
+      h('pre', { class: 'llm-content' }, text(m.content))))
+    : [h('pre', { class: 'llm-content' }, text(value))];
+  return h('div', { class: `llm-text ${cls}` }, h('div', { class: 'fact-label' }, label), messages);
 }
 
 // --- metadata.ranking: a table ------------------------------------------------------------

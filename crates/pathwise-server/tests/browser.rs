@@ -111,6 +111,11 @@ async fn decision_trace_renders_llm_evaluations_ranking_and_json() {
         assert_eq!(texts(&client, &format!("{first} .llm-total .fact-value")).await, vec!["876"]);
         assert_eq!(texts(&client, &format!("{first} .llm-provider .fact-value")).await, vec!["openai"]);
         assert_eq!(texts(&client, &format!("{first} .llm-temperature .fact-value")).await, vec!["0.7"]);
+        let roles = texts(&client, &format!("{first} .llm-prompt .llm-role")).await;
+        assert_eq!(roles, vec!["system", "user"], "the prompt, message by message");
+        let prompt = texts(&client, &format!("{first} .llm-prompt .llm-content")).await;
+        assert_eq!(prompt, vec!["Reply with search keywords.", "wireless mouse"]);
+        assert_eq!(texts(&client, &format!("{first} .llm-completion .llm-content")).await, vec!["mouse, wireless"]);
         assert_eq!(texts(&client, ".wf-details").await.len(), 1, "only the first step starts open");
         screenshot(&client, "decision_trace_first_step").await;
 

@@ -177,7 +177,9 @@ impl Filter {
 /// A language-model call, recorded in `metadata.llm` and as OpenTelemetry `gen_ai.*` attributes.
 ///
 /// ```
-/// let llm = pathwise::Llm::new("gpt-4").tokens(812, 64).temperature(0.7).param("top_p", 0.9);
+/// let llm = pathwise::Llm::new("gpt-4").tokens(812, 64).temperature(0.7).param("top_p", 0.9)
+///     .prompt(&serde_json::json!([{"role": "user", "content": "Three keywords for a mouse"}]))
+///     .completion("wireless, ergonomic, usb");
 /// assert_eq!(llm.total_tokens(), Some(876));
 /// ```
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -188,6 +190,10 @@ pub struct Llm {
     pub output_tokens: Option<u64>,
     pub temperature: Option<f64>,
     pub params: Map<String, Value>,
+    /// What was sent: the text, or the chat messages (`[{"role", "content"}]`), summarised.
+    pub prompt: Option<Value>,
+    /// What came back, summarised.
+    pub completion: Option<Value>,
 }
 
 impl Llm {
@@ -219,13 +225,23 @@ impl Llm {
         self.params.insert(key.to_string(), summarize(&value));
         self
     }
+    /// The prompt: text or chat messages, summarised (long text cut, secrets masked).
+    pub fn prompt<T: Serialize + ?Sized>(mut self, prompt: &T) -> Self {
+        self.prompt = Some(summarize(prompt));
+        self
+    }
+    /// The completion, summarised like the prompt.
+    pub fn completion<T: Serialize + ?Sized>(mut self, completion: &T) -> Self {
+        self.completion = Some(summarize(completion));
+        self
+    }
     /// Input plus output tokens, when both are known.
     pub fn total_tokens(&self) -> Option<u64> {
         Some(self.input_tokens?.saturating_add(self.output_tokens?))
     }
 
     fn to_json(&self) -> Value {
-        json!({
+        let mut card = json!({
             "model": self.model,
             "provider": self.provider,
             "input_tokens": self.input_tokens,
@@ -233,7 +249,13 @@ impl Llm {
             "total_tokens": self.total_tokens(),
             "temperature": self.temperature,
             "params": self.params,
-        })
+        });
+        for (key, value) in [("prompt", &self.prompt), ("completion", &self.completion)] {
+            if let Some(value) = value {
+                card[key] = value.clone();
+            }
+        }
+        card
     }
 
     /// OpenTelemetry GenAI semantic-convention attributes.

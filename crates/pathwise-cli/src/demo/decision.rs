@@ -137,15 +137,19 @@ fn generate_keywords(
     sleep(latency(rng, 20.0, 60.0));
     let input_tokens = rng.random_range(380..900);
     let output_tokens = rng.random_range(24..96);
-    step.llm(
-        Llm::new("gpt-4o")
-            .provider("openai")
-            .tokens(input_tokens, output_tokens)
-            .temperature(0.7)
-            .param("max_tokens", 256),
-    );
+    let call = Llm::new("gpt-4o")
+        .provider("openai")
+        .tokens(input_tokens, output_tokens)
+        .temperature(0.7)
+        .param("max_tokens", 256)
+        .prompt(&json!([
+            { "role": "system", "content": "Reply with a JSON array of search keywords." },
+            { "role": "user", "content": format!("Product: {} ({})", product.title, product.category) },
+        ]));
     if fail {
-        step.output(&json!({ "raw": "Sure! Here are some great keywords for your product:" }));
+        let prose = "Sure! Here are some great keywords for your product:";
+        step.llm(call.completion(prose));
+        step.output(&json!({ "raw": prose }));
         return Err(DecisionError::MalformedLlmOutput(
             "expected a JSON array of keywords, got prose".into(),
         ));
@@ -156,6 +160,7 @@ fn generate_keywords(
         .filter(|w| w.len() > 2 && !w.chars().any(|c| c.is_ascii_digit()))
         .map(str::to_lowercase)
         .collect();
+    step.llm(call.completion(&serde_json::to_string(&keywords).unwrap_or_default()));
     step.output(&json!({ "keywords": keywords }));
     step.reasoning(format!(
         "Kept {} distinctive words of \"{}\"; dropped sizes, pack counts and markup",

@@ -47,7 +47,12 @@ pub fn record_fixture(db: &Path) {
                 Llm::new("gpt-4o")
                     .provider("openai")
                     .tokens(812, 64)
-                    .temperature(0.7),
+                    .temperature(0.7)
+                    .prompt(&json!([
+                        {"role": "system", "content": "Reply with search keywords."},
+                        {"role": "user", "content": "wireless mouse"},
+                    ]))
+                    .completion("mouse, wireless"),
             );
             step.output(&json!(["mouse", "wireless"]));
             step.reasoning("Picked <script>alert(\"x\")</script> as a keyword on purpose");
