@@ -27,6 +27,7 @@
 pub mod cache;
 mod clock;
 mod fork;
+mod handover;
 mod lane;
 mod local;
 pub mod paths;
@@ -43,6 +44,7 @@ use parking_lot::RwLock;
 use pathwise_store::{FunctionInfo, PipelineStats, Store};
 
 pub use clock::{Clock, clock};
+pub use handover::available as timed_handover_available;
 pub use local::{
     SubmitError, flush_thread, late_records, submit, submit_batch, submit_error, submit_now,
 };
@@ -60,6 +62,9 @@ pub struct PipelineConfig {
     pub queue_capacity: usize,
     /// Records a thread buffers before handing them over.
     pub thread_batch: usize,
+    /// How often the writer takes the records waiting in threads' buffers, so that a span is
+    /// stored soon after it ends even on a thread that then goes quiet under an open root.
+    pub handover_interval: Duration,
     /// How often pipeline statistics are stored.
     pub stats_interval: Duration,
     /// Whether this pipeline stores its statistics (and cache counters) at all. A server that
@@ -85,6 +90,7 @@ impl PipelineConfig {
             flush_interval: Duration::from_millis(100),
             queue_capacity: 262_144,
             thread_batch: 1024,
+            handover_interval: Duration::from_millis(250),
             stats_interval: Duration::from_secs(1),
             store_stats: true,
             retention: Some(Duration::from_secs(7 * 24 * 3600)),

@@ -1,12 +1,13 @@
 //! The producer side: a per-thread buffer that hands whole batches to the queue, so the hot
 //! path costs a `Vec::push` and the shared queue is touched once per batch.
 
-use std::cell::RefCell;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use pathwise_model::{Record, SpanRecord};
 
 use crate::CURRENT;
+use crate::handover::Slot;
 
 static ENABLED: AtomicBool = AtomicBool::new(false);
 /// Records of spans that began while a pipeline ran and ended, or were handed over, after it
@@ -56,19 +57,21 @@ pub(crate) fn enabled() -> bool {
     ENABLED.load(Ordering::Relaxed)
 }
 
+/// This thread's buffer, in a slot the writer can empty when the thread goes quiet
+/// (see `handover`).
 struct Local {
-    buffer: Vec<Record>,
+    slot: Arc<Slot>,
 }
 
 impl Drop for Local {
     /// A thread that exits hands over what it still holds.
     fn drop(&mut self) {
-        hand_off(&mut self.buffer);
+        self.slot.with_buffer(hand_off);
     }
 }
 
 thread_local! {
-    static LOCAL: RefCell<Local> = const { RefCell::new(Local { buffer: Vec::new() }) };
+    static LOCAL: Local = Local { slot: Slot::register() };
 }
 
 /// Moves `buffer`'s records to the queue, leaving a recycled empty buffer in its place.
@@ -93,7 +96,8 @@ fn hand_off(buffer: &mut Vec<Record>) {
 /// Buffers a finished span on this thread.
 ///
 /// The buffer is handed over when it holds `thread_batch` records or when [`flush_thread`] is
-/// called (the SDK does so whenever a thread leaves its outermost span).
+/// called (the SDK does so whenever a thread leaves its outermost span); the writer also takes
+/// what waits in a quiet thread's buffer every `handover_interval`.
 #[inline]
 pub fn submit(span: SpanRecord) {
     if !enabled() {
@@ -102,11 +106,12 @@ pub fn submit(span: SpanRecord) {
         return;
     }
     let _ = LOCAL.try_with(|local| {
-        let mut local = local.borrow_mut();
-        local.buffer.push(Record::Span(span));
-        if local.buffer.len() >= THREAD_BATCH.load(Ordering::Relaxed) {
-            hand_off(&mut local.buffer);
-        }
+        local.slot.with_buffer(|buffer| {
+            buffer.push(Record::Span(span));
+            if buffer.len() >= THREAD_BATCH.load(Ordering::Relaxed) {
+                hand_off(buffer);
+            }
+        })
     });
 }
 
@@ -164,9 +169,5 @@ pub fn submit_batch(records: Vec<Record>) -> Result<(), SubmitError> {
 
 /// Hands this thread's buffered records to the queue now.
 pub fn flush_thread() {
-    let _ = LOCAL.try_with(|local| {
-        if let Ok(mut local) = local.try_borrow_mut() {
-            hand_off(&mut local.buffer);
-        }
-    });
+    let _ = LOCAL.try_with(|local| local.slot.with_buffer(hand_off));
 }

@@ -52,6 +52,10 @@ struct Writer {
     sampler: SamplingFilter,
     last_stats: Instant,
     last_retention: Option<Instant>,
+    /// When the writer last took the records waiting in threads' buffers, and for which
+    /// flush request (a flush takes them at once).
+    last_handover: Instant,
+    handover_flush: u64,
 }
 
 /// What one round of collection found.
@@ -78,6 +82,8 @@ impl Writer {
             sampler: SamplingFilter::default(),
             last_stats: Instant::now(),
             last_retention: None,
+            last_handover: Instant::now(),
+            handover_flush: 0,
         }
     }
 
@@ -118,7 +124,7 @@ impl Writer {
             self.leave_backlog();
             return true;
         }
-        let mut round = self.collect();
+        let mut round = self.collect(flush_target, shutting_down);
         let mut kept = Vec::with_capacity(round.records.len());
         let sampled_out = self
             .sampler
@@ -287,10 +293,10 @@ impl Writer {
         }
     }
 
-    fn collect(&mut self) -> Round {
+    fn collect(&mut self, flush_target: u64, shutting_down: bool) -> Round {
         let lane = self.shared.take_lane();
-        let (batches, segment) = self.shared.take_work();
         let mut records = lane.records;
+        let (batches, segment) = self.shared.take_work();
         let mut files = lane.files;
         let mut damaged = Vec::new();
         let total: usize = batches.iter().map(Vec::len).sum();
@@ -302,6 +308,9 @@ impl Writer {
             emptied.push(batch);
         }
         self.shared.recycle(emptied.into_iter());
+        // After the queued batches: a thread's buffer holds records newer than those it
+        // handed over, so they stay in the order they ended.
+        let waited = self.take_waiting(&mut records, flush_target, shutting_down);
         if let Some(segment) = segment {
             match decode_file(&segment) {
                 Ok(decoded) if decoded.newer.is_some() => {
@@ -337,12 +346,31 @@ impl Writer {
             }
         }
         Round {
-            durable: taken == 0,
+            durable: taken == 0 && waited == 0,
             records,
             files,
             damaged,
             drained: self.shared.idle(),
         }
+    }
+
+    /// Takes the records waiting in quiet threads' buffers when the hand-over interval has
+    /// passed, a flush asks for everything, or recording stops; returns how many.
+    fn take_waiting(&mut self, into: &mut Vec<Record>, flush_target: u64, stopping: bool) -> usize {
+        let due = stopping
+            || flush_target != self.handover_flush
+            || self.last_handover.elapsed() >= self.shared.config.handover_interval;
+        if !due {
+            return 0;
+        }
+        self.last_handover = Instant::now();
+        self.handover_flush = flush_target;
+        let taken = crate::handover::take_waiting(into);
+        self.shared
+            .counters
+            .recorded
+            .fetch_add(taken as u64, Ordering::Relaxed);
+        taken
     }
 
     /// Stores a round whose records are all still in their files: on failure, waits (backing

@@ -260,3 +260,62 @@ fn a_second_init_is_refused_while_one_runs() {
     assert!(matches!(second, Err(pathwise::InitError::Pipeline(_))));
     drop(first);
 }
+
+/// A request whose root stays open (here, for as long as the test likes) on a thread that has
+/// gone quiet: the spans that already ended are in the store within a second, not when the
+/// root ends or the thread's buffer fills.
+#[test]
+fn spans_of_a_quiet_thread_under_an_open_root_are_stored_within_a_second() {
+    let _serial = serial();
+    if !pathwise_pipeline::timed_handover_available() {
+        eprintln!(
+            "no process-wide memory barrier here: buffers are handed over by their threads only"
+        );
+        return;
+    }
+    let (_dir, db) = common::temp_db();
+    let pathwise = pathwise::init(Config {
+        db_path: db.clone(),
+        resource_interval: None,
+        ..Config::default()
+    })
+    .unwrap();
+    let (ended, children_ended) = std::sync::mpsc::channel::<std::time::Instant>();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let request = std::thread::spawn(move || {
+        let _root = pathwise::span("slow-request");
+        for i in 0..3 {
+            let _child = pathwise::span(format!("step-{i}"));
+        }
+        ended.send(std::time::Instant::now()).unwrap();
+        // Quiet: blocked in something slow, recording nothing, the root still open.
+        released.recv().unwrap();
+    });
+    let at = children_ended.recv().unwrap();
+    let children = "SELECT count(*) FROM spans_v WHERE name LIKE 'step-%'";
+    while count(&db, children) < 3 {
+        assert!(
+            at.elapsed() < Duration::from_secs(1),
+            "the ended spans were not stored within 1 s of ending"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let visible_after = at.elapsed();
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM spans_v WHERE name = 'slow-request'"
+        ),
+        0
+    );
+    release.send(()).unwrap();
+    request.join().unwrap();
+    let stats = pathwise.shutdown();
+    assert_eq!(
+        (stats.dropped, stats.recorded, stats.written),
+        (0, 4, 4),
+        "{stats:?}"
+    );
+    assert_eq!(count(&db, "SELECT count(*) FROM spans_v"), 4);
+    eprintln!("stored {visible_after:?} after they ended");
+}
