@@ -140,3 +140,33 @@ def test_init_errors_are_raised_not_crashes(tmp_path: Path):
     finally:
         assert pathwise.shutdown()["dropped"] == 0
     assert pathwise.shutdown() is None
+
+
+def test_reading_the_file_with_pythons_sqlite3_in_the_same_process_loses_nothing(tmp_path: Path):
+    # Python's sqlite3 is a second copy of SQLite in the process: closing its connection
+    # deletes the write-ahead log under Pathwise's writer, which must notice and write again.
+    db = tmp_path / "same-process.db"
+    result = _run(f"""
+        import contextlib, sqlite3, pathwise
+        pathwise.init(db={str(db)!r}, resource_interval=None)
+
+        @pathwise.monitor()
+        def step(i: int) -> int:
+            return i
+
+        def count():
+            with contextlib.closing(sqlite3.connect({str(db)!r})) as conn:
+                return conn.execute("SELECT count(*) FROM spans").fetchone()[0]
+
+        counts = []
+        for round in range(3):
+            for i in range(500):
+                step(i)
+            assert pathwise.flush()
+            counts.append(count())
+        pathwise.shutdown()
+        counts.append(count())
+        print(counts)
+    """)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[500, 1000, 1500, 1500]", result.stderr

@@ -34,7 +34,7 @@ pub use backend::SqliteBackend;
 pub use keys::SqliteKeyStore;
 pub use read::SqliteReader;
 pub use schema::SCHEMA_VERSION;
-pub use write::SqliteStore;
+pub use write::{SqliteStore, wal_reopened};
 
 /// Errors inside this crate: the database client's, or the API's own.
 #[derive(Debug, thiserror::Error)]

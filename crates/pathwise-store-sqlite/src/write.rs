@@ -1,3 +1,7 @@
+mod wal;
+
+pub use wal::wal_reopened;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -13,6 +17,7 @@ use pathwise_store::{
     BaselineRow, CacheRow, FunctionInfo, PATH_SEPARATOR, PathDictionary, PipelineStats, Store,
     StoreError, WriteBatch,
 };
+use wal::WalFile;
 
 /// A resolved path row: its id and full text (needed to build the children's text).
 #[derive(Clone)]
@@ -33,6 +38,7 @@ pub struct SqliteStore {
     conn: Connection,
     path: PathBuf,
     dict: Dictionary,
+    wal: WalFile,
 }
 
 /// Caches of dictionary ids (names, paths) so that a span insert rarely needs a lookup query,
@@ -100,6 +106,7 @@ impl SqliteStore {
         schema::migrate(&mut conn)?;
         Ok(SqliteStore {
             conn,
+            wal: WalFile::new(&path),
             path,
             dict: Dictionary::new(true),
         })
@@ -411,56 +418,60 @@ fn upsert_root(
 }
 
 impl Store for SqliteStore {
+    // Every write goes through `guarded`: see `wal` for why a commit is checked.
     fn write_batch(
         &mut self,
         batch: &WriteBatch<'_>,
         paths: &dyn PathDictionary,
     ) -> Result<(), StoreError> {
-        Ok(self.write_batch_tx(batch, paths)?)
+        let now = now_ns();
+        Ok(self.guarded(|s| s.write_batch_tx(batch, paths, now))?)
     }
 
     fn register_functions(&mut self, functions: &[FunctionInfo]) -> Result<(), StoreError> {
-        in_transaction(&mut self.conn, |tx| {
-            maintenance::register_functions(tx, functions)
-        })
+        self.in_guarded_transaction(|tx| maintenance::register_functions(tx, functions))
     }
 
     fn delete_before(&mut self, cutoff_unix_ms: u64) -> Result<u64, StoreError> {
-        in_transaction(&mut self.conn, |tx| {
-            maintenance::delete_before(tx, cutoff_unix_ms)
-        })
+        self.in_guarded_transaction(|tx| maintenance::delete_before(tx, cutoff_unix_ms))
     }
 
     fn write_cache_rows(&mut self, rows: &[CacheRow]) -> Result<(), StoreError> {
-        in_transaction(&mut self.conn, |tx| maintenance::write_cache_rows(tx, rows))
+        self.in_guarded_transaction(|tx| maintenance::write_cache_rows(tx, rows))
     }
 
     fn write_pipeline_stats(&mut self, rows: &[PipelineStats]) -> Result<(), StoreError> {
-        in_transaction(&mut self.conn, |tx| {
-            rows.iter().try_for_each(|s| write_stats(tx, s))
-        })
+        self.in_guarded_transaction(|tx| rows.iter().try_for_each(|s| write_stats(tx, s)))
     }
 
     fn save_baseline(&mut self, baseline: &BaselineRow) -> Result<i64, StoreError> {
-        Ok(super::baselines::save(&self.conn, baseline)?)
+        Ok(self.guarded(|s| super::baselines::save(&s.conn, baseline))?)
     }
 
     fn pin_baseline(&mut self, name: &str, pinned: bool) -> Result<Option<i64>, StoreError> {
-        Ok(super::baselines::pin(&self.conn, name, pinned)?)
+        Ok(self.guarded(|s| super::baselines::pin(&s.conn, name, pinned))?)
     }
 }
 
 impl SqliteStore {
+    fn in_guarded_transaction<T>(
+        &mut self,
+        f: impl Fn(&Transaction<'_>) -> Result<T, Error>,
+    ) -> Result<T, StoreError> {
+        Ok(self.guarded(|s| Ok(in_transaction(&mut s.conn, &f)?))?)
+    }
+
     fn write_batch_tx(
         &mut self,
         batch: &WriteBatch<'_>,
         paths: &dyn PathDictionary,
+        now: i64,
     ) -> Result<(), Error> {
         let tx = self.conn.transaction()?;
         let result = (|| {
             self.dict.write_records(&tx, batch.records, paths)?;
             if !batch.cache.is_empty() {
-                write_cache(&tx, now_ns(), batch.cache)?;
+                write_cache(&tx, now, batch.cache)?;
             }
             if let Some(stats) = batch.stats {
                 write_stats(&tx, stats)?;
