@@ -1,12 +1,17 @@
-//! Hot-path cost of a span start + end with recording ON, against fastrace and tracing.
+//! Hot-path cost of a span start + end with recording ON, against fastrace, tracing and
+//! tracing + OpenTelemetry.
 //!
 //! Every contender really records: pathwise hands its records to the writer thread (which
 //! writes them to a store that discards them), fastrace reports to a no-op reporter through its
-//! global collector thread, and tracing runs a `Registry` with a layer that times every span.
+//! global collector thread, tracing runs a `Registry` with a layer that times every span, and
+//! `tracing-otel` is what most Rust users pick to export traces: `tracing` spans through
+//! `tracing-opentelemetry` into the OpenTelemetry SDK, with its default batch processor
+//! (a background thread, a 2,048-span queue) and an exporter that counts and discards.
 //!
 //! Each contender runs in timed slices of 10,000 spans; between slices (untimed) its background
 //! side is allowed to catch up: `Pathwise::flush` (the writer has stored everything) for
-//! pathwise, `fastrace::flush` for fastrace, nothing for tracing (it has no background side).
+//! pathwise, `fastrace::flush` for fastrace, `force_flush` for the OpenTelemetry SDK, nothing
+//! for tracing (it has no background side).
 //! This measures the cost on the instrumented thread while the pipeline keeps up, which is the
 //! normal regime. Everything inside a slice is timed, including pathwise handing its thread
 //! buffer over every 1024 records and fastrace submitting a finished root.
@@ -36,6 +41,37 @@ use criterion::{Criterion, criterion_group, criterion_main};
 const CHUNK: u64 = 100;
 /// Spans per timed slice.
 const SLICE: u64 = 10_000;
+
+/// OpenTelemetry exporter that counts the spans it is given and keeps none.
+#[derive(Debug, Clone, Default)]
+struct CountingExporter(std::sync::Arc<AtomicU64>);
+
+impl opentelemetry_sdk::trace::SpanExporter for CountingExporter {
+    async fn export(
+        &self,
+        batch: Vec<opentelemetry_sdk::trace::SpanData>,
+    ) -> opentelemetry_sdk::error::OTelSdkResult {
+        self.0.fetch_add(batch.len() as u64, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// `tracing` with the `tracing-opentelemetry` layer over an SDK provider with its defaults.
+fn otel_subscriber() -> (
+    impl tracing::Subscriber + Send + Sync,
+    opentelemetry_sdk::trace::SdkTracerProvider,
+    CountingExporter,
+) {
+    use opentelemetry::trace::TracerProvider as _;
+    let exporter = CountingExporter::default();
+    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
+        .with_batch_exporter(exporter.clone())
+        .build();
+    let layer = tracing_opentelemetry::layer().with_tracer(provider.tracer("bench"));
+    let subscriber =
+        tracing_subscriber::layer::SubscriberExt::with(tracing_subscriber::registry(), layer);
+    (subscriber, provider, exporter)
+}
 
 /// fastrace reporter that drops what it is given.
 struct NoopReporter;
@@ -141,6 +177,13 @@ fn bench_spans(c: &mut Criterion) {
         tracing_subscriber::layer::SubscriberExt::with(tracing_subscriber::registry(), layer);
     let _tracing = tracing::subscriber::set_default(subscriber);
 
+    let (otel, otel_provider, otel_exported) = otel_subscriber();
+    let otel = tracing::Dispatch::new(otel);
+    let flush_otel = || {
+        let _ = otel_provider.force_flush();
+    };
+    let otel_created = AtomicU64::new(0);
+
     let mut group = c.benchmark_group("span");
     let mut stats = pathwise.stats();
 
@@ -173,7 +216,21 @@ fn bench_spans(c: &mut Criterion) {
         });
     });
 
-    // --- child spans, 100 per fresh root: same shape for all three ---
+    group.bench_function("child_open_root/tracing-otel", |b| {
+        tracing::dispatcher::with_default(&otel, || {
+            let _root = tracing::info_span!("root").entered();
+            b.iter_custom(|iters| {
+                otel_created.fetch_add(iters, Ordering::Relaxed);
+                paced(iters, SLICE, flush_otel, |n| {
+                    repeat(n, || {
+                        let _s = tracing::info_span!("child").entered();
+                    })
+                })
+            });
+        })
+    });
+
+    // --- child spans, 100 per fresh root: same shape for all ---
     group.bench_function("child/pathwise", |b| {
         b.iter_custom(|iters| {
             paced(iters, SLICE, flush_pathwise, |n| {
@@ -220,6 +277,23 @@ fn bench_spans(c: &mut Criterion) {
         });
     });
 
+    group.bench_function("child/tracing-otel", |b| {
+        tracing::dispatcher::with_default(&otel, || {
+            b.iter_custom(|iters| {
+                otel_created.fetch_add(iters + iters.div_ceil(CHUNK), Ordering::Relaxed);
+                paced(iters, SLICE, flush_otel, |n| {
+                    chunked(
+                        n,
+                        || tracing::info_span!("root").entered(),
+                        || {
+                            let _s = tracing::info_span!("child").entered();
+                        },
+                    )
+                })
+            })
+        })
+    });
+
     // --- root spans: every iteration is a new trace ---
     group.bench_function("root/pathwise", |b| {
         b.iter_custom(|iters| {
@@ -252,6 +326,19 @@ fn bench_spans(c: &mut Criterion) {
         });
     });
 
+    group.bench_function("root/tracing-otel", |b| {
+        tracing::dispatcher::with_default(&otel, || {
+            b.iter_custom(|iters| {
+                otel_created.fetch_add(iters, Ordering::Relaxed);
+                paced(iters, SLICE, flush_otel, |n| {
+                    repeat(n, || {
+                        let _s = tracing::info_span!("root").entered();
+                    })
+                })
+            })
+        })
+    });
+
     // --- the literal form, no pause: saturates the writer (see the module docs) ---
     group.bench_function("flat_out_child_open_root/pathwise", |b| {
         let _root = pathwise::span("root");
@@ -261,6 +348,17 @@ fn bench_spans(c: &mut Criterion) {
     });
     settle(&pathwise, "flat_out_child_open_root/pathwise", stats);
     group.finish();
+
+    // The open roots of the child_open_root rows ended with their rows, so every span
+    // created has ended; what the exporter did not get, the SDK's full queue dropped.
+    let _ = otel_provider.force_flush();
+    let created = otel_created.load(Ordering::Relaxed);
+    let exported = otel_exported.0.load(Ordering::Relaxed);
+    eprintln!(
+        "  [tracing-otel] exported {exported} of about {created} spans created ({:.1}% dropped by its queue)",
+        100.0 * created.saturating_sub(exported) as f64 / created.max(1) as f64
+    );
+    let _ = otel_provider.shutdown();
 
     let stats = pathwise.shutdown();
     pathwise::testing::check_pipeline(&stats);
