@@ -112,7 +112,7 @@ class _OtelBased(Baseline):
         self.provider.force_flush()
 
     def kept(self) -> Optional[int]:
-        self.provider.force_flush()
+        self.catch_up()
         # The enclosing traces are exported too.
         return self.exporter.count - self.traces_opened
 
@@ -210,10 +210,6 @@ class Langfuse(_OtelBased):
     def catch_up(self) -> None:
         self.client.flush()
 
-    def kept(self) -> Optional[int]:
-        self.client.flush()
-        return self.exporter.count - self.traces_opened
-
 
 class Logfire(_OtelBased):
     """Pydantic Logfire's ``@logfire.instrument`` (arguments captured), sending nowhere; its
@@ -241,10 +237,6 @@ class Logfire(_OtelBased):
 
     def catch_up(self) -> None:
         self._logfire.force_flush()
-
-    def kept(self) -> Optional[int]:
-        self._logfire.force_flush()
-        return self.exporter.count - self.traces_opened
 
 
 class MLflow(Baseline):
