@@ -157,6 +157,57 @@ fn repeat(n: u64, mut f: impl FnMut()) {
     }
 }
 
+/// The three row shapes of the module documentation.
+#[derive(Clone, Copy)]
+enum Shape {
+    ChildOpenRoot,
+    Child,
+    Root,
+}
+
+/// One `tracing` row of `shape` under `dispatch`, with `catch_up` between slices; `made`, if
+/// given, counts the spans it creates (roots included, roughly for `ChildOpenRoot`'s one root).
+fn tracing_row(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    row: &str,
+    shape: Shape,
+    dispatch: &tracing::Dispatch,
+    catch_up: impl Fn() + Copy,
+    made: Option<&AtomicU64>,
+) {
+    let child = || {
+        let _s = tracing::info_span!("child").entered();
+    };
+    group.bench_function(row, |b| {
+        tracing::dispatcher::with_default(dispatch, || {
+            let _root = matches!(shape, Shape::ChildOpenRoot)
+                .then(|| tracing::info_span!("root").entered());
+            b.iter_custom(|iters| {
+                let roots = match shape {
+                    Shape::ChildOpenRoot => 0,
+                    Shape::Child => iters.div_ceil(CHUNK),
+                    Shape::Root => iters,
+                };
+                let children = if matches!(shape, Shape::Root) {
+                    0
+                } else {
+                    iters
+                };
+                if let Some(made) = made {
+                    made.fetch_add(roots + children, Ordering::Relaxed);
+                }
+                paced(iters, SLICE, catch_up, |n| match shape {
+                    Shape::ChildOpenRoot => repeat(n, child),
+                    Shape::Child => chunked(n, || tracing::info_span!("root").entered(), child),
+                    Shape::Root => repeat(n, || {
+                        let _s = tracing::info_span!("root").entered();
+                    }),
+                })
+            })
+        })
+    });
+}
+
 fn bench_spans(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temp dir");
     let config = pathwise::Config {
@@ -173,9 +224,10 @@ fn bench_spans(c: &mut Criterion) {
         closed: AtomicU64::new(0),
         total_ns: AtomicU64::new(0),
     };
-    let subscriber =
-        tracing_subscriber::layer::SubscriberExt::with(tracing_subscriber::registry(), layer);
-    let _tracing = tracing::subscriber::set_default(subscriber);
+    let timing = tracing::Dispatch::new(tracing_subscriber::layer::SubscriberExt::with(
+        tracing_subscriber::registry(),
+        layer,
+    ));
 
     let (otel, otel_provider, otel_exported) = otel_subscriber();
     let otel = tracing::Dispatch::new(otel);
@@ -192,6 +244,25 @@ fn bench_spans(c: &mut Criterion) {
     };
     let flush_fastrace = fastrace::flush;
     let nothing = || {};
+    // Both `tracing` contenders run every shape the same way, after pathwise's row.
+    let tracing_rows = |group: &mut criterion::BenchmarkGroup<'_, _>, shape, prefix: &str| {
+        tracing_row(
+            group,
+            &format!("{prefix}/tracing"),
+            shape,
+            &timing,
+            nothing,
+            None,
+        );
+        tracing_row(
+            group,
+            &format!("{prefix}/tracing-otel"),
+            shape,
+            &otel,
+            flush_otel,
+            Some(&otel_created),
+        );
+    };
 
     // --- child span under a root that stays open (the form) ---
     group.bench_function("child_open_root/pathwise", |b| {
@@ -205,31 +276,7 @@ fn bench_spans(c: &mut Criterion) {
         });
     });
     stats = settle(&pathwise, "child_open_root/pathwise", stats);
-    group.bench_function("child_open_root/tracing", |b| {
-        let _root = tracing::info_span!("root").entered();
-        b.iter_custom(|iters| {
-            paced(iters, SLICE, nothing, |n| {
-                repeat(n, || {
-                    let _s = tracing::info_span!("child").entered();
-                })
-            })
-        });
-    });
-
-    group.bench_function("child_open_root/tracing-otel", |b| {
-        tracing::dispatcher::with_default(&otel, || {
-            let _root = tracing::info_span!("root").entered();
-            b.iter_custom(|iters| {
-                otel_created.fetch_add(iters, Ordering::Relaxed);
-                paced(iters, SLICE, flush_otel, |n| {
-                    repeat(n, || {
-                        let _s = tracing::info_span!("child").entered();
-                    })
-                })
-            });
-        })
-    });
-
+    tracing_rows(&mut group, Shape::ChildOpenRoot, "child_open_root");
     // --- child spans, 100 per fresh root: same shape for all ---
     group.bench_function("child/pathwise", |b| {
         b.iter_custom(|iters| {
@@ -263,36 +310,7 @@ fn bench_spans(c: &mut Criterion) {
             })
         });
     });
-    group.bench_function("child/tracing", |b| {
-        b.iter_custom(|iters| {
-            paced(iters, SLICE, nothing, |n| {
-                chunked(
-                    n,
-                    || tracing::info_span!("root").entered(),
-                    || {
-                        let _s = tracing::info_span!("child").entered();
-                    },
-                )
-            })
-        });
-    });
-
-    group.bench_function("child/tracing-otel", |b| {
-        tracing::dispatcher::with_default(&otel, || {
-            b.iter_custom(|iters| {
-                otel_created.fetch_add(iters + iters.div_ceil(CHUNK), Ordering::Relaxed);
-                paced(iters, SLICE, flush_otel, |n| {
-                    chunked(
-                        n,
-                        || tracing::info_span!("root").entered(),
-                        || {
-                            let _s = tracing::info_span!("child").entered();
-                        },
-                    )
-                })
-            })
-        })
-    });
+    tracing_rows(&mut group, Shape::Child, "child");
 
     // --- root spans: every iteration is a new trace ---
     group.bench_function("root/pathwise", |b| {
@@ -316,28 +334,7 @@ fn bench_spans(c: &mut Criterion) {
             })
         });
     });
-    group.bench_function("root/tracing", |b| {
-        b.iter_custom(|iters| {
-            paced(iters, SLICE, nothing, |n| {
-                repeat(n, || {
-                    let _s = tracing::info_span!("root").entered();
-                })
-            })
-        });
-    });
-
-    group.bench_function("root/tracing-otel", |b| {
-        tracing::dispatcher::with_default(&otel, || {
-            b.iter_custom(|iters| {
-                otel_created.fetch_add(iters, Ordering::Relaxed);
-                paced(iters, SLICE, flush_otel, |n| {
-                    repeat(n, || {
-                        let _s = tracing::info_span!("root").entered();
-                    })
-                })
-            })
-        })
-    });
+    tracing_rows(&mut group, Shape::Root, "root");
 
     // --- the literal form, no pause: saturates the writer (see the module docs) ---
     group.bench_function("flat_out_child_open_root/pathwise", |b| {

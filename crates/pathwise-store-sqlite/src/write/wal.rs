@@ -31,6 +31,9 @@ static REOPENED: AtomicU64 = AtomicU64::new(0);
 pub(super) struct WalFile {
     path: PathBuf,
     identity: Option<(u64, u64)>,
+    /// The log was found deleted: the connection in place must not be written through until
+    /// a reopen succeeds (one that failed leaves this set, so the next write tries again).
+    stale: bool,
 }
 
 impl WalFile {
@@ -40,6 +43,7 @@ impl WalFile {
         WalFile {
             path: PathBuf::from(path),
             identity: None,
+            stale: false,
         }
     }
 
@@ -80,11 +84,14 @@ impl SqliteStore {
         mut work: impl FnMut(&mut SqliteStore) -> Result<T, Error>,
     ) -> Result<T, Error> {
         for _ in 0..ATTEMPTS {
+            if self.wal.stale {
+                self.reopen()?;
+            }
             let out = work(self)?;
             if self.wal.still_ours() {
                 return Ok(out);
             }
-            self.reopen()?;
+            self.found_log_deleted();
         }
         Err(StoreError::Backend(format!(
             "the write-ahead log {:?} is deleted as fast as it is written (another SQLite \
@@ -94,7 +101,8 @@ impl SqliteStore {
         .into())
     }
 
-    fn reopen(&mut self) -> Result<(), Error> {
+    fn found_log_deleted(&mut self) {
+        self.wal.stale = true;
         if REOPENED.fetch_add(1, Ordering::Relaxed) == 0 {
             eprintln!(
                 "pathwise: warning: the write-ahead log of {} was deleted by another connection \
@@ -104,6 +112,10 @@ impl SqliteStore {
                 self.path.display()
             );
         }
+    }
+
+    /// Replaces the connection with a fresh one (and a fresh `WalFile`, no longer stale).
+    fn reopen(&mut self) -> Result<(), Error> {
         // The old connection goes first: SQLite shares its files among a process's
         // connections, so a new one opened next to it would inherit the deleted ones. It must
         // not checkpoint its orphaned log into the database nor delete the live log by name on
