@@ -47,6 +47,7 @@ __all__ = [
     "monitor",
     "record_operation",
     "shutdown",
+    "sqlite_connect",
     "stats",
     "step",
     "summarize",
@@ -196,6 +197,30 @@ def summarize(value: Any, max_repr: Optional[int] = None, sensitive_fields: Iter
         pathwise.summarize({"user": "ann", "password": "x"})  # '{"user":"ann","password":"***"}'
     """
     return _native.summarize(value, max_repr, [str(f) for f in sensitive_fields])
+
+
+def sqlite_connect(db: Union[str, "os.PathLike[str]"], readonly: bool = True, **kwargs: Any) -> "sqlite3.Connection":
+    """A ``sqlite3`` connection to a Pathwise file that reads its compressed payload columns.
+
+    The file keeps captured input and output, metadata, reasoning and error chains compressed;
+    this connection has ``pw_text(column)`` (and so the ``span_details_v`` view) to read them.
+    Read-only unless ``readonly=False``; other arguments go to ``sqlite3.connect``.
+
+    Example::
+
+        with pathwise.sqlite_connect("pathwise.db") as conn:
+            conn.execute("SELECT input, output FROM span_details_v LIMIT 5").fetchall()
+    """
+    import sqlite3
+    from pathlib import Path
+
+    path = Path(db)
+    if readonly:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, **kwargs)
+    else:
+        conn = sqlite3.connect(str(path), **kwargs)
+    conn.create_function("pw_text", 1, _native.PayloadText(str(path)), deterministic=True)
+    return conn
 
 
 # A forked child has no writer thread: it stops recording instead of writing into a pipeline

@@ -1,6 +1,7 @@
 """Type stubs of the ``pathwise`` package."""
 
 import os
+import sqlite3
 import types
 from typing import (
     Any, Callable, Dict, Iterable, Mapping, Optional, Sequence, TypeVar, Union, overload,
@@ -55,6 +56,7 @@ def record_operation(component: str, operation: str, duration: float, success: b
 def cache_hit(component: str) -> None: ...
 def cache_miss(component: str) -> None: ...
 def summarize(value: Any, max_repr: Optional[int] = None, sensitive_fields: Iterable[str] = ()) -> str: ...
+def sqlite_connect(db: _Path, readonly: bool = True, **kwargs: Any) -> sqlite3.Connection: ...
 def auto_instrument_module(
     module: types.ModuleType,
     include_regex: Optional[str] = None,

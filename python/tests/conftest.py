@@ -53,7 +53,7 @@ class Recording:
         self.db = db
 
     def connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(f"file:{self.db}?mode=ro", uri=True)
+        return pathwise.sqlite_connect(self.db)
 
     def spans(self) -> List[SpanRow]:
         pathwise.flush()
@@ -63,8 +63,8 @@ class Recording:
                           v.kind, v.status, v.error_type, v.duration_ns, d.input, d.output,
                           d.reasoning, d.metadata, d.attrs, d.error_message, d.error_chain
                    FROM spans_v v
-                   LEFT JOIN span_details d
-                     ON lower(hex(d.trace_id)) = v.trace_id AND d.span_id = v.span_id
+                   LEFT JOIN span_details_v d
+                     ON d.trace_id = v.trace_id AND d.span_id = v.span_id
                    ORDER BY v.start_ns"""
             ).fetchall()
         return [

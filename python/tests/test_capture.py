@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import sqlite3
 from dataclasses import dataclass, field
 
 import pytest
@@ -134,3 +135,27 @@ def test_pandas_frames():
     assert summary(frame) == {"type": "DataFrame", "shape": [2, 2], "columns": ["a", "b"],
                               "dtypes": {"a": "int64", "b": "float64"}}
     assert summary(frame["a"]) == {"type": "Series", "shape": [2], "dtype": "int64", "name": "a"}
+
+
+def test_compressed_payloads_read_back_through_sqlite_connect(recording):
+    @pathwise.monitor(group="search")
+    def search(query: str, limit: int) -> list:
+        return [{"accession": f"GSE{i}", "title": f"study {i} for {query}"} for i in range(limit)]
+
+    for i in range(300):
+        search(f"lung atlas {i % 7}", 5 + i % 4)
+    pathwise.flush()
+    with pathwise.sqlite_connect(recording.db) as conn:
+        kinds = dict(conn.execute(
+            "SELECT typeof(output), count(*) FROM span_details GROUP BY 1").fetchall())
+        outputs = [json.loads(o) for (o,) in conn.execute(
+            "SELECT output FROM span_details_v").fetchall()]
+        # A connection without the function says what is missing instead of returning bytes.
+        plain = sqlite3.connect(f"file:{recording.db}?mode=ro", uri=True)
+        with pytest.raises(sqlite3.OperationalError, match="pw_text"):
+            plain.execute("SELECT output FROM span_details_v").fetchall()
+        plain.close()
+    # After the first samples a dictionary is trained and the rest are compressed.
+    assert kinds.get("blob", 0) > 150, kinds
+    expected = [search.__wrapped__(f"lung atlas {i % 7}", 5 + i % 4) for i in range(300)]
+    assert sorted(map(json.dumps, outputs)) == sorted(map(json.dumps, expected))

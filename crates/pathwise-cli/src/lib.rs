@@ -24,6 +24,7 @@ mod report;
 mod schema;
 mod serve;
 mod show;
+mod sql;
 mod traces;
 
 /// Record every path through your code and every decision in it.
@@ -66,6 +67,29 @@ enum Command {
     Keys(KeysArgs),
     /// Print the ClickHouse tables Pathwise creates (for review, or to create them by hand).
     Schema(SchemaArgs),
+    /// Run a read-only SQL query against the store, in its own dialect. On SQLite, payload
+    /// columns (input, output, metadata, reasoning, error_chain) are compressed: read them
+    /// with `pw_text(column)` or from the `span_details_v` view.
+    Sql(SqlArgs),
+}
+
+/// Options of `pathwise sql`.
+#[derive(Debug, Args)]
+pub struct SqlArgs {
+    /// One read-only statement, e.g. `SELECT name, pw_text(output) FROM span_details d JOIN
+    /// spans s USING (trace_id, span_id) JOIN names n ON n.id = s.name_id LIMIT 5`.
+    pub query: String,
+    /// `table`, `tsv` (tab-separated, `\N` for NULL) or `json`.
+    #[arg(long, default_value = "table", value_parser = ["table", "tsv", "json"])]
+    pub format: String,
+    /// Print at most this many rows.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_rows: u32,
+    /// Stop the query after this long.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub timeout: std::time::Duration,
+    #[command(flatten)]
+    pub db: DbArg,
 }
 
 /// Options of `pathwise schema`.
@@ -399,6 +423,7 @@ where
         Command::Migrate(args) => migrate::run(&args),
         Command::Keys(args) => keys::run(&args),
         Command::Schema(args) => schema::run(&args),
+        Command::Sql(args) => sql::run(&args),
     };
     match result {
         Ok(()) => 0,

@@ -4,6 +4,7 @@
 
 mod capture;
 mod function;
+mod payload;
 mod span;
 
 use std::path::PathBuf;
@@ -338,6 +339,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("InitError", m.py().get_type::<InitError>())?;
     m.add_class::<span::NativeSpan>()?;
     m.add_class::<function::FunctionSpec>()?;
+    m.add_class::<payload::PayloadText>()?;
     m.add_function(wrap_pyfunction!(init, m)?)?;
     m.add_function(wrap_pyfunction!(shutdown, m)?)?;
     m.add_function(wrap_pyfunction!(flush, m)?)?;

@@ -1,24 +1,19 @@
-//! Alert state, history and silences in replacing tables (the newest row of a key wins), and
-//! SQL rules in ClickHouse's dialect: read-only (`readonly = 2`), one statement, and limited in
-//! time (`max_execution_time`) and memory (`max_memory_usage`) by the server itself.
+//! Alert state, history and silences in replacing tables (the newest row of a key wins). SQL
+//! rules are in `sql`.
 
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::time::Duration;
 
 use clickhouse::Row;
 use pathwise_store::StoreError;
 use pathwise_store::alerts::{
     AlertStateRow, AlertStateStore, AlertWrite, Evaluator, HistoryFilter, HistoryRow, Matcher,
-    Silence, SqlGuardError, SqlRules, describe_limit, labels_from_text, labels_text,
+    Silence, labels_from_text, labels_text,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::Conn;
 use crate::rows::now_ns;
 use crate::write::insert;
-
-/// Memory a SQL rule's query may use on the server.
-pub const SQL_RULE_MEMORY_BYTES: u64 = 256 << 20;
 
 /// Versions of replacing rows: strictly increasing within the process, so two writes in the
 /// same nanosecond still order.
@@ -336,89 +331,5 @@ impl AlertStateStore for ClickHouseAlertStore {
                 heartbeat_ns: r.heartbeat_ns,
             })
             .collect())
-    }
-}
-
-/// SQL rules on ClickHouse.
-pub(crate) struct ClickHouseSqlRules {
-    conn: Conn,
-}
-
-impl ClickHouseSqlRules {
-    pub(crate) fn new(conn: Conn) -> Self {
-        ClickHouseSqlRules { conn }
-    }
-}
-
-/// The server's error code in a failed response (`Code: 159. …`).
-fn error_code(message: &str) -> Option<u32> {
-    let rest = &message[message.find("Code: ")? + 6..];
-    rest.split(|c: char| !c.is_ascii_digit())
-        .next()?
-        .parse()
-        .ok()
-}
-
-impl SqlRules for ClickHouseSqlRules {
-    fn query_number(&mut self, sql: &str, limit: Duration) -> Result<Option<f64>, SqlGuardError> {
-        let statement = sql.trim().trim_end_matches(';').trim_end();
-        if statement.contains(';') {
-            return Err(SqlGuardError::MultipleStatements);
-        }
-        let first = statement
-            .split_whitespace()
-            .next()
-            .unwrap_or_default()
-            .to_ascii_uppercase();
-        if first != "SELECT" && first != "WITH" {
-            return Err(SqlGuardError::Writes);
-        }
-        let seconds = limit.as_secs_f64().ceil().max(1.0) as u64;
-        let query = self
-            .conn
-            .client
-            .query(statement)
-            .with_setting("readonly", "2")
-            .with_setting("max_execution_time", seconds.to_string())
-            .with_setting("max_memory_usage", SQL_RULE_MEMORY_BYTES.to_string())
-            .with_setting("max_result_rows", "2")
-            .with_setting("result_overflow_mode", "throw");
-        let result = crate::block_on(&self.conn.runtime, async {
-            let mut cursor = query.fetch_bytes("TabSeparated")?;
-            cursor.collect().await
-        });
-        let bytes = match result {
-            Ok(bytes) => bytes,
-            Err(e) => {
-                let text = e.to_string();
-                return Err(match error_code(&text) {
-                    Some(159) => SqlGuardError::Timeout(describe_limit(limit)),
-                    Some(241) => {
-                        SqlGuardError::Memory(format!("{} MiB", SQL_RULE_MEMORY_BYTES >> 20))
-                    }
-                    Some(164) => SqlGuardError::Writes,
-                    Some(396) | Some(158) => SqlGuardError::NotANumber,
-                    _ => SqlGuardError::Failed(text),
-                });
-            }
-        };
-        let text = String::from_utf8_lossy(&bytes);
-        let lines: Vec<&str> = text.lines().collect();
-        let [line] = lines.as_slice() else {
-            return Err(SqlGuardError::NotANumber);
-        };
-        if line.contains('\t') {
-            return Err(SqlGuardError::NotANumber);
-        }
-        if *line == "\\N" {
-            return Ok(None);
-        }
-        line.parse::<f64>()
-            .map(Some)
-            .map_err(|_| SqlGuardError::NotANumber)
-    }
-
-    fn dialect(&self) -> &'static str {
-        "ClickHouse"
     }
 }

@@ -19,6 +19,7 @@ mod maintenance;
 mod read;
 mod rows;
 pub mod schema;
+mod sql;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod write;
@@ -190,7 +191,7 @@ impl Backend for ClickHouseBackend {
     }
 
     fn sql_rules(&self) -> Result<Box<dyn SqlRules>, StoreError> {
-        Ok(Box::new(alerts::ClickHouseSqlRules::new(self.conn.clone())))
+        Ok(Box::new(sql::ClickHouseSqlRules::new(self.conn.clone())))
     }
 
     fn key_store(&self) -> Result<Box<dyn pathwise_store::keys::KeyStore>, StoreError> {

@@ -16,10 +16,12 @@ mod backend;
 mod baselines;
 mod keys;
 mod maintenance;
+mod payload;
 mod read;
 mod rollup;
 mod schema;
 mod spans;
+mod sql;
 mod stats;
 mod write;
 
@@ -29,11 +31,13 @@ use std::time::Duration;
 use pathwise_store::StoreError;
 use rusqlite::{Connection, OpenFlags};
 
-pub use alerts::{SqliteAlertStore, SqliteSqlRules};
+pub use alerts::SqliteAlertStore;
 pub use backend::SqliteBackend;
 pub use keys::SqliteKeyStore;
+pub use payload::{PayloadDecoder, SQL_FUNCTION as PAYLOAD_SQL_FUNCTION};
 pub use read::SqliteReader;
 pub use schema::SCHEMA_VERSION;
+pub use sql::SqliteSqlRules;
 pub use write::{SqliteStore, wal_reopened};
 
 /// Errors inside this crate: the database client's, or the API's own.
@@ -66,5 +70,6 @@ fn connect(path: &Path, flags: OpenFlags) -> Result<Connection, Error> {
     let conn = Connection::open_with_flags(path, flags).map_err(|e| open_error(path, e))?;
     // Readers and the writer meet on the same file: wait for a lock rather than fail at once.
     conn.busy_timeout(Duration::from_secs(5))?;
+    payload::register(&conn, path)?;
     Ok(conn)
 }

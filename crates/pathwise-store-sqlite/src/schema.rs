@@ -270,6 +270,26 @@ const MIGRATIONS: &[&str] = &[
         heartbeat_ns INTEGER NOT NULL
     ) WITHOUT ROWID;
     "#,
+    // v10: compressed payload columns (see `payload`). A value in `span_details`' input,
+    // output, reasoning, metadata and error_chain is plain text as before, or a zstd blob whose
+    // dictionary (trained per span name) is a row here; `pw_text(column)` reads either.
+    // Rows written before stay as they are.
+    r#"
+    CREATE TABLE payload_dicts (
+        id         INTEGER PRIMARY KEY,
+        name_id    INTEGER NOT NULL,
+        dict       BLOB NOT NULL,
+        samples    INTEGER NOT NULL,
+        created_ns INTEGER NOT NULL
+    );
+    CREATE INDEX payload_dicts_by_name ON payload_dicts (name_id, id);
+    CREATE VIEW span_details_v AS
+    SELECT lower(hex(trace_id)) AS trace_id, span_id, attrs, error_message,
+           pw_text(error_chain) AS error_chain, pw_text(input) AS input,
+           pw_text(output) AS output, pw_text(reasoning) AS reasoning,
+           pw_text(metadata) AS metadata
+    FROM span_details;
+    "#,
 ];
 
 /// The schema version this build writes.

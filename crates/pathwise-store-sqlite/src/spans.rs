@@ -8,8 +8,8 @@ use crate::Error;
 use pathwise_store::{SpanRow, SpanSkeleton};
 
 const SPAN_SELECT: &str = "SELECT s.span_id, s.parent_id, n.name, p.path, g.name, s.kind,
-        s.start_ns, s.duration_ns, s.status, e.name, d.error_message, d.error_chain, d.attrs,
-        d.input, d.output, d.reasoning, d.metadata
+        s.start_ns, s.duration_ns, s.status, e.name, d.error_message, pw_text(d.error_chain),
+        d.attrs, pw_text(d.input), pw_text(d.output), pw_text(d.reasoning), pw_text(d.metadata)
     FROM spans s
     JOIN names n ON n.id = s.name_id
     LEFT JOIN paths p ON p.id = s.path_id

@@ -11,6 +11,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
 use rustc_hash::FxHashMap;
 
 use super::maintenance::write_resource;
+use super::payload::PayloadWriter;
 use super::{connect, open_error, schema};
 use crate::Error;
 use pathwise_store::rollup::{Rollups, SpanFacts};
@@ -49,6 +50,7 @@ struct Dictionary {
     db_paths: FxHashMap<(i64, i64), PathRow>,
     rollups: Rollups<i64>,
     rollups_enabled: bool,
+    payloads: PayloadWriter,
 }
 
 impl Dictionary {
@@ -59,6 +61,7 @@ impl Dictionary {
             db_paths: FxHashMap::default(),
             rollups: Rollups::default(),
             rollups_enabled,
+            payloads: PayloadWriter::new(),
         }
     }
 }
@@ -265,6 +268,12 @@ impl Dictionary {
             let chain = error
                 .filter(|e| !e.chain.is_empty())
                 .map(|e| serde_json::to_string(&e.chain).unwrap_or_default());
+            let payloads = &mut self.payloads;
+            let chain = payloads.encode(tx, name_id, chain.as_deref())?;
+            let input = payloads.encode(tx, name_id, details.input.as_deref())?;
+            let output = payloads.encode(tx, name_id, details.output.as_deref())?;
+            let reasoning = payloads.encode(tx, name_id, details.reasoning.as_deref())?;
+            let metadata = payloads.encode(tx, name_id, details.metadata.as_deref())?;
             tx.prepare_cached(
                 "INSERT OR IGNORE INTO span_details (trace_id, span_id, attrs, error_message,
                    error_chain, input, output, reasoning, metadata)
@@ -276,10 +285,10 @@ impl Dictionary {
                 attrs,
                 error.map(|e| e.message.as_str()),
                 chain,
-                details.input,
-                details.output,
-                details.reasoning,
-                details.metadata,
+                input,
+                output,
+                reasoning,
+                metadata,
             ])?;
         }
         Ok(inserted)

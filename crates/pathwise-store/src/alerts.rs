@@ -194,6 +194,24 @@ pub struct Evaluator {
     pub heartbeat_ns: i64,
 }
 
+/// What a read-only query returned: column names and rows of text (`None` for NULL).
+///
+/// ```
+/// let rows = pathwise_store::alerts::SqlRows {
+///     columns: vec!["n".into()],
+///     rows: vec![vec![Some("3".into())]],
+///     truncated: false,
+/// };
+/// assert_eq!(rows.rows[0][0].as_deref(), Some("3"));
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct SqlRows {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Option<String>>>,
+    /// More rows were there than asked for.
+    pub truncated: bool,
+}
+
 /// Why a SQL rule's query was refused or failed.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum SqlGuardError {
@@ -235,6 +253,14 @@ pub fn describe_limit(limit: Duration) -> String {
 pub trait SqlRules: Send {
     /// The query's single number; `Ok(None)` when it is NULL (no data).
     fn query_number(&mut self, sql: &str, limit: Duration) -> Result<Option<f64>, SqlGuardError>;
+    /// The query's rows as text, at most `max_rows` of them, under the same guards (what
+    /// `pathwise sql` prints). Payload columns read through the backend's functions.
+    fn query_rows(
+        &mut self,
+        sql: &str,
+        limit: Duration,
+        max_rows: usize,
+    ) -> Result<SqlRows, SqlGuardError>;
     /// The dialect, for messages (`SQLite`, `ClickHouse`).
     fn dialect(&self) -> &'static str;
 }
