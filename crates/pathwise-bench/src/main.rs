@@ -21,6 +21,7 @@ mod http;
 mod ingest;
 mod overhead;
 mod overload;
+mod payload;
 mod report;
 mod shared;
 mod synth;
@@ -55,6 +56,10 @@ enum Command {
     /// OTLP/HTTP protobuf export into a receiver process: sustained and persisted spans/s,
     /// request latency, the receiver's peak RSS.
     Ingest(ingest::Args),
+    /// The search service with captured arguments and results (a 10-field struct and a
+    /// 100-character query in, a struct out): app-thread and background CPU per call against
+    /// `tracing` + `tracing-opentelemetry` in the same run, and the file's bytes per request.
+    Payload(payload::Args),
 }
 
 type BoxError = Box<dyn std::error::Error>;
@@ -69,6 +74,7 @@ fn main() {
         Command::Api(args) => api::run(args),
         Command::Analytics(args) => analytics::run(args),
         Command::Ingest(args) => ingest::run(args),
+        Command::Payload(args) => payload::run(args),
     };
     match result {
         Ok(report) => {

@@ -42,37 +42,6 @@ const CHUNK: u64 = 100;
 /// Spans per timed slice.
 const SLICE: u64 = 10_000;
 
-/// OpenTelemetry exporter that counts the spans it is given and keeps none.
-#[derive(Debug, Clone, Default)]
-struct CountingExporter(std::sync::Arc<AtomicU64>);
-
-impl opentelemetry_sdk::trace::SpanExporter for CountingExporter {
-    async fn export(
-        &self,
-        batch: Vec<opentelemetry_sdk::trace::SpanData>,
-    ) -> opentelemetry_sdk::error::OTelSdkResult {
-        self.0.fetch_add(batch.len() as u64, Ordering::Relaxed);
-        Ok(())
-    }
-}
-
-/// `tracing` with the `tracing-opentelemetry` layer over an SDK provider with its defaults.
-fn otel_subscriber() -> (
-    impl tracing::Subscriber + Send + Sync,
-    opentelemetry_sdk::trace::SdkTracerProvider,
-    CountingExporter,
-) {
-    use opentelemetry::trace::TracerProvider as _;
-    let exporter = CountingExporter::default();
-    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
-        .with_batch_exporter(exporter.clone())
-        .build();
-    let layer = tracing_opentelemetry::layer().with_tracer(provider.tracer("bench"));
-    let subscriber =
-        tracing_subscriber::layer::SubscriberExt::with(tracing_subscriber::registry(), layer);
-    (subscriber, provider, exporter)
-}
-
 /// fastrace reporter that drops what it is given.
 struct NoopReporter;
 
@@ -229,11 +198,8 @@ fn bench_spans(c: &mut Criterion) {
         layer,
     ));
 
-    let (otel, otel_provider, otel_exported) = otel_subscriber();
-    let otel = tracing::Dispatch::new(otel);
-    let flush_otel = || {
-        let _ = otel_provider.force_flush();
-    };
+    let otel = pathwise_test_support::TracingOtel::new();
+    let flush_otel = || otel.flush();
     let otel_created = AtomicU64::new(0);
 
     let mut group = c.benchmark_group("span");
@@ -258,7 +224,7 @@ fn bench_spans(c: &mut Criterion) {
             group,
             &format!("{prefix}/tracing-otel"),
             shape,
-            &otel,
+            &otel.dispatch,
             flush_otel,
             Some(&otel_created),
         );
@@ -348,14 +314,14 @@ fn bench_spans(c: &mut Criterion) {
 
     // The open roots of the child_open_root rows ended with their rows, so every span
     // created has ended; what the exporter did not get, the SDK's full queue dropped.
-    let _ = otel_provider.force_flush();
+    otel.flush();
     let created = otel_created.load(Ordering::Relaxed);
-    let exported = otel_exported.0.load(Ordering::Relaxed);
+    let exported = otel.exported();
     eprintln!(
         "  [tracing-otel] exported {exported} of about {created} spans created ({:.1}% dropped by its queue)",
         100.0 * created.saturating_sub(exported) as f64 / created.max(1) as f64
     );
-    let _ = otel_provider.shutdown();
+    drop(otel);
 
     let stats = pathwise.shutdown();
     pathwise::testing::check_pipeline(&stats);
