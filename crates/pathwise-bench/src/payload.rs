@@ -10,11 +10,9 @@
 //!   the final flush, minus the application thread's own;
 //! - for Pathwise, the file's bytes per request, and whether every span was stored.
 
-use std::hint::black_box;
-use std::time::Instant;
-
 use pathwise_store::PipelineStats;
-use serde::Serialize;
+use pathwise_test_support::payload::{SearchRequest, request};
+use std::hint::black_box;
 
 use crate::BoxError;
 use crate::report::{Report, median};
@@ -30,77 +28,11 @@ pub struct Args {
     rounds: usize,
 }
 
-/// The search request of the planning documents' service: ten fields.
-#[derive(Clone, Debug, Serialize)]
-pub struct SearchRequest {
-    user_id: u64,
-    session: String,
-    filters: Vec<String>,
-    organism: Option<String>,
-    limit: u32,
-    offset: u32,
-    sort: String,
-    locale: String,
-    include_archived: bool,
-    client_version: String,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct Dataset {
-    accession: String,
-    source: &'static str,
-    title: String,
-    score: f64,
-}
-
-/// What each source and the service return.
-#[derive(Clone, Debug, Serialize)]
-pub struct SearchResponse {
-    datasets: Vec<Dataset>,
-    total: u32,
-    took_us: u64,
-    next_token: Option<String>,
-}
-
-/// Scores a title: real work the optimiser cannot skip (a few hundred nanoseconds).
-fn score(title: &str, query: &str) -> f64 {
-    let mut h = 0xcbf2_9ce4_8422_2325u64;
-    for (a, b) in title.bytes().zip(query.bytes().cycle()) {
-        h = (h ^ u64::from(a ^ b)).wrapping_mul(0x100_0000_01b3);
-    }
-    (h % 1000) as f64 / 1000.0
-}
-
-fn source_results(source: &'static str, request: &SearchRequest, query: &str) -> SearchResponse {
-    let started = Instant::now();
-    let n = 3 + (request.user_id % 4) as usize;
-    let datasets = (0..n)
-        .map(|i| {
-            let title = format!("{source} study {i} for {}", &query[..40]);
-            Dataset {
-                accession: format!(
-                    "{source}-{}",
-                    10_000 + (request.user_id * 7 + i as u64) % 90_000
-                ),
-                score: score(&title, query),
-                title,
-                source,
-            }
-        })
-        .collect();
-    SearchResponse {
-        datasets,
-        total: n as u32 * 10,
-        took_us: started.elapsed().as_micros() as u64,
-        next_token: (n > 4).then(|| format!("{source}:{}", request.offset + request.limit)),
-    }
-}
-
 /// The service, generated once per contender with its instrumentation on each function.
 macro_rules! service {
     ($module:ident $(, #[$attr:meta])?) => {
         pub mod $module {
-            use super::{SearchRequest, SearchResponse, source_results};
+            use pathwise_test_support::payload::{SearchRequest, SearchResponse, source_results};
 
             /// One request: three sources, then a ranking of what they found; four calls with
             /// captured values.
@@ -140,30 +72,6 @@ service!(
 );
 
 const CALLS_PER_REQUEST: u64 = 4;
-
-/// The `i`-th request and its 100-character query.
-fn request(i: u64) -> (SearchRequest, String) {
-    let topics = [
-        "single-cell atlas human lung",
-        "BRCA1 breast cancer RNA-seq",
-        "CRISPR knockout screen K562",
-    ];
-    let topic = topics[(i % 3) as usize];
-    let query = format!("{topic} {:0>width$}", i, width = 100 - topic.len() - 1);
-    let request = SearchRequest {
-        user_id: i % 977,
-        session: format!("sess-{:08x}", i * 2_654_435_761 % (1 << 32)),
-        filters: vec!["organism:human".into(), format!("year>={}", 2015 + i % 8)],
-        organism: (i % 2 == 0).then(|| "Homo sapiens".into()),
-        limit: 10,
-        offset: (i % 5) as u32 * 10,
-        sort: "relevance".into(),
-        locale: "en-GB".into(),
-        include_archived: i % 7 == 0,
-        client_version: "pathwise-demo/1.4.2".into(),
-    };
-    (request, query)
-}
 
 #[derive(Clone, Copy, PartialEq)]
 enum Contender {

@@ -1,10 +1,13 @@
-//! Hot-path cost of capturing a typical monitored call: two small arguments
-//! and a small struct result. The target is well under 1 µs for all three.
+//! Hot-path cost of capturing a monitored call, as `#[monitor]` does it (`capture_into!`
+//! into a reused buffer): two small arguments and a small struct result (target: well under
+//! 1 µs for all three), and the payload-heavy call of `pathwise-bench payload` (a 10-field
+//! request, a 100-character query, a struct result of several datasets).
 
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use pathwise_capture::{CaptureOptions, capture};
+use pathwise_capture::{CaptureOptions, capture_into};
+use pathwise_test_support::payload::{request, source_results};
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -23,24 +26,36 @@ fn bench_capture(c: &mut Criterion) {
         name: "done",
         ok: true,
     };
-
-    c.bench_function("capture/str_arg", |b| {
-        b.iter(|| capture!(black_box(&name), &opts))
+    let mut out = Vec::with_capacity(4096);
+    let mut row = |id: &str, capture: &mut dyn FnMut(&mut Vec<u8>)| {
+        c.bench_function(id, |b| {
+            b.iter(|| {
+                out.clear();
+                capture(&mut out);
+                black_box(out.len())
+            })
+        });
+    };
+    row("capture/str_arg", &mut |out| {
+        capture_into!(black_box(&name), &opts, out)
     });
-    c.bench_function("capture/u64_arg", |b| {
-        b.iter(|| capture!(&black_box(count), &opts))
+    row("capture/u64_arg", &mut |out| {
+        capture_into!(&black_box(count), &opts, out)
     });
-    c.bench_function("capture/struct_result", |b| {
-        b.iter(|| capture!(black_box(&reply), &opts))
+    row("capture/struct_result", &mut |out| {
+        capture_into!(black_box(&reply), &opts, out)
     });
-    c.bench_function("capture/call_total", |b| {
-        b.iter(|| {
-            (
-                capture!(black_box(&name), &opts),
-                capture!(&black_box(count), &opts),
-                capture!(black_box(&reply), &opts),
-            )
-        })
+    row("capture/call_total", &mut |out| {
+        capture_into!(black_box(&name), &opts, out);
+        capture_into!(&black_box(count), &opts, out);
+        capture_into!(black_box(&reply), &opts, out);
+    });
+    let (search, query) = request(5);
+    let found = source_results("GEO", &search, &query);
+    row("capture/payload_call_total", &mut |out| {
+        capture_into!(black_box(&search), &opts, out);
+        capture_into!(black_box(&query), &opts, out);
+        capture_into!(black_box(&found), &opts, out);
     });
 }
 

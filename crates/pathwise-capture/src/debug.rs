@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::mask::mask_secrets;
 use crate::options::CaptureOptions;
-use crate::serializer::type_fallback;
+use crate::serializer::type_fallback_value as type_fallback;
 use crate::text::{BoundedWriter, CUT, cut_chars};
 
 /// Summarises a value through its [`Debug`](fmt::Debug) impl, as a JSON string.

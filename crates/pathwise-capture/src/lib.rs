@@ -49,7 +49,9 @@ mod text;
 
 pub use debug::summarize_debug;
 pub use options::CaptureOptions;
-pub use serializer::{ELIDED, summarize_serialize};
+pub use serializer::{
+    ELIDED, summarize_serialize, summarize_serialize_into, summarize_serialize_json,
+};
 pub use specialize::summarize_opaque;
 #[doc(hidden)]
 pub use specialize::{__PwCaptureDebug, __PwCaptureOpaque, __PwCaptureSerialize, __Wrap};

@@ -14,7 +14,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::options::CaptureOptions;
-use crate::{summarize_debug, summarize_serialize};
+use crate::{summarize_debug, summarize_serialize, summarize_serialize_into};
 
 /// Fallback when a type is neither `Serialize` nor `Debug`:
 /// `{"type": "<type name>"}`.
@@ -44,6 +44,7 @@ pub struct __Wrap<'a, T: ?Sized>(pub &'a T);
 #[doc(hidden)]
 pub trait __PwCaptureSerialize {
     fn __pw_capture(&self, opts: &CaptureOptions) -> Value;
+    fn __pw_capture_into(&self, opts: &CaptureOptions, out: &mut Vec<u8>);
 }
 
 impl<T: Serialize + ?Sized> __PwCaptureSerialize for &&__Wrap<'_, T> {
@@ -51,12 +52,21 @@ impl<T: Serialize + ?Sized> __PwCaptureSerialize for &&__Wrap<'_, T> {
     fn __pw_capture(&self, opts: &CaptureOptions) -> Value {
         summarize_serialize(self.0, opts)
     }
+
+    #[inline]
+    fn __pw_capture_into(&self, opts: &CaptureOptions, out: &mut Vec<u8>) {
+        summarize_serialize_into(self.0, opts, out)
+    }
 }
 
 /// Second priority: the value is `Debug`.
 #[doc(hidden)]
 pub trait __PwCaptureDebug {
     fn __pw_capture(&self, opts: &CaptureOptions) -> Value;
+    fn __pw_capture_into(&self, opts: &CaptureOptions, out: &mut Vec<u8>) {
+        // Writing JSON into a Vec cannot fail.
+        let _ = serde_json::to_writer(out, &self.__pw_capture(opts));
+    }
 }
 
 impl<T: Debug + ?Sized> __PwCaptureDebug for &__Wrap<'_, T> {
@@ -70,6 +80,10 @@ impl<T: Debug + ?Sized> __PwCaptureDebug for &__Wrap<'_, T> {
 #[doc(hidden)]
 pub trait __PwCaptureOpaque {
     fn __pw_capture(&self, opts: &CaptureOptions) -> Value;
+    fn __pw_capture_into(&self, opts: &CaptureOptions, out: &mut Vec<u8>) {
+        // Writing JSON into a Vec cannot fail.
+        let _ = serde_json::to_writer(out, &self.__pw_capture(opts));
+    }
 }
 
 impl<T: ?Sized> __PwCaptureOpaque for __Wrap<'_, T> {
@@ -110,6 +124,34 @@ macro_rules! capture {
         #[allow(unused_imports)]
         use $crate::{__PwCaptureDebug as _, __PwCaptureOpaque as _, __PwCaptureSerialize as _};
         (&&&$crate::__Wrap($value)).__pw_capture($opts)
+    }};
+}
+
+/// Like [`capture!`], but appends the summary as JSON text to a `Vec<u8>`: what `#[monitor]`
+/// stores. The serde path writes the text directly, without building a
+/// [`serde_json::Value`].
+///
+/// ```
+/// use pathwise_capture::{capture_into, CaptureOptions};
+///
+/// #[derive(serde::Serialize)]
+/// struct Req { id: u32, token: String }
+/// #[derive(Debug)]
+/// struct DebugOnly(u8);
+///
+/// let opts = CaptureOptions::default();
+/// let mut out = Vec::new();
+/// capture_into!(&Req { id: 1, token: "t".into() }, &opts, &mut out);
+/// out.push(b' ');
+/// capture_into!(&DebugOnly(7), &opts, &mut out);
+/// assert_eq!(String::from_utf8(out).unwrap(), r#"{"id":1,"token":"***"} "DebugOnly(7)""#);
+/// ```
+#[macro_export]
+macro_rules! capture_into {
+    ($value:expr, $opts:expr, $out:expr $(,)?) => {{
+        #[allow(unused_imports)]
+        use $crate::{__PwCaptureDebug as _, __PwCaptureOpaque as _, __PwCaptureSerialize as _};
+        (&&&$crate::__Wrap($value)).__pw_capture_into($opts, $out)
     }};
 }
 

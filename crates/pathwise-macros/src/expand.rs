@@ -7,7 +7,7 @@
 //! body but not the bookkeeping, then the error/result capture and the end of the call.
 
 use proc_macro2::{Literal, Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use quote::{quote, quote_spanned};
 use syn::{AttrStyle, Ident, ItemFn, ReturnType, TraitItemFn, Type};
 
 use crate::options::{Options, parse_options};
@@ -212,7 +212,8 @@ fn generate(func: ItemFn, options: &Options, captured: &[Ident]) -> TokenStream 
         let result_capture = capture_result.then(|| {
             quote! {
                 if let ::core::option::Option::Some(__pathwise_opts) = __pathwise_call.capture_result() {
-                    let __pathwise_value = ::pathwise::__private::capture!(&__pathwise_ret, __pathwise_opts);
+                    let mut __pathwise_value = ::std::vec::Vec::with_capacity(128);
+                    ::pathwise::__private::capture_into!(&__pathwise_ret, __pathwise_opts, &mut __pathwise_value);
                     __pathwise_call.set_result(__pathwise_value);
                 }
             }
@@ -300,26 +301,25 @@ fn function_meta(ident: &Ident, options: &Options, is_async: bool) -> TokenStrea
     }
 }
 
-/// Captures every argument up front, while the body has not yet moved or mutated them.
-///
-/// The values are all computed before the first `set_arg`: `capture_args()` borrows the call,
-/// and that borrow must end before the call can be mutated. This avoids cloning the options.
+/// Captures every argument up front, while the body has not yet moved or mutated them, each
+/// straight into the call's argument buffer (the options are `'static`, so holding them does
+/// not borrow the call).
 fn arg_capture(captured: &[Ident]) -> Option<TokenStream> {
     if captured.is_empty() {
         return None;
     }
     let names: Vec<String> = captured.iter().map(arg_name).collect();
-    let values: Vec<Ident> = (0..captured.len())
-        .map(|i| format_ident!("__pathwise_arg{}", i))
-        .collect();
     Some(quote! {
         if let ::core::option::Option::Some(__pathwise_opts) = __pathwise_call.capture_args() {
             #(
                 // `_name` arguments are captured too: unused by the body, not uninteresting.
                 #[allow(clippy::used_underscore_binding)]
-                let #values = ::pathwise::__private::capture!(&#captured, __pathwise_opts);
+                let () = ::pathwise::__private::capture_into!(
+                    &#captured,
+                    __pathwise_opts,
+                    __pathwise_call.arg_buffer(#names)
+                );
             )*
-            #(__pathwise_call.set_arg(#names, #values);)*
         }
     })
 }
@@ -437,7 +437,7 @@ mod tests {
             "memory_delta : false",
             "is_async : false",
             ":: pathwise :: __private :: enter (& __PATHWISE_FN)",
-            "set_arg (\"a\"",
+            "arg_buffer (\"a\")",
             "__pathwise_once :: < Result < u8 , E > , _ > (move ||",
             "outcome ! (& __pathwise_ret)",
             "set_result",
@@ -484,7 +484,7 @@ mod tests {
         )
         .to_string();
         assert!(
-            !out.contains("set_arg") && !out.contains("outcome"),
+            !out.contains("arg_buffer") && !out.contains("outcome"),
             "{out}"
         );
         assert!(

@@ -10,6 +10,8 @@
 //! assert_eq!(peer.exported(), 1);
 //! ```
 
+pub mod payload;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 

@@ -282,6 +282,6 @@ pub mod __private {
     };
     pub use crate::{outcome, outcome_kind};
     pub use inventory;
-    pub use pathwise_capture::{CaptureOptions, capture};
+    pub use pathwise_capture::{CaptureOptions, capture, capture_into};
     pub use serde_json;
 }

@@ -205,14 +205,15 @@ impl FnCall {
             .flatten()
     }
 
-    /// Records one argument's summary.
-    pub fn set_arg(&mut self, name: &'static str, value: serde_json::Value) {
-        let args = self.args.get_or_insert_with(|| Vec::with_capacity(96));
+    /// Starts one argument's entry (`{"name":` or `,"name":`) and returns the buffer its
+    /// summary is appended to (by `capture_into!`).
+    pub fn arg_buffer(&mut self, name: &'static str) -> &mut Vec<u8> {
+        let args = self.args.get_or_insert_with(|| Vec::with_capacity(128));
         args.push(if args.is_empty() { b'{' } else { b',' });
         // Writing JSON into a Vec cannot fail.
         let _ = serde_json::to_writer(&mut *args, name);
         args.push(b':');
-        let _ = serde_json::to_writer(&mut *args, &value);
+        args
     }
 
     /// Capture options when the result should be captured.
@@ -223,10 +224,14 @@ impl FnCall {
             .flatten()
     }
 
-    /// Records the result's summary.
-    pub fn set_result(&mut self, value: serde_json::Value) {
+    /// Records the result's summary (its JSON text, from `capture_into!`).
+    pub fn set_result(&mut self, json: Vec<u8>) {
         if let Some(span) = &mut self.span {
-            span.details().output = Some(crate::json_text(&value));
+            // Summaries are written as UTF-8; anything else would be a bug, kept visible.
+            span.details().output = Some(
+                String::from_utf8(json)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+            );
         }
     }
 

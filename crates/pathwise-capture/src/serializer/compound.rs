@@ -1,47 +1,44 @@
 //! Compound serializers: sequences (incl. tuples), maps and structs.
 //!
-//! Each keeps at most `max_items` (structs: `2 * max_items`) summarised
+//! Each writes at most `max_items` (structs: `2 * max_items`) summarised
 //! children plus counters; everything past the limit is counted, and for
 //! sequences probed for numeric-ness, but never summarised.
 
 use serde::Serialize;
 use serde::ser;
-use serde_json::{Map, Value};
 
 use super::shape::{SeqStats, Shape, Verdict};
-use super::{CaptureError, ELIDED, Summarizer, Summary, summarize_child, tagged};
+use super::{CaptureError, ELIDED, Summarizer, Summary, int, open_tag, summarize_child, write_str};
 use crate::MASK;
 
 /// Key under which maps and structs report how many entries were left out.
 const MORE_KEY: &str = "+more";
 
-fn elided() -> Summary {
-    Summary {
-        value: Value::String(ELIDED.to_owned()),
-        shape: Shape::Other,
+/// `,"+more":"N more"` (without the comma when nothing precedes it).
+fn write_more(out: &mut Vec<u8>, first: bool, hidden: usize) {
+    if !first {
+        out.push(b',');
     }
-}
-
-fn numeric_summary(kind_label: &str, key: &str, detail: Value) -> Value {
-    let mut map = Map::new();
-    map.insert("type".to_owned(), Value::String(kind_label.to_owned()));
-    map.insert(key.to_owned(), detail);
-    Value::Object(map)
+    write_str(out, MORE_KEY);
+    out.push(b':');
+    write_str(out, &format!("{hidden} more"));
 }
 
 /// Sequences, tuples, tuple structs and tuple variants.
-pub(crate) struct SeqSummary<'a> {
-    s: Summarizer<'a>,
-    items: Vec<Value>,
+pub(crate) struct SeqSummary<'a, 'o> {
+    s: Summarizer<'a, 'o>,
+    /// Where the `[` is: a numeric verdict replaces everything from here.
+    start: usize,
+    shown: usize,
     stats: SeqStats,
     variant: Option<&'static str>,
     too_deep: bool,
 }
 
-impl<'a> SeqSummary<'a> {
+impl<'a, 'o> SeqSummary<'a, 'o> {
     pub(super) fn new(
-        s: Summarizer<'a>,
-        len: Option<usize>,
+        s: Summarizer<'a, 'o>,
+        _len: Option<usize>,
         variant: Option<&'static str>,
     ) -> Result<Self, CaptureError> {
         let too_deep = s.too_deep();
@@ -50,14 +47,16 @@ impl<'a> SeqSummary<'a> {
         if s.probe && too_deep {
             return Err(CaptureError::NotNumeric);
         }
-        let capacity = if s.probe || too_deep {
-            0
-        } else {
-            len.unwrap_or(0).min(s.opts.max_items)
-        };
+        if !s.probe && !too_deep {
+            if let Some(variant) = variant {
+                open_tag(s.out, variant);
+            }
+            s.out.push(b'[');
+        }
         Ok(Self {
+            start: s.out.len().saturating_sub(1),
             s,
-            items: Vec::with_capacity(capacity),
+            shown: 0,
             stats: SeqStats::new(),
             variant,
             too_deep,
@@ -69,11 +68,10 @@ impl<'a> SeqSummary<'a> {
             // Children of an elided container are never visited.
             return Ok(());
         }
-        let child = self.s.child();
         if self.s.probe {
             // Propagating the error makes the element's Serialize impl (and
             // so the whole probe) stop at the first non-numeric value.
-            let shape = value.serialize(child)?.shape;
+            let shape = value.serialize(self.s.child())?.shape;
             self.stats.push(shape);
             return if self.stats.is_mixed() {
                 Err(CaptureError::NotNumeric)
@@ -82,14 +80,17 @@ impl<'a> SeqSummary<'a> {
             };
         }
         if self.stats.count < self.s.opts.max_items {
-            let summary = summarize_child(value, child);
+            if self.shown > 0 {
+                self.s.out.push(b',');
+            }
+            let summary = summarize_child(value, self.s.child());
+            self.shown += 1;
             self.stats.push(summary.shape);
-            self.items.push(summary.value);
         } else if self.stats.is_mixed() {
             self.stats.skip();
         } else {
             let shape = value
-                .serialize(child.probing())
+                .serialize(self.s.child().probing())
                 .map_or(Shape::Other, |summary| summary.shape);
             self.stats.push(shape);
         }
@@ -97,40 +98,68 @@ impl<'a> SeqSummary<'a> {
     }
 
     fn finish(self) -> Result<Summary, CaptureError> {
+        let out = self.s.out;
         if self.too_deep {
-            return Ok(elided());
+            write_str(out, ELIDED);
+            return Ok(Summary::OTHER);
         }
         let shape = self.stats.shape();
         if self.s.probe {
-            return Ok(Summary {
-                value: Value::Null,
-                shape,
-            });
+            return Ok(Summary { shape });
         }
-        let value = match self.stats.verdict(self.s.opts.numeric_vector_threshold) {
-            Verdict::Vector(kind, len) => numeric_summary(kind.label(), "len", Value::from(len)),
-            Verdict::Matrix(kind, rows, cols) => numeric_summary(
-                kind.label(),
-                "shape",
-                Value::Array(vec![Value::from(rows), Value::from(cols)]),
-            ),
-            Verdict::List => {
-                let mut items = self.items;
-                let hidden = self.stats.count - items.len();
-                if hidden > 0 {
-                    items.push(Value::String(format!("+{hidden} more")));
-                }
-                Value::Array(items)
+        match self.stats.verdict(self.s.opts.numeric_vector_threshold) {
+            Verdict::Vector(kind, len) => {
+                out.truncate(self.start);
+                numeric_summary(out, kind.label(), "len", |out| int(out, len));
             }
-        };
+            Verdict::Matrix(kind, rows, cols) => {
+                out.truncate(self.start);
+                numeric_summary(out, kind.label(), "shape", |out| {
+                    out.push(b'[');
+                    int(out, rows);
+                    out.push(b',');
+                    int(out, cols);
+                    out.push(b']');
+                });
+            }
+            Verdict::List => {
+                let hidden = self.stats.count - self.shown;
+                if hidden > 0 {
+                    if self.shown > 0 {
+                        out.push(b',');
+                    }
+                    write_str(out, &format!("+{hidden} more"));
+                }
+                out.push(b']');
+            }
+        }
         Ok(match self.variant {
-            Some(variant) => Summary::other(tagged(variant, value)),
-            None => Summary { value, shape },
+            Some(_) => {
+                out.push(b'}');
+                Summary::OTHER
+            }
+            None => Summary { shape },
         })
     }
 }
 
-impl ser::SerializeSeq for SeqSummary<'_> {
+/// `{"type":"[f64]","<key>":<detail>}`.
+fn numeric_summary(
+    out: &mut Vec<u8>,
+    kind_label: &str,
+    key: &str,
+    detail: impl FnOnce(&mut Vec<u8>),
+) {
+    out.extend_from_slice(br#"{"type":"#);
+    write_str(out, kind_label);
+    out.push(b',');
+    write_str(out, key);
+    out.push(b':');
+    detail(out);
+    out.push(b'}');
+}
+
+impl ser::SerializeSeq for SeqSummary<'_, '_> {
     type Ok = Summary;
     type Error = CaptureError;
 
@@ -143,7 +172,7 @@ impl ser::SerializeSeq for SeqSummary<'_> {
     }
 }
 
-impl ser::SerializeTuple for SeqSummary<'_> {
+impl ser::SerializeTuple for SeqSummary<'_, '_> {
     type Ok = Summary;
     type Error = CaptureError;
 
@@ -156,7 +185,7 @@ impl ser::SerializeTuple for SeqSummary<'_> {
     }
 }
 
-impl ser::SerializeTupleStruct for SeqSummary<'_> {
+impl ser::SerializeTupleStruct for SeqSummary<'_, '_> {
     type Ok = Summary;
     type Error = CaptureError;
 
@@ -169,7 +198,7 @@ impl ser::SerializeTupleStruct for SeqSummary<'_> {
     }
 }
 
-impl ser::SerializeTupleVariant for SeqSummary<'_> {
+impl ser::SerializeTupleVariant for SeqSummary<'_, '_> {
     type Ok = Summary;
     type Error = CaptureError;
 
@@ -194,39 +223,57 @@ enum Pending {
 
 /// Maps (and anything serde routes through `serialize_map`, such as
 /// `#[serde(flatten)]` structs and `serde_json::Value::Object`).
-pub(crate) struct MapSummary<'a> {
-    s: Summarizer<'a>,
-    obj: Map<String, Value>,
+pub(crate) struct MapSummary<'a, 'o> {
+    s: Summarizer<'a, 'o>,
     count: usize,
+    shown: usize,
     pending: Pending,
     too_deep: bool,
 }
 
-impl<'a> MapSummary<'a> {
-    pub(super) fn new(s: Summarizer<'a>) -> Result<Self, CaptureError> {
+impl<'a, 'o> MapSummary<'a, 'o> {
+    pub(super) fn new(s: Summarizer<'a, 'o>) -> Result<Self, CaptureError> {
         if s.probe {
             return Err(CaptureError::NotNumeric);
         }
+        let too_deep = s.too_deep();
+        if !too_deep {
+            s.out.push(b'{');
+        }
         Ok(Self {
             s,
-            obj: Map::new(),
             count: 0,
+            shown: 0,
             pending: Pending::None,
-            too_deep: s.too_deep(),
+            too_deep,
         })
+    }
+
+    fn write_key(&mut self, key: &str) {
+        if self.shown > 0 {
+            self.s.out.push(b',');
+        }
+        self.shown += 1;
+        write_str(self.s.out, key);
+        self.s.out.push(b':');
     }
 }
 
 /// The string form of a map key: strings as-is (bounded), scalars via their
 /// JSON text (`1`, `true`), complex keys as the JSON text of their summary.
-fn key_string<T: Serialize + ?Sized>(key: &T, s: Summarizer<'_>) -> String {
-    match summarize_child(key, s).value {
-        Value::String(text) => text,
-        other => other.to_string(),
+fn key_string<T: Serialize + ?Sized>(key: &T, s: &Summarizer<'_, '_>) -> String {
+    let mut text = Vec::new();
+    let mut child = Summarizer::root(s.opts, &mut text);
+    child.depth = s.depth + 1;
+    summarize_child(key, child);
+    let text = String::from_utf8(text).unwrap_or_default();
+    match serde_json::from_str::<String>(&text) {
+        Ok(plain) => plain,
+        Err(_) => text,
     }
 }
 
-impl ser::SerializeMap for MapSummary<'_> {
+impl ser::SerializeMap for MapSummary<'_, '_> {
     type Ok = Summary;
     type Error = CaptureError;
 
@@ -238,7 +285,7 @@ impl ser::SerializeMap for MapSummary<'_> {
         self.pending = if self.count > self.s.opts.max_items {
             Pending::Skip
         } else {
-            let key = key_string(key, self.s.child());
+            let key = key_string(key, &self.s);
             if self.s.opts.is_secret(&key) {
                 Pending::Mask(key)
             } else {
@@ -251,12 +298,13 @@ impl ser::SerializeMap for MapSummary<'_> {
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), CaptureError> {
         match std::mem::replace(&mut self.pending, Pending::None) {
             Pending::Show(key) => {
-                let summary = summarize_child(value, self.s.child());
-                self.obj.insert(key, summary.value);
+                self.write_key(&key);
+                summarize_child(value, self.s.child());
             }
             // The secret value is never serialized, not even into a summary.
             Pending::Mask(key) => {
-                self.obj.insert(key, Value::String(MASK.to_owned()));
+                self.write_key(&key);
+                write_str(self.s.out, MASK);
             }
             // `Skip`, or a misbehaving impl sending a value without a key.
             Pending::Skip | Pending::None => {}
@@ -264,42 +312,48 @@ impl ser::SerializeMap for MapSummary<'_> {
         Ok(())
     }
 
-    fn end(mut self) -> Result<Summary, CaptureError> {
+    fn end(self) -> Result<Summary, CaptureError> {
         if self.too_deep {
-            return Ok(elided());
+            write_str(self.s.out, ELIDED);
+            return Ok(Summary::OTHER);
         }
         let hidden = self.count.saturating_sub(self.s.opts.max_items);
         if hidden > 0 {
-            self.obj
-                .insert(MORE_KEY.to_owned(), Value::String(format!("{hidden} more")));
+            write_more(self.s.out, self.shown == 0, hidden);
         }
-        Ok(Summary::other(Value::Object(self.obj)))
+        self.s.out.push(b'}');
+        Ok(Summary::OTHER)
     }
 }
 
 /// Structs and struct variants.
-pub(crate) struct StructSummary<'a> {
-    s: Summarizer<'a>,
-    obj: Map<String, Value>,
+pub(crate) struct StructSummary<'a, 'o> {
+    s: Summarizer<'a, 'o>,
     count: usize,
     variant: Option<&'static str>,
     too_deep: bool,
 }
 
-impl<'a> StructSummary<'a> {
+impl<'a, 'o> StructSummary<'a, 'o> {
     pub(super) fn new(
-        s: Summarizer<'a>,
+        s: Summarizer<'a, 'o>,
         variant: Option<&'static str>,
     ) -> Result<Self, CaptureError> {
         if s.probe {
             return Err(CaptureError::NotNumeric);
         }
+        let too_deep = s.too_deep();
+        if !too_deep {
+            if let Some(variant) = variant {
+                open_tag(s.out, variant);
+            }
+            s.out.push(b'{');
+        }
         Ok(Self {
             s,
-            obj: Map::new(),
             count: 0,
             variant,
-            too_deep: s.too_deep(),
+            too_deep,
         })
     }
 
@@ -321,33 +375,39 @@ impl<'a> StructSummary<'a> {
         if self.count > self.limit() {
             return Ok(());
         }
-        let value = if self.s.opts.is_secret(key) {
-            Value::String(MASK.to_owned())
+        if self.count > 1 {
+            self.s.out.push(b',');
+        }
+        write_str(self.s.out, key);
+        self.s.out.push(b':');
+        if self.s.opts.is_secret(key) {
+            write_str(self.s.out, MASK);
         } else {
-            summarize_child(value, self.s.child()).value
-        };
-        self.obj.insert(key.to_owned(), value);
+            summarize_child(value, self.s.child());
+        }
         Ok(())
     }
 
-    fn finish(mut self) -> Result<Summary, CaptureError> {
+    fn finish(self) -> Result<Summary, CaptureError> {
+        let out = self.s.out;
         if self.too_deep {
-            return Ok(elided());
+            write_str(out, ELIDED);
+            return Ok(Summary::OTHER);
         }
-        let hidden = self.count.saturating_sub(self.limit());
+        let shown = self.count.min(self.s.opts.max_items.saturating_mul(2));
+        let hidden = self.count - shown;
         if hidden > 0 {
-            self.obj
-                .insert(MORE_KEY.to_owned(), Value::String(format!("{hidden} more")));
+            write_more(out, shown == 0, hidden);
         }
-        let value = Value::Object(self.obj);
-        Ok(Summary::other(match self.variant {
-            Some(variant) => tagged(variant, value),
-            None => value,
-        }))
+        out.push(b'}');
+        if self.variant.is_some() {
+            out.push(b'}');
+        }
+        Ok(Summary::OTHER)
     }
 }
 
-impl ser::SerializeStruct for StructSummary<'_> {
+impl ser::SerializeStruct for StructSummary<'_, '_> {
     type Ok = Summary;
     type Error = CaptureError;
 
@@ -364,7 +424,7 @@ impl ser::SerializeStruct for StructSummary<'_> {
     }
 }
 
-impl ser::SerializeStructVariant for StructSummary<'_> {
+impl ser::SerializeStructVariant for StructSummary<'_, '_> {
     type Ok = Summary;
     type Error = CaptureError;
 

@@ -1,9 +1,13 @@
-//! A `serde::Serializer` that builds a bounded summary directly.
+//! A `serde::Serializer` that writes a bounded summary as JSON text, directly.
 //!
 //! Serializing the full value to JSON and trimming afterwards would cost time
 //! and memory proportional to the value, which is unacceptable on every
-//! monitored call; this serializer stops materialising as soon as a limit is
-//! hit and only counts what it skips.
+//! monitored call; building a `serde_json::Value` tree first costs an
+//! allocation per key and string. This serializer writes the summary's text
+//! into one buffer, stops as soon as a limit is hit and only counts what it
+//! skips. Where a decision comes late (a long numeric sequence turns into
+//! `{"type": "[f64]", "len": N}`; an element whose `Serialize` fails becomes
+//! its type name) it cuts the buffer back to where the value began.
 
 mod compound;
 mod shape;
@@ -16,7 +20,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use serde::Serialize;
 use serde::ser;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::options::CaptureOptions;
 use crate::text::{BoundedWriter, truncate_str};
@@ -39,7 +43,8 @@ pub const ELIDED: &str = "…";
 /// us walk an arbitrarily long chain.
 const MAX_WRAPS: u32 = 64;
 
-/// Summarises any [`Serialize`] value into a compact JSON value.
+/// Summarises any [`Serialize`] value into a compact JSON value (the text of
+/// [`summarize_serialize_json`], parsed).
 ///
 /// Never fails and never panics: if the value's `Serialize` impl returns an
 /// error, the result is `{"type": "<type name>"}`; an error from a nested
@@ -67,37 +72,93 @@ const MAX_WRAPS: u32 = 64;
 /// );
 /// ```
 pub fn summarize_serialize<T: Serialize + ?Sized>(value: &T, opts: &CaptureOptions) -> Value {
-    match catch_unwind(AssertUnwindSafe(|| value.serialize(Summarizer::root(opts)))) {
-        Ok(Ok(summary)) => summary.value,
-        _ => type_fallback::<T>(),
+    serde_json::from_str(&summarize_serialize_json(value, opts))
+        .unwrap_or_else(|_| type_fallback_value::<T>())
+}
+
+/// The summary of [`summarize_serialize`] as JSON text, written directly: what
+/// `#[monitor]` stores for an argument or result. Keys keep the value's own
+/// order (struct fields as declared).
+///
+/// ```
+/// use pathwise_capture::{summarize_serialize_json, CaptureOptions};
+///
+/// #[derive(serde::Serialize)]
+/// struct Login { user: &'static str, password: &'static str, tries: u8 }
+/// let opts = CaptureOptions::default();
+/// let text = summarize_serialize_json(&Login { user: "ann", password: "x", tries: 2 }, &opts);
+/// assert_eq!(text, r#"{"user":"ann","password":"***","tries":2}"#);
+/// ```
+pub fn summarize_serialize_json<T: Serialize + ?Sized>(value: &T, opts: &CaptureOptions) -> String {
+    let mut out = Vec::with_capacity(128);
+    summarize_serialize_into(value, opts, &mut out);
+    // Every byte written is UTF-8: JSON punctuation, escaped `str`s and numbers.
+    String::from_utf8(out).unwrap_or_else(|_| type_fallback_value::<T>().to_string())
+}
+
+/// Appends the summary's JSON text to `out` (what `#[monitor]` does, straight into the
+/// span's argument buffer). On failure what it wrote is cut and the type fallback written.
+///
+/// ```
+/// use pathwise_capture::{summarize_serialize_into, CaptureOptions};
+///
+/// let mut out = b"{\"n\":".to_vec();
+/// summarize_serialize_into(&7u8, &CaptureOptions::default(), &mut out);
+/// out.push(b'}');
+/// assert_eq!(out, br#"{"n":7}"#);
+/// ```
+pub fn summarize_serialize_into<T: Serialize + ?Sized>(
+    value: &T,
+    opts: &CaptureOptions,
+    out: &mut Vec<u8>,
+) {
+    let start = out.len();
+    let done = catch_unwind(AssertUnwindSafe(|| {
+        value.serialize(Summarizer::root(opts, &mut *out)).is_ok()
+    }));
+    if !matches!(done, Ok(true)) {
+        out.truncate(start);
+        write_type_fallback::<T>(out);
     }
 }
 
-/// `{"type": "<type name of T>"}`, without leading references: serde hands
-/// collection elements to us as `&T`, and `&Foo` would only be noise.
-pub(crate) fn type_fallback<T: ?Sized>() -> Value {
+/// The type name of `T` without leading references: serde hands collection
+/// elements to us as `&T`, and `&Foo` would only be noise.
+fn plain_type_name<T: ?Sized>() -> &'static str {
     let mut name = type_name::<T>();
     while let Some(rest) = name.strip_prefix('&') {
         name = rest.strip_prefix("mut ").unwrap_or(rest);
     }
-    let mut map = Map::new();
-    map.insert("type".to_owned(), Value::String(name.to_owned()));
-    Value::Object(map)
+    name
 }
 
-/// A summarised value plus what its parent sequence needs to know about it.
+/// `{"type": "<type name of T>"}`.
+pub(crate) fn type_fallback_value<T: ?Sized>() -> Value {
+    serde_json::json!({ "type": plain_type_name::<T>() })
+}
+
+fn write_type_fallback<T: ?Sized>(out: &mut Vec<u8>) {
+    out.extend_from_slice(br#"{"type":"#);
+    write_str(out, plain_type_name::<T>());
+    out.push(b'}');
+}
+
+/// Writes `text` as a JSON string.
+pub(crate) fn write_str(out: &mut Vec<u8>, text: &str) {
+    // Writing into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, text);
+}
+
+/// What a summarised value looked like, as far as its parent sequence cares
+/// (its text is already in the buffer).
 pub(crate) struct Summary {
-    pub(crate) value: Value,
     pub(crate) shape: Shape,
 }
 
 impl Summary {
-    fn other(value: Value) -> Self {
-        Self {
-            value,
-            shape: Shape::Other,
-        }
-    }
+    const OTHER: Summary = Summary {
+        shape: Shape::Other,
+    };
 }
 
 /// Error type of the summarising serializer. It carries no message: errors
@@ -129,31 +190,35 @@ impl ser::Error for CaptureError {
 }
 
 /// The serializer. `probe` mode is used for sequence elements past
-/// `max_items`: it builds nothing and fails fast on anything non-numeric, so
+/// `max_items`: it writes nothing and fails fast on anything non-numeric, so
 /// the sequence can still learn whether it is a numeric vector or matrix.
-#[derive(Clone, Copy)]
-pub(crate) struct Summarizer<'a> {
+pub(crate) struct Summarizer<'a, 'o> {
     pub(crate) opts: &'a CaptureOptions,
     pub(crate) depth: usize,
     wraps: u32,
     pub(crate) probe: bool,
+    pub(crate) out: &'o mut Vec<u8>,
 }
 
-impl<'a> Summarizer<'a> {
-    pub(crate) fn root(opts: &'a CaptureOptions) -> Self {
+impl<'a, 'o> Summarizer<'a, 'o> {
+    pub(crate) fn root(opts: &'a CaptureOptions, out: &'o mut Vec<u8>) -> Self {
         Self {
             opts,
             depth: 0,
             wraps: 0,
             probe: false,
+            out,
         }
     }
 
-    /// Serializer for the contents of a container.
-    pub(crate) fn child(self) -> Self {
-        Self {
+    /// Serializer for the contents of a container, writing where this one writes.
+    pub(crate) fn child<'c>(&'c mut self) -> Summarizer<'a, 'c> {
+        Summarizer {
+            opts: self.opts,
             depth: self.depth + 1,
-            ..self
+            wraps: self.wraps,
+            probe: self.probe,
+            out: &mut *self.out,
         }
     }
 
@@ -165,28 +230,36 @@ impl<'a> Summarizer<'a> {
     }
 
     /// Whether a container started by this serializer is too deep to show.
-    pub(crate) fn too_deep(self) -> bool {
+    pub(crate) fn too_deep(&self) -> bool {
         self.depth > self.opts.max_depth
     }
 
-    fn scalar(self, value: Value) -> Result<Summary, CaptureError> {
+    /// A value that is not a number: written, or refused by a probe.
+    fn scalar(self, write: impl FnOnce(&mut Vec<u8>)) -> Result<Summary, CaptureError> {
         if self.probe {
             return Err(CaptureError::NotNumeric);
         }
-        Ok(Summary::other(value))
+        write(self.out);
+        Ok(Summary::OTHER)
     }
 
-    fn number(self, value: Value, kind: Kind) -> Result<Summary, CaptureError> {
+    fn number(self, kind: Kind, write: impl FnOnce(&mut Vec<u8>)) -> Result<Summary, CaptureError> {
+        if !self.probe {
+            write(self.out);
+        }
         Ok(Summary {
-            value,
             shape: Shape::Number(kind),
         })
+    }
+
+    fn text(self, text: &str) -> Result<Summary, CaptureError> {
+        self.scalar(|out| write_str(out, text))
     }
 
     /// `Some(x)` and newtype structs are transparent.
     fn wrapped<T: Serialize + ?Sized>(self, value: &T) -> Result<Summary, CaptureError> {
         if self.wraps >= MAX_WRAPS {
-            return self.scalar(Value::String(ELIDED.to_owned()));
+            return self.text(ELIDED);
         }
         value.serialize(Self {
             wraps: self.wraps + 1,
@@ -197,42 +270,61 @@ impl<'a> Summarizer<'a> {
 
 /// Summarises a nested value, turning its errors into a per-element fallback
 /// so one bad element doesn't discard its siblings.
-pub(crate) fn summarize_child<T: Serialize + ?Sized>(value: &T, s: Summarizer<'_>) -> Summary {
-    value
-        .serialize(s)
-        .unwrap_or_else(|_| Summary::other(type_fallback::<T>()))
-}
-
-/// `{variant: inner}`, the external tagging serde_json also uses.
-pub(crate) fn tagged(variant: &'static str, inner: Value) -> Value {
-    let mut map = Map::new();
-    map.insert(variant.to_owned(), inner);
-    Value::Object(map)
-}
-
-fn float(v: f64) -> Value {
-    if v.is_nan() {
-        Value::String("NaN".to_owned())
-    } else if v.is_infinite() {
-        Value::String(if v > 0.0 { "inf" } else { "-inf" }.to_owned())
-    } else {
-        Value::from(v)
+pub(crate) fn summarize_child<T: Serialize + ?Sized>(value: &T, s: Summarizer<'_, '_>) -> Summary {
+    let Summarizer {
+        opts,
+        depth,
+        wraps,
+        probe,
+        out,
+    } = s;
+    let start = out.len();
+    let result = value.serialize(Summarizer {
+        opts,
+        depth,
+        wraps,
+        probe,
+        out: &mut *out,
+    });
+    match result {
+        Ok(summary) => summary,
+        Err(_) => {
+            if !probe {
+                out.truncate(start);
+                write_type_fallback::<T>(out);
+            }
+            Summary::OTHER
+        }
     }
 }
 
-impl<'a> ser::Serializer for Summarizer<'a> {
+fn float(out: &mut Vec<u8>, v: f64) {
+    if v.is_nan() {
+        write_str(out, "NaN");
+    } else if v.is_infinite() {
+        write_str(out, if v > 0.0 { "inf" } else { "-inf" });
+    } else {
+        let _ = serde_json::to_writer(out, &v);
+    }
+}
+
+fn int(out: &mut Vec<u8>, v: impl Serialize) {
+    let _ = serde_json::to_writer(out, &v);
+}
+
+impl<'a, 'o> ser::Serializer for Summarizer<'a, 'o> {
     type Ok = Summary;
     type Error = CaptureError;
-    type SerializeSeq = SeqSummary<'a>;
-    type SerializeTuple = SeqSummary<'a>;
-    type SerializeTupleStruct = SeqSummary<'a>;
-    type SerializeTupleVariant = SeqSummary<'a>;
-    type SerializeMap = MapSummary<'a>;
-    type SerializeStruct = StructSummary<'a>;
-    type SerializeStructVariant = StructSummary<'a>;
+    type SerializeSeq = SeqSummary<'a, 'o>;
+    type SerializeTuple = SeqSummary<'a, 'o>;
+    type SerializeTupleStruct = SeqSummary<'a, 'o>;
+    type SerializeTupleVariant = SeqSummary<'a, 'o>;
+    type SerializeMap = MapSummary<'a, 'o>;
+    type SerializeStruct = StructSummary<'a, 'o>;
+    type SerializeStructVariant = StructSummary<'a, 'o>;
 
     fn serialize_bool(self, v: bool) -> Result<Summary, CaptureError> {
-        self.scalar(Value::Bool(v))
+        self.scalar(|out| out.extend_from_slice(if v { b"true" } else { b"false" }))
     }
 
     fn serialize_i8(self, v: i8) -> Result<Summary, CaptureError> {
@@ -248,17 +340,17 @@ impl<'a> ser::Serializer for Summarizer<'a> {
     }
 
     fn serialize_i64(self, v: i64) -> Result<Summary, CaptureError> {
-        self.number(Value::from(v), Kind::I64)
+        self.number(Kind::I64, |out| int(out, v))
     }
 
     fn serialize_i128(self, v: i128) -> Result<Summary, CaptureError> {
         if let Ok(small) = i64::try_from(v) {
-            self.number(Value::from(small), Kind::I64)
+            self.number(Kind::I64, |out| int(out, small))
         } else if let Ok(big) = u64::try_from(v) {
-            self.number(Value::from(big), Kind::U64)
+            self.number(Kind::U64, |out| int(out, big))
         } else {
             // JSON numbers can't hold it exactly; a string keeps every digit.
-            self.number(Value::String(v.to_string()), Kind::I64)
+            self.number(Kind::I64, |out| write_str(out, &v.to_string()))
         }
     }
 
@@ -275,48 +367,51 @@ impl<'a> ser::Serializer for Summarizer<'a> {
     }
 
     fn serialize_u64(self, v: u64) -> Result<Summary, CaptureError> {
-        self.number(Value::from(v), Kind::U64)
+        self.number(Kind::U64, |out| int(out, v))
     }
 
     fn serialize_u128(self, v: u128) -> Result<Summary, CaptureError> {
         match u64::try_from(v) {
-            Ok(small) => self.number(Value::from(small), Kind::U64),
-            Err(_) => self.number(Value::String(v.to_string()), Kind::U64),
+            Ok(small) => self.number(Kind::U64, |out| int(out, small)),
+            Err(_) => self.number(Kind::U64, |out| write_str(out, &v.to_string())),
         }
     }
 
     fn serialize_f32(self, v: f32) -> Result<Summary, CaptureError> {
         // Same widening serde_json applies, so output matches `json!`.
-        self.number(float(f64::from(v)), Kind::F64)
+        self.number(Kind::F64, |out| float(out, f64::from(v)))
     }
 
     fn serialize_f64(self, v: f64) -> Result<Summary, CaptureError> {
-        self.number(float(v), Kind::F64)
+        self.number(Kind::F64, |out| float(out, v))
     }
 
     fn serialize_char(self, v: char) -> Result<Summary, CaptureError> {
-        self.scalar(Value::String(v.to_string()))
+        self.text(v.encode_utf8(&mut [0; 4]))
     }
 
     fn serialize_str(self, v: &str) -> Result<Summary, CaptureError> {
-        if self.probe {
-            return Err(CaptureError::NotNumeric);
-        }
-        self.scalar(Value::String(truncate_str(v, self.opts.max_repr)))
+        let max = self.opts.max_repr;
+        self.scalar(|out| {
+            // Byte length bounds char count: short strings need no cut.
+            if v.len() <= max {
+                write_str(out, v);
+            } else {
+                write_str(out, &truncate_str(v, max));
+            }
+        })
     }
 
     fn serialize_bytes(self, v: &[u8]) -> Result<Summary, CaptureError> {
-        if self.probe {
-            return Err(CaptureError::NotNumeric);
-        }
-        let mut map = Map::new();
-        map.insert("type".to_owned(), Value::String("bytes".to_owned()));
-        map.insert("len".to_owned(), Value::from(v.len()));
-        self.scalar(Value::Object(map))
+        self.scalar(|out| {
+            out.extend_from_slice(br#"{"type":"bytes","len":"#);
+            int(out, v.len());
+            out.push(b'}');
+        })
     }
 
     fn serialize_none(self) -> Result<Summary, CaptureError> {
-        self.scalar(Value::Null)
+        self.scalar(|out| out.extend_from_slice(b"null"))
     }
 
     fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<Summary, CaptureError> {
@@ -324,11 +419,11 @@ impl<'a> ser::Serializer for Summarizer<'a> {
     }
 
     fn serialize_unit(self) -> Result<Summary, CaptureError> {
-        self.scalar(Value::Null)
+        self.serialize_none()
     }
 
     fn serialize_unit_struct(self, name: &'static str) -> Result<Summary, CaptureError> {
-        self.scalar(Value::String(name.to_owned()))
+        self.text(name)
     }
 
     fn serialize_unit_variant(
@@ -337,7 +432,7 @@ impl<'a> ser::Serializer for Summarizer<'a> {
         _index: u32,
         variant: &'static str,
     ) -> Result<Summary, CaptureError> {
-        self.scalar(Value::String(variant.to_owned()))
+        self.text(variant)
     }
 
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
@@ -349,7 +444,7 @@ impl<'a> ser::Serializer for Summarizer<'a> {
     }
 
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
+        mut self,
         _name: &'static str,
         _index: u32,
         variant: &'static str,
@@ -361,17 +456,19 @@ impl<'a> ser::Serializer for Summarizer<'a> {
         // The `{variant: ..}` object is a real JSON level, so it counts as
         // depth; this also bounds recursive enums such as linked lists.
         if self.too_deep() {
-            return self.scalar(Value::String(ELIDED.to_owned()));
+            return self.text(ELIDED);
         }
-        let inner = summarize_child(value, self.child());
-        self.scalar(tagged(variant, inner.value))
+        open_tag(self.out, variant);
+        summarize_child(value, self.child());
+        self.out.push(b'}');
+        Ok(Summary::OTHER)
     }
 
-    fn serialize_seq(self, len: Option<usize>) -> Result<SeqSummary<'a>, CaptureError> {
+    fn serialize_seq(self, len: Option<usize>) -> Result<SeqSummary<'a, 'o>, CaptureError> {
         SeqSummary::new(self, len, None)
     }
 
-    fn serialize_tuple(self, len: usize) -> Result<SeqSummary<'a>, CaptureError> {
+    fn serialize_tuple(self, len: usize) -> Result<SeqSummary<'a, 'o>, CaptureError> {
         SeqSummary::new(self, Some(len), None)
     }
 
@@ -379,7 +476,7 @@ impl<'a> ser::Serializer for Summarizer<'a> {
         self,
         _name: &'static str,
         len: usize,
-    ) -> Result<SeqSummary<'a>, CaptureError> {
+    ) -> Result<SeqSummary<'a, 'o>, CaptureError> {
         SeqSummary::new(self, Some(len), None)
     }
 
@@ -389,14 +486,14 @@ impl<'a> ser::Serializer for Summarizer<'a> {
         _index: u32,
         variant: &'static str,
         len: usize,
-    ) -> Result<SeqSummary<'a>, CaptureError> {
+    ) -> Result<SeqSummary<'a, 'o>, CaptureError> {
         if self.probe {
             return Err(CaptureError::NotNumeric);
         }
         SeqSummary::new(self, Some(len), Some(variant))
     }
 
-    fn serialize_map(self, _len: Option<usize>) -> Result<MapSummary<'a>, CaptureError> {
+    fn serialize_map(self, _len: Option<usize>) -> Result<MapSummary<'a, 'o>, CaptureError> {
         MapSummary::new(self)
     }
 
@@ -404,7 +501,7 @@ impl<'a> ser::Serializer for Summarizer<'a> {
         self,
         _name: &'static str,
         _len: usize,
-    ) -> Result<StructSummary<'a>, CaptureError> {
+    ) -> Result<StructSummary<'a, 'o>, CaptureError> {
         StructSummary::new(self, None)
     }
 
@@ -414,7 +511,7 @@ impl<'a> ser::Serializer for Summarizer<'a> {
         _index: u32,
         variant: &'static str,
         _len: usize,
-    ) -> Result<StructSummary<'a>, CaptureError> {
+    ) -> Result<StructSummary<'a, 'o>, CaptureError> {
         StructSummary::new(self, Some(variant))
     }
 
@@ -425,8 +522,15 @@ impl<'a> ser::Serializer for Summarizer<'a> {
             return Err(CaptureError::NotNumeric);
         }
         match BoundedWriter::format(self.opts.max_repr, format_args!("{value}")) {
-            Some(w) => self.scalar(Value::String(w.into_string())),
+            Some(w) => self.text(&w.into_string()),
             None => Err(CaptureError::Custom),
         }
     }
+}
+
+/// `{"variant":`, the external tagging serde_json also uses; the caller closes it.
+pub(crate) fn open_tag(out: &mut Vec<u8>, variant: &str) {
+    out.push(b'{');
+    write_str(out, variant);
+    out.push(b':');
 }
