@@ -180,12 +180,14 @@ impl PayloadWriter {
         else {
             return Ok(());
         };
-        if text.len() <= MAX_SAMPLE && self.held_bytes + text.len() <= MAX_HELD_BYTES {
+        if text.len() > MAX_SAMPLE {
+            // Compressed, but not kept: one huge value would crowd out the typical ones.
+        } else if self.held_bytes + text.len() <= MAX_HELD_BYTES {
             data.extend_from_slice(text.as_bytes());
             sizes.push(text.len());
             self.held_bytes += text.len();
         } else if data.is_empty() {
-            // No room to learn this name at all.
+            // No room left to learn this name at all.
             self.codecs.insert(name_id, Codec::NoDictionary);
             return Ok(());
         }
@@ -250,4 +252,75 @@ fn stored_codec(tx: &Transaction<'_>, name_id: i64) -> Result<Codec, Error> {
         },
         None => Codec::training(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::OpenFlags;
+
+    use super::*;
+
+    /// Encodes `values` for span name 1, stores them, and reads them back through `pw_text`.
+    fn round_trip(values: &[String]) -> (Vec<String>, i64, usize) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.db");
+        let mut conn = crate::connect(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
+        )
+        .unwrap();
+        crate::schema::migrate(&mut conn).unwrap();
+        conn.execute_batch("CREATE TABLE t (i INTEGER PRIMARY KEY, v)")
+            .unwrap();
+        let mut writer = PayloadWriter::new();
+        let tx = conn.transaction().unwrap();
+        let mut blobs = 0;
+        for (i, value) in values.iter().enumerate() {
+            let stored = writer.encode(&tx, 1, Some(value)).unwrap().unwrap();
+            blobs += matches!(stored, Payload::Packed(_)) as usize;
+            tx.execute("INSERT INTO t VALUES (?1, ?2)", params![i as i64, stored])
+                .unwrap();
+        }
+        tx.commit().unwrap();
+        let back = conn
+            .prepare("SELECT pw_text(v) FROM t ORDER BY i")
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let dicts = conn
+            .query_row("SELECT count(*) FROM payload_dicts", [], |row| row.get(0))
+            .unwrap();
+        (back, dicts, blobs)
+    }
+
+    #[test]
+    fn every_value_reads_back_byte_for_byte() {
+        let values: Vec<String> = (0..400)
+            .map(|i| match i % 5 {
+                0 => "short".to_string(),
+                1 => format!(r#"{{"query":"лёгкие атлас {i}","limit":{}}}"#, i % 30),
+                _ => format!(
+                    r#"[{{"accession":"GSE{}","score":0.{:03}0,"title":"study {i} ✓"}}]"#,
+                    10_000 + i * 7,
+                    i % 1000
+                ),
+            })
+            .collect();
+        let (back, dicts, blobs) = round_trip(&values);
+        assert_eq!(back, values);
+        assert_eq!(dicts, 1);
+        // The 240 result lists at least; short values stay plain.
+        assert!(blobs > 150, "{blobs} of 400 compressed");
+    }
+
+    #[test]
+    fn a_huge_first_value_does_not_stop_the_name_from_learning() {
+        let mut values = vec!["x".repeat(MAX_SAMPLE + 1)];
+        values.extend((0..300).map(|i| format!(r#"{{"title":"GEO study {i} for lung atlas"}}"#)));
+        let (back, dicts, _) = round_trip(&values);
+        assert_eq!(back, values);
+        assert_eq!(dicts, 1, "a dictionary was trained after the huge value");
+    }
 }
