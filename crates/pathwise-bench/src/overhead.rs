@@ -9,7 +9,9 @@ use pathwise_store::PipelineStats;
 
 use crate::BoxError;
 use crate::report::{Report, median};
-use crate::shared::{inspect_db, named_thread_cpu_ns, pipeline_rows, thread_sched_ns};
+use crate::shared::{
+    inspect_db, named_thread_cpu_ns, pipeline_rows, thread_sched_ns, while_recording,
+};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -164,25 +166,13 @@ fn recorded_block(
     capture: bool,
     totals: &mut PipelineStats,
 ) -> Result<Block, BoxError> {
-    let config = pathwise::Config {
-        db_path: db_path.to_path_buf(),
-        data_dir: Some(db_path.with_extension("spool")),
-        export: export.to_vec(),
-        keep_local: export.is_empty(),
-        ..pathwise::Config::default()
-    };
-    let pathwise = pathwise::init(config)?;
-    let writer0 = named_thread_cpu_ns("pathwise-writer");
-    let mut block = run_requests(iterations, capture);
-    block.writer_cpu = (named_thread_cpu_ns("pathwise-writer") - writer0) as f64 / 1e9;
-    let flush = Instant::now();
-    let stats = pathwise.shutdown();
-    block.flushed = block.wall + flush.elapsed().as_secs_f64();
-    totals.recorded += stats.recorded;
-    totals.written += stats.written;
-    totals.spilled += stats.spilled;
-    totals.replayed += stats.replayed;
-    totals.dropped += stats.dropped;
+    let (mut block, flush) = while_recording(db_path, export, totals, || {
+        let writer0 = named_thread_cpu_ns("pathwise-writer");
+        let mut block = run_requests(iterations, capture);
+        block.writer_cpu = (named_thread_cpu_ns("pathwise-writer") - writer0) as f64 / 1e9;
+        block
+    })?;
+    block.flushed = block.wall + flush.as_secs_f64();
     Ok(block)
 }
 pub fn run(args: Args) -> Result<Report, BoxError> {

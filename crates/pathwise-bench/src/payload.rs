@@ -16,7 +16,7 @@ use std::hint::black_box;
 
 use crate::BoxError;
 use crate::report::{Report, median};
-use crate::shared::{inspect_db, pipeline_rows, thread_sched_ns};
+use crate::shared::{inspect_db, pipeline_rows, thread_sched_ns, while_recording};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -129,18 +129,7 @@ pub fn run(args: Args) -> Result<Report, BoxError> {
             let app_ns = match contender {
                 Contender::Off => serve(contender, &requests),
                 Contender::Pathwise => {
-                    let recording = pathwise::init(pathwise::Config {
-                        db_path: db.clone(),
-                        data_dir: Some(db.with_extension("spool")),
-                        ..pathwise::Config::default()
-                    })?;
-                    let app = serve(contender, &requests);
-                    let stats = recording.shutdown();
-                    totals.recorded += stats.recorded;
-                    totals.written += stats.written;
-                    totals.spilled += stats.spilled;
-                    totals.dropped += stats.dropped;
-                    app
+                    while_recording(&db, &[], &mut totals, || serve(contender, &requests))?.0
                 }
                 Contender::TracingOtel => {
                     let app = tracing::dispatcher::with_default(&otel.dispatch, || {

@@ -1,4 +1,4 @@
-//! Helpers shared by the pipeline benchmarks (`throughput`, `overload`, `overhead`).
+//! Helpers shared by the pipeline benchmarks (`throughput`, `overload`, `overhead`, `payload`).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -174,6 +174,35 @@ pub fn dir_bytes(dir: &Path) -> u64 {
         .filter(|m| m.is_file())
         .map(|m| m.len())
         .sum()
+}
+
+/// Runs `body` with Pathwise recording into `db` (spool beside it, or to `export` instead),
+/// then shuts recording down and adds its counters to `totals`. Returns `body`'s result and
+/// how long the shutdown (the final flush) took.
+pub fn while_recording<T>(
+    db: &Path,
+    export: &[pathwise::Export],
+    totals: &mut PipelineStats,
+    body: impl FnOnce() -> T,
+) -> Result<(T, Duration), BoxError> {
+    let config = pathwise::Config {
+        db_path: db.to_path_buf(),
+        data_dir: Some(db.with_extension("spool")),
+        export: export.to_vec(),
+        keep_local: export.is_empty(),
+        ..pathwise::Config::default()
+    };
+    let recording = pathwise::init(config)?;
+    let out = body();
+    let flush = Instant::now();
+    let stats = recording.shutdown();
+    let flushed = flush.elapsed();
+    totals.recorded += stats.recorded;
+    totals.written += stats.written;
+    totals.spilled += stats.spilled;
+    totals.replayed += stats.replayed;
+    totals.dropped += stats.dropped;
+    Ok((out, flushed))
 }
 
 pub fn pipeline_rows(report: &mut Report, stats: &PipelineStats) {

@@ -31,6 +31,11 @@ fn summarize<T: Serialize + ?Sized>(value: &T) -> Value {
     pathwise_capture::summarize_serialize(value, &payload_options())
 }
 
+/// The summary's JSON text, written directly (input and output are stored as text).
+fn summarize_text<T: Serialize + ?Sized>(value: &T) -> String {
+    pathwise_capture::summarize_serialize_json(value, &payload_options())
+}
+
 /// A running decision trace. Visible as `running` in the store from its first step; completed
 /// or failed when dropped (failed if any step failed).
 ///
@@ -336,13 +341,13 @@ impl Step {
 
     /// The step's input (summarised, secrets masked).
     pub fn input(&mut self, value: &(impl Serialize + ?Sized)) {
-        let text = crate::json_text(&summarize(value));
+        let text = summarize_text(value);
         self.with_span(|s| s.details().input = Some(text));
     }
 
     /// The step's output.
     pub fn output(&mut self, value: &(impl Serialize + ?Sized)) {
-        let text = crate::json_text(&summarize(value));
+        let text = summarize_text(value);
         self.with_span(|s| s.details().output = Some(text));
     }
 
