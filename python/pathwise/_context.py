@@ -16,6 +16,8 @@ from . import _native
 _CURRENT: contextvars.ContextVar[Optional[_native.Span]] = contextvars.ContextVar(
     "pathwise_current_span", default=None
 )
+# Plain monitored functions read and set it from Rust (one crossing per call).
+_native.bind_current_span(_CURRENT)
 #: The decision trace the current code runs in (for module-level :func:`pathwise.step`).
 _TRACE: contextvars.ContextVar[Optional[Any]] = contextvars.ContextVar(
     "pathwise_current_trace", default=None

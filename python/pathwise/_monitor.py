@@ -150,23 +150,13 @@ def _register(fn: Callable[..., Any], span_name: str, group: Optional[str]) -> N
 
 
 def _function_wrapper(fn: Callable[..., Any], spec: _native.FunctionSpec) -> Callable[..., Any]:
-    start, end, end_failed = spec.start, spec.end, spec.end_failed
+    # Start, context switch, call, end and capture all happen in `spec.call` (Rust): each
+    # step done from here would be one more crossing, costing as much as the step itself.
+    call = spec.call
 
     @functools.wraps(fn)
     def monitored(*args: Any, **kwargs: Any) -> Any:
-        span = start(_get(), args, kwargs or None)
-        if span is None:
-            return fn(*args, **kwargs)
-        token = _set(span)
-        try:
-            result = fn(*args, **kwargs)
-        except BaseException as exc:
-            _reset(token)
-            end_failed(span, exc)
-            raise
-        _reset(token)
-        end(span, result)
-        return result
+        return call(fn, args, kwargs)
 
     return monitored
 

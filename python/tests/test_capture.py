@@ -159,3 +159,29 @@ def test_compressed_payloads_read_back_through_sqlite_connect(recording):
     assert kinds.get("blob", 0) > 150, kinds
     expected = [search.__wrapped__(f"lung atlas {i % 7}", 5 + i % 4) for i in range(300)]
     assert sorted(map(json.dumps, outputs)) == sorted(map(json.dumps, expected))
+
+
+def test_text_that_is_not_valid_utf8_and_odd_keys():
+    # A lone surrogate cannot be encoded as UTF-8: replaced, never raised.
+    out = summary("a\ud800b")
+    assert out[0] == "a" and out[-1] == "b" and "\ufffd" in out
+    assert summary({1: "one", None: 0, (1, 2): "t"}) == {"1": "one", "None": 0, "(1, 2)": "t"}
+    assert summary('quote " and \\ and \n') == 'quote " and \\ and \n'
+    assert summary({"ключ": "значение" * 40}, max_repr=5) == {"ключ": "значе…(+315 chars)"}
+
+
+def test_many_classes_are_told_apart():
+    """Each class's kind is decided once and remembered; classes made at run time (more than
+    the memory holds) and classes that share a name are still summarised as what they are."""
+    import dataclasses
+
+    made = [dataclasses.make_dataclass("Row", [("n", int), (f"f{i}", int)]) for i in range(1500)]
+    for i, cls in enumerate(made):
+        assert summary(cls(i, i * 2)) == {"n": i, f"f{i}": i * 2}
+    # Again, after the memory of classes started over.
+    assert summary(made[3](3, 6)) == {"n": 3, "f3": 6}
+
+    class Plain:
+        pass
+
+    assert summary(Plain()) == {"type": f"{__name__}.test_many_classes_are_told_apart.<locals>.Plain"}

@@ -259,6 +259,44 @@ def test_masking_and_max_repr_in_arguments(recording):
     assert span.output == {"token": "***", "ok": True}
 
 
+def test_keyword_and_extra_positional_arguments(recording):
+    @pathwise.monitor(skip=("conn",))
+    def call(conn, a, *rest, flag=False, **extra):
+        return (a, rest, flag, extra)
+
+    assert call(None, 1, 2, 3, flag=True, token="t", note="n") == (1, (2, 3), True, {"token": "t", "note": "n"})
+    call("c", a=5)
+    first, second = sorted(recording.spans(), key=lambda s: s.input["a"])
+    assert first.input == {"a": 1, "rest": [2, 3], "flag": True, "token": "***", "note": "n"}
+    assert second.input == {"a": 5}
+    assert first.output == [1, [2, 3], True, {"token": "***", "note": "n"}]
+
+
+def test_deep_recursion_nests_and_overflow_propagates(recording):
+    @pathwise.monitor()
+    def depth(n):
+        return 0 if n == 0 else 1 + depth(n - 1)
+
+    assert depth(200) == 200
+    spans = recording.spans()
+    assert len(spans) == 201
+    by_id = {s.span_id: s for s in spans}
+    deepest = next(s for s in spans if s.input == {"n": 0})
+    chain = 0
+    while deepest.parent_id in by_id:
+        deepest, chain = by_id[deepest.parent_id], chain + 1
+    assert chain == 200
+
+    @pathwise.monitor()
+    def forever(n):
+        return forever(n + 1)
+
+    with pytest.raises(RecursionError):
+        forever(0)
+    failed = [s for s in recording.spans() if s.name == "forever"]
+    assert failed and all(s.status == "error" and s.error_type == "RecursionError" for s in failed)
+
+
 def test_not_recording_is_transparent():
     @pathwise.monitor()
     def plain(x):

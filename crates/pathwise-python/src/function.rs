@@ -8,10 +8,11 @@ use pathwise::SpanKind;
 use pathwise_capture::CaptureOptions;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyTuple};
+use pyo3::types::{PyDict, PyString, PyTuple};
 
-use crate::capture::summarize;
-use crate::span::{NativeSpan, json_text, parent_of};
+use crate::capture::{into_text, separate, str_of, summarize, summarize_into, write_str};
+use crate::context;
+use crate::span::{NativeSpan, parent_of};
 
 thread_local! {
     /// splitmix64 state for per-function sampling draws.
@@ -46,11 +47,11 @@ pub struct FunctionSpec {
     capture_args: bool,
     capture_result: bool,
     options: CaptureOptions,
-    /// Positional parameter names, in order.
-    params: Vec<String>,
-    /// Name of the `*args` parameter, if any.
-    var_args: Option<String>,
-    /// Parameters never captured (`skip=`, and `self`/`cls`).
+    /// Positional parameters, in order.
+    params: Vec<Param>,
+    /// The `*args` parameter (`args` when the function has none but gets more positionals).
+    var_args: Param,
+    /// Parameters never captured (`skip=`, and `self`/`cls`), for keyword arguments.
     skip: Vec<String>,
 }
 
@@ -86,6 +87,11 @@ impl FunctionSpec {
         options
             .redact
             .extend(sensitive_fields.into_iter().map(Into::into));
+        let params = params
+            .iter()
+            .map(|p| Param::new(p, &skip, &options))
+            .collect();
+        let var_args = Param::new(var_args.as_deref().unwrap_or("args"), &skip, &options);
         Ok(FunctionSpec {
             name: Box::leak(name.into_boxed_str()),
             group: group.map(|g| &*Box::leak(g.into_boxed_str())),
@@ -144,9 +150,56 @@ impl FunctionSpec {
             return;
         };
         if self.capture_result && span.span.is_some() {
-            span.set_output_json(json_text(&summarize(result, &self.options)));
+            span.set_output_json(summarize(result, &self.options));
         }
         span.end();
+    }
+
+    /// Calls `func(*args, **kwargs)` as one monitored call under the current span: the whole
+    /// of a plain function's wrapper in one crossing into Rust. The result or exception is
+    /// `func`'s own, unchanged.
+    ///
+    /// ```python
+    /// def monitored(*args, **kwargs):
+    ///     return spec.call(fn, args, kwargs)
+    /// ```
+    #[pyo3(signature = (func, args, kwargs=None))]
+    fn call<'py>(
+        &self,
+        func: &Bound<'py, PyAny>,
+        args: &Bound<'py, PyTuple>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = func.py();
+        let kwargs = kwargs.filter(|k| !k.is_empty());
+        let current = context::current(py).filter(|_| crate::recording());
+        let Some((current, parent)) = current.and_then(|c| Some((c, c.get(py).ok()?))) else {
+            return func.call(args, kwargs);
+        };
+        let Some(span) = self.start(Some(&parent), args, kwargs) else {
+            return func.call(args, kwargs);
+        };
+        let span = Bound::new(py, span)?;
+        let token = current.set(span.as_any())?;
+        let result = func.call(args, kwargs);
+        // Resetting a token this call made in this context cannot fail; were it to, the
+        // call's own outcome still matters more.
+        drop(current.reset(token));
+        match result {
+            Ok(value) => {
+                self.end(&span, &value);
+                Ok(value)
+            }
+            Err(err) => {
+                let exc = err.value(py);
+                if let Some(tb) = err.traceback(py) {
+                    // What an `except` clause would do: the traceback so far, on the exception.
+                    drop(exc.setattr("__traceback__", tb));
+                }
+                self.end_failed(&span, exc);
+                Err(err)
+            }
+        }
     }
 
     /// Ends a call that raised `exc` (recorded even when the call lost its sampling draw).
@@ -162,49 +215,69 @@ impl FunctionSpec {
 impl FunctionSpec {
     /// The arguments as the JSON text of an object keyed by parameter name.
     fn arguments(&self, args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> String {
-        let mut out = serde_json::Map::new();
+        let mut out = Vec::with_capacity(128);
+        out.push(b'{');
+        let mut first = true;
         let mut extra = Vec::new();
         for (i, value) in args.iter().enumerate() {
             match self.params.get(i) {
-                Some(name) => self.put(&mut out, name, &value),
+                Some(param) => self.put(&mut out, &mut first, param, &value),
                 None => extra.push(value),
             }
         }
-        if !extra.is_empty() {
-            let name = self.var_args.as_deref().unwrap_or("args");
-            if !self.skip.iter().any(|s| s == name) {
-                let tuple = PyTuple::new(args.py(), extra);
-                let summary = match tuple {
-                    Ok(t) => summarize(t.as_any(), &self.options),
-                    Err(_) => serde_json::Value::Null,
-                };
-                out.insert(name.to_string(), summary);
+        if !extra.is_empty() && !self.var_args.skipped {
+            separate(&mut out, &mut first);
+            out.extend_from_slice(&self.var_args.key);
+            match PyTuple::new(args.py(), extra) {
+                Ok(t) => summarize_into(t.as_any(), &self.options, &mut out),
+                Err(_) => out.extend_from_slice(b"null"),
             }
         }
         if let Some(kwargs) = kwargs {
             for (key, value) in kwargs.iter() {
-                if let Ok(key) = key.extract::<String>() {
-                    self.put(&mut out, &key, &value);
+                if let Ok(key) = key.cast::<PyString>() {
+                    let param = Param::new(&str_of(key), &self.skip, &self.options);
+                    self.put(&mut out, &mut first, &param, &value);
                 }
             }
         }
-        json_text(&serde_json::Value::Object(out))
+        out.push(b'}');
+        into_text(out)
     }
 
-    fn put(
-        &self,
-        out: &mut serde_json::Map<String, serde_json::Value>,
-        name: &str,
-        value: &Bound<'_, PyAny>,
-    ) {
-        if self.skip.iter().any(|s| s == name) {
+    fn put(&self, out: &mut Vec<u8>, first: &mut bool, param: &Param, value: &Bound<'_, PyAny>) {
+        if param.skipped {
             return;
         }
-        let summary = if self.options.is_secret(name) {
-            serde_json::Value::String(pathwise_capture::MASK.into())
+        separate(out, first);
+        out.extend_from_slice(&param.key);
+        if param.secret {
+            write_str(out, pathwise_capture::MASK);
         } else {
-            summarize(value, &self.options)
-        };
-        out.insert(name.to_string(), summary);
+            summarize_into(value, &self.options, out);
+        }
+    }
+}
+
+/// A parameter as capture writes it, decided once at decoration.
+struct Param {
+    /// `"name":`
+    key: Vec<u8>,
+    /// Never captured (`skip=`, and `self`/`cls`).
+    skipped: bool,
+    /// Masked.
+    secret: bool,
+}
+
+impl Param {
+    fn new(name: &str, skip: &[String], options: &CaptureOptions) -> Param {
+        let mut key = Vec::with_capacity(name.len() + 3);
+        write_str(&mut key, name);
+        key.push(b':');
+        Param {
+            key,
+            skipped: skip.iter().any(|s| s == name),
+            secret: options.is_secret(name),
+        }
     }
 }

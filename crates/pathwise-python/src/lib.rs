@@ -3,6 +3,7 @@
 //! values and run the recording pipeline — the same pipeline and store as the Rust SDK.
 
 mod capture;
+mod context;
 mod function;
 mod payload;
 mod span;
@@ -322,7 +323,7 @@ fn summarize(
     options
         .redact
         .extend(sensitive_fields.into_iter().map(Into::into));
-    serde_json::to_string(&capture::summarize(value, &options)).unwrap_or_default()
+    capture::summarize(value, &options)
 }
 
 /// Runs the `pathwise` command line (`args[0]` is the program name) and returns its exit
@@ -349,6 +350,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(cache_hit, m)?)?;
     m.add_function(wrap_pyfunction!(cache_miss, m)?)?;
     m.add_function(wrap_pyfunction!(summarize, m)?)?;
+    m.add_function(wrap_pyfunction!(context::bind_current_span, m)?)?;
     m.add_function(wrap_pyfunction!(span::start_span, m)?)?;
     m.add_function(wrap_pyfunction!(span::record_operation, m)?)?;
     #[cfg(feature = "cli")]

@@ -29,10 +29,6 @@ pub(crate) fn payload_options() -> CaptureOptions {
     }
 }
 
-pub(crate) fn json_text(value: &serde_json::Value) -> String {
-    serde_json::to_string(value).unwrap_or_default()
-}
-
 /// Why a call failed, from a Python exception: its class, message, the messages of its
 /// `__cause__`/`__context__` chain, and (as attribute `exception.stacktrace`) its traceback.
 fn error_info(exc: &Bound<'_, PyAny>) -> (ErrorInfo, Option<String>) {
@@ -53,7 +49,11 @@ fn error_info(exc: &Bound<'_, PyAny>) -> (ErrorInfo, Option<String>) {
     let traceback = exc
         .py()
         .import("traceback")
-        .and_then(|tb| tb.call_method1("format_exception", (exc,)))
+        // The three-argument form: the one-argument form is Python ≥ 3.10 only.
+        .and_then(|tb| {
+            let trace = exc.getattr("__traceback__")?;
+            tb.call_method1("format_exception", (exc.get_type(), exc, trace))
+        })
         .and_then(|lines| lines.extract::<Vec<String>>())
         .ok()
         .map(|lines| truncate(&lines.concat(), 16_384));
@@ -87,7 +87,7 @@ fn attr_value(value: &Bound<'_, PyAny>) -> AttrValue {
     if let Ok(s) = value.cast::<PyString>() {
         return AttrValue::Str(truncate(&s.to_string_lossy(), 8192).into());
     }
-    AttrValue::Str(json_text(&summarize(value, &CaptureOptions::default())).into())
+    AttrValue::Str(summarize(value, &CaptureOptions::default()).into())
 }
 
 /// A span being recorded (or, for a call that lost its sampling draw, the stand-in that keeps
@@ -194,14 +194,14 @@ impl NativeSpan {
     /// Input (summarised with the generous decision-data limits).
     fn set_input(&mut self, value: &Bound<'_, PyAny>) {
         if self.span.is_some() {
-            self.set_input_json(json_text(&summarize(value, &payload_options())));
+            self.set_input_json(summarize(value, &payload_options()));
         }
     }
 
     /// Output (summarised with the generous decision-data limits).
     fn set_output(&mut self, value: &Bound<'_, PyAny>) {
         if self.span.is_some() {
-            self.set_output_json(json_text(&summarize(value, &payload_options())));
+            self.set_output_json(summarize(value, &payload_options()));
         }
     }
 
@@ -219,7 +219,7 @@ impl NativeSpan {
     /// Metadata: a dict, summarised (secrets masked).
     fn set_metadata(&mut self, metadata: &Bound<'_, PyAny>) {
         if let Some(span) = &mut self.span {
-            span.set_metadata_json(json_text(&summarize(metadata, &payload_options())));
+            span.set_metadata_json(summarize(metadata, &payload_options()));
         }
     }
 
@@ -261,7 +261,7 @@ impl NativeSpan {
         if let Some(span) = &self.span {
             let metadata = metadata
                 .filter(|m| !m.is_none())
-                .map(|m| json_text(&summarize(m, &payload_options())));
+                .map(|m| summarize(m, &payload_options()));
             span.announce_trace(metadata);
         }
     }
