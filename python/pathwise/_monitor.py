@@ -162,27 +162,24 @@ def _function_wrapper(fn: Callable[..., Any], spec: _native.FunctionSpec) -> Cal
 
 
 def _coroutine_wrapper(fn: Callable[..., Any], spec: _native.FunctionSpec) -> Callable[..., Any]:
-    start, end, end_failed = spec.start, spec.end, spec.end_failed
+    # `enter` starts the span and makes it current; `end`/`end_failed` restore the caller's.
+    enter, end, end_failed = spec.enter, spec.end, spec.end_failed
 
     @functools.wraps(fn)
     async def monitored(*args: Any, **kwargs: Any) -> Any:
-        span = start(_get(), args, kwargs or None)
+        span = enter(args, kwargs)
         if span is None:
             return await fn(*args, **kwargs)
-        token = _set(span)
         try:
             result = await fn(*args, **kwargs)
         except asyncio.CancelledError:
             # Cancellation is the caller's decision, not a failure of this call.
-            _reset(token)
             span.set_attribute("cancelled", True)
             end(span, None)
             raise
         except BaseException as exc:
-            _reset(token)
             end_failed(span, exc)
             raise
-        _reset(token)
         end(span, result)
         return result
 

@@ -29,7 +29,7 @@ pub(crate) struct CurrentSpan {
 }
 
 /// A value set with [`CurrentSpan::set`], to undo with [`CurrentSpan::reset`].
-pub(crate) struct Token<'py>(Bound<'py, PyAny>);
+pub(crate) struct Token(Py<PyAny>);
 
 impl CurrentSpan {
     /// The current span (`None` when there is none).
@@ -46,18 +46,17 @@ impl CurrentSpan {
     }
 
     /// Makes `value` the current span.
-    pub(crate) fn set<'py>(&self, value: &Bound<'py, PyAny>) -> PyResult<Token<'py>> {
+    pub(crate) fn set(&self, value: &Bound<'_, PyAny>) -> PyResult<Token> {
         let py = value.py();
         // SAFETY: `var` is a ContextVar; the result is a new reference or null with an error set.
         unsafe {
             let token = PyContextVar_Set(self.var.as_ptr(), value.as_ptr());
-            Bound::from_owned_ptr_or_err(py, token).map(Token)
+            Bound::from_owned_ptr_or_err(py, token).map(|t| Token(t.unbind()))
         }
     }
 
     /// Restores what was current before `token`'s `set`.
-    pub(crate) fn reset(&self, token: Token<'_>) -> PyResult<()> {
-        let py = token.0.py();
+    pub(crate) fn reset(&self, py: Python<'_>, token: Token) -> PyResult<()> {
         // SAFETY: `var` is a ContextVar and `token` one of its tokens.
         if unsafe { PyContextVar_Reset(self.var.as_ptr(), token.0.as_ptr()) } < 0 {
             return Err(PyErr::fetch(py));

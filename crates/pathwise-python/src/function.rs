@@ -129,6 +129,7 @@ impl FunctionSpec {
                 ctx: parent,
                 root: false,
                 unsampled: Some((Instant::now(), self.name, self.group)),
+                token: None,
             });
         }
         let mut span = pathwise::start_detached(self.name, SpanKind::Function, parent);
@@ -149,10 +150,29 @@ impl FunctionSpec {
         let Ok(mut span) = span.try_borrow_mut() else {
             return;
         };
+        span.leave_context(result.py());
         if self.capture_result && span.span.is_some() {
             span.set_output_json(summarize(result, &self.options));
         }
         span.end();
+    }
+
+    /// Starts one call under the current span and makes it the current span until
+    /// [`end`](Self::end) or [`end_failed`](Self::end_failed), which restore the caller's;
+    /// `None` when nothing records. For wrappers that must stay in Python (`async def`).
+    ///
+    /// ```python
+    /// span = spec.enter(args, kwargs)
+    /// result = await fn(*args, **kwargs)
+    /// spec.end(span, result)
+    /// ```
+    #[pyo3(signature = (args, kwargs=None))]
+    fn enter<'py>(
+        &self,
+        args: &Bound<'py, PyTuple>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> Option<Bound<'py, NativeSpan>> {
+        self.enter_current(args, kwargs.filter(|k| !k.is_empty()))
     }
 
     /// Calls `func(*args, **kwargs)` as one monitored call under the current span: the whole
@@ -172,20 +192,10 @@ impl FunctionSpec {
     ) -> PyResult<Bound<'py, PyAny>> {
         let py = func.py();
         let kwargs = kwargs.filter(|k| !k.is_empty());
-        let current = context::current(py).filter(|_| crate::recording());
-        let Some((current, parent)) = current.and_then(|c| Some((c, c.get(py).ok()?))) else {
+        let Some(span) = self.enter_current(args, kwargs) else {
             return func.call(args, kwargs);
         };
-        let Some(span) = self.start(Some(&parent), args, kwargs) else {
-            return func.call(args, kwargs);
-        };
-        let span = Bound::new(py, span)?;
-        let token = current.set(span.as_any())?;
-        let result = func.call(args, kwargs);
-        // Resetting a token this call made in this context cannot fail; were it to, the
-        // call's own outcome still matters more.
-        drop(current.reset(token));
-        match result {
+        match func.call(args, kwargs) {
             Ok(value) => {
                 self.end(&span, &value);
                 Ok(value)
@@ -207,12 +217,28 @@ impl FunctionSpec {
         let Ok(mut span) = span.try_borrow_mut() else {
             return;
         };
+        span.leave_context(exc.py());
         span.fail(exc);
         span.end();
     }
 }
 
 impl FunctionSpec {
+    /// [`start`](Self::start) under the current span, which the new span then replaces.
+    fn enter_current<'py>(
+        &self,
+        args: &Bound<'py, PyTuple>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> Option<Bound<'py, NativeSpan>> {
+        let py = args.py();
+        let current = context::current(py).filter(|_| crate::recording())?;
+        let parent = current.get(py).ok()?;
+        let span = Bound::new(py, self.start(Some(&parent), args, kwargs)?).ok()?;
+        let token = current.set(span.as_any()).ok()?;
+        span.borrow_mut().token = Some(token);
+        Some(span)
+    }
+
     /// The arguments as the JSON text of an object keyed by parameter name.
     fn arguments(&self, args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> String {
         let mut out = Vec::with_capacity(128);

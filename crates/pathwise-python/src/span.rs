@@ -12,6 +12,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyFloat, PyInt, PyString};
 
 use crate::capture::{summarize, truncate, type_name};
+use crate::context::{self, Token};
 
 thread_local! {
     /// Spans started on this thread and not yet ended; at zero the thread's buffered records
@@ -105,6 +106,8 @@ pub struct NativeSpan {
     pub(crate) root: bool,
     /// Set for a call that lost its sampling draw: when it began, and its name and group.
     pub(crate) unsampled: Option<(Instant, &'static str, Option<&'static str>)>,
+    /// Set while this span is the current span through `FunctionSpec.enter`: undoes that.
+    pub(crate) token: Option<Token>,
 }
 
 impl NativeSpan {
@@ -115,6 +118,16 @@ impl NativeSpan {
             span: Some(span),
             root: parent.is_none(),
             unsampled: None,
+            token: None,
+        }
+    }
+
+    /// Makes the span that was current before this one's `enter` current again (if it
+    /// entered). Resetting a token made in the same context cannot fail; were it to, the
+    /// call's own outcome still matters more.
+    pub(crate) fn leave_context(&mut self, py: Python<'_>) {
+        if let (Some(token), Some(current)) = (self.token.take(), context::current(py)) {
+            drop(current.reset(py, token));
         }
     }
 
