@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sqlite3
+import subprocess
+import sys
 import threading
 from typing import Any, Callable, Dict, Optional, Sequence
 
@@ -89,10 +90,18 @@ class Pathwise(Baseline):
 
     def kept(self) -> Optional[int]:
         self._pathwise.flush()
-        with contextlib.closing(sqlite3.connect(self._db)) as db:
+        # Counted in another process: a second copy of SQLite in this one (Python's sqlite3
+        # module) that opens and closes the file the pipeline is writing can reset the shared
+        # memory under the writer's feet (POSIX locks are per process) and crash it.
+        count = (
+            "import sqlite3, sys\n"
+            "db = sqlite3.connect(sys.argv[1])\n"
             # The enclosing traces are spans too (the roots); only the calls are counted.
-            (n,) = db.execute("SELECT count(*) FROM spans WHERE parent_id != 0").fetchone()
-        return n
+            "print(db.execute('SELECT count(*) FROM spans WHERE parent_id != 0').fetchone()[0])\n"
+        )
+        out = subprocess.run([sys.executable, "-c", count, self._db], check=True,
+                             capture_output=True, text=True)
+        return int(out.stdout)
 
 
 class _OtelBased(Baseline):

@@ -206,6 +206,12 @@ def sqlite_connect(db: Union[str, "os.PathLike[str]"], readonly: bool = True, **
     this connection has ``pw_text(column)`` (and so the ``span_details_v`` view) to read them.
     Read-only unless ``readonly=False``; other arguments go to ``sqlite3.connect``.
 
+    Python's ``sqlite3`` is a second copy of SQLite beside the one Pathwise records with, and
+    POSIX file locks belong to the process, not the copy: opening and closing such a
+    connection on the file *this* process is recording into can reset the file's shared
+    memory under the recorder. Read a file that is being recorded from another process (or
+    after :func:`shutdown`); the dashboard, ``pathwise sql`` and ``pathwise traces`` are safe.
+
     Example::
 
         with pathwise.sqlite_connect("pathwise.db") as conn:
