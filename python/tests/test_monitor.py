@@ -272,6 +272,35 @@ def test_keyword_and_extra_positional_arguments(recording):
     assert first.output == [1, [2, 3], True, {"token": "***", "note": "n"}]
 
 
+def test_caller_span_is_current_again_after_return_raise_and_await(recording):
+    @pathwise.monitor()
+    def ok():
+        return pathwise.current_span().span_id
+
+    @pathwise.monitor()
+    def fails():
+        raise KeyError("k")
+
+    @pathwise.monitor()
+    async def later():
+        await asyncio.sleep(0)
+        return pathwise.current_span().span_id
+
+    with pathwise.trace("outer"):
+        outer = pathwise.current_span().span_id
+        inner = ok()
+        assert inner != outer and pathwise.current_span().span_id == outer
+        with pytest.raises(KeyError):
+            fails()
+        assert pathwise.current_span().span_id == outer
+        assert asyncio.run(later()) != outer
+        assert pathwise.current_span().span_id == outer
+    assert pathwise.current_span() is None
+    spans = recording.spans()
+    root = next(s for s in spans if s.name == "outer")
+    assert {s.name for s in spans if s.parent_id == root.span_id} == {"ok", "fails", "later"}
+
+
 def test_deep_recursion_nests_and_overflow_propagates(recording):
     @pathwise.monitor()
     def depth(n):

@@ -11,7 +11,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
 
 use crate::capture::{into_text, separate, str_of, summarize, summarize_into, write_str};
-use crate::context;
+use crate::context::{self, Token};
 use crate::span::{NativeSpan, parent_of};
 
 thread_local! {
@@ -172,7 +172,9 @@ impl FunctionSpec {
         args: &Bound<'py, PyTuple>,
         kwargs: Option<&Bound<'py, PyDict>>,
     ) -> Option<Bound<'py, NativeSpan>> {
-        self.enter_current(args, kwargs.filter(|k| !k.is_empty()))
+        let (span, token) = self.enter_current(args, kwargs.filter(|k| !k.is_empty()))?;
+        span.borrow_mut().token = Some(token);
+        Some(span)
     }
 
     /// Calls `func(*args, **kwargs)` as one monitored call under the current span: the whole
@@ -192,10 +194,16 @@ impl FunctionSpec {
     ) -> PyResult<Bound<'py, PyAny>> {
         let py = func.py();
         let kwargs = kwargs.filter(|k| !k.is_empty());
-        let Some(span) = self.enter_current(args, kwargs) else {
+        let Some((span, token)) = self.enter_current(args, kwargs) else {
             return func.call(args, kwargs);
         };
-        match func.call(args, kwargs) {
+        let outcome = func.call(args, kwargs);
+        // Restored here, not by `end`: the caller's span is current again whatever happens to
+        // this one.
+        if let Some(current) = context::current(py) {
+            drop(current.reset(py, token));
+        }
+        match outcome {
             Ok(value) => {
                 self.end(&span, &value);
                 Ok(value)
@@ -224,19 +232,19 @@ impl FunctionSpec {
 }
 
 impl FunctionSpec {
-    /// [`start`](Self::start) under the current span, which the new span then replaces.
+    /// [`start`](Self::start) under the current span, which the new span then replaces until
+    /// the token is reset.
     fn enter_current<'py>(
         &self,
         args: &Bound<'py, PyTuple>,
         kwargs: Option<&Bound<'py, PyDict>>,
-    ) -> Option<Bound<'py, NativeSpan>> {
+    ) -> Option<(Bound<'py, NativeSpan>, Token)> {
         let py = args.py();
         let current = context::current(py).filter(|_| crate::recording())?;
         let parent = current.get(py).ok()?;
         let span = Bound::new(py, self.start(Some(&parent), args, kwargs)?).ok()?;
         let token = current.set(span.as_any()).ok()?;
-        span.borrow_mut().token = Some(token);
-        Some(span)
+        Some((span, token))
     }
 
     /// The arguments as the JSON text of an object keyed by parameter name.
