@@ -63,7 +63,8 @@ pub(crate) fn str_of<'a>(s: &'a Bound<'_, PyString>) -> Cow<'a, str> {
 
 /// The summary of `value` as JSON text; never fails.
 pub(crate) fn summarize(value: &Bound<'_, PyAny>, options: &CaptureOptions) -> String {
-    let mut out = Vec::with_capacity(64);
+    // Most summaries are a few dozen to a hundred bytes: one allocation, rarely a second.
+    let mut out = Vec::with_capacity(128);
     summarize_into(value, options, &mut out);
     into_text(out)
 }
@@ -76,7 +77,7 @@ pub(crate) fn summarize_into(
 ) {
     let mut walker = Walker {
         options,
-        open: Vec::new(),
+        open: OpenPath::default(),
         out,
     };
     walker.walk(value, 0);
@@ -156,10 +157,40 @@ pub(crate) fn separate(out: &mut Vec<u8>, first: &mut bool) {
     }
 }
 
+/// Ids of the containers being summarised (the path from the root), for cycle detection. The
+/// path is at most `max_depth` long, so it usually fits inline: no allocation per summary.
+#[derive(Default)]
+struct OpenPath {
+    inline: [usize; 16],
+    len: usize,
+    /// Entries past the inline ones (a `max_depth` over 16).
+    more: Vec<usize>,
+}
+
+impl OpenPath {
+    fn contains(&self, id: usize) -> bool {
+        self.inline[..self.len.min(16)].contains(&id) || self.more.contains(&id)
+    }
+
+    fn push(&mut self, id: usize) {
+        match self.inline.get_mut(self.len) {
+            Some(slot) => *slot = id,
+            None => self.more.push(id),
+        }
+        self.len += 1;
+    }
+
+    fn pop(&mut self) {
+        self.len -= 1;
+        if self.len >= 16 {
+            self.more.pop();
+        }
+    }
+}
+
 struct Walker<'o, 'b> {
     options: &'o CaptureOptions,
-    /// Ids of the containers being summarised (the path from the root), for cycle detection.
-    open: Vec<usize>,
+    open: OpenPath,
     out: &'b mut Vec<u8>,
 }
 
@@ -191,7 +222,7 @@ impl Walker<'_, '_> {
             return write_str(self.out, ELIDED);
         }
         let id = value.as_ptr() as usize;
-        if self.open.contains(&id) {
+        if self.open.contains(id) {
             return write_str(self.out, CYCLE);
         }
         self.open.push(id);
