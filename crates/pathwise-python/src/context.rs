@@ -72,6 +72,14 @@ pub(crate) fn current(py: Python<'_>) -> Option<&'static CurrentSpan> {
     CURRENT.get(py)
 }
 
+/// Makes the span that was current before `token`'s `set` current again. Resetting a token
+/// made in the same context cannot fail; were it to, the call's own outcome still matters more.
+pub(crate) fn restore(py: Python<'_>, token: Token) {
+    if let Some(current) = current(py) {
+        drop(current.reset(py, token));
+    }
+}
+
 /// Binds the `ContextVar` that holds the current span (called once, by `pathwise._context`).
 ///
 /// ```python

@@ -10,7 +10,9 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
 
-use crate::capture::{into_text, separate, str_of, summarize, summarize_into, write_str};
+use crate::capture::{
+    into_text, member_key, separate, str_of, summarize, summarize_into, write_key, write_str,
+};
 use crate::context::{self, Token};
 use crate::span::{NativeSpan, parent_of};
 
@@ -172,7 +174,7 @@ impl FunctionSpec {
         args: &Bound<'py, PyTuple>,
         kwargs: Option<&Bound<'py, PyDict>>,
     ) -> Option<Bound<'py, NativeSpan>> {
-        let (span, token) = self.enter_current(args, kwargs.filter(|k| !k.is_empty()))?;
+        let (span, token) = self.enter_current(args, kwargs)?;
         span.borrow_mut().token = Some(token);
         Some(span)
     }
@@ -193,16 +195,13 @@ impl FunctionSpec {
         kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let py = func.py();
-        let kwargs = kwargs.filter(|k| !k.is_empty());
         let Some((span, token)) = self.enter_current(args, kwargs) else {
             return func.call(args, kwargs);
         };
         let outcome = func.call(args, kwargs);
         // Restored here, not by `end`: the caller's span is current again whatever happens to
         // this one.
-        if let Some(current) = context::current(py) {
-            drop(current.reset(py, token));
-        }
+        context::restore(py, token);
         match outcome {
             Ok(value) => {
                 self.end(&span, &value);
@@ -242,6 +241,7 @@ impl FunctionSpec {
         let py = args.py();
         let current = context::current(py).filter(|_| crate::recording())?;
         let parent = current.get(py).ok()?;
+        let kwargs = kwargs.filter(|k| !k.is_empty());
         let span = Bound::new(py, self.start(Some(&parent), args, kwargs)?).ok()?;
         let token = current.set(span.as_any()).ok()?;
         Some((span, token))
@@ -270,8 +270,12 @@ impl FunctionSpec {
         if let Some(kwargs) = kwargs {
             for (key, value) in kwargs.iter() {
                 if let Ok(key) = key.cast::<PyString>() {
-                    let param = Param::new(&str_of(key), &self.skip, &self.options);
-                    self.put(&mut out, &mut first, &param, &value);
+                    let name = str_of(key);
+                    if !self.skip.iter().any(|s| *s == name) {
+                        separate(&mut out, &mut first);
+                        write_key(&mut out, &name);
+                        self.put_value(&mut out, self.options.is_secret(&name), &value);
+                    }
                 }
             }
         }
@@ -285,7 +289,12 @@ impl FunctionSpec {
         }
         separate(out, first);
         out.extend_from_slice(&param.key);
-        if param.secret {
+        self.put_value(out, param.secret, value);
+    }
+
+    /// A member's value: masked, or its summary.
+    fn put_value(&self, out: &mut Vec<u8>, secret: bool, value: &Bound<'_, PyAny>) {
+        if secret {
             write_str(out, pathwise_capture::MASK);
         } else {
             summarize_into(value, &self.options, out);
@@ -305,11 +314,8 @@ struct Param {
 
 impl Param {
     fn new(name: &str, skip: &[String], options: &CaptureOptions) -> Param {
-        let mut key = Vec::with_capacity(name.len() + 3);
-        write_str(&mut key, name);
-        key.push(b':');
         Param {
-            key,
+            key: member_key(name),
             skipped: skip.iter().any(|s| s == name),
             secret: options.is_secret(name),
         }

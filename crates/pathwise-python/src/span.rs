@@ -123,11 +123,10 @@ impl NativeSpan {
     }
 
     /// Makes the span that was current before this one's `enter` current again (if it
-    /// entered). Resetting a token made in the same context cannot fail; were it to, the
-    /// call's own outcome still matters more.
+    /// entered).
     pub(crate) fn leave_context(&mut self, py: Python<'_>) {
-        if let (Some(token), Some(current)) = (self.token.take(), context::current(py)) {
-            drop(current.reset(py, token));
+        if let Some(token) = self.token.take() {
+            context::restore(py, token);
         }
     }
 

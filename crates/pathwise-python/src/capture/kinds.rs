@@ -11,7 +11,7 @@ use pathwise_capture::CaptureOptions;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyType};
 
-use super::{key_text, type_name, write_cut, write_float, write_key, write_str};
+use super::{key_text, member_key, type_name, write_cut, write_float, write_key, write_str};
 
 /// Classes remembered at most; past this the cache starts over (a program that makes classes
 /// at run time must not grow it without bound).
@@ -30,12 +30,10 @@ pub(crate) struct Field {
 
 impl Field {
     fn new(py: Python<'_>, text: String) -> Field {
-        let mut key = Vec::with_capacity(text.len() + 3);
-        write_key(&mut key, &text);
         Field {
+            key: member_key(&text),
             name: PyString::intern(py, &text).unbind(),
             text,
-            key,
         }
     }
 

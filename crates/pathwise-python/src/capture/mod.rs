@@ -145,9 +145,16 @@ fn write_float(out: &mut Vec<u8>, f: f64) {
 }
 
 /// `"key":` for an object member.
-fn write_key(out: &mut Vec<u8>, key: &str) {
+pub(crate) fn write_key(out: &mut Vec<u8>, key: &str) {
     write_str(out, key);
     out.push(b':');
+}
+
+/// `"key":` ready to append, for a member name known before the values (a parameter, a field).
+pub(crate) fn member_key(key: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(key.len() + 3);
+    write_key(&mut out, key);
+    out
 }
 
 /// Separates members of the object or array being written (`first` tracks the first one).
@@ -333,11 +340,7 @@ impl Walker<'_, '_> {
                 self.walk(&value, depth + 1);
             }
         }
-        if len > shown {
-            separate(self.out, &mut first);
-            write_key(self.out, "+more");
-            write_str(self.out, &format!("{} more", len - shown));
-        }
+        more_members(self.out, &mut first, len - shown);
         self.out.push(b'}');
     }
 
@@ -345,7 +348,7 @@ impl Walker<'_, '_> {
     fn object_fields(&mut self, value: &Bound<'_, PyAny>, fields: &[kinds::Field], depth: usize) {
         let limit = 2 * self.options.max_items;
         self.out.push(b'{');
-        let (mut shown, mut total) = (0, 0);
+        let (mut shown, mut total, mut first) = (0, 0, true);
         for field in fields {
             // A slot never assigned has no value: skip it rather than call anything.
             let Ok(item) = value.getattr(field.name.bind(value.py())) else {
@@ -355,10 +358,8 @@ impl Walker<'_, '_> {
             if shown >= limit {
                 continue;
             }
-            if shown > 0 {
-                self.out.push(b',');
-            }
             shown += 1;
+            separate(self.out, &mut first);
             self.out.extend_from_slice(&field.key);
             if field.secret_in(self.options) {
                 write_str(self.out, MASK);
@@ -366,14 +367,17 @@ impl Walker<'_, '_> {
                 self.walk(&item, depth + 1);
             }
         }
-        if total > shown {
-            if shown > 0 {
-                self.out.push(b',');
-            }
-            write_key(self.out, "+more");
-            write_str(self.out, &format!("{} more", total - shown));
-        }
+        more_members(self.out, &mut first, total - shown);
         self.out.push(b'}');
+    }
+}
+
+/// The `"+more": "N more"` member of an object that showed only some of its members.
+fn more_members(out: &mut Vec<u8>, first: &mut bool, hidden: usize) {
+    if hidden > 0 {
+        separate(out, first);
+        write_key(out, "+more");
+        write_str(out, &format!("{hidden} more"));
     }
 }
 
