@@ -363,6 +363,10 @@ pub struct TracesArgs {
     /// Only traces whose name contains this text (case-insensitive).
     #[arg(long, value_name = "NAME")]
     pub q: Option<String>,
+    /// Only traces having a span this query matches, e.g.
+    /// `steps.name == "apply_filters" AND steps.status == "failed"` (see docs/query.md).
+    #[arg(long = "where", value_name = "QUERY")]
+    pub where_query: Option<String>,
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,

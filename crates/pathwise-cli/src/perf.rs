@@ -15,7 +15,8 @@ fn failed(what: &str) -> impl Fn(String) -> CliError + '_ {
     move |e| CliError::Failed(format!("{what}: {e}"))
 }
 
-fn now_ns() -> i64 {
+/// Now, Unix nanoseconds.
+pub(crate) fn now_ns() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as i64)

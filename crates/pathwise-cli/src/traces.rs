@@ -1,6 +1,7 @@
 //! `pathwise traces`: the most recent traces as an aligned table (or JSON).
 
 use pathwise_model::TraceStatus;
+use pathwise_store::query::Query;
 use pathwise_store::{TraceFilter, TraceSummary};
 
 use crate::error::{CliError, open_reader};
@@ -20,10 +21,18 @@ impl From<StatusArg> for TraceStatus {
 /// Runs `pathwise traces`.
 pub fn run(args: &TracesArgs) -> Result<(), CliError> {
     let db = &args.db.db;
+    let query = match &args.where_query {
+        Some(text) => Some(
+            Query::parse(text, crate::perf::now_ns())
+                .map_err(|e| CliError::Input(format!("--where: {e}\n{}", e.caret(text))))?,
+        ),
+        None => None,
+    };
     let reader = open_reader(db)?;
     let filter = TraceFilter {
         status: args.status.map(Into::into),
         name_contains: args.q.clone().filter(|q| !q.is_empty()),
+        query,
         limit: args.limit as usize,
         ..TraceFilter::default()
     };

@@ -37,11 +37,12 @@ pub async fn health(State(state): Shared) -> ApiResult {
 pub async fn list_traces(State(state): Shared, p: Params) -> ApiResult {
     let filter = TraceFilter {
         status: p.status()?,
-        name_contains: p.text("q", 200)?,
+        name_contains: p.text("name", 200)?,
         since_ns: p.time("since")?,
         until_ns: p.time("until")?,
         min_duration_ns: p.millis("min_ms")?,
         max_duration_ns: p.millis("max_ms")?,
+        query: p.query("q")?,
         limit: p.limit(50, 1000)?,
         cursor: p.cursor()?,
     };

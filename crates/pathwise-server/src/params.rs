@@ -125,6 +125,19 @@ impl Params {
         }
     }
 
+    /// An optional query in the query language; the error names the column it refuses.
+    pub fn query(
+        &self,
+        name: &'static str,
+    ) -> Result<Option<pathwise_store::query::Query>, ApiError> {
+        let Some(text) = self.text(name, pathwise_store::query::MAX_QUERY_BYTES)? else {
+            return Ok(None);
+        };
+        pathwise_store::query::Query::parse(&text, now_ns())
+            .map(Some)
+            .map_err(|e| ApiError::bad(name, e.to_string()))
+    }
+
     /// An optional string of at most `max` chars; `name=` is the same as leaving it out.
     pub fn text(&self, name: &'static str, max: usize) -> Result<Option<String>, ApiError> {
         match self.raw(name).filter(|v| !v.is_empty()) {

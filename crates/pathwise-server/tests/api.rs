@@ -65,6 +65,13 @@ async fn lists_filter_and_paginate_without_gaps() {
 
     assert_eq!(traces("status=running").await.len(), 1);
     assert_eq!(traces("q=competitor").await.len(), 1);
+    assert_eq!(traces("name=competitor").await.len(), 1);
+    assert_eq!(
+        traces("q=kind%20%3D%3D%20step%20AND%20trace.name%20contains%20competitor")
+            .await
+            .len(),
+        1
+    );
     assert_eq!(
         traces("q=SEARCHSERVICE").await.len(),
         30,
@@ -201,6 +208,8 @@ async fn bad_requests_are_400s_that_name_the_parameter() {
         ("/api/traces?limit=1001", "limit"),
         ("/api/traces?limit=ten", "limit"),
         ("/api/traces?cursor=garbage", "cursor"),
+        ("/api/traces?q=duration_ms%20%3E", "q"),
+        ("/api/traces?q=nme%20%3D%3D%201", "q"),
         ("/api/traces?since=yesterday-ish", "since"),
         ("/api/traces?min_ms=-5", "min_ms"),
         ("/api/traces?min_ms=10&max_ms=5", "max_ms"),
@@ -221,6 +230,9 @@ async fn bad_requests_are_400s_that_name_the_parameter() {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {body}");
         assert_eq!(body["error"]["parameter"], parameter, "{path}: {body}");
     }
+    let (_, body) = get(&format!("{}/api/traces?q=status%20%3D%3D%20meh", base())).await;
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("q: column 11: "), "{body}");
     let long = "a".repeat(5000);
     let (status, _) = get(&format!("{}/api/traces?q={long}", base())).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);

@@ -179,6 +179,12 @@ impl ClickHouseReader {
 
 impl ReadStore for ClickHouseReader {
     fn list_traces(&self, filter: &TraceFilter) -> Result<TracePage, StoreError> {
+        // Refused rather than ignored: listing every trace for a query would be a wrong answer.
+        if filter.query.as_ref().is_some_and(|q| q.expr().is_some()) {
+            return Err(StoreError::Unsupported(
+                "the query language (q=, --where) on ClickHouse".into(),
+            ));
+        }
         let mut clauses: Vec<String> = Vec::new();
         if let Some(status) = filter.status {
             clauses.push(format!("status = {}", status as u8));

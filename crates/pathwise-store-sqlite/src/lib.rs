@@ -17,6 +17,7 @@ mod baselines;
 mod keys;
 mod maintenance;
 mod payload;
+mod query;
 mod read;
 mod rollup;
 mod schema;

@@ -173,6 +173,11 @@ impl SqliteReader {
                 args.push(SqlValue::Integer(v));
             }
         }
+        let mut query_clauses = Vec::new();
+        if let Some(expr) = filter.query.as_ref().and_then(|q| q.expr()) {
+            crate::query::trace_clauses(expr, &mut query_clauses, &mut args);
+        }
+        clauses.extend(query_clauses.iter().map(String::as_str));
         if let Some(cursor) = filter.cursor {
             clauses.push("(t.start_ns, t.trace_id) < (?, ?)");
             args.push(SqlValue::Integer(cursor.start_ns));
@@ -189,7 +194,15 @@ impl SqliteReader {
              ORDER BY t.start_ns DESC, t.trace_id DESC LIMIT {}",
             limit + 1
         );
-        let mut stmt = self.conn().prepare_cached(&sql)?;
+        // A query's SQL differs with each query: it would only churn the statement cache.
+        let (mut cached, mut once);
+        let stmt: &mut rusqlite::Statement = if query_clauses.is_empty() {
+            cached = self.conn().prepare_cached(&sql)?;
+            &mut cached
+        } else {
+            once = self.conn().prepare(&sql)?;
+            &mut once
+        };
         let traces: Vec<TraceSummary> = stmt
             .query_map(params_from_iter(args), trace_row)?
             .collect::<Result<_, _>>()?;

@@ -22,6 +22,9 @@
 //! ```
 
 pub mod alerts;
+/// The query language, re-exported for the surfaces that parse queries.
+pub use pathwise_query as query;
+
 mod analytics;
 mod backend;
 mod baseline;

@@ -48,6 +48,8 @@ pub struct TraceFilter {
     pub until_ns: Option<i64>,
     pub min_duration_ns: Option<i64>,
     pub max_duration_ns: Option<i64>,
+    /// A query in the query language: the traces having a span it matches.
+    pub query: Option<pathwise_query::Query>,
     pub limit: usize,
     pub cursor: Option<Cursor>,
 }
@@ -61,6 +63,7 @@ impl Default for TraceFilter {
             until_ns: None,
             min_duration_ns: None,
             max_duration_ns: None,
+            query: None,
             limit: 50,
             cursor: None,
         }

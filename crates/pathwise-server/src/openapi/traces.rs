@@ -26,7 +26,8 @@ pub(super) fn paths() -> Value {
     json!({
         "/api/traces": get("traces, newest first, keyset-paginated", vec![
                 query("status", json!({ "enum": ["running", "completed", "failed"] }), "trace status"),
-                text("q", 200, "name contains (case-insensitive)"),
+                text("name", 200, "name contains (case-insensitive)"),
+                text("q", pathwise_store::query::MAX_QUERY_BYTES, "a query in the query language (docs/query.md): traces having a span it matches; a 400 names the column it refuses"),
                 time("since"), time("until"),
                 millis("min_ms", "minimum duration"),
                 millis("max_ms", "maximum duration"),
