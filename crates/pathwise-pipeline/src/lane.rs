@@ -14,6 +14,8 @@ use crate::spill::{decode_file, encode_frames, move_aside, numbered_files, set_a
 pub(crate) struct Lane {
     dir: PathBuf,
     file: Option<File>,
+    /// Bytes of whole frames in `file`.
+    len: u64,
     records: Vec<Record>,
     next_seq: u64,
 }
@@ -32,6 +34,7 @@ impl Lane {
         Lane {
             dir: dir.to_path_buf(),
             file: None,
+            len: 0,
             records: Vec::new(),
             next_seq,
         }
@@ -55,9 +58,21 @@ impl Lane {
         encode_frames(std::slice::from_ref(record), &mut buf)?;
         if self.file.is_none() {
             let path = self.current_path();
-            self.file = Some(OpenOptions::new().create(true).append(true).open(path)?);
+            let file = OpenOptions::new().create(true).append(true).open(path)?;
+            self.len = file.metadata()?.len();
+            self.file = Some(file);
         }
-        self.file.as_mut().map_or(Ok(()), |f| f.write_all(&buf))
+        let Some(file) = self.file.as_mut() else {
+            return Ok(());
+        };
+        if let Err(e) = file.write_all(&buf) {
+            // A full disk cuts the write short: cut the file back, so that a torn frame does
+            // not make the frames after it unreadable (the record itself stays in memory).
+            let _ = file.set_len(self.len);
+            return Err(e);
+        }
+        self.len += buf.len() as u64;
+        Ok(())
     }
 
     /// Hands the records gathered so far to the writer.

@@ -31,6 +31,7 @@ mod handover;
 mod lane;
 mod local;
 pub mod paths;
+mod reserve;
 mod sampling;
 mod shared;
 mod spill;
@@ -80,6 +81,10 @@ pub struct PipelineConfig {
     /// How long shutdown may drain a backlog; past it, what is left stays in the spill for the
     /// next start (nothing is lost). `None` drains everything, however long it takes.
     pub shutdown_timeout: Option<Duration>,
+    /// Memory (estimated) for error spans that neither the store nor the spill can take — a
+    /// full disk: they wait here and are offered to the store again every round, while other
+    /// records are counted as dropped. Past it, error spans are dropped (and counted) too.
+    pub error_reserve_bytes: usize,
 }
 
 impl PipelineConfig {
@@ -97,6 +102,7 @@ impl PipelineConfig {
             retention_interval: Duration::from_secs(3600),
             functions: Vec::new(),
             shutdown_timeout: Some(Duration::from_secs(5)),
+            error_reserve_bytes: 64 << 20,
         }
     }
 }
@@ -264,6 +270,20 @@ pub fn register_functions(functions: Vec<FunctionInfo>) -> bool {
     };
     shared.functions.lock().extend(functions);
     true
+}
+
+/// Error spans the running pipeline holds in memory because neither the store nor the spill
+/// could take them (a full disk); they are stored once there is room. 0 when none is running.
+///
+/// ```
+/// assert_eq!(pathwise_pipeline::reserved_errors(), 0);
+/// ```
+pub fn reserved_errors() -> u64 {
+    CURRENT.read().as_ref().map_or(0, |s| {
+        s.counters
+            .reserved
+            .load(std::sync::atomic::Ordering::Relaxed)
+    })
 }
 
 /// Counters of the running pipeline, if any.

@@ -12,6 +12,7 @@ use pathwise_store::{FunctionInfo, PipelineStats};
 
 use crate::PipelineConfig;
 use crate::lane::{Lane, LaneTake};
+use crate::reserve::ErrorReserve;
 use crate::spill::Spill;
 
 /// Batches the writer has emptied, kept for producers to refill; bounded so that one burst
@@ -22,6 +23,8 @@ pub(crate) struct Queue {
     pub batches: VecDeque<Vec<Record>>,
     pub records: usize,
     pub spill: Spill,
+    /// Error spans that neither the store nor the spill could take (a full disk).
+    pub reserve: ErrorReserve,
     spare: Vec<Vec<Record>>,
 }
 
@@ -35,6 +38,8 @@ pub(crate) struct Counters {
     pub sampled_out: AtomicU64,
     pub queue_depth: AtomicU64,
     pub write_lag_ns: AtomicU64,
+    /// Error spans waiting in the reserve now.
+    pub reserved: AtomicU64,
 }
 
 pub(crate) struct Shared {
@@ -108,6 +113,7 @@ impl Shared {
                 batches: VecDeque::new(),
                 records: 0,
                 spill,
+                reserve: ErrorReserve::default(),
                 spare: Vec::new(),
             }),
             lane: Mutex::new(lane),
@@ -161,12 +167,7 @@ impl Shared {
             Ok(()) => {
                 self.counters.spilled.fetch_add(n as u64, Ordering::Relaxed);
             }
-            Err(e) => {
-                self.counters.dropped.fetch_add(n as u64, Ordering::Relaxed);
-                self.warn(&format!(
-                    "cannot write spill segment ({e}); {n} records dropped"
-                ));
-            }
+            Err(e) => self.keep_errors(&mut queue, &batch, &e),
         }
         self.wake.notify_one();
         batch.clear();
@@ -199,6 +200,24 @@ impl Shared {
         result
     }
 
+    /// `records` could be neither stored nor spilled (`why`): their error spans go to the
+    /// reserve while it has room, the rest is counted as dropped, and the warning says both.
+    pub(crate) fn keep_errors(&self, queue: &mut Queue, records: &[Record], why: &std::io::Error) {
+        let kept = queue
+            .reserve
+            .keep_errors(records, self.config.error_reserve_bytes);
+        let c = &self.counters;
+        c.dropped.fetch_add(kept.dropped as u64, Ordering::Relaxed);
+        c.reserved
+            .fetch_add(kept.reserved as u64, Ordering::Relaxed);
+        self.warn(&format!(
+            "cannot write spill segment ({why}): {} records dropped, {} error spans kept in memory ({} waiting for room on disk)",
+            kept.dropped,
+            kept.reserved,
+            queue.reserve.len()
+        ));
+    }
+
     /// Writes an error record to the lane file before returning, then queues it.
     pub(crate) fn push_error(&self, record: Record) {
         self.counters.recorded.fetch_add(1, Ordering::Relaxed);
@@ -225,32 +244,75 @@ impl Shared {
         }
     }
 
-    /// Takes every queued batch, leaving the spill as it is.
-    pub(crate) fn take_batches(&self) -> (Vec<Vec<Record>>, usize) {
+    /// Takes every queued batch (the error reserve first), leaving the spill as it is; for a
+    /// caller that parks them at once (which puts error spans back in the reserve if need be).
+    pub(crate) fn take_batches(&self) -> Vec<Vec<Record>> {
         let mut queue = self.queue.lock();
-        let records = std::mem::take(&mut queue.records);
-        self.counters.queue_depth.store(0, Ordering::Relaxed);
-        (queue.batches.drain(..).collect(), records)
+        let (batches, from_reserve) = self.drain_memory(&mut queue);
+        self.reserve_settled(from_reserve);
+        batches
     }
 
-    /// Takes every queued batch, or if none, the oldest spill segment's path.
-    pub(crate) fn take_work(&self) -> (Vec<Vec<Record>>, Option<PathBuf>) {
-        let mut queue = self.queue.lock();
+    /// The error reserve (oldest) and the queued batches, taken out of `queue`, and how many
+    /// records came from the reserve. They still count as reserved until the caller reports
+    /// them settled (stored, or back in the reserve): the figure users watch must not blink
+    /// to 0 while the writer is retrying them.
+    fn drain_memory(&self, queue: &mut Queue) -> (Vec<Vec<Record>>, usize) {
         queue.records = 0;
         self.counters.queue_depth.store(0, Ordering::Relaxed);
-        let batches: Vec<Vec<Record>> = queue.batches.drain(..).collect();
+        let mut batches = Vec::with_capacity(queue.batches.len() + 1);
+        let from_reserve = queue.reserve.len();
+        if from_reserve > 0 {
+            batches.push(queue.reserve.take());
+        }
+        batches.extend(queue.batches.drain(..));
+        (batches, from_reserve)
+    }
+
+    /// `n` records taken from the reserve are stored, or back in it.
+    pub(crate) fn reserve_settled(&self, n: usize) {
+        if n > 0 {
+            self.counters
+                .reserved
+                .fetch_sub(n as u64, Ordering::Relaxed);
+        }
+    }
+
+    /// Takes the error spans still in the reserve when the writer stops: memory was all they
+    /// had, so they are counted as dropped and said.
+    pub(crate) fn abandon_reserve(&self) {
+        let lost = {
+            let mut queue = self.queue.lock();
+            self.counters.reserved.store(0, Ordering::Relaxed);
+            queue.reserve.take().len()
+        };
+        if lost > 0 {
+            self.counters
+                .dropped
+                .fetch_add(lost as u64, Ordering::Relaxed);
+            self.report(&format!(
+                "{lost} error spans held in memory could not be stored before recording stopped (no room on disk); counted as dropped"
+            ));
+        }
+    }
+
+    /// Takes every queued batch (the error reserve first, with how many records came from
+    /// it), or if none, the oldest spill segment's path.
+    pub(crate) fn take_work(&self) -> (Vec<Vec<Record>>, usize, Option<PathBuf>) {
+        let mut queue = self.queue.lock();
+        let (batches, from_reserve) = self.drain_memory(&mut queue);
         let segment = if batches.is_empty() {
             queue.spill.take_oldest()
         } else {
             None
         };
-        (batches, segment)
+        (batches, from_reserve, segment)
     }
 
     /// Whether any record is still waiting in memory or on disk.
     pub(crate) fn idle(&self) -> bool {
         let queue = self.queue.lock();
-        queue.batches.is_empty() && !queue.spill.active()
+        queue.batches.is_empty() && !queue.spill.active() && queue.reserve.is_empty()
     }
 
     /// Logs a problem that must not be folded into the one warning (each set-aside file).

@@ -139,6 +139,10 @@ impl Spill {
 
     /// Appends a batch with one `write`.
     pub(crate) fn append(&mut self, batch: &[Record]) -> io::Result<()> {
+        if batch.is_empty() {
+            // An empty segment would only keep producers spilling, to keep an order of nothing.
+            return Ok(());
+        }
         let mut buf = Vec::with_capacity(batch.len() * 96);
         encode_frames(batch, &mut buf)?;
         if self.current.is_none() {
@@ -147,10 +151,22 @@ impl Spill {
             let file = OpenOptions::new().create(true).append(true).open(&path)?;
             self.current = Some((path, file, 0));
         }
-        let Some((_, file, size)) = self.current.as_mut() else {
+        let Some((path, file, size)) = self.current.as_mut() else {
             unreachable!()
         };
-        file.write_all(&buf)?;
+        if let Err(e) = file.write_all(&buf) {
+            // A write cut short (a full disk) leaves a torn frame that later appends would
+            // follow; cut the file back so that what failed is simply not there, and remove
+            // a segment that holds nothing (it would keep producers spilling, to keep an
+            // order that nothing needs).
+            if *size == 0 {
+                let _ = fs::remove_file(&*path);
+                self.current = None;
+            } else {
+                let _ = file.set_len(*size);
+            }
+            return Err(e);
+        }
         *size += buf.len() as u64;
         if *size >= SEGMENT_BYTES {
             self.rotate();

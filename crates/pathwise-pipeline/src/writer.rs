@@ -68,6 +68,8 @@ struct Round {
     damaged: Vec<PathBuf>,
     /// Nothing was left behind in the queue or the spill when this round was taken.
     drained: bool,
+    /// Records taken from the error reserve.
+    from_reserve: usize,
     /// Every record also lies in one of `files` (nothing came from memory), so a store that
     /// is down can be waited for with the files kept, instead of parking the records again at
     /// the end of the spill, which would reorder them.
@@ -109,6 +111,7 @@ impl Writer {
                 }
             }
         }
+        self.shared.abandon_reserve();
         let mut done = self.shared.flush_done.lock();
         *done = u64::MAX;
         self.shared.flushed.notify_all();
@@ -149,6 +152,8 @@ impl Writer {
             let attempt = catch_unwind(AssertUnwindSafe(|| {
                 self.commit_round(&kept, round.durable, &cache, stats_due)
             }));
+            // Stored, or parked again (back in the reserve if the disk is still full).
+            self.shared.reserve_settled(round.from_reserve);
             let stored = match attempt {
                 Ok(Outcome::Stored) => true,
                 Ok(Outcome::Failed) => false,
@@ -181,6 +186,9 @@ impl Writer {
             if stats_due {
                 self.last_stats = Instant::now();
             }
+        } else {
+            // Held by the sampler until their root comes: no longer the reserve's.
+            self.shared.reserve_settled(round.from_reserve);
         }
         self.run_retention();
         if round.drained {
@@ -296,7 +304,7 @@ impl Writer {
     fn collect(&mut self, flush_target: u64, shutting_down: bool) -> Round {
         let lane = self.shared.take_lane();
         let mut records = lane.records;
-        let (batches, segment) = self.shared.take_work();
+        let (batches, from_reserve, segment) = self.shared.take_work();
         let mut files = lane.files;
         let mut damaged = Vec::new();
         let total: usize = batches.iter().map(Vec::len).sum();
@@ -351,6 +359,7 @@ impl Writer {
             files,
             damaged,
             drained: self.shared.idle(),
+            from_reserve,
         }
     }
 
@@ -441,9 +450,7 @@ impl Writer {
                 true
             }
             Err(e) => {
-                self.shared.counters.dropped.fetch_add(n, Ordering::Relaxed);
-                self.shared
-                    .warn(&format!("cannot park records in a spill segment: {e}"));
+                self.shared.keep_errors(&mut queue, records, &e);
                 false
             }
         }

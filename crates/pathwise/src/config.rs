@@ -38,6 +38,10 @@ pub struct Config {
     pub shutdown_timeout: Option<Duration>,
     /// How often retention runs.
     pub retention_interval: Duration,
+    /// Memory for error spans while the disk is full (neither the store nor the spill can
+    /// take them): they wait in memory, up to about this many bytes, and are stored once
+    /// there is room, while other records are counted as dropped. Default 64 MiB.
+    pub error_reserve_bytes: usize,
     /// Defaults for argument and result capture (`max_repr`, extra secret names, ...).
     pub capture: CaptureOptions,
     /// How often process and host resources (CPU, memory, disk and network I/O, threads, open
@@ -160,6 +164,7 @@ impl Default for Config {
             retention: Some(Duration::from_secs(7 * 24 * 3600)),
             shutdown_timeout: Some(Duration::from_secs(5)),
             retention_interval: Duration::from_secs(3600),
+            error_reserve_bytes: 64 << 20,
             capture: CaptureOptions::default(),
             resource_interval: Some(Duration::from_secs(1)),
             export: Vec::new(),

@@ -63,7 +63,7 @@ pub use pathwise_macros::monitor;
 pub use pathwise_model::{
     AttrValue, ErrorInfo, HostResources, ProcessResources, ResourceSample, SpanKind, TraceId,
 };
-pub use pathwise_pipeline::{late_records, register_functions};
+pub use pathwise_pipeline::{late_records, register_functions, reserved_errors};
 pub use pathwise_store::{FunctionInfo, PipelineStats, Store};
 pub use propagation::TRACEPARENT;
 pub use resources::ResourceSampler;
@@ -184,6 +184,7 @@ pub fn init_with_store(config: Config, store: Box<dyn Store>) -> Result<Pathwise
     pipeline.retention = config.retention;
     pipeline.shutdown_timeout = config.shutdown_timeout;
     pipeline.retention_interval = config.retention_interval;
+    pipeline.error_reserve_bytes = config.error_reserve_bytes;
     pipeline.functions = monitor::registered_functions()
         .map(|f| pathwise_store::FunctionInfo {
             name: f.name.into(),

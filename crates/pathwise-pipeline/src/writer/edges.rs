@@ -31,7 +31,7 @@ impl Writer {
     pub(super) fn leave_backlog(&mut self) {
         let mut held = Vec::new();
         self.sampler.release_all(&mut held);
-        let (batches, _) = self.shared.take_batches();
+        let batches = self.shared.take_batches();
         for batch in batches.iter().chain(std::iter::once(&held)) {
             if !batch.is_empty() {
                 self.park(batch);
