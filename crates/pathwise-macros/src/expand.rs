@@ -8,7 +8,7 @@
 
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::{quote, quote_spanned};
-use syn::{AttrStyle, Ident, ItemFn, ReturnType, TraitItemFn, Type};
+use syn::{AttrStyle, Ident, ItemFn, ReturnType, Signature, TraitItemFn, Type};
 
 use crate::options::{Options, parse_options};
 use crate::signature::{arg_name, bindings, body_return_type, returns_unit};
@@ -29,7 +29,18 @@ pub fn monitor(attr: TokenStream, item: TokenStream) -> TokenStream {
 fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     let options = parse_options(attr)?;
     let func = parse_function(item)?;
-    check_signature(&func)?;
+    expand_function(func, &options, None)
+}
+
+/// Instruments one function with already parsed options. `owner` is the `impl` or trait the
+/// function is defined in, when the caller can see it (`#[monitor_all]` on a block): the
+/// default name then becomes `module::Owner::fn` instead of `module::fn`.
+pub fn expand_function(
+    func: ItemFn,
+    options: &Options,
+    owner: Option<&str>,
+) -> syn::Result<TokenStream> {
+    check_signature(&func.sig)?;
     if let Some(kind) = &options.error_kind
         && returns_unit(&func.sig.output)
     {
@@ -38,8 +49,8 @@ fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
             "`error_kind` needs a function returning `Result<_, E>`; this one returns nothing",
         ));
     }
-    let captured = captured_args(&func, &options)?;
-    Ok(generate(func, &options, &captured))
+    let captured = captured_args(&func, options)?;
+    Ok(generate(func, options, &captured, owner))
 }
 
 fn parse_function(item: TokenStream) -> syn::Result<ItemFn> {
@@ -59,8 +70,8 @@ fn parse_function(item: TokenStream) -> syn::Result<ItemFn> {
     ))
 }
 
-fn check_signature(func: &ItemFn) -> syn::Result<()> {
-    let sig = &func.sig;
+/// Rejects what cannot be recorded; `#[monitor_all]` uses it to leave such functions alone.
+pub fn check_signature(sig: &Signature) -> syn::Result<()> {
     if let Some(constness) = &sig.constness {
         return Err(syn::Error::new_spanned(
             constness,
@@ -120,7 +131,12 @@ fn captured_args(func: &ItemFn, options: &Options) -> syn::Result<Vec<Ident>> {
         .collect())
 }
 
-fn generate(func: ItemFn, options: &Options, captured: &[Ident]) -> TokenStream {
+fn generate(
+    func: ItemFn,
+    options: &Options,
+    captured: &[Ident],
+    owner: Option<&str>,
+) -> TokenStream {
     let ItemFn {
         attrs,
         vis,
@@ -135,7 +151,7 @@ fn generate(func: ItemFn, options: &Options, captured: &[Ident]) -> TokenStream 
     let capture_result = options.capture_result && !unit;
     let ret_ty = body_return_type(&sig.output);
 
-    let meta = function_meta(&sig.ident, options, is_async);
+    let meta = function_meta(&sig.ident, options, is_async, owner);
     let enter = if is_async {
         // An async call is not the thread's current span: the thread moves on to other tasks at
         // every `.await`. `scope` re-enters the span context on each poll instead.
@@ -260,13 +276,19 @@ fn field_attrs(options: &Options) -> TokenStream {
 }
 
 /// The `static` describing the function, and its registration.
-fn function_meta(ident: &Ident, options: &Options, is_async: bool) -> TokenStream {
-    let name = match &options.name {
-        Some(name) => quote!(#name),
-        None => {
-            let fn_name = arg_name(ident);
-            quote!(::core::concat!(::core::module_path!(), "::", #fn_name))
+fn function_meta(
+    ident: &Ident,
+    options: &Options,
+    is_async: bool,
+    owner: Option<&str>,
+) -> TokenStream {
+    let fn_name = arg_name(ident);
+    let name = match (&options.name, owner) {
+        (Some(name), _) => quote!(#name),
+        (None, Some(owner)) => {
+            quote!(::core::concat!(::core::module_path!(), "::", #owner, "::", #fn_name))
         }
+        (None, None) => quote!(::core::concat!(::core::module_path!(), "::", #fn_name)),
     };
     let group = match &options.group {
         Some(group) => quote!(::core::option::Option::Some(#group)),

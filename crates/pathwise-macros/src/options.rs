@@ -81,7 +81,7 @@ pub fn parse_options(tokens: TokenStream) -> syn::Result<Options> {
         if seen.contains(&key) {
             return Err(meta.error(format!("duplicate option `{key}`")));
         }
-        parse_one(&key, &meta, &mut options)?;
+        parse_option(&key, &meta, &mut options)?;
         seen.push(key);
         Ok(())
     });
@@ -89,7 +89,9 @@ pub fn parse_options(tokens: TokenStream) -> syn::Result<Options> {
     Ok(options)
 }
 
-fn parse_one(key: &str, meta: &ParseNestedMeta, options: &mut Options) -> syn::Result<()> {
+/// Parses the option `key` (already read from `meta`) into `options`. Shared with
+/// `#[monitor_all]`, which forwards the options that make sense for every function.
+pub fn parse_option(key: &str, meta: &ParseNestedMeta, options: &mut Options) -> syn::Result<()> {
     match key {
         "name" => options.name = Some(non_empty_str(key, meta)?),
         "group" => options.group = Some(non_empty_str(key, meta)?),
@@ -247,7 +249,7 @@ fn no_value(key: &str, meta: &ParseNestedMeta) -> syn::Result<()> {
 }
 
 /// `key(a, b, c)` with each element parsed by `element`.
-fn parenthesized_list<T>(
+pub fn parenthesized_list<T>(
     meta: &ParseNestedMeta,
     element: fn(syn::parse::ParseStream) -> syn::Result<T>,
 ) -> syn::Result<Vec<T>> {

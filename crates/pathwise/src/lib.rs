@@ -18,7 +18,8 @@
 //! - Spans: [`span`] (RAII), [`in_span`] (closure), [`FutureExt::in_span`] (futures),
 //!   [`Context`] to carry a span to other threads and tasks.
 //! - `#[`[`monitor`]`]` on functions and methods, sync or async: timing, captured arguments and
-//!   result (summarised, secrets masked), errors and panics, sampling.
+//!   result (summarised, secrets masked), errors and panics, sampling. `#[`[`monitor_all`]`]`
+//!   on an `impl` block or an inline module: the same for every function whose name it selects.
 //! - Decision traces: [`trace`] → [`Step`]s with input, output, reasoning and the
 //!   [`Filter`]/[`Llm`]/[`Ranked`] helpers.
 //! - Hosts with their own context (Python's `contextvars`): [`start_detached`] with an explicit
@@ -60,6 +61,90 @@ pub use ops::{
 pub use outcome_kind::ErrorKind;
 pub use pathwise_capture::CaptureOptions;
 pub use pathwise_macros::monitor;
+/// Instruments every function of an `impl` block, a trait or an inline module whose name is
+/// selected, as `#[monitor]` would: the Rust form of Python's `auto_instrument_module`.
+///
+/// # Example
+///
+/// The functions of an inline module and the methods of an `impl` block inside it, selected
+/// by name:
+///
+/// ```
+/// #[pathwise::monitor_all(include = "^(process_|calculate_|fetch_)", exclude("test_", "_helper"),
+///                         group = "trading.pnl")]
+/// mod pnl {
+///     pub struct Book {
+///         pub positions: Vec<(String, f64)>,
+///     }
+///
+///     impl Book {
+///         // Recorded as `…::pnl::Book::calculate_exposure`.
+///         pub fn calculate_exposure(&self) -> f64 {
+///             self.positions.iter().map(|(_, qty)| qty.abs()).sum()
+///         }
+///
+///         // Not selected: `include` does not match.
+///         pub fn len(&self) -> usize {
+///             self.positions.len()
+///         }
+///     }
+///
+///     // Recorded as `…::pnl::process_fill`, failed when it returns `Err`.
+///     pub fn process_fill(book: &mut Book, symbol: &str, qty: f64) -> Result<f64, String> {
+///         if qty == 0.0 {
+///             return Err(format!("empty fill for {symbol}"));
+///         }
+///         book.positions.push((symbol.to_owned(), qty));
+///         Ok(book.calculate_exposure())
+///     }
+///
+///     // Not selected: `exclude` contains `_helper`.
+///     pub fn process_helper() {}
+/// }
+///
+/// let records = pathwise::testing::capture_records(|| {
+///     let mut book = pnl::Book { positions: Vec::new() };
+///     assert_eq!(pnl::process_fill(&mut book, "ACME", -3.0), Ok(3.0));
+///     assert!(pnl::process_fill(&mut book, "ACME", 0.0).is_err());
+///     assert_eq!(book.len(), 1);
+///     pnl::process_helper();
+/// });
+/// let mut names: Vec<String> = pathwise::testing::spans(&records)
+///     .iter()
+///     .map(|span| format!("{} [{}]", span.name, span.group.as_deref().unwrap_or("-")))
+///     .collect();
+/// names.sort();
+/// assert_eq!(names.len(), 3);
+/// assert!(names[0].ends_with("pnl::Book::calculate_exposure [trading.pnl]"), "{names:?}");
+/// assert!(names[1].ends_with("pnl::process_fill [trading.pnl]"), "{names:?}");
+/// assert!(names[2].ends_with("pnl::process_fill [trading.pnl]"), "{names:?}");
+/// ```
+pub use pathwise_macros::monitor_all;
+/// Leaves a function out of the enclosing `#[`[`monitor_all`]`]`, whatever its name.
+///
+/// # Example
+///
+/// ```
+/// #[pathwise::monitor_all(group = "orders")]
+/// mod orders {
+///     pub fn submit(quantity: u32) -> u32 {
+///         best_bid() * quantity
+///     }
+///
+///     #[pathwise::skip_monitor] // called in every loop: not worth a span
+///     pub fn best_bid() -> u32 {
+///         100
+///     }
+/// }
+///
+/// let records = pathwise::testing::capture_records(|| {
+///     assert_eq!(orders::submit(2), 200);
+/// });
+/// let spans = pathwise::testing::spans(&records);
+/// assert_eq!(spans.len(), 1);
+/// assert!(spans[0].name.ends_with("orders::submit"));
+/// ```
+pub use pathwise_macros::skip_monitor;
 pub use pathwise_model::{
     AttrValue, ErrorInfo, HostResources, ProcessResources, ResourceSample, SpanKind, TraceId,
 };
