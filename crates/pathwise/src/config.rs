@@ -27,6 +27,10 @@ pub struct Config {
     pub data_dir: Option<PathBuf>,
     /// Share of traces kept, 0.0–1.0; traces holding an error are always kept.
     pub sample_rate: f64,
+    /// At most so many traces per hour for each root name, besides sampling; traces holding
+    /// an error are always kept (`PATHWISE_MAX_TRACES_PER_HOUR`). What was left out:
+    /// [`traces_left_out`](crate::traces_left_out).
+    pub trace_limit: Option<crate::TraceLimit>,
     /// The writer commits at least this often.
     pub flush_interval: Duration,
     /// Records held in memory before spilling to disk.
@@ -159,6 +163,7 @@ impl Default for Config {
             store: None,
             data_dir: None,
             sample_rate: 1.0,
+            trace_limit: None,
             flush_interval: Duration::from_millis(100),
             queue_capacity: 262_144,
             retention: Some(Duration::from_secs(7 * 24 * 3600)),
@@ -201,7 +206,8 @@ impl Config {
     }
 
     /// Defaults overridden by `PATHWISE_STORE` (as [`Config::store`] takes it), `PATHWISE_DB`, `PATHWISE_SAMPLE_RATE`,
-    /// `PATHWISE_RETENTION_HOURS`, `PATHWISE_REMOTE` (a server URL) with `PATHWISE_KEY`,
+    /// `PATHWISE_MAX_TRACES_PER_HOUR`, `PATHWISE_RETENTION_HOURS`, `PATHWISE_REMOTE` (a server
+    /// URL) with `PATHWISE_KEY`,
     /// `PATHWISE_OTLP_ENDPOINT` with `PATHWISE_SERVICE`, `PATHWISE_KEEP_LOCAL` (`0` or `1`),
     /// `PATHWISE_ENABLED` (`0` records nothing), `PATHWISE_CAPTURE` (`0` captures no arguments
     /// or results) and `PATHWISE_CAPTURE_INCLUDE` / `PATHWISE_CAPTURE_EXCLUDE` (comma-separated
@@ -218,6 +224,12 @@ impl Config {
             config.sample_rate = rate
                 .parse()
                 .map_err(|_| format!("PATHWISE_SAMPLE_RATE={rate:?} is not a number"))?;
+        }
+        if let Ok(limit) = std::env::var("PATHWISE_MAX_TRACES_PER_HOUR") {
+            let per_hour: u32 = limit.parse().map_err(|_| {
+                format!("PATHWISE_MAX_TRACES_PER_HOUR={limit:?} is not a whole number")
+            })?;
+            config.trace_limit = Some(crate::TraceLimit::per_hour(per_hour));
         }
         if let Ok(hours) = std::env::var("PATHWISE_RETENTION_HOURS") {
             let hours: u64 = hours
@@ -270,6 +282,9 @@ impl Config {
                 "flush_interval must be within (0, 60 s], got {:?}",
                 self.flush_interval
             ));
+        }
+        if let Some(limit) = &self.trace_limit {
+            limit.validate()?;
         }
         if self.queue_capacity < 1024 {
             return Err(format!(

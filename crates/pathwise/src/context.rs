@@ -214,6 +214,8 @@ pub(crate) fn open(
             }
             Name::Owned(_) => pathwise_pipeline::paths::intern(parent_path, name.clone()),
         };
+        // A root over its name's trace volume limit starts unsampled: kept only if it fails.
+        let sampled = sampled && (parent.is_some() || crate::volume::admit(path, name));
         let ctx = Context {
             trace_id,
             span_id,

@@ -43,6 +43,7 @@ mod propagation;
 mod resources;
 mod span;
 pub mod testing;
+mod volume;
 mod xray;
 
 use std::time::Duration;
@@ -59,6 +60,7 @@ pub use ops::{
     cache_hit, cache_miss, record_failed_operation, record_operation, record_operation_under,
 };
 pub use outcome_kind::ErrorKind;
+pub use volume::{TraceLimit, traces_left_out};
 pub use pathwise_capture::CaptureOptions;
 pub use pathwise_macros::monitor;
 /// Instruments every function of an `impl` block, a trait or an inline module whose name is
@@ -262,6 +264,7 @@ pub fn init_with_store(config: Config, store: Box<dyn Store>) -> Result<Pathwise
     }
     panic::install_hook();
     context::set_sample_rate(config.sample_rate);
+    volume::configure(config.trace_limit.clone());
     monitor::set_capture_defaults(config.capture.clone(), config.capture_switch.clone());
     let mut pipeline = pathwise_pipeline::PipelineConfig::new(config.data_dir());
     pipeline.flush_interval = config.flush_interval;
