@@ -31,6 +31,7 @@ mod handover;
 mod lane;
 mod local;
 pub mod paths;
+mod privacy;
 mod reserve;
 mod sampling;
 mod shared;
@@ -49,6 +50,7 @@ pub use handover::available as timed_handover_available;
 pub use local::{
     SubmitError, flush_thread, late_records, submit, submit_batch, submit_error, submit_now,
 };
+pub use privacy::{HASHED_PREFIX, Privacy};
 
 use shared::Shared;
 
@@ -85,6 +87,9 @@ pub struct PipelineConfig {
     /// full disk: they wait here and are offered to the store again every round, while other
     /// records are counted as dropped. Past it, error spans are dropped (and counted) too.
     pub error_reserve_bytes: usize,
+    /// Attributes and captured fields hashed or dropped as records enter the pipeline, so no
+    /// file the pipeline or the store writes holds them; `None` records values as given.
+    pub privacy: Option<Privacy>,
 }
 
 impl PipelineConfig {
@@ -103,6 +108,7 @@ impl PipelineConfig {
             functions: Vec::new(),
             shutdown_timeout: Some(Duration::from_secs(5)),
             error_reserve_bytes: 64 << 20,
+            privacy: None,
         }
     }
 }
@@ -167,6 +173,18 @@ pub fn install(
         return Err(PipelineError::AlreadyRunning);
     }
     let lock = fork::DirLock::acquire(&config.data_dir)?;
+    let privacy = match &config.privacy {
+        Some(privacy) => Some(
+            privacy::PrivacyFilter::new(privacy, &config.data_dir).map_err(|source| {
+                PipelineError::DataDir {
+                    path: config.data_dir.join("privacy.key").display().to_string(),
+                    source,
+                }
+            })?,
+        ),
+        None => None,
+    };
+    privacy::install(privacy);
     fork::watch_forks();
     clock(); // calibrate before the first span, not inside it
     let shared = Arc::new(Shared::new(config));
@@ -225,6 +243,7 @@ impl PipelineHandle {
                 *current = None;
             }
             local::set_enabled(false);
+            privacy::install(None);
         }
         shared.begin_shutdown();
         if let Some(writer) = self.writer.take() {

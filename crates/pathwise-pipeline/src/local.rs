@@ -99,12 +99,13 @@ fn hand_off(buffer: &mut Vec<Record>) {
 /// called (the SDK does so whenever a thread leaves its outermost span); the writer also takes
 /// what waits in a quiet thread's buffer every `handover_interval`.
 #[inline]
-pub fn submit(span: SpanRecord) {
+pub fn submit(mut span: SpanRecord) {
     if !enabled() {
         // Only a span started while recording gets here: it outlived the pipeline.
         late(1);
         return;
     }
+    crate::privacy::scrub_span(&mut span);
     let _ = LOCAL.try_with(|local| {
         local.slot.with_buffer(|buffer| {
             buffer.push(Record::Span(span));
@@ -116,11 +117,12 @@ pub fn submit(span: SpanRecord) {
 }
 
 /// Persists a failed span to the error lane before returning, then queues it.
-pub fn submit_error(span: SpanRecord) {
+pub fn submit_error(mut span: SpanRecord) {
     if !enabled() {
         late(1);
         return;
     }
+    crate::privacy::scrub_span(&mut span);
     match CURRENT.read().as_ref() {
         Some(shared) => shared.push_error(Record::Span(span)),
         None => late(1),
@@ -129,10 +131,11 @@ pub fn submit_error(span: SpanRecord) {
 
 /// Queues a record immediately, bypassing the thread buffer (trace start events, which must
 /// become visible while the trace runs, and resource samples from the sampler thread).
-pub fn submit_now(record: Record) {
+pub fn submit_now(mut record: Record) {
     if !enabled() {
         return;
     }
+    crate::privacy::scrub_records(std::slice::from_mut(&mut record));
     if let Some(shared) = CURRENT.read().as_ref() {
         let _ = shared.push(vec![record]);
     }
@@ -157,12 +160,13 @@ pub enum SubmitError {
 /// let err = pathwise_pipeline::submit_batch(vec![]).unwrap_err();
 /// assert!(matches!(err, pathwise_pipeline::SubmitError::NotRunning));
 /// ```
-pub fn submit_batch(records: Vec<Record>) -> Result<(), SubmitError> {
+pub fn submit_batch(mut records: Vec<Record>) -> Result<(), SubmitError> {
     let current = CURRENT.read();
     let shared = current.as_ref().ok_or(SubmitError::NotRunning)?;
     if records.is_empty() {
         return Ok(());
     }
+    crate::privacy::scrub_records(&mut records);
     shared.push_checked(records)?;
     Ok(())
 }

@@ -46,6 +46,11 @@ pub struct Config {
     /// take them): they wait in memory, up to about this many bytes, and are stored once
     /// there is room, while other records are counted as dropped. Default 64 MiB.
     pub error_reserve_bytes: usize,
+    /// Attributes and captured fields hashed (keyed, so equal values still group) or dropped
+    /// before anything is written: [`Privacy::recommended`](crate::Privacy::recommended) is
+    /// the documented default list (`PATHWISE_PRIVACY=recommended`; the key from
+    /// `PATHWISE_PRIVACY_KEY`). `None` records values as given (secrets are masked anyway).
+    pub privacy: Option<crate::Privacy>,
     /// Defaults for argument and result capture (`max_repr`, extra secret names, ...).
     pub capture: CaptureOptions,
     /// How often process and host resources (CPU, memory, disk and network I/O, threads, open
@@ -170,6 +175,7 @@ impl Default for Config {
             shutdown_timeout: Some(Duration::from_secs(5)),
             retention_interval: Duration::from_secs(3600),
             error_reserve_bytes: 64 << 20,
+            privacy: None,
             capture: CaptureOptions::default(),
             resource_interval: Some(Duration::from_secs(1)),
             export: Vec::new(),
@@ -206,8 +212,8 @@ impl Config {
     }
 
     /// Defaults overridden by `PATHWISE_STORE` (as [`Config::store`] takes it), `PATHWISE_DB`, `PATHWISE_SAMPLE_RATE`,
-    /// `PATHWISE_MAX_TRACES_PER_HOUR`, `PATHWISE_RETENTION_HOURS`, `PATHWISE_REMOTE` (a server
-    /// URL) with `PATHWISE_KEY`,
+    /// `PATHWISE_MAX_TRACES_PER_HOUR`, `PATHWISE_PRIVACY`, `PATHWISE_RETENTION_HOURS`,
+    /// `PATHWISE_REMOTE` (a server URL) with `PATHWISE_KEY`,
     /// `PATHWISE_OTLP_ENDPOINT` with `PATHWISE_SERVICE`, `PATHWISE_KEEP_LOCAL` (`0` or `1`),
     /// `PATHWISE_ENABLED` (`0` records nothing), `PATHWISE_CAPTURE` (`0` captures no arguments
     /// or results) and `PATHWISE_CAPTURE_INCLUDE` / `PATHWISE_CAPTURE_EXCLUDE` (comma-separated
@@ -230,6 +236,17 @@ impl Config {
                 format!("PATHWISE_MAX_TRACES_PER_HOUR={limit:?} is not a whole number")
             })?;
             config.trace_limit = Some(crate::TraceLimit::per_hour(per_hour));
+        }
+        if let Ok(privacy) = std::env::var("PATHWISE_PRIVACY") {
+            config.privacy = match privacy.as_str() {
+                "recommended" => Some(crate::Privacy::recommended()),
+                "" | "off" => None,
+                other => {
+                    return Err(format!(
+                        "PATHWISE_PRIVACY={other:?}: expected `recommended` or `off`"
+                    ));
+                }
+            };
         }
         if let Ok(hours) = std::env::var("PATHWISE_RETENTION_HOURS") {
             let hours: u64 = hours

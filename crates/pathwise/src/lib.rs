@@ -150,7 +150,7 @@ pub use pathwise_macros::skip_monitor;
 pub use pathwise_model::{
     AttrValue, ErrorInfo, HostResources, ProcessResources, ResourceSample, SpanKind, TraceId,
 };
-pub use pathwise_pipeline::{late_records, register_functions, reserved_errors};
+pub use pathwise_pipeline::{Privacy, late_records, register_functions, reserved_errors};
 pub use pathwise_store::{FunctionInfo, PipelineStats, Store};
 pub use propagation::TRACEPARENT;
 pub use resources::ResourceSampler;
@@ -273,6 +273,7 @@ pub fn init_with_store(config: Config, store: Box<dyn Store>) -> Result<Pathwise
     pipeline.shutdown_timeout = config.shutdown_timeout;
     pipeline.retention_interval = config.retention_interval;
     pipeline.error_reserve_bytes = config.error_reserve_bytes;
+    pipeline.privacy = config.privacy.clone();
     pipeline.functions = monitor::registered_functions()
         .map(|f| pathwise_store::FunctionInfo {
             name: f.name.into(),
