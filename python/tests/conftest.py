@@ -123,16 +123,17 @@ class Serving:
     proc: subprocess.Popen
     log: Path
 
-    def stop(self) -> Tuple[int, str]:
-        """SIGINT (the documented way to stop it), then its exit code and output."""
+    def stop(self, how: int = signal.SIGINT) -> Tuple[int, str]:
+        """SIGINT (Ctrl-C; SIGTERM is what `docker stop` and systemd send), then its exit
+        code and output."""
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
+            self.proc.send_signal(how)
             try:
                 self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-                pytest.fail(f"serve did not stop on SIGINT: {self.log.read_text()}")
+                pytest.fail(f"serve did not stop on {how!r}: {self.log.read_text()}")
         return self.proc.returncode, self.log.read_text(errors="replace")
 
 

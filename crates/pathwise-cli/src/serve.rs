@@ -77,9 +77,7 @@ pub fn serve(db: &Path, opts: &ServeOpts) -> Result<(), CliError> {
             "dashboard: http://{addr}/   OTLP/HTTP: http://{addr}/v1/traces   (Ctrl-C to stop)\n"
         ))?;
         server
-            .run_until(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
+            .run_until(stop_requested())
             .await
             .map_err(|e| CliError::Failed(e.to_string()))
     });
@@ -88,6 +86,23 @@ pub fn serve(db: &Path, opts: &ServeOpts) -> Result<(), CliError> {
     pipeline.shutdown();
     served?;
     finished.map_err(|e| CliError::Failed(format!("ingest could not finish: {e}")))
+}
+
+/// Ctrl-C, or `SIGTERM` (what `docker stop` and systemd send): either stops the server the
+/// same graceful way, with held spans rooted and the backlog written.
+async fn stop_requested() {
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| eprintln!("pathwise: warning: SIGTERM is not handled: {e}"))
+        .ok();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = async {
+            match terminate.as_mut() {
+                Some(signal) => { signal.recv().await; }
+                None => std::future::pending::<()>().await,
+            }
+        } => {}
+    }
 }
 
 /// The server's limits: the defaults, with what the options change.
