@@ -14,6 +14,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod alerts;
+mod db;
 mod demo;
 mod error;
 mod format;
@@ -71,6 +72,38 @@ enum Command {
     /// columns (input, output, metadata, reasoning, error_chain) are compressed: read them
     /// with `pw_text(column)` or from the `span_details_v` view.
     Sql(SqlArgs),
+    /// How much room the store takes and what it holds (`stats`), or give the space that
+    /// retention freed back to the file system (`vacuum`).
+    Db(DbArgs),
+}
+
+/// Options of `pathwise db`.
+#[derive(Debug, Args)]
+pub struct DbArgs {
+    #[command(subcommand)]
+    pub command: DbCommand,
+    #[command(flatten)]
+    pub db: ActionDbArg,
+}
+
+/// `pathwise db` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Size on disk, data and free space, how space is given back, the oldest and newest
+    /// trace, and the rows of the main tables (counting them reads each table once).
+    Stats {
+        /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Give space freed by retention back to the file system: an incremental vacuum on
+    /// SQLite; `--full` rewrites the whole file, which also turns incremental vacuum on for a
+    /// file made before it was the default. ClickHouse gives space back by itself.
+    Vacuum {
+        /// Rewrite the whole file (needs free disk space as large as the file).
+        #[arg(long)]
+        full: bool,
+    },
 }
 
 /// Options of `pathwise sql`.
@@ -428,6 +461,7 @@ where
         Command::Keys(args) => keys::run(&args),
         Command::Schema(args) => schema::run(&args),
         Command::Sql(args) => sql::run(&args),
+        Command::Db(args) => db::run(&args),
     };
     match result {
         Ok(()) => 0,

@@ -76,6 +76,9 @@ pub struct PipelineConfig {
     pub store_stats: bool,
     /// Data older than this is deleted; `None` keeps everything.
     pub retention: Option<Duration>,
+    /// When the store holds more than this many bytes, its oldest hours are deleted until it
+    /// holds less (checked with age-based retention); `None`: no size limit.
+    pub retention_bytes: Option<u64>,
     /// How often retention runs.
     pub retention_interval: Duration,
     /// Functions registered at link time, stored at start-up.
@@ -104,6 +107,7 @@ impl PipelineConfig {
             stats_interval: Duration::from_secs(1),
             store_stats: true,
             retention: Some(Duration::from_secs(7 * 24 * 3600)),
+            retention_bytes: None,
             retention_interval: Duration::from_secs(3600),
             functions: Vec::new(),
             shutdown_timeout: Some(Duration::from_secs(5)),

@@ -18,6 +18,7 @@ use crate::spill::{decode_file, move_aside, set_aside};
 use crate::{cache, clock};
 
 mod edges;
+mod retention;
 use edges::panic_text;
 
 /// Records written per store call: a shutdown timeout is honoured between pieces, and a
@@ -481,21 +482,36 @@ impl Writer {
         }
     }
 
+    /// Age-based retention, then size-based, then the space given back to the file system.
     fn run_retention(&mut self) {
-        let Some(keep) = self.shared.config.retention else {
+        let config = &self.shared.config;
+        if config.retention.is_none() && config.retention_bytes.is_none() {
             return;
-        };
+        }
         if self
             .last_retention
-            .is_some_and(|t| t.elapsed() < self.shared.config.retention_interval)
+            .is_some_and(|t| t.elapsed() < config.retention_interval)
         {
             return;
         }
         self.last_retention = Some(Instant::now());
         let now_ms = (clock().wall_now_ns() / 1_000_000).max(0) as u64;
-        let cutoff = now_ms.saturating_sub(keep.as_millis() as u64);
-        if let Err(e) = self.store.delete_before(cutoff) {
-            self.shared.warn(&format!("retention failed: {e}"));
+        let mut removed = 0;
+        if let Some(keep) = config.retention {
+            let cutoff = now_ms.saturating_sub(keep.as_millis() as u64);
+            match self.store.delete_before(cutoff) {
+                Ok(rows) => removed += rows,
+                Err(e) => self.shared.warn(&format!("retention failed: {e}")),
+            }
+        }
+        if let Some(limit) = self.shared.config.retention_bytes {
+            removed += retention::trim_to_size(&mut *self.store, limit, now_ms, &self.shared);
+        }
+        if removed > 0
+            && let Err(e) = self.store.reclaim(false)
+        {
+            self.shared
+                .warn(&format!("cannot give deleted space back: {e}"));
         }
     }
 

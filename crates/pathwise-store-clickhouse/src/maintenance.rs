@@ -1,6 +1,6 @@
 //! Retention and baselines: the writes that are not batches of spans.
 
-use pathwise_store::{BaselineRow, StoreError};
+use pathwise_store::{BaselineRow, StorageUse, StoreError};
 
 use crate::Conn;
 use crate::rows::*;
@@ -175,4 +175,61 @@ fn baseline_row(b: &BaselineRow, version: i64, pinned: bool) -> BaselineRowCh {
         confidence: b.confidence,
         updated_ns: now_ns(),
     }
+}
+
+#[derive(clickhouse::Row, serde::Deserialize)]
+struct TablePartsRow {
+    table: String,
+    rows: u64,
+    bytes: u64,
+}
+
+/// The room the database takes on every shard: the active parts of its tables (ClickHouse
+/// gives the space of replaced and dropped parts back by itself, so nothing is free), and the
+/// oldest and newest trace; rows per table where asked (from the parts' counts: no scan).
+pub(crate) fn storage_use(conn: &Conn, count_rows: bool) -> Result<StorageUse, StoreError> {
+    let db = &conn.config.database;
+    let mut bytes = 0;
+    let mut tables: Vec<(String, u64)> = Vec::new();
+    for shard in &conn.shards {
+        // `bytes` is what 18.x calls a part's size on disk (newer servers keep the alias).
+        let parts: Vec<TablePartsRow> = conn.run(
+            shard
+                .query(
+                    "SELECT table, sum(rows) AS rows, sum(bytes) AS bytes FROM system.parts
+                     WHERE database = ? AND active GROUP BY table",
+                )
+                .bind(db.as_str())
+                .fetch_all(),
+        )?;
+        for part in parts {
+            bytes += part.bytes;
+            let table = part.table.trim_end_matches("_local").to_string();
+            match tables.iter_mut().find(|(t, _)| *t == table) {
+                Some(entry) => entry.1 += part.rows,
+                None => tables.push((table, part.rows)),
+            }
+        }
+    }
+    let (oldest, newest): (i64, i64) = conn.run(
+        conn.client
+            .query(&format!(
+                "SELECT min(start_ns), max(start_ns) FROM {}",
+                conn.table("traces")
+            ))
+            .fetch_one::<(i64, i64)>(),
+    )?;
+    // `min` of no rows is 0 in ClickHouse: an empty store has no oldest trace.
+    let any = tables.iter().any(|(t, n)| t == "traces" && *n > 0);
+    let found = |ns: i64| (any && ns > 0).then_some(ns as u64 / 1_000_000);
+    tables.sort_by_key(|t| std::cmp::Reverse(t.1));
+    Ok(StorageUse {
+        file_bytes: bytes,
+        used_bytes: bytes,
+        free_bytes: 0,
+        oldest_trace_ms: found(oldest),
+        newest_trace_ms: found(newest),
+        tables: if count_rows { tables } else { Vec::new() },
+        reclaim: "merges (ClickHouse gives space back by itself)".into(),
+    })
 }

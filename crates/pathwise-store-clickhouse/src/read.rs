@@ -442,6 +442,10 @@ impl ReadStore for ClickHouseReader {
             .collect())
     }
 
+    fn storage_use(&self, count_rows: bool) -> Result<pathwise_store::StorageUse, StoreError> {
+        crate::maintenance::storage_use(&self.conn, count_rows)
+    }
+
     fn resource_samples(
         &self,
         since_ns: i64,

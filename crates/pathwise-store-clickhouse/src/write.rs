@@ -404,6 +404,10 @@ impl Store for ClickHouseStore {
         crate::maintenance::delete_before(&self.conn, cutoff_unix_ms)
     }
 
+    fn storage_use(&mut self) -> Result<pathwise_store::StorageUse, StoreError> {
+        crate::maintenance::storage_use(&self.conn, false)
+    }
+
     fn write_cache_rows(&mut self, rows: &[CacheRow]) -> Result<(), StoreError> {
         let rows: Vec<CacheRowCh> = rows
             .iter()

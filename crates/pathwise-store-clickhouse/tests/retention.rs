@@ -58,10 +58,35 @@ fn whole_days_before_the_cutoff_day_are_dropped_on_every_shard() {
     let mut writer = backend.writer().unwrap();
     writer.write_records(&records).unwrap();
 
+    // What `pathwise db stats` and the size signal read: every shard's parts.
+    let reader = backend.reader().unwrap();
+    let before = reader.storage_use(true).unwrap();
+    let rows = |usage: &pathwise_store::StorageUse, table: &str| {
+        usage
+            .tables
+            .iter()
+            .find(|(t, _)| t == table)
+            .map_or(0, |(_, n)| *n)
+    };
+    assert_eq!(rows(&before, "spans"), 35, "{before:?}");
+    assert_eq!(
+        (before.oldest_trace_ms, before.newest_trace_ms),
+        (
+            Some(TODAY_MS - 3 * DAY_MS + 12 * HOUR_MS),
+            Some(TODAY_MS + HOUR_MS)
+        )
+    );
+    assert!(before.file_bytes > 0 && before.used_bytes == before.file_bytes);
+
     // Keep what started after yesterday 10:00.
     let cutoff_ms = TODAY_MS - DAY_MS + 10 * HOUR_MS;
     assert_eq!(writer.delete_before(cutoff_ms).unwrap(), 20);
-    let reader = backend.reader().unwrap();
+    let after = writer.storage_use().unwrap();
+    assert!(
+        after.file_bytes < before.file_bytes,
+        "{before:?} → {after:?}"
+    );
+    assert_eq!(after.oldest_trace_ms, Some(TODAY_MS - DAY_MS + 4 * HOUR_MS));
     assert_eq!(reader.trace_stats(None, None).unwrap().total, 15);
     assert_eq!(reader.error_rate_since(0).unwrap().spans, 15);
     let calls: i64 = reader

@@ -24,6 +24,7 @@ mod schema;
 mod spans;
 mod sql;
 mod stats;
+mod storage;
 mod write;
 
 use std::path::Path;

@@ -406,6 +406,13 @@ impl ReadStore for SqliteReader {
         Ok(self.resources_sql(since_ns, until_ns, limit)?)
     }
 
+    fn storage_use(&self, count_rows: bool) -> Result<pathwise_store::StorageUse, StoreError> {
+        let conn = self.conn();
+        // The main database's file name; empty for an in-memory one, which has no size.
+        let path = std::path::PathBuf::from(conn.path().unwrap_or_default());
+        Ok(crate::storage::storage_use(conn, &path, count_rows)?)
+    }
+
     fn functions(&self) -> Result<Vec<FunctionRow>, StoreError> {
         Ok(self.functions_sql()?)
     }

@@ -92,6 +92,9 @@ impl SqliteStore {
                 | OpenFlags::SQLITE_OPEN_CREATE
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
+        // Before the first table exists (a no-op on an older file): retention's deletions can
+        // then be given back to the file system page by page (see `storage`).
+        conn.execute_batch("PRAGMA auto_vacuum = INCREMENTAL")?;
         // WAL lets readers work while we write; NORMAL syncs at checkpoints only, which keeps
         // the database consistent after a process crash (the error lane covers durability).
         let mode: String = conn

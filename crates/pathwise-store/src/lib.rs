@@ -32,6 +32,7 @@ pub mod keys;
 mod memory;
 mod read;
 pub mod rollup;
+mod storage;
 mod window;
 
 use pathwise_model::{Name, Record};
@@ -44,6 +45,7 @@ pub use read::{
     CacheRow, CacheTotals, Cursor, ErrorRate, FunctionRow, PipelineStatsRow, ReadStore, SpanRow,
     SpanSkeleton, TraceFilter, TracePage, TraceStats, TraceSummary, attr_json,
 };
+pub use storage::{Reclaimed, StorageUse};
 pub use window::Window;
 
 /// Storage failed.
@@ -231,6 +233,20 @@ pub trait Store: Send {
     fn write_pipeline_stats(&mut self, rows: &[PipelineStats]) -> Result<(), StoreError> {
         let _ = rows;
         Err(StoreError::Unsupported("pipeline statistics".into()))
+    }
+
+    /// The room the store takes now, without counting rows: what size-based retention
+    /// compares with its limit after each deletion.
+    fn storage_use(&mut self) -> Result<StorageUse, StoreError> {
+        Err(StoreError::Unsupported("storage measurement".into()))
+    }
+
+    /// Gives space freed by deletions back to the file system where the backend can (SQLite:
+    /// an incremental vacuum; `full`: a whole `VACUUM`). A backend that reclaims space by
+    /// itself (ClickHouse merges) does nothing.
+    fn reclaim(&mut self, full: bool) -> Result<Reclaimed, StoreError> {
+        let _ = full;
+        Ok(Reclaimed::default())
     }
 }
 

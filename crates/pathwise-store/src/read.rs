@@ -283,6 +283,12 @@ pub trait ReadStore {
         until_ns: Option<i64>,
         limit: usize,
     ) -> Result<Vec<ResourceSample>, StoreError>;
+    /// The room the store takes and what it holds; with `count_rows`, the rows of its main
+    /// tables too (a scan of each, for `pathwise db stats`; the size signal leaves it off).
+    fn storage_use(&self, count_rows: bool) -> Result<crate::StorageUse, StoreError> {
+        let _ = count_rows;
+        Err(StoreError::Unsupported("storage measurement".into()))
+    }
 }
 
 /// JSON form of an attribute value (how every backend stores and returns attributes).

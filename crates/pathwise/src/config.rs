@@ -37,6 +37,10 @@ pub struct Config {
     pub queue_capacity: usize,
     /// Data older than this is deleted; `None` keeps everything.
     pub retention: Option<Duration>,
+    /// When the store holds more than this many bytes, its oldest hours are deleted until it
+    /// holds less, and the file shrinks (`PATHWISE_RETENTION_MB`); checked every
+    /// `retention_interval`. `None`: no size limit.
+    pub retention_bytes: Option<u64>,
     /// How long shutdown (dropping the guard) may spend writing a backlog; what is left then
     /// stays in `data_dir` and is written at the next start. `None` waits for all of it.
     pub shutdown_timeout: Option<Duration>,
@@ -172,6 +176,7 @@ impl Default for Config {
             flush_interval: Duration::from_millis(100),
             queue_capacity: 262_144,
             retention: Some(Duration::from_secs(7 * 24 * 3600)),
+            retention_bytes: None,
             shutdown_timeout: Some(Duration::from_secs(5)),
             retention_interval: Duration::from_secs(3600),
             error_reserve_bytes: 64 << 20,
@@ -213,7 +218,7 @@ impl Config {
 
     /// Defaults overridden by `PATHWISE_STORE` (as [`Config::store`] takes it), `PATHWISE_DB`, `PATHWISE_SAMPLE_RATE`,
     /// `PATHWISE_MAX_TRACES_PER_HOUR`, `PATHWISE_PRIVACY`, `PATHWISE_RETENTION_HOURS`,
-    /// `PATHWISE_REMOTE` (a server URL) with `PATHWISE_KEY`,
+    /// `PATHWISE_RETENTION_MB`, `PATHWISE_REMOTE` (a server URL) with `PATHWISE_KEY`,
     /// `PATHWISE_OTLP_ENDPOINT` with `PATHWISE_SERVICE`, `PATHWISE_KEEP_LOCAL` (`0` or `1`),
     /// `PATHWISE_ENABLED` (`0` records nothing), `PATHWISE_CAPTURE` (`0` captures no arguments
     /// or results) and `PATHWISE_CAPTURE_INCLUDE` / `PATHWISE_CAPTURE_EXCLUDE` (comma-separated
@@ -247,6 +252,12 @@ impl Config {
                     ));
                 }
             };
+        }
+        if let Ok(mb) = std::env::var("PATHWISE_RETENTION_MB") {
+            let mb: u64 = mb
+                .parse()
+                .map_err(|_| format!("PATHWISE_RETENTION_MB={mb:?} is not a whole number"))?;
+            config.retention_bytes = (mb > 0).then_some(mb << 20);
         }
         if let Ok(hours) = std::env::var("PATHWISE_RETENTION_HOURS") {
             let hours: u64 = hours

@@ -60,7 +60,6 @@ pub use ops::{
     cache_hit, cache_miss, record_failed_operation, record_operation, record_operation_under,
 };
 pub use outcome_kind::ErrorKind;
-pub use volume::{TraceLimit, traces_left_out};
 pub use pathwise_capture::CaptureOptions;
 pub use pathwise_macros::monitor;
 /// Instruments every function of an `impl` block, a trait or an inline module whose name is
@@ -155,6 +154,7 @@ pub use pathwise_store::{FunctionInfo, PipelineStats, Store};
 pub use propagation::TRACEPARENT;
 pub use resources::ResourceSampler;
 pub use span::{SpanGuard, in_span, span};
+pub use volume::{TraceLimit, traces_left_out};
 pub use xray::{Filter, Llm, Ranked, Step, Trace, trace};
 
 /// Why [`init`] failed.
@@ -270,6 +270,7 @@ pub fn init_with_store(config: Config, store: Box<dyn Store>) -> Result<Pathwise
     pipeline.flush_interval = config.flush_interval;
     pipeline.queue_capacity = config.queue_capacity;
     pipeline.retention = config.retention;
+    pipeline.retention_bytes = config.retention_bytes;
     pipeline.shutdown_timeout = config.shutdown_timeout;
     pipeline.retention_interval = config.retention_interval;
     pipeline.error_reserve_bytes = config.error_reserve_bytes;

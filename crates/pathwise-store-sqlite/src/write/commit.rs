@@ -6,8 +6,8 @@ use super::SqliteStore;
 use crate::Error;
 use crate::maintenance::{self, in_transaction, now_ns, write_cache, write_stats};
 use pathwise_store::{
-    BaselineRow, CacheRow, FunctionInfo, PathDictionary, PipelineStats, Store, StoreError,
-    WriteBatch,
+    BaselineRow, CacheRow, FunctionInfo, PathDictionary, PipelineStats, Reclaimed, StorageUse,
+    Store, StoreError, WriteBatch,
 };
 
 impl Store for SqliteStore {
@@ -27,6 +27,14 @@ impl Store for SqliteStore {
 
     fn delete_before(&mut self, cutoff_unix_ms: u64) -> Result<u64, StoreError> {
         self.in_guarded_transaction(|tx| maintenance::delete_before(tx, cutoff_unix_ms))
+    }
+
+    fn storage_use(&mut self) -> Result<StorageUse, StoreError> {
+        Ok(crate::storage::storage_use(&self.conn, &self.path, false)?)
+    }
+
+    fn reclaim(&mut self, full: bool) -> Result<Reclaimed, StoreError> {
+        Ok(crate::storage::reclaim(&self.conn, &self.path, full)?)
     }
 
     fn write_cache_rows(&mut self, rows: &[CacheRow]) -> Result<(), StoreError> {
