@@ -12,7 +12,7 @@ mod effects;
 mod follow;
 
 use crate::history::{AlertStore, HistoryFilter, HistoryRow, Matcher, Silence, state_row};
-use crate::notify::Notifier;
+use crate::notify::{DeliveryFailure, Notifier};
 use crate::rules::{Rule, RuleSet, RulesFile};
 use crate::signals::SignalSource;
 use crate::{Severity, fingerprint};
@@ -105,7 +105,12 @@ pub struct Engine {
     /// Shared so that [`Engine::spawn`] can read signals without holding the engine.
     source: Arc<dyn SignalSource>,
     store: AlertStore,
+    /// The notifiers the caller passed.
     notifiers: Vec<Box<dyn Notifier>>,
+    /// The notifiers the rules' `[notify]` section configures, rebuilt when it changes.
+    configured: Vec<Box<dyn Notifier>>,
+    /// Failures taken from replaced configured notifiers, recorded at the next evaluation.
+    orphaned_failures: Vec<DeliveryFailure>,
     alerts: BTreeMap<String, ActiveAlert>,
     errors: BTreeMap<String, String>,
 }
@@ -125,9 +130,15 @@ fn history_row(a: &ActiveAlert, ts_ns: i64, state: &str, actor: &str) -> History
     }
 }
 
-/// `{{ value }}` → the value, rounded to 4 decimals (integers print without a fraction).
+/// A measured value as people read it: rounded to 4 decimals (integers print without a
+/// fraction), `n/a` when there is none.
+pub(crate) fn value_text(value: Option<f64>) -> String {
+    value.map_or_else(|| "n/a".into(), |v| ((v * 1e4).round() / 1e4).to_string())
+}
+
+/// `{{ value }}` → [`value_text`].
 fn render(template: &str, value: Option<f64>) -> String {
-    let text = value.map_or_else(|| "n/a".into(), |v| ((v * 1e4).round() / 1e4).to_string());
+    let text = value_text(value);
     template
         .replace("{{ value }}", &text)
         .replace("{{value}}", &text)
@@ -164,7 +175,8 @@ impl Readings {
 
 impl Engine {
     /// An engine keeping its state in `store`; resumes the active alerts saved there, so a
-    /// restart neither forgets nor re-announces them.
+    /// restart neither forgets nor re-announces them. Notifications go to `notifiers` and to
+    /// the receivers the rules' `[notify]` section configures.
     pub fn new(
         rules: RuleSet,
         source: Box<dyn SignalSource>,
@@ -178,11 +190,13 @@ impl Engine {
             .map(|alert| (alert.fingerprint.clone(), alert))
             .collect();
         Ok(Engine {
+            configured: rules.notify.notifiers(),
             rules,
             rules_file: None,
             source: Arc::from(source),
             store,
             notifiers,
+            orphaned_failures: Vec::new(),
             alerts,
             errors: BTreeMap::new(),
         })
@@ -191,9 +205,28 @@ impl Engine {
     /// Follows a rules file: [`Engine::reload`] (called every tick by [`Engine::spawn`])
     /// picks up changes.
     pub fn with_rules_file(mut self, file: RulesFile) -> Self {
-        self.rules = file.rules().clone();
+        self.use_rules(file.rules().clone());
         self.rules_file = Some(file);
         self
+    }
+
+    /// Puts `rules` in force, replacing the configured notifiers if `[notify]` changed (an
+    /// unchanged section keeps them, with their queues).
+    fn use_rules(&mut self, rules: RuleSet) {
+        if rules.notify != self.rules.notify {
+            for old in std::mem::replace(&mut self.configured, rules.notify.notifiers()) {
+                self.orphaned_failures.extend(old.take_failures());
+            }
+        }
+        self.rules = rules;
+    }
+
+    /// Every notifier: the caller's, then the configured ones.
+    pub(crate) fn notifiers(&self) -> impl Iterator<Item = &dyn Notifier> {
+        self.notifiers
+            .iter()
+            .chain(&self.configured)
+            .map(|n| n.as_ref())
     }
 
     /// Re-reads the rules file if it changed; on an error the old rules stay in force.
@@ -203,7 +236,8 @@ impl Engine {
         };
         let changed = file.reload_if_changed()?;
         if changed {
-            self.rules = file.rules().clone();
+            let rules = file.rules().clone();
+            self.use_rules(rules);
         }
         Ok(changed)
     }
@@ -215,7 +249,7 @@ impl Engine {
 
     /// Replaces the rules (alerts of removed rules resolve on the next evaluation).
     pub fn set_rules(&mut self, rules: RuleSet) {
-        self.rules = rules;
+        self.use_rules(rules);
     }
 
     /// Pending and firing alerts.

@@ -3,7 +3,9 @@
 //! ([`StoreSource`]), a pending → firing → resolved state machine with `for`,
 //! `keep_firing_for`, hysteresis, escalation, repeats, silences and acknowledgements
 //! ([`Engine`]), history in the store, and notifications ([`LogNotifier`],
-//! [`WebhookNotifier`], [`CallbackNotifier`]).
+//! [`WebhookNotifier`], [`EmailNotifier`], [`CallbackNotifier`]) routed by severity: each
+//! notifier is sent only the alerts at or above its [`Notifier::min_severity`] (the log every
+//! alert, e-mail critical and above by default, a webhook what its configuration says).
 //!
 //! ```
 //! use std::sync::{Arc, Mutex};
@@ -34,6 +36,8 @@
 //! assert_eq!(seen.lock().unwrap().as_slice(), ["p95 is 250 ms"]);
 //! ```
 
+mod delivery;
+mod email;
 mod engine;
 mod handle;
 mod history;
@@ -43,6 +47,7 @@ mod rules;
 mod signals;
 mod webhook;
 
+pub use email::{EmailConfig, EmailConfigError, EmailContent, EmailNotifier, email_content};
 pub use engine::{ActiveAlert, AlertState, Engine, Transition, TransitionKind};
 pub use handle::EngineHandle;
 pub use history::{HistoryFilter, HistoryRow, Matcher, Silence, StoredAlerts, read_stored};
@@ -51,7 +56,9 @@ pub use notify::{
     AlertInfo, CallbackNotifier, DeliveryFailure, LogNotifier, Notification, Notifier, Status,
 };
 pub use pathwise_store::alerts::SqlGuardError;
-pub use rules::{Condition, Op, Rule, RuleSet, RulesError, RulesFile, Signal, Trigger};
+pub use rules::{
+    Condition, NotifySettings, Op, Rule, RuleSet, RulesError, RulesFile, Signal, Trigger,
+};
 pub use signals::{SignalSource, StoreSource};
 pub use webhook::{WebhookConfig, WebhookNotifier, webhook_payload};
 

@@ -1,6 +1,10 @@
 //! Notifications and the simple notifiers. A [`Notifier`] must return at once: the engine calls
-//! it during evaluation, so anything slow (HTTP) belongs on the notifier's own thread.
+//! it during evaluation, so anything slow (HTTP, SMTP) belongs on the notifier's own thread.
+//!
+//! Severity routing: each notifier has a [`Notifier::min_severity`]; the engine hands it only
+//! the alerts at or above it ([`Notification::at_least`]), and nothing when none are.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -37,6 +41,9 @@ pub struct AlertInfo {
     /// Annotations with `{{ value }}` substituted.
     pub annotations: BTreeMap<String, String>,
     pub value: Option<f64>,
+    /// What the rule checks, with its threshold (`error_rate > 0.05 (overall, over 5m)`);
+    /// `None` once the rule is gone from the rules file.
+    pub condition: Option<String>,
     /// When the alert started firing.
     pub starts_ns: i64,
     /// When it resolved (`None` while firing).
@@ -64,6 +71,44 @@ impl Notification {
     /// Annotations every alert shares.
     pub fn common_annotations(&self) -> BTreeMap<String, String> {
         common(self.alerts.iter().map(|a| &a.annotations))
+    }
+
+    /// Only the alerts at `min` or above: the whole notification when all are, `None` when
+    /// none are.
+    ///
+    /// ```
+    /// use pathwise_alerts::{AlertInfo, Notification, Severity, Status};
+    /// let alert = |severity| AlertInfo { fingerprint: String::new(), rule: "disk".into(),
+    ///     status: Status::Firing, severity, labels: Default::default(),
+    ///     annotations: Default::default(), value: None, condition: None, starts_ns: 0,
+    ///     ends_ns: None };
+    /// let n = Notification { status: Status::Firing, group_key: "{}".into(),
+    ///     group_labels: Default::default(), reason: "firing".into(),
+    ///     alerts: vec![alert(Severity::Warning), alert(Severity::Critical)] };
+    /// assert_eq!(n.at_least(Severity::Info).unwrap().alerts.len(), 2);
+    /// assert_eq!(n.at_least(Severity::Critical).unwrap().alerts.len(), 1);
+    /// assert!(n.at_least(Severity::Emergency).is_none());
+    /// ```
+    pub fn at_least(&self, min: Severity) -> Option<Cow<'_, Notification>> {
+        if self.alerts.iter().all(|a| a.severity >= min) {
+            return (!self.alerts.is_empty()).then_some(Cow::Borrowed(self));
+        }
+        let alerts: Vec<AlertInfo> = self
+            .alerts
+            .iter()
+            .filter(|a| a.severity >= min)
+            .cloned()
+            .collect();
+        if alerts.is_empty() {
+            return None;
+        }
+        Some(Cow::Owned(Notification {
+            status: self.status,
+            group_key: self.group_key.clone(),
+            group_labels: self.group_labels.clone(),
+            alerts,
+            reason: self.reason.clone(),
+        }))
     }
 
     /// A one-line summary for logs.
@@ -124,6 +169,11 @@ pub struct DeliveryFailure {
 pub trait Notifier: Send {
     /// The receiver's name, recorded with failures.
     fn name(&self) -> &str;
+    /// The lowest severity this receiver is sent (default: every severity). The engine
+    /// filters before calling [`Notifier::notify`].
+    fn min_severity(&self) -> Severity {
+        Severity::Info
+    }
     /// Hands over one notification.
     fn notify(&self, notification: &Notification);
     /// Failures since the last call; the engine records them as `delivery_failed` history.
@@ -132,7 +182,7 @@ pub trait Notifier: Send {
     }
 }
 
-/// Writes a one-line summary per notification to stderr.
+/// Writes a one-line summary per notification to stderr, whatever the severity.
 ///
 /// ```
 /// use pathwise_alerts::{LogNotifier, Notifier};

@@ -13,9 +13,11 @@ use serde::Deserialize;
 use crate::Severity;
 
 mod durations;
+mod notify;
 mod terms;
 
 use durations::{Bounds, CHECK_INTERVAL, HOLD, RENOTIFY, SQL_TIMEOUT, WINDOW, duration};
+pub use notify::NotifySettings;
 pub use terms::{Op, Signal, Trigger};
 
 /// A rules file that could not be used: where and why.
@@ -94,6 +96,39 @@ impl Rule {
         };
         self.op.holds(value, bound)
     }
+
+    /// What the rule checks, with its threshold, as messages show it.
+    ///
+    /// ```
+    /// let rules = pathwise_alerts::RuleSet::parse(r#"
+    /// [[rule]]
+    /// name = "errors"
+    /// kind = "threshold"
+    /// signal = "error_rate"
+    /// scope = "checkout"
+    /// op = ">"
+    /// threshold = 0.05
+    /// "#).unwrap();
+    /// assert_eq!(rules.rules[0].condition_text(), "error_rate > 0.05 (checkout, over 5m)");
+    /// ```
+    pub fn condition_text(&self) -> String {
+        let test = format!("{} {}", self.op.as_str(), self.threshold);
+        match &self.condition {
+            Condition::Threshold {
+                signal,
+                scope,
+                window,
+            } => format!(
+                "{} {test} ({scope}, over {})",
+                signal.as_str(),
+                humantime::format_duration(*window)
+            ),
+            Condition::Baseline { trigger, scope } => {
+                format!("{} {test} ({scope})", trigger.as_str())
+            }
+            Condition::Sql { .. } => format!("SQL value {test}"),
+        }
+    }
 }
 
 /// Engine settings plus the rules.
@@ -105,6 +140,8 @@ pub struct RuleSet {
     pub escalate_after: Option<Duration>,
     /// Label names alerts are grouped by in notifications; `rule` means the rule name.
     pub group_by: Vec<String>,
+    /// Receivers the file's `[notify]` section configures.
+    pub notify: NotifySettings,
     pub rules: Vec<Rule>,
 }
 
@@ -115,6 +152,7 @@ impl Default for RuleSet {
             repeat_interval: Duration::from_secs(4 * 3600),
             escalate_after: None,
             group_by: vec!["rule".into()],
+            notify: NotifySettings::default(),
             rules: Vec::new(),
         }
     }
@@ -127,6 +165,7 @@ struct RawFile {
     repeat_interval: Option<String>,
     escalate_after: Option<String>,
     group_by: Option<Vec<String>>,
+    notify: Option<notify::RawNotify>,
     #[serde(default)]
     rule: Vec<RawRule>,
 }
@@ -168,16 +207,16 @@ fn line_of(src: &str, offset: usize) -> usize {
     src[..offset.min(src.len())].matches('\n').count() + 1
 }
 
-/// Lines (1-based) of every `[[rule]]` header, in order.
-fn rule_headers(src: &str) -> Vec<usize> {
+/// Lines (1-based) of every `header` (`[[rule]]`, `[notify.email]`), in order.
+fn table_headers(src: &str, header: &str) -> Vec<usize> {
     src.lines()
         .enumerate()
-        .filter(|(_, l)| l.trim_start().starts_with("[[rule]]"))
+        .filter(|(_, l)| l.trim_start().starts_with(header))
         .map(|(i, _)| i + 1)
         .collect()
 }
 
-/// Line of `key = …` inside rule `index`'s table, else the header, else `fallback`.
+/// Line of `key = …` inside table `index` of `headers`, else its header, else line 1.
 fn key_line(src: &str, headers: &[usize], index: usize, key: Option<&str>) -> usize {
     let Some(&start) = headers.get(index) else {
         return 1;
@@ -213,7 +252,7 @@ impl RuleSet {
             line: e.span().map_or(1, |s| line_of(src, s.start)),
             reason: e.message().trim().to_string(),
         })?;
-        let headers = rule_headers(src);
+        let headers = table_headers(src, "[[rule]]");
         let top = |key: &str| {
             src.lines()
                 .position(|l| l.trim_start().starts_with(key))
@@ -249,6 +288,7 @@ impl RuleSet {
             .unwrap_or(defaults.repeat_interval),
             escalate_after: top_duration(&raw.escalate_after, "escalate_after", None, RENOTIFY)?,
             group_by: raw.group_by.unwrap_or(defaults.group_by),
+            notify: notify::settings(raw.notify, src)?,
             rules: Vec::new(),
         };
         for (index, r) in raw.rule.into_iter().enumerate() {

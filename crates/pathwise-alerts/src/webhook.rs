@@ -1,20 +1,16 @@
-//! The webhook notifier: Alertmanager-v4-style JSON POSTed from its own thread.
-//!
-//! `notify` only `try_send`s into a bounded channel, so a receiver that hangs or a full queue
-//! can never stall evaluation; a full queue is a recorded failure, not a wait.
+//! The webhook notifier: Alertmanager-v4-style JSON POSTed from its own thread (see
+//! [`crate::delivery`]: `notify` never waits, failures are recorded).
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::delivery::{AttemptError, DeliveryQueue, with_retries};
 use crate::notify::{DeliveryFailure, Notification, Notifier};
-use crate::{now_ns, rfc3339};
+use crate::{Severity, rfc3339};
 
 /// Where and how to deliver.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct WebhookConfig {
     pub url: String,
     /// The `receiver` field of the payload and the name recorded with failures.
@@ -29,10 +25,12 @@ pub struct WebhookConfig {
     pub queue: usize,
     /// `externalURL` in the payload (the Pathwise dashboard).
     pub external_url: String,
+    /// Alerts below this severity are not sent here (default: every severity).
+    pub min_severity: Severity,
 }
 
 impl WebhookConfig {
-    /// Defaults: 5 s timeout, 3 retries from 500 ms, a queue of 256.
+    /// Defaults: 5 s timeout, 3 retries from 500 ms, a queue of 256, every severity.
     pub fn new(url: impl Into<String>) -> Self {
         WebhookConfig {
             url: url.into(),
@@ -42,6 +40,7 @@ impl WebhookConfig {
             backoff: Duration::from_millis(500),
             queue: 256,
             external_url: String::new(),
+            min_severity: Severity::Info,
         }
     }
 }
@@ -88,136 +87,71 @@ pub fn webhook_payload(n: &Notification, receiver: &str, external_url: &str) -> 
     })
 }
 
-/// Delivery counters and failures shared with the delivery thread.
-#[derive(Default)]
-struct Shared {
-    delivered: AtomicU64,
-    failed: AtomicU64,
-    failures: Mutex<Vec<DeliveryFailure>>,
-}
-
-impl Shared {
-    fn fail(&self, receiver: &str, n: &Notification, error: String) {
-        self.failed.fetch_add(1, Ordering::Relaxed);
-        let failure = DeliveryFailure {
-            receiver: receiver.to_string(),
-            group_key: n.group_key.clone(),
-            fingerprints: n.alerts.iter().map(|a| a.fingerprint.clone()).collect(),
-            error,
-            ts_ns: now_ns(),
-        };
-        if let Ok(mut f) = self.failures.lock() {
-            f.push(failure);
-        }
-    }
-}
-
 /// POSTs notifications to a URL from a background thread, with timeout and retries.
 ///
 /// ```no_run
-/// use pathwise_alerts::{WebhookConfig, WebhookNotifier};
-/// let hook = WebhookNotifier::new(WebhookConfig::new("http://127.0.0.1:9093/hook"));
+/// use pathwise_alerts::{Severity, WebhookConfig, WebhookNotifier};
+/// // A pager that is woken only for emergencies.
+/// let mut config = WebhookConfig::new("http://127.0.0.1:9093/hook");
+/// config.min_severity = Severity::Emergency;
+/// let hook = WebhookNotifier::new(config);
 /// assert_eq!(hook.delivered(), 0);
 /// ```
 pub struct WebhookNotifier {
-    receiver: String,
-    sender: SyncSender<Notification>,
-    shared: Arc<Shared>,
+    queue: DeliveryQueue,
+    min_severity: Severity,
 }
 
 impl WebhookNotifier {
     /// Starts the delivery thread; it ends when the notifier is dropped and the queue drained.
     pub fn new(config: WebhookConfig) -> Self {
-        let (sender, rx) = sync_channel(config.queue.max(1));
-        let shared = Arc::new(Shared::default());
-        let thread_shared = shared.clone();
-        let receiver = config.receiver.clone();
-        std::thread::Builder::new()
-            .name("pathwise-webhook".into())
-            .spawn(move || deliver_loop(config, rx, thread_shared))
-            .expect("spawn webhook thread");
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(config.timeout))
+            .build()
+            .into();
+        let (receiver, min_severity) = (config.receiver.clone(), config.min_severity);
+        let queue = DeliveryQueue::start(&receiver, "pathwise-webhook", config.queue, move |n| {
+            let body = webhook_payload(n, &config.receiver, &config.external_url).to_string();
+            with_retries(config.retries, config.backoff, || {
+                agent
+                    .post(&config.url)
+                    .header("content-type", "application/json")
+                    .send(body.as_bytes())
+                    .map(drop)
+                    .map_err(|e| AttemptError::Transient(e.to_string()))
+            })
+        });
         WebhookNotifier {
-            receiver,
-            sender,
-            shared,
+            queue,
+            min_severity,
         }
     }
 
     /// Notifications delivered so far.
     pub fn delivered(&self) -> u64 {
-        self.shared.delivered.load(Ordering::Relaxed)
+        self.queue.delivered()
     }
 
     /// Notifications given up on (after retries, or refused by a full queue).
     pub fn failed(&self) -> u64 {
-        self.shared.failed.load(Ordering::Relaxed)
-    }
-}
-
-fn deliver_loop(config: WebhookConfig, rx: Receiver<Notification>, shared: Arc<Shared>) {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(config.timeout))
-        .build()
-        .into();
-    for n in rx {
-        let body = webhook_payload(&n, &config.receiver, &config.external_url).to_string();
-        let mut wait = config.backoff;
-        let mut last_error = String::new();
-        let mut ok = false;
-        for attempt in 0..=config.retries {
-            if attempt > 0 {
-                std::thread::sleep(wait);
-                wait = wait.saturating_mul(2);
-            }
-            match agent
-                .post(&config.url)
-                .header("content-type", "application/json")
-                .send(body.as_bytes())
-            {
-                Ok(_) => {
-                    ok = true;
-                    break;
-                }
-                Err(e) => last_error = e.to_string(),
-            }
-        }
-        if ok {
-            shared.delivered.fetch_add(1, Ordering::Relaxed);
-        } else {
-            let attempts = config.retries + 1;
-            shared.fail(
-                &config.receiver,
-                &n,
-                format!("{attempts} attempts failed: {last_error}"),
-            );
-        }
+        self.queue.failed()
     }
 }
 
 impl Notifier for WebhookNotifier {
     fn name(&self) -> &str {
-        &self.receiver
+        self.queue.receiver()
+    }
+
+    fn min_severity(&self) -> Severity {
+        self.min_severity
     }
 
     fn notify(&self, notification: &Notification) {
-        match self.sender.try_send(notification.clone()) {
-            Ok(()) => {}
-            Err(TrySendError::Full(n)) => {
-                self.shared
-                    .fail(&self.receiver, &n, "delivery queue full".into())
-            }
-            Err(TrySendError::Disconnected(n)) => {
-                self.shared
-                    .fail(&self.receiver, &n, "delivery thread stopped".into())
-            }
-        }
+        self.queue.push(notification);
     }
 
     fn take_failures(&self) -> Vec<DeliveryFailure> {
-        self.shared
-            .failures
-            .lock()
-            .map(|mut f| std::mem::take(&mut *f))
-            .unwrap_or_default()
+        self.queue.take_failures()
     }
 }

@@ -1,5 +1,6 @@
 //! What Pathwise's benchmarks and tests share: the peers they measure against, set up once so
-//! that every figure compares with the same configuration.
+//! that every figure compares with the same configuration, and the local servers more than one
+//! crate's tests talk to ([`smtp::SmtpSink`]).
 //!
 //! ```
 //! let peer = pathwise_test_support::TracingOtel::new();
@@ -11,6 +12,7 @@
 //! ```
 
 pub mod payload;
+pub mod smtp;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -25,21 +25,23 @@ impl Engine {
                 deleted.push(t.fingerprint.clone());
             }
         }
-        for notifier in &self.notifiers {
-            for f in notifier.take_failures() {
-                for fp in &f.fingerprints {
-                    history.push(HistoryRow {
-                        ts_ns: f.ts_ns.max(now_ns),
-                        fingerprint: fp.clone(),
-                        rule: String::new(),
-                        state: "delivery_failed".into(),
-                        severity: String::new(),
-                        value: None,
-                        labels: BTreeMap::new(),
-                        annotations: BTreeMap::from([("error".into(), f.error.clone())]),
-                        actor: f.receiver.clone(),
-                    });
-                }
+        let mut failures = std::mem::take(&mut self.orphaned_failures);
+        for notifier in self.notifiers() {
+            failures.extend(notifier.take_failures());
+        }
+        for f in failures {
+            for fp in &f.fingerprints {
+                history.push(HistoryRow {
+                    ts_ns: f.ts_ns.max(now_ns),
+                    fingerprint: fp.clone(),
+                    rule: String::new(),
+                    state: "delivery_failed".into(),
+                    severity: String::new(),
+                    value: None,
+                    labels: BTreeMap::new(),
+                    annotations: BTreeMap::from([("error".into(), f.error.clone())]),
+                    actor: f.receiver.clone(),
+                });
             }
         }
         let states: Vec<_> = self.alerts.values().map(state_row).collect();
@@ -55,7 +57,8 @@ impl Engine {
         }
     }
 
-    /// Sends one notification per (group, status) for the notifying, unsilenced changes.
+    /// Sends one notification per (group, status) for the notifying, unsilenced changes, to
+    /// each notifier with only the alerts at or above its minimum severity.
     pub(super) fn notify(
         &self,
         rules: &RuleSet,
@@ -98,6 +101,11 @@ impl Engine {
                 labels,
                 annotations: alert.annotations.clone(),
                 value: alert.value,
+                condition: rules
+                    .rules
+                    .iter()
+                    .find(|r| r.name == alert.rule)
+                    .map(|r| r.condition_text()),
                 starts_ns: alert.fired_ns.unwrap_or(alert.since_ns),
                 ends_ns: (status == Status::Resolved).then_some(now_ns),
             };
@@ -114,8 +122,10 @@ impl Engine {
                 .push(info);
         }
         for n in groups.values() {
-            for notifier in &self.notifiers {
-                notifier.notify(n);
+            for notifier in self.notifiers() {
+                if let Some(routed) = n.at_least(notifier.min_severity()) {
+                    notifier.notify(&routed);
+                }
             }
         }
     }

@@ -30,6 +30,10 @@ pub(super) const HOLD: Bounds = bounds(0, 30 * DAY);
 pub(super) const WINDOW: Bounds = bounds(1_000, 90 * DAY);
 /// A SQL rule's time limit.
 pub(super) const SQL_TIMEOUT: Bounds = bounds(1, 60);
+/// A receiver's time limit per attempt (webhook request, SMTP exchange).
+pub(super) const DELIVERY_TIMEOUT: Bounds = bounds(100, 300);
+/// A receiver's wait before its first retry.
+pub(super) const DELIVERY_BACKOFF: Bounds = bounds(10, 600);
 
 /// `text` as a duration within `limits`; the message names `key`.
 pub(super) fn duration(text: &str, key: &str, limits: Bounds) -> Result<Duration, String> {
