@@ -257,6 +257,11 @@ impl SignalSource for StoreSource {
                             dropped as f64
                         }))
                     }
+                    Signal::DbSizeBytes => {
+                        let reader = inner.reader(self.backend.as_ref())?;
+                        let usage = reader.storage_use(false).map_err(err)?;
+                        Ok(Some(usage.file_bytes as f64))
+                    }
                     Signal::QueueDepth | Signal::WriteLagMs => {
                         let reader = inner.reader(self.backend.as_ref())?;
                         let row = reader

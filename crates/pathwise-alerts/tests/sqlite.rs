@@ -206,3 +206,28 @@ fn dropped_counts_the_records_lost_within_the_window() {
         "no figures: no data"
     );
 }
+
+#[test]
+fn db_size_is_the_files_size_on_disk_now() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db");
+    record(&db, 3);
+    let on_disk = |db: &std::path::Path| {
+        [db.to_path_buf(), db.with_extension("db-wal")]
+            .iter()
+            .filter_map(|p| std::fs::metadata(p).ok())
+            .map(|m| m.len())
+            .sum::<u64>()
+    };
+    let rules = RuleSet::parse(
+        "[[rule]]\nname = \"database too big\"\nkind = \"threshold\"\nsignal = \"db_size_bytes\"\nop = \">\"\nthreshold = 1e9\n",
+    )
+    .unwrap();
+    let source = StoreSource::new(Arc::new(SqliteBackend::open(&db).unwrap()));
+    let now = NOW_MS as i64 * 1_000_000;
+    let value = source.value(&rules.rules[0], now).unwrap().unwrap();
+    assert_eq!(value as u64, on_disk(&db));
+    record(&db, 0); // written again: still what the file measures
+    let grown = source.value(&rules.rules[0], now).unwrap().unwrap();
+    assert_eq!(grown as u64, on_disk(&db));
+}

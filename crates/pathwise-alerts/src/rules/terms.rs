@@ -27,6 +27,8 @@ pub enum Signal {
     Dropped,
     /// Health score 0..100 (overall or per component).
     HealthScore,
+    /// The store's size on disk now, in bytes ("alert if the database is over 1 GB").
+    DbSizeBytes,
 }
 
 /// What a baseline rule reacts to.
@@ -101,6 +103,7 @@ spelled!(Signal {
     WriteLagMs => "write_lag_ms",
     Dropped => "dropped",
     HealthScore => "health_score",
+    DbSizeBytes => "db_size_bytes",
 });
 
 spelled!(Trigger {
