@@ -319,3 +319,45 @@ def test_metrics_parse_with_prometheus_client(server):
                                     "pathwise_node_duration_seconds_count", node="search") == 1
     assert value("pathwise_ingest_spans", "pathwise_ingest_spans_total", outcome="accepted") == 4
     assert value("pathwise_alerts_firing", "pathwise_alerts_firing", severity="critical") == 0
+
+
+def test_privacy_flags_hash_and_drop_what_is_received_before_it_is_written(tmp_path: Path):
+    db, token = tmp_path / "private.db", secrets.token_hex(12)
+    pathwise.init(db=db, resource_interval=None)
+    pathwise.shutdown()
+    srv = Server(start_serving(
+        db, tmp_path / "serve.log", "--token", token,
+        "--privacy-hash", "user.email", "--privacy-hash", "recommended",
+        "--privacy-drop", "card.number",
+    ), token, db)
+    try:
+        provider = _provider(srv)
+        tracer = provider.get_tracer("privacy-test")
+        for email in ["alice@example.com", "alice@example.com", "bob@example.com"]:
+            with tracer.start_as_current_span("checkout", attributes={
+                "user.email": email, "card.number": "4111111111111111",
+                "client.address": "203.0.113.7", "order.items": 3,
+            }):
+                pass
+        provider.shutdown()
+        deadline = time.monotonic() + 30
+        while len(srv.stored("SELECT 1 FROM spans_v WHERE name = 'checkout'")) < 3:
+            assert time.monotonic() < deadline, "the spans did not arrive"
+            time.sleep(0.1)
+    finally:
+        code, log = srv.stop()
+    assert code == 0, log
+    rows = srv.stored(
+        "SELECT d.attrs FROM span_details d JOIN spans_v s "
+        "ON lower(hex(d.trace_id)) = s.trace_id AND d.span_id = s.span_id "
+        "WHERE s.name = 'checkout'")
+    attrs = [json.loads(r[0]) for r in rows]
+    emails = sorted(a["user.email"] for a in attrs)
+    assert all(e.startswith("hmac:") and len(e) == 21 for e in emails), emails
+    assert len(set(emails)) == 2, "equal values hash equal: alice twice, bob once"
+    assert all("card.number" not in a for a in attrs), attrs
+    assert all(a["client.address"].startswith("hmac:") for a in attrs), "the recommended list"
+    assert all(a["order.items"] == 3 for a in attrs), "the rest is kept as it was"
+    raw = db.read_bytes() + (db.with_name(db.name + "-wal").read_bytes()
+                             if db.with_name(db.name + "-wal").exists() else b"")
+    assert b"example.com" not in raw and b"4111111111111111" not in raw

@@ -293,6 +293,16 @@ pub struct ServeOpts {
     /// POST every alert notification to this URL (Alertmanager v4 payload; repeatable).
     #[arg(long, value_name = "URL", requires = "alerts")]
     pub alert_webhook: Vec<String>,
+    /// Replace these attributes and captured fields of received spans by a keyed hash
+    /// (`hmac:…`, equal values still group) before anything is written (repeatable, `*`
+    /// wildcards; `recommended`: the documented default list). The key: PATHWISE_PRIVACY_KEY,
+    /// else one kept in the spool directory.
+    #[arg(long, value_name = "NAME")]
+    pub privacy_hash: Vec<String>,
+    /// Remove these attributes (captured fields read `"[dropped]"`) of received spans before
+    /// anything is written (repeatable, `*` wildcards).
+    #[arg(long, value_name = "NAME")]
+    pub privacy_drop: Vec<String>,
     /// Where spans received at `/v1/traces` spill while the store is behind; default
     /// `<db>.server-spool` (or `pathwise-server.spool` for a remote store).
     #[arg(long, value_name = "DIR")]

@@ -32,6 +32,7 @@ pub fn serve(db: &Path, opts: &ServeOpts) -> Result<(), CliError> {
         // The data's owner (the app or the retention job) decides what is old, not the server.
         retention: None,
         store_stats: false,
+        privacy: privacy(opts),
         ..pathwise_pipeline::PipelineConfig::new(&spool)
     };
     let writer = backend
@@ -103,6 +104,26 @@ async fn stop_requested() {
             }
         } => {}
     }
+}
+
+/// What `--privacy-hash` and `--privacy-drop` ask for; `recommended` stands for the
+/// documented default list.
+fn privacy(opts: &ServeOpts) -> Option<pathwise_pipeline::Privacy> {
+    if opts.privacy_hash.is_empty() && opts.privacy_drop.is_empty() {
+        return None;
+    }
+    let mut privacy = pathwise_pipeline::Privacy::default();
+    for name in &opts.privacy_hash {
+        if name == "recommended" {
+            privacy
+                .hash
+                .extend(pathwise_pipeline::Privacy::recommended().hash);
+        } else {
+            privacy.hash.push(name.clone());
+        }
+    }
+    privacy.drop = opts.privacy_drop.clone();
+    Some(privacy)
 }
 
 /// The server's limits: the defaults, with what the options change.
