@@ -8,11 +8,10 @@ use std::time::Duration;
 use lettre::address::AddressError;
 use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::{Message, SmtpTransport, Transport};
+use lettre::{Message, SmtpTransport};
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 
-use crate::delivery::{AttemptError, DeliveryQueue, with_retries};
+use crate::delivery::DeliveryQueue;
 use crate::engine::value_text;
 use crate::notify::{DeliveryFailure, Notification, Notifier, Status};
 use crate::{Severity, rfc3339};
@@ -50,10 +49,10 @@ impl EmailConfigError {
 /// the rest are plain settings.
 #[derive(Clone, PartialEq)]
 pub struct EmailConfig {
-    smtp_url: String,
-    from: Mailbox,
-    to: Vec<Mailbox>,
-    credentials: Option<(String, String)>,
+    pub(crate) smtp_url: String,
+    pub(crate) from: Mailbox,
+    pub(crate) to: Vec<Mailbox>,
+    pub(crate) credentials: Option<(String, String)>,
     /// Alerts below this severity are not mailed (default: critical).
     pub min_severity: Severity,
     /// The Pathwise dashboard (`http://pathwise:7070`): each message links to the alert's page.
@@ -336,28 +335,10 @@ impl EmailNotifier {
         let min_severity = config.min_severity;
         let receiver = config.receiver.clone();
         // Checked by `EmailConfig::new`; a failure here would repeat with every message.
-        let transport = SmtpTransport::from_url(&config.smtp_url).map(|builder| {
-            let builder = builder.timeout(Some(config.timeout));
-            match &config.credentials {
-                Some((user, password)) => {
-                    builder.credentials(Credentials::new(user.clone(), password.clone()))
-                }
-                None => builder,
-            }
-            .build()
-        });
+        let transport = crate::mail::transport(&config);
         let queue = DeliveryQueue::start(&receiver, "pathwise-email", config.queue, move |n| {
-            let transport = transport.as_ref().map_err(|e| e.to_string())?;
-            let message = message(&config, n)?;
-            with_retries(config.retries, config.backoff, || {
-                transport.send(&message).map(drop).map_err(|e| {
-                    if e.is_permanent() {
-                        AttemptError::Permanent(e.to_string())
-                    } else {
-                        AttemptError::Transient(error_text(&e, config.timeout))
-                    }
-                })
-            })
+            let transport = transport.as_ref().map_err(Clone::clone)?;
+            crate::mail::send(transport, &config, &message(&config, n)?)
         });
         EmailNotifier {
             queue,
@@ -378,7 +359,7 @@ impl EmailNotifier {
 
 /// `e` in words; a server that did not answer in time says so (a socket read timeout shows
 /// as "Resource temporarily unavailable" on Linux).
-fn error_text(e: &lettre::transport::smtp::Error, timeout: Duration) -> String {
+pub(crate) fn error_text(e: &lettre::transport::smtp::Error, timeout: Duration) -> String {
     let io_kind = std::error::Error::source(e)
         .and_then(|source| source.downcast_ref::<std::io::Error>())
         .map(std::io::Error::kind);
@@ -400,14 +381,8 @@ fn error_text(e: &lettre::transport::smtp::Error, timeout: Duration) -> String {
 /// The message for `n` as `config` addresses it.
 fn message(config: &EmailConfig, n: &Notification) -> Result<Message, String> {
     let content = email_content(n, config.dashboard_url.as_deref());
-    let mut builder = Message::builder()
-        .from(config.from.clone())
+    crate::mail::builder(&config.from, &config.to)
         .subject(content.subject)
-        .message_id(None);
-    for to in &config.to {
-        builder = builder.to(to.clone());
-    }
-    builder
         .header(ContentType::TEXT_PLAIN)
         .body(content.text)
         .map_err(|e| format!("cannot build the message: {e}"))

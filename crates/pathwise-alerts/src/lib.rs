@@ -42,6 +42,7 @@ mod engine;
 mod handle;
 mod history;
 mod lease;
+mod mail;
 mod notify;
 mod rules;
 mod signals;
@@ -52,6 +53,7 @@ pub use engine::{ActiveAlert, AlertState, Engine, Transition, TransitionKind};
 pub use handle::EngineHandle;
 pub use history::{HistoryFilter, HistoryRow, Matcher, Silence, StoredAlerts, read_stored};
 pub use lease::{Lease, LeaseConfig, LeaseHandle, LeaseStatus};
+pub use mail::send_mail_now;
 pub use notify::{
     AlertInfo, CallbackNotifier, DeliveryFailure, LogNotifier, Notification, Notifier, Status,
 };

@@ -15,12 +15,23 @@ fn frame(name: &str) -> String {
 }
 
 fn render(folded: &[String], title: &str, count_name: &str) -> Result<String, AnalysisError> {
+    render_with(folded, title, count_name, false)
+}
+
+fn render_with(
+    folded: &[String],
+    title: &str,
+    count_name: &str,
+    static_only: bool,
+) -> Result<String, AnalysisError> {
     if folded.is_empty() {
         return Err(AnalysisError::Invalid("nothing recorded to draw".into()));
     }
     let mut options = inferno::flamegraph::Options::default();
     options.title = title.to_string();
     options.count_name = count_name.to_string();
+    // A page that may not run scripts (a report file, an e-mail) gets the drawing alone.
+    options.no_javascript = static_only;
     let mut svg = Vec::new();
     inferno::flamegraph::from_lines(&mut options, folded.iter().map(String::as_str), &mut svg)
         .map_err(|e| AnalysisError::Flame(e.to_string()))?;
@@ -53,6 +64,26 @@ pub fn window_folded(analysis: &Analysis) -> Vec<String> {
 /// A flame graph of everything in a window (self time per path).
 pub fn window_flamegraph_svg(analysis: &Analysis) -> Result<String, AnalysisError> {
     render(&window_folded(analysis), "Pathwise: time by path", "µs")
+}
+
+/// The window's flame graph as an image a page that runs no script can show (the HTML report,
+/// an e-mail): the SVG without its script and comments, as a `data:` URI, since an SVG drawn
+/// inline would also bring its stylesheet into the page. `None` when nothing was recorded.
+pub(crate) fn static_window_flamegraph(analysis: &Analysis) -> Option<String> {
+    use base64::Engine;
+    let mut svg = render_with(&window_folded(analysis), "Time by path", "µs", true).ok()?;
+    for (open, close) in [("<script", "</script>"), ("<!--", "-->")] {
+        while let Some(at) = svg.find(open) {
+            let Some(end) = svg[at..].find(close) else {
+                break;
+            };
+            svg.replace_range(at..at + end + close.len(), "");
+        }
+    }
+    Some(format!(
+        "data:image/svg+xml;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(svg)
+    ))
 }
 
 /// A differential flame graph: `after` drawn with colours showing growth (red) or shrinkage

@@ -22,6 +22,7 @@ mod keys;
 mod migrate;
 mod perf;
 mod report;
+mod schedule;
 mod schema;
 mod serve;
 mod show;
@@ -259,8 +260,12 @@ pub enum BaselineAction {
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     /// Only the last DURATION (e.g. 15m, 1h, 7d); everything by default.
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", conflicts_with = "period")]
     pub since: Option<String>,
+    /// The last whole day, week (Monday to Monday) or month, in UTC: what the scheduled
+    /// reports of `pathwise serve --reports` cover.
+    #[arg(long, value_parser = ["day", "week", "month"])]
+    pub period: Option<String>,
     /// text, json, html (one self-contained file) or csv (one row per path).
     #[arg(long, default_value = "text", value_parser = ["text", "json", "html", "csv"])]
     pub format: String,
@@ -293,6 +298,10 @@ pub struct ServeOpts {
     /// POST every alert notification to this URL (Alertmanager v4 payload; repeatable).
     #[arg(long, value_name = "URL", requires = "alerts")]
     pub alert_webhook: Vec<String>,
+    /// Write daily, weekly or monthly reports as the TOML file says (a directory, a webhook,
+    /// e-mail); see the README's "Scheduled reports".
+    #[arg(long, value_name = "FILE")]
+    pub reports: Option<PathBuf>,
     /// Replace these attributes and captured fields of received spans by a keyed hash
     /// (`hmac:…`, equal values still group) before anything is written (repeatable, `*`
     /// wildcards; `recommended`: the documented default list). The key: PATHWISE_PRIVACY_KEY,

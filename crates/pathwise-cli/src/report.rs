@@ -1,8 +1,7 @@
-//! `pathwise report`: the execution path analysis report, from the store's rollups.
+//! `pathwise report`: the execution path analysis report of a period, from the store.
 
-use pathwise_analysis::monitoring::{MonitorConfig, StoredBaseline};
-use pathwise_analysis::report::{Format, render_with};
-use pathwise_analysis::{Analysis, Window};
+use pathwise_analysis::Window;
+use pathwise_analysis::report::{Format, Period, Report};
 
 use crate::ReportArgs;
 use crate::error::{CliError, open_reader};
@@ -10,46 +9,29 @@ use crate::format::emit;
 
 /// Runs `pathwise report`.
 pub fn run(args: &ReportArgs) -> Result<(), CliError> {
-    let window = match &args.since {
-        None => Window::all(),
-        Some(text) => {
-            let age = humantime::parse_duration(text)
-                .map_err(|e| CliError::Input(format!("--since {text:?}: {e} (try 15m, 1h, 7d)")))?;
-            Window::last(age)
-        }
-    };
-    let reader = open_reader(&args.db.db)?;
-    let analysis = Analysis::load(reader.as_ref(), window)
-        .map_err(|e| CliError::Failed(format!("analysis failed: {e}")))?;
-    let format: Format = args.format.parse().map_err(CliError::Input)?;
-    let stored: Vec<StoredBaseline> = reader
-        .baselines()
-        .map_err(|e| CliError::store(&args.db.db, e))?
-        .iter()
-        .map(StoredBaseline::from)
-        .collect();
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as i64);
-    let snapshot = pathwise_analysis::snapshot::snapshot(
-        reader.as_ref(),
-        now,
-        &MonitorConfig::default(),
-        &stored,
-        None,
-        &[],
-    )
-    .map_err(|e| CliError::Failed(format!("monitoring failed: {e}")))?;
-    let patterns = if args.attr.is_empty() {
-        pathwise_analysis::top_error_patterns(reader.as_ref(), window, 3)
-    } else {
-        args.attr
-            .iter()
-            .map(|key| pathwise_analysis::error_patterns(reader.as_ref(), window, key))
-            .collect()
-    }
-    .map_err(|e| CliError::Input(format!("error patterns: {e}")))?;
-    let text = render_with(&analysis, Some(&snapshot), &patterns, format);
+    let (window, title) = match (&args.period, &args.since) {
+        (Some(period), _) => {
+            let period: Period = period.parse().map_err(CliError::Input)?;
+            (period.last_whole(now), period.title())
+        }
+        (None, Some(text)) => {
+            let age = humantime::parse_duration(text)
+                .map_err(|e| CliError::Input(format!("--since {text:?}: {e} (try 15m, 1h, 7d)")))?;
+            (Window::last(age), "Execution path analysis report")
+        }
+        (None, None) => (Window::all(), "Execution path analysis report"),
+    };
+    let format: Format = args.format.parse().map_err(CliError::Input)?;
+    let reader = open_reader(&args.db.db)?;
+    let report =
+        Report::load(reader.as_ref(), window, now, &args.attr, title).map_err(|e| match e {
+            pathwise_analysis::AnalysisError::Invalid(reason) => CliError::Input(reason),
+            other => CliError::Failed(format!("report failed: {other}")),
+        })?;
+    let text = report.render(format);
     match &args.out {
         Some(path) => std::fs::write(path, text)
             .map_err(|e| CliError::Failed(format!("cannot write {}: {e}", path.display())))

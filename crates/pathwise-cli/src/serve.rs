@@ -27,6 +27,12 @@ pub fn serve(db: &Path, opts: &ServeOpts) -> Result<(), CliError> {
     // A missing file is created (the server records what it receives); a foreign one is an
     // input error.
     let backend = open_or_create_backend(db)?;
+    // Checked before anything starts; the schedule stops with the server.
+    let _reports = opts
+        .reports
+        .as_deref()
+        .map(|file| crate::schedule::start(file, db, backend.clone()))
+        .transpose()?;
     let spool = opts.spool.clone().unwrap_or_else(|| default_spool(db));
     let pipeline_config = pathwise_pipeline::PipelineConfig {
         // The data's owner (the app or the retention job) decides what is old, not the server.
