@@ -17,7 +17,12 @@ use crate::signature::{arg_name, bindings, body_return_type, returns_unit};
 /// the untouched item, so the user sees the one real mistake rather than a cascade of
 /// "cannot find function" errors from callers of a function that disappeared.
 pub fn monitor(attr: TokenStream, item: TokenStream) -> TokenStream {
-    match expand(attr, item.clone()) {
+    or_untouched(item.clone(), expand(attr, item))
+}
+
+/// `expanded`, or on an error its `compile_error!` followed by the untouched `item`.
+pub fn or_untouched(item: TokenStream, expanded: syn::Result<TokenStream>) -> TokenStream {
+    match expanded {
         Ok(tokens) => tokens,
         Err(error) => {
             let error = error.to_compile_error();

@@ -9,27 +9,21 @@
 //! `#[monitor]` keeps it, so nothing is wrapped twice.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{ToTokens, quote};
+use quote::ToTokens;
 use syn::ext::IdentExt;
 use syn::{
     Attribute, ImplItem, Item, ItemFn, ItemImpl, ItemMod, ItemTrait, Signature, TraitItem, Type,
     Visibility,
 };
 
-use crate::expand::{check_signature, expand_function};
+use crate::expand::{check_signature, expand_function, or_untouched};
 use crate::select::{AllOptions, parse_all_options, skips_for};
 use crate::signature::bindings;
 
 /// Expands `#[monitor_all(attr)] item`. On an error the item is kept as it was, after the
 /// `compile_error!`s, so that only the real mistakes are reported.
 pub fn monitor_all(attr: TokenStream, item: TokenStream) -> TokenStream {
-    match expand(attr, item.clone()) {
-        Ok(tokens) => tokens,
-        Err(error) => {
-            let error = error.to_compile_error();
-            quote!(#error #item)
-        }
-    }
+    or_untouched(item.clone(), expand(attr, item))
 }
 
 fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {

@@ -3,6 +3,7 @@
 
 use super::*;
 use proc_macro2::TokenTree;
+use quote::quote;
 use syn::{Expr, ImplItem, Stmt, TraitItem};
 
 /// Every function in `tokens` as (function name, span name if instrumented). The span name is

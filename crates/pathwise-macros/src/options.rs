@@ -68,19 +68,30 @@ impl Options {
     }
 }
 
+/// The name of the option `meta` sets, refused when it is not a plain name or was given
+/// before (`seen`); `known` lists the options for the message.
+pub fn option_key(
+    meta: &syn::meta::ParseNestedMeta<'_>,
+    seen: &[String],
+    known: &str,
+) -> syn::Result<String> {
+    let key = meta
+        .path
+        .get_ident()
+        .map(|ident| ident.unraw().to_string())
+        .ok_or_else(|| meta.error(format!("expected an option name, one of: {known}")))?;
+    if seen.contains(&key) {
+        return Err(meta.error(format!("duplicate option `{key}`")));
+    }
+    Ok(key)
+}
+
 /// Parses the tokens inside `#[monitor(...)]` (empty for a bare `#[monitor]`).
 pub fn parse_options(tokens: TokenStream) -> syn::Result<Options> {
     let mut options = Options::default();
     let mut seen: Vec<String> = Vec::new();
     let parser = syn::meta::parser(|meta| {
-        let key = meta
-            .path
-            .get_ident()
-            .map(|ident| ident.unraw().to_string())
-            .ok_or_else(|| meta.error(format!("expected an option name, one of: {KNOWN}")))?;
-        if seen.contains(&key) {
-            return Err(meta.error(format!("duplicate option `{key}`")));
-        }
+        let key = option_key(&meta, &seen, KNOWN)?;
         parse_option(&key, &meta, &mut options)?;
         seen.push(key);
         Ok(())

@@ -14,7 +14,7 @@ use syn::ext::IdentExt;
 use syn::meta::ParseNestedMeta;
 use syn::parse::Parser;
 
-use crate::options::{Options, parenthesized_list, parse_option};
+use crate::options::{Options, option_key, parenthesized_list, parse_option};
 
 /// The `#[monitor]` options that mean the same for every function of a block, forwarded as
 /// they are.
@@ -77,14 +77,7 @@ pub fn parse_all_options(tokens: TokenStream) -> syn::Result<AllOptions> {
     let mut monitor = Options::default();
     let mut seen: Vec<String> = Vec::new();
     let parser = syn::meta::parser(|meta| {
-        let key = meta
-            .path
-            .get_ident()
-            .map(|ident| ident.unraw().to_string())
-            .ok_or_else(|| meta.error(format!("expected an option name, one of: {KNOWN}")))?;
-        if seen.contains(&key) {
-            return Err(meta.error(format!("duplicate option `{key}`")));
-        }
+        let key = option_key(&meta, &seen, KNOWN)?;
         match key.as_str() {
             "include" => filter.include = Some(parse_include(&meta)?),
             "exclude" => filter.exclude = parse_exclude(&meta)?,
