@@ -1,7 +1,8 @@
 //! Execution-path analytics over a Pathwise store: per node (span name) and per path (the
 //! root→node chain) metrics from the writer's minute/hour rollups, rankings (hot, slow,
 //! error-prone, time consumers), never-executed functions, optimisation hints, error patterns
-//! by attribute, flame graphs, critical paths and the dependency graph.
+//! by attribute, flame graphs, critical paths, the dependency graph and database queries
+//! (per normalised statement, and the slow-query log).
 //!
 //! ```
 //! use pathwise_analysis::{Analysis, Window};
@@ -21,6 +22,7 @@ mod metrics;
 pub mod monitoring;
 mod patterns;
 pub mod perf;
+pub mod queries;
 mod rankings;
 pub mod report;
 mod rollups;

@@ -335,6 +335,10 @@ pub struct ServeOpts {
     /// [default: 10s].
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub handler_budget: Option<std::time::Duration>,
+    /// Database queries at least this many milliseconds long are listed in the slow-query log
+    /// (the Queries page, `/api/queries/slow` without `threshold_ms`).
+    #[arg(long, value_name = "MS", default_value_t = 100)]
+    pub slow_query_ms: u64,
 }
 
 /// Options of `pathwise serve`.

@@ -63,6 +63,7 @@ pub fn serve(db: &Path, opts: &ServeOpts) -> Result<(), CliError> {
         alert_webhooks: opts.alert_webhook.clone(),
         ingest: Some(ingest.clone()),
         limits: limits(opts),
+        slow_query_threshold: Duration::from_millis(opts.slow_query_ms),
         ..ServerConfig::new(backend)
     };
     if !config.listen.ip().is_loopback() && config.token.is_none() {

@@ -77,7 +77,8 @@ fn demo_records_the_workload() {
     assert_eq!(
         count(
             &conn,
-            "SELECT count(*) FROM paths WHERE path LIKE '%SearchService.search → GEOClient.search → GEOCache.get%'"
+            // The cache's own path (its database lookup, a child, ends with more).
+            "SELECT count(*) FROM paths WHERE path LIKE '%SearchService.search → GEOClient.search → GEOCache.get'"
         ),
         1
     );
@@ -93,6 +94,51 @@ fn demo_records_the_workload() {
         count(
             &conn,
             "SELECT count(*) FROM spans_v WHERE kind = 'operation' AND name = 'http_get'"
+        ) > 0
+    );
+}
+
+/// The demo's cache and dataset lookups are database queries: four normalised statements
+/// (no value of a request left in a name), with rows, in the two databases' components.
+#[test]
+fn demo_records_database_queries_as_normalised_statements() {
+    let conn = open(shared_db());
+    let statements = |group: &str| -> Vec<String> {
+        let mut stmt = conn
+            .prepare("SELECT DISTINCT name FROM spans_v WHERE group_name = ?1 ORDER BY name")
+            .unwrap();
+        stmt.query_map([group], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    assert_eq!(
+        statements("db.sqlite"),
+        [
+            "INSERT INTO search_cache (source, cache_key, payload, expires_at) VALUES (?, ?, ?, ?)",
+            "SELECT payload, expires_at FROM search_cache WHERE source = ? AND cache_key = ? AND expires_at > ?",
+        ]
+    );
+    assert_eq!(
+        statements("db.postgresql"),
+        [
+            "SELECT accession, title, score FROM datasets WHERE source = ? AND search_text @@ plainto_tsquery(?, ?) ORDER BY score DESC LIMIT ?",
+            "UPDATE datasets SET hits = hits + ?, last_hit = ? WHERE accession IN (?)",
+        ]
+    );
+    // Every query carries its rows, except the failed ones.
+    let without_rows = count(
+        &conn,
+        "SELECT count(*) FROM spans s JOIN names g ON g.id = s.group_id
+         LEFT JOIN span_details d ON d.trace_id = s.trace_id AND d.span_id = s.span_id
+         WHERE g.name LIKE 'db.%' AND s.status = 0 AND (d.attrs IS NULL OR d.attrs NOT LIKE '%\"db.rows\":%')",
+    );
+    assert_eq!(without_rows, 0);
+    // Cache lookups run under the caches' monitored calls.
+    assert!(
+        count(
+            &conn,
+            "SELECT count(*) FROM spans_v WHERE path LIKE '%GEOCache.get → SELECT payload%'"
         ) > 0
     );
 }

@@ -3,6 +3,7 @@
 // Views:  #/ or #/traces   trace list      (list.js)
 //         #/trace/<id>     trace detail    (detail.js; ?tab=flame|critical opens a tab)
 //         #/analysis       analysis        (analysis.js)
+//         #/queries        database queries (queries.js; ?range=&sort=&dir=&threshold_ms=)
 //         #/health         health          (health.js; ?at=<Unix ms>&recent_s=&baseline_h=)
 //         #/alerts         alerts          (alerts.js; ?rule= filters the history)
 // Every view is a function (container, params) → { dispose() }.
@@ -13,6 +14,7 @@ import { detailView } from './detail.js';
 import { analysisView } from './analysis.js';
 import { healthView } from './health.js';
 import { alertsView } from './alerts.js';
+import { queriesView } from './queries.js';
 
 const STATUS_EVERY_MS = 5000;
 
@@ -43,6 +45,10 @@ function route() {
     section = 'analysis';
     document.body.dataset.view = 'analysis';
     current = analysisView(view, params);
+  } else if (/^\/queries\/?$/.test(path)) {
+    section = 'queries';
+    document.body.dataset.view = 'queries';
+    current = queriesView(view, params);
   } else if (/^\/health\/?$/.test(path)) {
     section = 'health';
     document.body.dataset.view = 'health';

@@ -17,7 +17,7 @@ type Shared = State<Arc<AppState>>;
 
 /// `Invalid` is "nothing to answer with" (no trace, an empty window): parameters are
 /// checked here before analysis runs.
-fn analysis_error(e: pathwise_analysis::AnalysisError) -> ApiError {
+pub(crate) fn analysis_error(e: pathwise_analysis::AnalysisError) -> ApiError {
     match e {
         pathwise_analysis::AnalysisError::Invalid(message) => ApiError::NotFound(message),
         pathwise_analysis::AnalysisError::Store(e) => ApiError::Store(e),
@@ -26,7 +26,11 @@ fn analysis_error(e: pathwise_analysis::AnalysisError) -> ApiError {
 }
 
 /// `since`/`until` (and their `base_` twins for comparisons) as a window; default: 24 h.
-fn window(p: &Params, since: &'static str, until: &'static str) -> Result<Window, ApiError> {
+pub(crate) fn window(
+    p: &Params,
+    since: &'static str,
+    until: &'static str,
+) -> Result<Window, ApiError> {
     let now = Window::last(std::time::Duration::from_secs(86_400));
     let window = Window {
         since_ns: p.time(since)?.unwrap_or(now.since_ns),
@@ -44,7 +48,7 @@ async fn load(state: &Arc<AppState>, window: Window) -> Result<Analysis, ApiErro
         .await
 }
 
-fn window_json(w: Window) -> Value {
+pub(crate) fn window_json(w: Window) -> Value {
     json!({ "since_ns": w.since_ns, "until_ns": (w.until_ns != i64::MAX).then_some(w.until_ns) })
 }
 
@@ -188,4 +192,43 @@ pub async fn critical_path(
     Ok(Json(
         json!({ "trace_id": id.to_hex(), "critical_path": path }),
     ))
+}
+
+/// `GET /api/queries`: database statements (normalised) over a window, by `sort`.
+pub async fn queries(State(state): Shared, p: Params) -> Result<Json<Value>, ApiError> {
+    use pathwise_analysis::queries::{QueryOrder, query_report};
+    let w = window(&p, "since", "until")?;
+    let order = p
+        .choice("sort", &QueryOrder::NAMES)?
+        .and_then(QueryOrder::parse)
+        .unwrap_or(QueryOrder::Slowest);
+    let limit = p.limit(50, 1000)?;
+    let report = state
+        .read(move |r| query_report(r, w, order, limit).map_err(analysis_error))
+        .await?;
+    let mut body = serde_json::to_value(report).map_err(|e| ApiError::Internal(e.to_string()))?;
+    body["window"] = window_json(w);
+    body["slow_threshold_ms"] = json!(state.slow_query_threshold.as_secs_f64() * 1e3);
+    Ok(Json(body))
+}
+
+/// `GET /api/queries/slow`: the slow-query log, executions over `threshold_ms` (default: the
+/// server's `--slow-query-ms`), newest first.
+pub async fn slow_queries(State(state): Shared, p: Params) -> Result<Json<Value>, ApiError> {
+    let w = window(&p, "since", "until")?;
+    let threshold = match p.millis("threshold_ms")? {
+        Some(ns) => std::time::Duration::from_nanos(ns as u64),
+        None => state.slow_query_threshold,
+    };
+    let limit = p.limit(100, 1000)?;
+    let slow = state
+        .read(move |r| {
+            pathwise_analysis::queries::slow_queries(r, w, threshold, limit).map_err(analysis_error)
+        })
+        .await?;
+    Ok(Json(json!({
+        "window": window_json(w),
+        "threshold_ms": threshold.as_secs_f64() * 1e3,
+        "queries": slow,
+    })))
 }

@@ -56,6 +56,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../assets/alerts.js"),
     ),
     (
+        "queries.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/queries.js"),
+    ),
+    (
         "json.js",
         "text/javascript; charset=utf-8",
         include_str!("../assets/json.js"),

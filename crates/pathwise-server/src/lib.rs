@@ -77,6 +77,9 @@ pub struct ServerConfig {
     pub ingest: Option<Arc<pathwise_ingest::Ingest>>,
     /// Timeouts and caps (connections, request time, handler budget, sessions).
     pub limits: Limits,
+    /// Database queries at least this long are in the slow-query log
+    /// (`/api/queries/slow` without `threshold_ms`); default 100 ms.
+    pub slow_query_threshold: std::time::Duration,
 }
 
 impl std::fmt::Debug for ServerConfig {
@@ -90,6 +93,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("alert_webhooks", &self.alert_webhooks)
             .field("ingest", &self.ingest.is_some())
             .field("limits", &self.limits)
+            .field("slow_query_threshold", &self.slow_query_threshold)
             .finish()
     }
 }
@@ -106,9 +110,13 @@ impl ServerConfig {
             alert_webhooks: Vec::new(),
             ingest: None,
             limits: Limits::default(),
+            slow_query_threshold: DEFAULT_SLOW_QUERY_THRESHOLD,
         }
     }
 }
+
+/// The slow-query threshold of [`ServerConfig::new`].
+pub const DEFAULT_SLOW_QUERY_THRESHOLD: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -155,6 +163,8 @@ pub const API_PATHS: &[&str] = &[
     "/api/trends",
     "/api/resources",
     "/api/attributes",
+    "/api/queries",
+    "/api/queries/slow",
     "/api/alerts",
     "/api/alerts/{fingerprint}/ack",
     "/api/silences",
@@ -193,6 +203,8 @@ pub fn router(config: &ServerConfig) -> Result<Router, ServeError> {
         .route("/api/graph", get(analytics::graph))
         .route("/api/error-patterns", get(analytics::error_patterns))
         .route("/api/attributes", get(analytics::attributes))
+        .route("/api/queries", get(analytics::queries))
+        .route("/api/queries/slow", get(analytics::slow_queries))
         .route("/api/flamegraph.svg", get(analytics::flamegraph))
         .route(
             "/api/traces/{id}/critical-path",

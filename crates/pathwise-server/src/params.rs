@@ -235,6 +235,28 @@ impl Params {
         Ok(self.int(name, 0..=MAX_MILLIS)?.map(|ms| ms * 1_000_000))
     }
 
+    /// One of `choices` (`sort=slowest`); the error lists them.
+    pub fn choice(
+        &self,
+        name: &'static str,
+        choices: &[&'static str],
+    ) -> Result<Option<&'static str>, ApiError> {
+        let Some(raw) = self.value(name)? else {
+            return Ok(None);
+        };
+        choices
+            .iter()
+            .find(|c| **c == raw)
+            .copied()
+            .map(Some)
+            .ok_or_else(|| {
+                ApiError::bad(
+                    name,
+                    format!("{raw:?} is not one of {}", choices.join(", ")),
+                )
+            })
+    }
+
     /// `status`: running, completed or failed.
     pub fn status(&self) -> Result<Option<TraceStatus>, ApiError> {
         let Some(raw) = self.value("status")? else {

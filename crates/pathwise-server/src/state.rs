@@ -27,6 +27,8 @@ pub struct AppState {
     /// Dashboard sign-ins.
     pub sessions: crate::session::Sessions,
     pub logins: crate::session::LoginLimiter,
+    /// The slow-query log's threshold when a request names none.
+    pub slow_query_threshold: std::time::Duration,
     /// One permit per blocking call running (`limits.max_blocking`).
     blocking: Arc<Semaphore>,
 }
@@ -53,6 +55,7 @@ impl AppState {
             cors_origins: config.cors_origins.clone(),
             sessions: crate::session::Sessions::new(limits.session_ttl),
             logins: crate::session::LoginLimiter::default(),
+            slow_query_threshold: config.slow_query_threshold,
             blocking: Arc::new(Semaphore::new(limits.max_blocking.max(1))),
             limits,
         }))

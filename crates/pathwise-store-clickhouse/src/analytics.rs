@@ -4,14 +4,23 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use pathwise_model::Status;
+use pathwise_model::{Status, TraceId};
 use pathwise_store::rollup::{Bucket, Cover};
 use pathwise_store::{
-    AttrValueKey, PathErrors, PathInfo, PathRollup, RollupStore, StoreError, Window,
+    AttrValueKey, GroupAttributeSum, PathErrors, PathInfo, PathRollup, RollupStore, StoreError,
+    TraceSpan, Window,
 };
 
-use crate::read::{ClickHouseReader, bound, bucket};
+use crate::read::{ClickHouseReader, bound, bucket, span_row};
 use crate::rows::*;
+
+/// A key as serde_json writes it inside the attributes' JSON text, which is what the
+/// `visitParam` functions match (so a quote or backslash in a name matches too).
+fn written_key(key: &str) -> Result<String, StoreError> {
+    let written =
+        serde_json::to_string(key).map_err(|e| StoreError::InvalidQuery(e.to_string()))?;
+    Ok(written[1..written.len() - 1].to_string())
+}
 
 impl RollupStore for ClickHouseReader {
     fn path_rollups(&self, window: Window) -> Result<Vec<PathRollup>, StoreError> {
@@ -116,9 +125,8 @@ impl RollupStore for ClickHouseReader {
         // field name as it is written in the JSON text, so the key is asked for in the same
         // escaped form serde_json wrote it in: a quote, backslash or control character in a
         // name then matches too.
-        let written =
-            serde_json::to_string(key).map_err(|e| StoreError::InvalidQuery(e.to_string()))?;
-        let name = &written[1..written.len() - 1];
+        let name = written_key(key)?;
+        let name = name.as_str();
         let rows: Vec<(String, u64, u64)> = self.conn.run(
             self.conn
                 .client
@@ -192,5 +200,83 @@ impl RollupStore for ClickHouseReader {
         keys.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         keys.truncate(500);
         Ok(keys)
+    }
+
+    fn group_attribute_sums(
+        &self,
+        window: Window,
+        group_prefix: &str,
+        key: &str,
+        sample: usize,
+    ) -> Result<Vec<GroupAttributeSum>, StoreError> {
+        // Only numbers count, as in SQLite: a JSON number is the only value that starts with a
+        // digit or a minus. (A `?` in the text would be taken for a parameter.)
+        let rows: Vec<(String, String, u64, u64, f64)> = self.conn.run(
+            self.conn
+                .client
+                .query(&format!(
+                    "SELECT name, grp, count(), countIf(numeric), sumIf(toFloat64OrZero(raw), numeric)
+                     FROM (SELECT name, assumeNotNull(group_name) AS grp,
+                                  visitParamExtractRaw(ifNull(attrs, ''), ?) AS raw,
+                                  match(raw, '^[-0-9]') AS numeric
+                           FROM {}
+                           WHERE trace_id >= {} AND trace_id < {} AND isNotNull(group_name)
+                             AND substring(assumeNotNull(group_name), 1, length(?)) = ?
+                           ORDER BY trace_id DESC, span_id DESC LIMIT {})
+                     GROUP BY name, grp",
+                    self.conn.table("spans"),
+                    bound(window.since_ns),
+                    bound(window.until_ns),
+                    sample.min(10_000_000)
+                ))
+                .bind(written_key(key)?)
+                .bind(group_prefix)
+                .bind(group_prefix)
+                .fetch_all(),
+        )?;
+        Ok(rows
+            .into_iter()
+            .map(|(node, group, spans, with_value, sum)| GroupAttributeSum {
+                node,
+                group,
+                spans: spans as i64,
+                with_value: with_value as i64,
+                sum,
+            })
+            .collect())
+    }
+
+    fn slow_spans(
+        &self,
+        window: Window,
+        group_prefix: &str,
+        min_duration_ns: i64,
+        limit: usize,
+    ) -> Result<Vec<TraceSpan>, StoreError> {
+        let rows: Vec<SpanRowCh> = self.conn.run(
+            self.conn
+                .client
+                .query(&format!(
+                    "SELECT {SPAN_COLUMNS} FROM {}
+                     WHERE trace_id >= {} AND trace_id < {} AND duration_ns >= {min_duration_ns}
+                       AND isNotNull(group_name)
+                       AND substring(assumeNotNull(group_name), 1, length(?)) = ?
+                     ORDER BY trace_id DESC, span_id DESC LIMIT {}",
+                    self.conn.table("spans"),
+                    bound(window.since_ns),
+                    bound(window.until_ns),
+                    limit.min(1_000_000)
+                ))
+                .bind(group_prefix)
+                .bind(group_prefix)
+                .fetch_all(),
+        )?;
+        Ok(rows
+            .into_iter()
+            .map(|row| TraceSpan {
+                trace_id: TraceId::from_bytes(&row.trace_id).unwrap_or_default(),
+                span: span_row(row),
+            })
+            .collect())
     }
 }

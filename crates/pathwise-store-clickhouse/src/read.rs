@@ -55,7 +55,7 @@ pub(crate) fn bound(ns: i64) -> String {
     id_literal(&TraceId::lower_bound(ms).to_bytes())
 }
 
-fn span_row(r: SpanRowCh) -> SpanRow {
+pub(crate) fn span_row(r: SpanRowCh) -> SpanRow {
     SpanRow {
         span_id: r.span_id,
         parent_id: r.parent_id,

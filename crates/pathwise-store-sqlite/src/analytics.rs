@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, HashMap};
 use pathwise_model::TraceId;
 use pathwise_store::rollup::{Bucket, Cover};
 use pathwise_store::{
-    AttrValueKey, PathErrors, PathInfo, PathRollup, RollupStore, StoreError, Window,
+    AttrValueKey, GroupAttributeSum, PathErrors, PathInfo, PathRollup, RollupStore, StoreError,
+    TraceSpan, Window,
 };
 use rusqlite::{Connection, params};
 
@@ -28,7 +29,7 @@ fn cover_params(window: Window) -> [i64; 6] {
 }
 
 /// The smallest trace id of a trace started at `ns` (trace ids begin with the start time).
-fn trace_bound(ns: i64) -> [u8; 16] {
+pub(crate) fn trace_bound(ns: i64) -> [u8; 16] {
     let ms = if ns == i64::MAX {
         u64::MAX >> 16
     } else {
@@ -241,6 +242,65 @@ impl SqliteReader {
     }
 }
 
+impl SqliteReader {
+    fn group_attribute_sums_sql(
+        &self,
+        window: Window,
+        group_prefix: &str,
+        key: &str,
+        sample: usize,
+    ) -> Result<Vec<GroupAttributeSum>, Error> {
+        // Only numbers count, a key written twice once. A JSON path (`$."key"`) has no escapes
+        // in its label: a key with a quote or backslash is looked up by `json_each` instead
+        // (see `attribute_values_sql`). The newest spans first, by the primary key read
+        // backwards, so the scan stops at `sample`.
+        let plain_key = !key.contains(['"', '\\']);
+        let number = if plain_key {
+            "CASE WHEN json_type(d.attrs, ?4) IN ('integer', 'real')
+                  THEN json_extract(d.attrs, ?4) END"
+        } else {
+            "(SELECT a.value FROM json_each(d.attrs) a
+              WHERE a.key = ?4 AND a.type IN ('integer', 'real') LIMIT 1)"
+        };
+        let mut stmt = self.conn().prepare_cached(&format!(
+            "SELECT n.name, g.name, count(*), count(q.number), total(q.number) FROM (
+                SELECT s.name_id, s.group_id, {number} AS number
+                FROM spans s
+                LEFT JOIN span_details d ON d.trace_id = s.trace_id AND d.span_id = s.span_id
+                WHERE s.trace_id >= ?1 AND s.trace_id < ?2
+                  AND s.group_id IN (SELECT id FROM names WHERE substr(name, 1, length(?3)) = ?3)
+                ORDER BY s.trace_id DESC, s.span_id DESC LIMIT ?5
+             ) q
+             JOIN names n ON n.id = q.name_id JOIN names g ON g.id = q.group_id
+             GROUP BY q.name_id, q.group_id"
+        ))?;
+        let lookup = if plain_key {
+            format!("$.\"{key}\"")
+        } else {
+            key.to_string()
+        };
+        let rows = stmt.query_map(
+            params![
+                trace_bound(window.since_ns),
+                trace_bound(window.until_ns),
+                group_prefix,
+                lookup,
+                sample.min(i64::MAX as usize) as i64
+            ],
+            |row| {
+                Ok(GroupAttributeSum {
+                    node: row.get(0)?,
+                    group: row.get(1)?,
+                    spans: row.get(2)?,
+                    with_value: row.get(3)?,
+                    sum: row.get(4)?,
+                })
+            },
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
 impl RollupStore for SqliteReader {
     fn path_rollups(&self, window: Window) -> Result<Vec<PathRollup>, StoreError> {
         Ok(self.path_rollups_sql(window)?)
@@ -285,5 +345,32 @@ impl RollupStore for SqliteReader {
         sample: usize,
     ) -> Result<Vec<(String, i64, i64)>, StoreError> {
         Ok(self.attribute_keys_sql(window, sample)?)
+    }
+
+    fn group_attribute_sums(
+        &self,
+        window: Window,
+        group_prefix: &str,
+        key: &str,
+        sample: usize,
+    ) -> Result<Vec<GroupAttributeSum>, StoreError> {
+        Ok(self.group_attribute_sums_sql(window, group_prefix, key, sample)?)
+    }
+
+    fn slow_spans(
+        &self,
+        window: Window,
+        group_prefix: &str,
+        min_duration_ns: i64,
+        limit: usize,
+    ) -> Result<Vec<TraceSpan>, StoreError> {
+        let bounds = (trace_bound(window.since_ns), trace_bound(window.until_ns));
+        Ok(crate::spans::slow_in_groups(
+            self.conn(),
+            bounds,
+            group_prefix,
+            min_duration_ns,
+            limit,
+        )?)
     }
 }

@@ -5,17 +5,37 @@ use rusqlite::{Connection, Row, params};
 
 use super::read::json_column;
 use crate::Error;
-use pathwise_store::{SpanRow, SpanSkeleton};
+use pathwise_store::{SpanRow, SpanSkeleton, TraceSpan};
 
-const SPAN_SELECT: &str = "SELECT s.span_id, s.parent_id, n.name, p.path, g.name, s.kind,
+/// The columns [`span_row`] reads, in its order.
+macro_rules! span_columns {
+    () => {
+        "s.span_id, s.parent_id, n.name, p.path, g.name, s.kind,
         s.start_ns, s.duration_ns, s.status, e.name, d.error_message, pw_text(d.error_chain),
-        d.attrs, pw_text(d.input), pw_text(d.output), pw_text(d.reasoning), pw_text(d.metadata)
-    FROM spans s
+        d.attrs, pw_text(d.input), pw_text(d.output), pw_text(d.reasoning), pw_text(d.metadata)"
+    };
+}
+
+/// Where they come from: a span with its dictionary names and details.
+macro_rules! span_sources {
+    () => {
+        "FROM spans s
     JOIN names n ON n.id = s.name_id
     LEFT JOIN paths p ON p.id = s.path_id
     LEFT JOIN names g ON g.id = s.group_id
     LEFT JOIN names e ON e.id = s.error_type_id
-    LEFT JOIN span_details d ON d.trace_id = s.trace_id AND d.span_id = s.span_id";
+    LEFT JOIN span_details d ON d.trace_id = s.trace_id AND d.span_id = s.span_id"
+    };
+}
+
+const SPAN_SELECT: &str = concat!("SELECT ", span_columns!(), " ", span_sources!());
+
+/// [`SPAN_SELECT`] with the trace id after the span's columns.
+const TRACE_SPAN_SELECT: &str =
+    concat!("SELECT ", span_columns!(), ", s.trace_id ", span_sources!());
+
+/// Column of the trace id in [`TRACE_SPAN_SELECT`].
+const TRACE_ID_COLUMN: usize = 17;
 
 fn span_row(row: &Row<'_>) -> rusqlite::Result<SpanRow> {
     Ok(SpanRow {
@@ -100,5 +120,35 @@ pub(super) fn skeleton(conn: &Connection, id: TraceId) -> Result<Vec<SpanSkeleto
             failed: row.get::<_, i64>(4)? != 0,
         })
     })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Spans of traces with ids in `[from, to)` whose group starts with `group_prefix` and that
+/// lasted at least `min_duration_ns`: the newest traces first (the primary key read backwards,
+/// so the scan stops at `limit`).
+pub(super) fn slow_in_groups(
+    conn: &Connection,
+    (from, to): ([u8; 16], [u8; 16]),
+    group_prefix: &str,
+    min_duration_ns: i64,
+    limit: usize,
+) -> Result<Vec<TraceSpan>, Error> {
+    let sql = format!(
+        "{TRACE_SPAN_SELECT} WHERE s.trace_id >= ?1 AND s.trace_id < ?2 AND s.duration_ns >= ?3
+           AND s.group_id IN (SELECT id FROM names WHERE substr(name, 1, length(?4)) = ?4)
+         ORDER BY s.trace_id DESC, s.span_id DESC LIMIT ?5"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let limit = limit.min(i64::MAX as usize) as i64;
+    let rows = stmt.query_map(
+        params![from, to, min_duration_ns, group_prefix, limit],
+        |row| {
+            let id: Vec<u8> = row.get(TRACE_ID_COLUMN)?;
+            Ok(TraceSpan {
+                trace_id: TraceId::from_bytes(&id).unwrap_or_default(),
+                span: span_row(row)?,
+            })
+        },
+    )?;
     Ok(rows.collect::<Result<_, _>>()?)
 }

@@ -1,11 +1,14 @@
 //! The analytic read side: rollups by window, the raw recent spans monitoring compares with
-//! baselines, and attribute values for error patterns. Analysis reads only through this trait,
+//! baselines, attribute values for error patterns, and the raw spans of a group (database
+//! queries: their rows, the slow ones). Analysis reads only through this trait,
 //! so every backend answers the same questions with the same figures.
 
 use std::collections::{BTreeMap, HashMap};
 
+use pathwise_model::TraceId;
+
 use crate::rollup::Bucket;
-use crate::{StoreError, Window};
+use crate::{SpanRow, StoreError, Window};
 
 /// A path's place in the tree.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,6 +76,30 @@ pub enum AttrValueKey {
     Text(String),
 }
 
+/// The spans of one name in one group over a window (or its most recent part), read raw: how
+/// many there are and what a numeric attribute of theirs adds up to (the rows of a database
+/// statement, say).
+#[derive(Clone, Debug, PartialEq)]
+pub struct GroupAttributeSum {
+    /// The span name.
+    pub node: String,
+    /// The span group (component).
+    pub group: String,
+    /// Spans of this name and group.
+    pub spans: i64,
+    /// Of those, the spans carrying the attribute as a number.
+    pub with_value: i64,
+    /// The sum of their values.
+    pub sum: f64,
+}
+
+/// A span together with the trace it belongs to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TraceSpan {
+    pub trace_id: TraceId,
+    pub span: SpanRow,
+}
+
 /// Questions analytics ask of a backend.
 pub trait RollupStore {
     /// Every path seen in the window with its merged figures (hour rollups for whole hours,
@@ -118,4 +145,27 @@ pub trait RollupStore {
         window: Window,
         sample: usize,
     ) -> Result<Vec<(String, i64, i64)>, StoreError>;
+
+    /// Per span name and group, for the spans of traces started in the window whose group
+    /// starts with `group_prefix` (`"db."`: database queries): how many there are and, of
+    /// those carrying attribute `key` as a number, how many and the sum of its values — read
+    /// from the window's most recent `sample` such spans, so the answer is bounded.
+    fn group_attribute_sums(
+        &self,
+        window: Window,
+        group_prefix: &str,
+        key: &str,
+        sample: usize,
+    ) -> Result<Vec<GroupAttributeSum>, StoreError>;
+
+    /// The spans of traces started in the window whose group starts with `group_prefix` and
+    /// that lasted at least `min_duration_ns`, newest traces first, at most `limit`, whole
+    /// (attributes, error, path).
+    fn slow_spans(
+        &self,
+        window: Window,
+        group_prefix: &str,
+        min_duration_ns: i64,
+        limit: usize,
+    ) -> Result<Vec<TraceSpan>, StoreError>;
 }

@@ -37,7 +37,9 @@ mod window;
 
 use pathwise_model::{Name, Record};
 
-pub use analytics::{AttrValueKey, PathErrors, PathInfo, PathRollup, RollupStore};
+pub use analytics::{
+    AttrValueKey, GroupAttributeSum, PathErrors, PathInfo, PathRollup, RollupStore, TraceSpan,
+};
 pub use backend::{Backend, Reader};
 pub use baseline::BaselineRow;
 pub use memory::{DiscardStore, MemoryStore};

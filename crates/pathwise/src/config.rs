@@ -73,6 +73,11 @@ pub struct Config {
     /// Argument and result capture of `#[monitor]` calls: on or off for every function, and
     /// per function name (see [`CaptureSwitch`]).
     pub capture_switch: CaptureSwitch,
+    /// Whether database queries ([`db_query`](crate::db_query), the `rusqlite` wrapper) also
+    /// keep their statement as written, values included, as `db.statement.full`
+    /// (`PATHWISE_DB_FULL_STATEMENTS=1`). Off by default: the values are often user data. The
+    /// normalised statement (values replaced by `?`) is always kept.
+    pub db_full_statements: bool,
 }
 
 /// Which `#[monitor]` functions capture their arguments and results, decided when recording
@@ -187,6 +192,7 @@ impl Default for Config {
             keep_local: true,
             enabled: true,
             capture_switch: CaptureSwitch::default(),
+            db_full_statements: false,
         }
     }
 }
@@ -221,8 +227,9 @@ impl Config {
     /// `PATHWISE_RETENTION_MB`, `PATHWISE_REMOTE` (a server URL) with `PATHWISE_KEY`,
     /// `PATHWISE_OTLP_ENDPOINT` with `PATHWISE_SERVICE`, `PATHWISE_KEEP_LOCAL` (`0` or `1`),
     /// `PATHWISE_ENABLED` (`0` records nothing), `PATHWISE_CAPTURE` (`0` captures no arguments
-    /// or results) and `PATHWISE_CAPTURE_INCLUDE` / `PATHWISE_CAPTURE_EXCLUDE` (comma-separated
-    /// function-name globs); a malformed value is an error, not a silent default.
+    /// or results), `PATHWISE_CAPTURE_INCLUDE` / `PATHWISE_CAPTURE_EXCLUDE` (comma-separated
+    /// function-name globs) and `PATHWISE_DB_FULL_STATEMENTS` (`1` keeps database statements as
+    /// written); a malformed value is an error, not a silent default.
     pub fn from_env() -> Result<Self, String> {
         let mut config = Config::default();
         if let Ok(db) = std::env::var("PATHWISE_DB") {
@@ -292,6 +299,9 @@ impl Config {
         }
         if let Ok(exclude) = std::env::var("PATHWISE_CAPTURE_EXCLUDE") {
             config.capture_switch.exclude = pattern_list(&exclude);
+        }
+        if let Ok(keep) = std::env::var("PATHWISE_DB_FULL_STATEMENTS") {
+            config.db_full_statements = flag("PATHWISE_DB_FULL_STATEMENTS", &keep)?;
         }
         config.validate()?;
         Ok(config)

@@ -25,11 +25,14 @@
 //! - Hosts with their own context (Python's `contextvars`): [`start_detached`] with an explicit
 //!   parent, [`record_operation_under`].
 //! - Self-measured code: [`record_operation`], [`cache_hit`], [`cache_miss`].
+//! - Database queries: [`db_query`] (statements normalised, rows, errors); with the `rusqlite`
+//!   feature, [`db::TracedConnection`] records every statement of a connection.
 //! - Process and host resources (CPU, memory, I/O, threads, open files), sampled every
 //!   [`Config::resource_interval`] on their own thread; [`ResourceSampler`] to sample directly.
 
 mod config;
 mod context;
+pub mod db;
 mod detached;
 mod edits;
 mod future;
@@ -50,6 +53,7 @@ use std::time::Duration;
 
 pub use config::{CaptureSwitch, Config, Export};
 pub use context::{AttachGuard, Context};
+pub use db::{QuerySpan, query as db_query};
 pub use detached::{
     DetachedSpan, flush_thread, span_handle, start_detached, start_detached_backdated,
 };
@@ -266,6 +270,7 @@ pub fn init_with_store(config: Config, store: Box<dyn Store>) -> Result<Pathwise
     context::set_sample_rate(config.sample_rate);
     volume::configure(config.trace_limit.clone());
     monitor::set_capture_defaults(config.capture.clone(), config.capture_switch.clone());
+    db::set_full_statements(config.db_full_statements);
     let mut pipeline = pathwise_pipeline::PipelineConfig::new(config.data_dir());
     pipeline.flush_interval = config.flush_interval;
     pipeline.queue_capacity = config.queue_capacity;

@@ -5,6 +5,7 @@
 //! recorded (unless `--no-serve`).
 
 mod catalog;
+mod dataset_db;
 mod decision;
 mod errors;
 mod legacy;

@@ -1,6 +1,7 @@
 //! A multi-source dataset search service: `SearchService.search` fans out to GEO, PubMed and
 //! ArrayExpress in parallel tasks; each source answers from its cache, the dataset database
-//! or, rarely, a slow auto-discovery crawl.
+//! or, rarely, a slow auto-discovery crawl. Cache and database work is timed as database
+//! queries (`dataset_db`).
 
 use std::time::Duration;
 
@@ -9,6 +10,7 @@ use serde::Serialize;
 use tokio::task::JoinError;
 use tokio::time::sleep;
 
+use super::dataset_db;
 use super::errors::{RateLimitError, SearchError, TimeoutError, ValidationError};
 use super::plan::{SearchPlan, SourcePlan, TIME_SCALE, Tier};
 
@@ -260,9 +262,9 @@ impl ArrayExpressClient {
 async fn lookup(source: Source, query: &str, plan: &SourcePlan) -> Vec<Dataset> {
     let key = format!("{}:{}", source.name().to_lowercase(), query.to_lowercase());
     let cached = match source {
-        Source::Geo => GeoCache.get(key, *plan).await,
-        Source::PubMed => PubMedCache.get(key, *plan).await,
-        Source::ArrayExpress => ArrayExpressCache.get(key, *plan).await,
+        Source::Geo => GeoCache.get(key.clone(), *plan).await,
+        Source::PubMed => PubMedCache.get(key.clone(), *plan).await,
+        Source::ArrayExpress => ArrayExpressCache.get(key.clone(), *plan).await,
     };
     if let Some(found) = cached {
         pathwise::cache_hit(source.cache_component());
@@ -272,6 +274,9 @@ async fn lookup(source: Source, query: &str, plan: &SourcePlan) -> Vec<Dataset> 
     let rows = DatasetDb
         .query(source.name(), query.to_string(), *plan)
         .await;
+    if !rows.is_empty() {
+        dataset_db::cache_store(source.name(), &key, &rows, plan).await;
+    }
     if !rows.is_empty() || plan.tier == Tier::Database {
         return rows;
     }
@@ -301,11 +306,13 @@ fn datasets(source: Source, query: &str, plan: &SourcePlan) -> Vec<Dataset> {
         .collect()
 }
 
-/// Shared body of the three caches.
+/// Shared body of the three caches: a lookup in the cache's database.
 async fn cache_get(source: Source, key: &str, plan: &SourcePlan) -> Option<Vec<Dataset>> {
-    sleep(plan.cache_latency).await;
     let query = key.split_once(':').map_or(key, |(_, q)| q);
-    (plan.tier == Tier::Cache).then(|| datasets(source, query, plan))
+    dataset_db::cache_lookup(source.name(), key, plan.cache_latency, || {
+        (plan.tier == Tier::Cache).then(|| datasets(source, query, plan))
+    })
+    .await
 }
 
 /// GEO's result cache.
@@ -357,17 +364,23 @@ impl DatasetDb {
         query: String,
         plan: SourcePlan,
     ) -> Vec<Dataset> {
-        sleep(plan.db_latency).await;
-        let source = match source {
+        let source_of = match source {
             "GEO" => Source::Geo,
             "PubMed" => Source::PubMed,
             _ => Source::ArrayExpress,
         };
-        if plan.tier == Tier::Database {
-            datasets(source, &query, &plan)
-        } else {
-            Vec::new()
+        let rows = dataset_db::dataset_search(source, &query, &plan, || {
+            if plan.tier == Tier::Database {
+                datasets(source_of, &query, &plan)
+            } else {
+                Vec::new()
+            }
+        })
+        .await;
+        if !rows.is_empty() {
+            dataset_db::count_hits(&rows, &plan).await;
         }
+        rows
     }
 }
 

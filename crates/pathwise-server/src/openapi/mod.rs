@@ -8,6 +8,7 @@
 
 mod edges;
 mod monitoring;
+mod queries;
 mod schemas;
 mod traces;
 
@@ -154,6 +155,7 @@ fn document() -> Value {
         traces::analytics(),
         monitoring::paths(),
         monitoring::alerts(),
+        queries::paths(),
         edges::paths(),
         edges::ingest(),
     ] {
@@ -170,6 +172,9 @@ fn document() -> Value {
             responses.entry("403").or_insert_with(|| error_ref("403"));
         }
     }
+    let mut schemas = schemas::components();
+    schemas["QueryStats"] = queries::query_stats();
+    schemas["SlowQuery"] = queries::slow_query();
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -179,7 +184,7 @@ fn document() -> Value {
         },
         "components": {
             "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer", "description": "the server's --token or an API key (pwk_…); also accepted as the dashboard's login cookie" } },
-            "schemas": schemas::components(),
+            "schemas": schemas,
             "responses": error_responses(),
         },
         "security": [ { "bearer": [] } ],
