@@ -26,6 +26,7 @@ pub mod queries;
 mod rankings;
 pub mod report;
 mod rollups;
+pub mod scaling;
 pub mod snapshot;
 
 pub use critical::{CriticalSegment, CriticalSpan, critical_path, critical_segments};

@@ -19,9 +19,11 @@ mod demo;
 mod error;
 mod format;
 mod keys;
+mod loadtest;
 mod migrate;
 mod perf;
 mod report;
+mod scaling;
 mod schedule;
 mod schema;
 mod serve;
@@ -76,6 +78,10 @@ enum Command {
     /// How much room the store takes and what it holds (`stats`), or give the space that
     /// retention freed back to the file system (`vacuum`).
     Db(DbArgs),
+    /// Drive the demo's sized work (or a command after `--`) at increasing sizes and
+    /// concurrency, record it, and print how the chosen nodes' cost grows with size: the
+    /// growth exponent (≈ O(n^1.9)) with its 95 % interval, super-linear growth flagged.
+    Loadtest(loadtest::LoadtestArgs),
 }
 
 /// Options of `pathwise db`.
@@ -276,6 +282,11 @@ pub struct ReportArgs {
     /// the window that failed spans carry most.
     #[arg(long, value_name = "KEY")]
     pub attr: Vec<String>,
+    /// A scaling section for NODE (repeatable): how its duration grows with the size of its
+    /// calls in FIELD (an attribute, or input.<argument>), a log-log fit over its newest
+    /// calls in the period. Text, JSON and HTML only.
+    #[arg(long, value_name = "NODE=FIELD")]
+    pub scaling: Vec<String>,
     #[command(flatten)]
     pub db: DbArg,
 }
@@ -485,6 +496,7 @@ where
         Command::Schema(args) => schema::run(&args),
         Command::Sql(args) => sql::run(&args),
         Command::Db(args) => db::run(&args),
+        Command::Loadtest(args) => loadtest::run(&args),
     };
     match result {
         Ok(()) => 0,

@@ -25,13 +25,20 @@ pub fn run(args: &ReportArgs) -> Result<(), CliError> {
         (None, None) => (Window::all(), "Execution path analysis report"),
     };
     let format: Format = args.format.parse().map_err(CliError::Input)?;
+    let scaling = crate::scaling::report_targets(&args.scaling, format)?;
     let reader = open_reader(&args.db.db)?;
     let report =
         Report::load(reader.as_ref(), window, now, &args.attr, title).map_err(|e| match e {
             pathwise_analysis::AnalysisError::Invalid(reason) => CliError::Input(reason),
             other => CliError::Failed(format!("report failed: {other}")),
         })?;
-    let text = report.render(format);
+    let text = crate::scaling::add_to_report(
+        report.render(format),
+        reader.as_ref(),
+        window,
+        &scaling,
+        format,
+    )?;
     match &args.out {
         Some(path) => std::fs::write(path, text)
             .map_err(|e| CliError::Failed(format!("cannot write {}: {e}", path.display())))

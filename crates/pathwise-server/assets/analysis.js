@@ -4,13 +4,14 @@
 // scatter plot; the sortable node-metrics table with a p95 sparkline per node; optimisation
 // opportunities and never-run functions; the window's flame graph (inferno's own SVG, embedded
 // so its zoom and search work, optionally against the previous window); the dependency graph;
-// error patterns by attribute. Every chart is drawn here (no library); every name coming from
-// the data is inserted as text.
+// error patterns by attribute; scaling (scaling.js). Every chart is drawn here (no library);
+// every name coming from the data is inserted as text.
 
 import {
   ApiError, api, errorBox, formatCount, formatMs, formatPercent, formatTime, h, markReady,
   withQuery,
 } from './util.js';
+import { applyScalingParams, scalingPanel } from './scaling.js';
 
 const RANGES = [
   ['15m', '15 min', 15 * 60_000],
@@ -447,6 +448,7 @@ function panel(id, title, ...extra) {
 
 export function analysisView(root, params) {
   applyParams(params);
+  applyScalingParams(params);
   let disposed = false;
   let seq = 0;
   let first = true;
@@ -518,6 +520,7 @@ export function analysisView(root, params) {
   });
   const patterns = panel('error-patterns', 'Error patterns', h('span', { class: 'muted small' }, 'error rate per attribute value'));
   patterns.body.before(patternForm);
+  const scaling = scalingPanel();
 
   root.append(h('section', { class: 'analysis-view' },
     h('div', { class: 'ana-top' },
@@ -526,7 +529,7 @@ export function analysisView(root, params) {
     h('div', { class: 'ana-grid ana-grid-3' }, hot.el, slow.el, failing.el),
     h('div', { class: 'ana-grid ana-grid-2' }, scatter.el,
       h('div', { class: 'ana-stack' }, opportunities.el, unused.el)),
-    table.el, flame.el, deps.el, patterns.el));
+    table.el, flame.el, deps.el, patterns.el, scaling.el));
 
   for (const button of rangeButtons) button.setAttribute('aria-pressed', String(button.dataset.range === state.range));
 
@@ -805,11 +808,13 @@ export function analysisView(root, params) {
     if (!signedOut) {
       loadFlame();
       loadPatterns();
+      scaling.load(windowMs.since, nodes, signal);
       if (nodes.length) loadTrends(mine, signal);
     } else {
       flame.body.replaceChildren(empty('—'));
       flameHint.textContent = '';
       patterns.body.replaceChildren(empty('—'));
+      scaling.blank();
     }
 
     if (first) {

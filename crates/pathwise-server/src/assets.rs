@@ -36,6 +36,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../assets/analysis.js"),
     ),
     (
+        "scaling.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/scaling.js"),
+    ),
+    (
         "health.js",
         "text/javascript; charset=utf-8",
         include_str!("../assets/health.js"),

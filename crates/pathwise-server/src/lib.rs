@@ -26,6 +26,7 @@ mod metrics;
 mod openapi;
 mod params;
 mod perf;
+mod scaling;
 mod serve;
 mod session;
 mod state;
@@ -163,6 +164,8 @@ pub const API_PATHS: &[&str] = &[
     "/api/trends",
     "/api/resources",
     "/api/attributes",
+    "/api/scaling",
+    "/api/scaling/fields",
     "/api/queries",
     "/api/queries/slow",
     "/api/alerts",
@@ -203,6 +206,8 @@ pub fn router(config: &ServerConfig) -> Result<Router, ServeError> {
         .route("/api/graph", get(analytics::graph))
         .route("/api/error-patterns", get(analytics::error_patterns))
         .route("/api/attributes", get(analytics::attributes))
+        .route("/api/scaling", get(scaling::scaling))
+        .route("/api/scaling/fields", get(scaling::fields))
         .route("/api/queries", get(analytics::queries))
         .route("/api/queries/slow", get(analytics::slow_queries))
         .route("/api/flamegraph.svg", get(analytics::flamegraph))

@@ -18,6 +18,7 @@ mod keys;
 mod maintenance;
 mod read;
 mod rows;
+mod scaling;
 pub mod schema;
 mod sql;
 #[cfg(feature = "testing")]

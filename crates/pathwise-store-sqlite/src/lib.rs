@@ -20,6 +20,7 @@ mod payload;
 mod query;
 mod read;
 mod rollup;
+mod scaling;
 mod schema;
 mod spans;
 mod sql;

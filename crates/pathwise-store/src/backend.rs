@@ -1,12 +1,12 @@
 //! One handle on a backend, whichever database it is.
 
 use crate::alerts::{AlertStateStore, SqlRules};
-use crate::{ReadStore, RollupStore, Store, StoreError};
+use crate::{ReadStore, RollupStore, ScalingStore, Store, StoreError};
 
 /// Everything the read side offers: what analysis, alerts and the server use.
-pub trait Reader: ReadStore + RollupStore + Send {}
+pub trait Reader: ReadStore + RollupStore + ScalingStore + Send {}
 
-impl<T: ReadStore + RollupStore + Send> Reader for T {}
+impl<T: ReadStore + RollupStore + ScalingStore + Send> Reader for T {}
 
 /// A database that Pathwise can record into and read from. Cheap to share (`Arc<dyn Backend>`);
 /// readers are pooled or stateless as the backend sees fit.

@@ -3,8 +3,9 @@
 //!
 //! - Write side: [`Store`], the only thing the pipeline knows about storage.
 //! - Read side: [`ReadStore`] (traces, spans, registry, pipeline, resources, caches,
-//!   baselines) and [`RollupStore`] (rollups by window, raw recent spans, attribute patterns),
-//!   together [`Reader`]; alert state, history and silences in [`alerts::AlertStateStore`];
+//!   baselines), [`RollupStore`] (rollups by window, raw recent spans, attribute patterns)
+//!   and [`ScalingStore`] (a node's raw spans with their attributes or input, for scaling
+//!   analysis), together [`Reader`]; alert state, history and silences in [`alerts::AlertStateStore`];
 //!   the SQL rule as a backend capability, [`alerts::SqlRules`].
 //! - [`Backend`] hands out readers, writers and alert stores, so a server holds one value
 //!   whichever database it runs on.
@@ -32,6 +33,7 @@ pub mod keys;
 mod memory;
 mod read;
 pub mod rollup;
+mod scaling;
 mod storage;
 mod window;
 
@@ -47,6 +49,7 @@ pub use read::{
     CacheRow, CacheTotals, Cursor, ErrorRate, FunctionRow, PipelineStatsRow, ReadStore, SpanRow,
     SpanSkeleton, TraceFilter, TracePage, TraceStats, TraceSummary, attr_json,
 };
+pub use scaling::{NodePayload, PayloadColumn, ScalingStore};
 pub use storage::{Reclaimed, StorageUse};
 pub use window::Window;
 

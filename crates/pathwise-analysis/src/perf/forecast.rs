@@ -185,7 +185,7 @@ pub fn outlook(points: &[(f64, f64)], now_unix_s: f64, rules: &ForecastRules) ->
 
 /// Standard error of the OLS slope (per second) of at least three points spread in time,
 /// computed on centred times for the same precision reason as [`fit`].
-fn slope_standard_error(pts: &[(f64, f64)]) -> f64 {
+pub(crate) fn slope_standard_error(pts: &[(f64, f64)]) -> f64 {
     let n = pts.len() as f64;
     let t_mean = pts.iter().map(|p| p.0).sum::<f64>() / n;
     let v_mean = pts.iter().map(|p| p.1).sum::<f64>() / n;

@@ -10,7 +10,10 @@
 //!   the confidence band of its slope.
 //! * [`health`]: a documented 0–100 health score from success rate, speed, cache and
 //!   resource headroom, minus active alerts.
-//! * [`stats`]: the shared numeric pieces (type-7 quantiles, Cody's `erfc`, normal CDF).
+//! * [`scaling`]: how cost grows with input size — a log-log power-law fit whose exponent,
+//!   with its Student-t interval, is the growth order (`≈ O(n^1.9)`).
+//! * [`stats`]: the shared numeric pieces (type-7 quantiles, Cody's `erfc`, normal CDF,
+//!   Student's t quantiles).
 //!
 //! ```
 //! use pathwise_analysis::perf::{baseline, regression};
@@ -26,5 +29,6 @@ pub mod baseline;
 pub mod forecast;
 pub mod health;
 pub mod regression;
+pub mod scaling;
 pub mod stats;
 pub mod trend;

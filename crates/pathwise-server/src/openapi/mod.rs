@@ -9,6 +9,7 @@
 mod edges;
 mod monitoring;
 mod queries;
+mod scaling;
 mod schemas;
 mod traces;
 
@@ -153,9 +154,10 @@ fn document() -> Value {
     for part in [
         traces::paths(),
         traces::analytics(),
+        queries::paths(),
+        scaling::paths(),
         monitoring::paths(),
         monitoring::alerts(),
-        queries::paths(),
         edges::paths(),
         edges::ingest(),
     ] {

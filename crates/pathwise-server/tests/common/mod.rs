@@ -4,6 +4,7 @@
 
 pub mod browser;
 pub mod db_queries;
+pub mod db_scaling;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
