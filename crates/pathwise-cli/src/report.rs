@@ -9,9 +9,7 @@ use crate::format::emit;
 
 /// Runs `pathwise report`.
 pub fn run(args: &ReportArgs) -> Result<(), CliError> {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as i64);
+    let now = pathwise_alerts::now_ns();
     let (window, title) = match (&args.period, &args.since) {
         (Some(period), _) => {
             let period: Period = period.parse().map_err(CliError::Input)?;

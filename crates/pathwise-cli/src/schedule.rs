@@ -185,16 +185,10 @@ fn load(file: &Path, db: &Path) -> Result<(Vec<Scheduled>, Delivery), CliError> 
     ))
 }
 
-fn now_ns() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as i64)
-}
-
 fn run(scheduled: &[Scheduled], delivery: &Delivery, backend: &dyn Backend, stop: &Receiver<()>) {
     loop {
         for report in scheduled {
-            if let Err(e) = make_if_due(report, delivery, backend, now_ns()) {
+            if let Err(e) = make_if_due(report, delivery, backend, pathwise_alerts::now_ns()) {
                 eprintln!(
                     "pathwise: the {} report could not be made: {e}",
                     report.period.as_str()

@@ -178,6 +178,21 @@ pub struct ErrorInfo {
 }
 
 impl ErrorInfo {
+    /// An error of type `error_type` saying `message`, with no source chain.
+    ///
+    /// ```
+    /// let info = pathwise_model::ErrorInfo::new("NoCandidates", "all filtered out");
+    /// assert_eq!((&*info.error_type, info.message.as_str()), ("NoCandidates", "all filtered out"));
+    /// assert!(info.chain.is_empty());
+    /// ```
+    pub fn new(error_type: impl Into<Name>, message: impl Into<String>) -> Self {
+        ErrorInfo {
+            error_type: error_type.into(),
+            message: message.into(),
+            chain: Vec::new(),
+        }
+    }
+
     /// Describes any `std::error::Error`, walking its source chain.
     ///
     /// ```

@@ -251,11 +251,7 @@ impl SpanGuard {
     /// Marks the span failed with a message.
     pub fn fail(&mut self, error_type: impl Into<Name>, message: impl Into<String>) {
         if let Some(span) = &mut self.span {
-            span.fail(ErrorInfo {
-                error_type: error_type.into(),
-                message: message.into(),
-                chain: Vec::new(),
-            });
+            span.fail(ErrorInfo::new(error_type, message));
         }
     }
 

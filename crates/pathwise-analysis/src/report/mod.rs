@@ -222,16 +222,7 @@ pub fn minute_text(ns: i64) -> String {
     let minutes = ns.div_euclid(60_000_000_000);
     let days = minutes.div_euclid(1440);
     let (hour, minute) = (minutes.rem_euclid(1440) / 60, minutes.rem_euclid(60));
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (year, month, day) = period::civil_from_days(days);
     format!("{year:04}-{month:02}-{day:02} {hour:02}:{minute:02}")
 }
 

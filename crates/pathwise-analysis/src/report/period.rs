@@ -39,16 +39,17 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-/// Year and month of a day number.
-fn civil_month(days: i64) -> (i64, i64) {
+/// Year, month and day of a day number (days since 1970-01-01; Howard Hinnant's algorithm).
+pub(crate) fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
     let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
     let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
     let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(month <= 2), month)
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
 }
 
 impl Period {
@@ -60,7 +61,7 @@ impl Period {
             // 1970-01-01 was a Thursday: Monday is 3 days before.
             Period::Week => day - (day + 3).rem_euclid(7),
             Period::Month => {
-                let (year, month) = civil_month(day);
+                let (year, month, _) = civil_from_days(day);
                 days_from_civil(year, month, 1)
             }
         };

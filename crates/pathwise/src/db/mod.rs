@@ -230,11 +230,7 @@ impl QuerySpan {
     /// Marks the statement failed with an error type and message of your choosing.
     pub fn fail(&mut self, error_type: impl Into<Name>, message: impl Into<String>) {
         if let Some(span) = &mut self.span {
-            span.fail(ErrorInfo {
-                error_type: error_type.into(),
-                message: message.into(),
-                chain: Vec::new(),
-            });
+            span.fail(ErrorInfo::new(error_type, message));
         }
     }
 
