@@ -75,6 +75,7 @@ def init(
     otlp_endpoint: Optional[str] = None,
     service: Optional[str] = None,
     keep_local: Optional[bool] = None,
+    project: Optional[str] = None,
 ) -> None:
     """Starts recording. Unset options come from the ``PATHWISE_*`` environment variables
     (``PATHWISE_DB``, ``PATHWISE_STORE``, ``PATHWISE_REMOTE`` with ``PATHWISE_KEY``,
@@ -93,6 +94,8 @@ def init(
     - ``keep_local``: whether the local store is written too. Giving ``remote`` or
       ``otlp_endpoint`` without ``db`` or ``store`` records remotely only; naming a local
       store as well keeps both.
+    - ``project``: the project of a server with several (``pathwise serve --projects``)
+      that the records belong to (``PATHWISE_PROJECT``); sent with every export.
 
     ``flush_interval`` and ``resource_interval`` are in seconds (``resource_interval=None``
     turns resource sampling off); spill files and the error lane live in ``data_dir``
@@ -120,6 +123,7 @@ def init(
         otlp_endpoint,
         service,
         keep_local,
+        project,
     )
     if not _atexit_registered:
         atexit.register(_native.shutdown)

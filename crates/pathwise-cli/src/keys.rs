@@ -1,6 +1,6 @@
 //! `pathwise keys create|list|revoke`: API keys for remote senders and readers.
 
-use pathwise_store::keys::Scope;
+use pathwise_store::keys::{ApiKey, Scope};
 
 use crate::error::{CliError, open_backend, open_or_create_backend};
 use crate::format::{emit, utc_iso};
@@ -16,7 +16,11 @@ pub fn run(args: &KeysArgs) -> Result<(), CliError> {
         .key_store()
         .map_err(|e| CliError::Failed(format!("this store keeps no API keys: {e}")))?;
     match &args.command {
-        KeysCommand::Create { name, scope } => {
+        KeysCommand::Create {
+            name,
+            scope,
+            project,
+        } => {
             let mut scopes = Vec::new();
             for text in scope {
                 let parsed = Scope::parse(text).ok_or_else(|| {
@@ -26,14 +30,17 @@ pub fn run(args: &KeysArgs) -> Result<(), CliError> {
                     scopes.push(parsed);
                 }
             }
-            let (row, text) = pathwise_server::keys::generate(name, scopes);
+            for p in project {
+                crate::projects::check_name(p).map_err(CliError::Input)?;
+            }
+            let (row, text) = pathwise_server::keys::generate(name, scopes, project.clone());
             store
                 .create_key(&row)
                 .map_err(|e| CliError::Failed(e.to_string()))?;
             emit(&format!(
                 "{text}\n\nkey {} ({}) for {:?}: shown once, store it now. Servers accept it within {} s.\n",
                 row.id,
-                Scope::join(&row.scopes),
+                ApiKey::scopes_text(&row.scopes, &row.projects),
                 row.name,
                 pathwise_server::keys::REFRESH.as_secs()
             ))
@@ -45,7 +52,7 @@ pub fn run(args: &KeysArgs) -> Result<(), CliError> {
                     .iter()
                     .map(|k| {
                         serde_json::json!({
-                            "id": k.id, "name": k.name, "scopes": Scope::join(&k.scopes),
+                            "id": k.id, "name": k.name, "scopes": Scope::join(&k.scopes), "projects": k.projects,
                             "created_ns": k.created_ns, "revoked_ns": k.revoked_ns,
                             "last_used_ns": k.last_used_ns, "uses": k.uses,
                         })
@@ -62,7 +69,7 @@ pub fn run(args: &KeysArgs) -> Result<(), CliError> {
                     "{:<14} {:<20} {:<18} {:<22} {:<22} {:>8}  {}\n",
                     k.id,
                     crate::format::excerpt(&k.name, 20),
-                    Scope::join(&k.scopes),
+                    ApiKey::scopes_text(&k.scopes, &k.projects),
                     utc_iso(k.created_ns),
                     k.last_used_ns.map_or_else(|| "never".to_string(), utc_iso),
                     k.uses,

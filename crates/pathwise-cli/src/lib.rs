@@ -22,6 +22,7 @@ mod keys;
 mod loadtest;
 mod migrate;
 mod perf;
+mod projects;
 mod report;
 mod scaling;
 mod schedule;
@@ -166,6 +167,9 @@ pub enum KeysCommand {
         /// ingest, read or admin (repeatable).
         #[arg(long, required = true)]
         scope: Vec<String>,
+        /// A project the key may reach (repeatable); none: every project of the server.
+        #[arg(long)]
+        project: Vec<String>,
     },
     /// Every key with its scopes, last use and use count.
     List {
@@ -350,6 +354,10 @@ pub struct ServeOpts {
     /// (the Queries page, `/api/queries/slow` without `threshold_ms`).
     #[arg(long, value_name = "MS", default_value_t = 100)]
     pub slow_query_ms: u64,
+    /// Serve more projects, each in a store of its own, as the TOML file says (see the
+    /// README's "Projects"); the `--db` store is the default project.
+    #[arg(long, value_name = "FILE")]
+    pub projects: Option<PathBuf>,
 }
 
 /// Options of `pathwise serve`.

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use pathwise_ingest::{Ingest, IngestConfig};
+use pathwise_pipeline::BatchPipeline;
 use pathwise_server::{Limits, Server, ServerConfig};
 
 use crate::ServeOpts;
@@ -34,36 +35,54 @@ pub fn serve(db: &Path, opts: &ServeOpts) -> Result<(), CliError> {
         .map(|file| crate::schedule::start(file, db, backend.clone()))
         .transpose()?;
     let spool = opts.spool.clone().unwrap_or_else(|| default_spool(db));
-    let pipeline_config = pathwise_pipeline::PipelineConfig {
-        // The data's owner (the app or the retention job) decides what is old, not the server.
-        retention: None,
-        store_stats: false,
-        privacy: privacy(opts),
-        ..pathwise_pipeline::PipelineConfig::new(&spool)
-    };
-    let writer = backend
-        .writer()
-        .map_err(|e| CliError::Failed(format!("cannot open the store for writing: {e}")))?;
-    let pipeline = pathwise_pipeline::install(pipeline_config, writer).map_err(|e| {
-        CliError::Failed(format!("cannot start recording ({}): {e}", spool.display()))
-    })?;
-    let ingest = Arc::new(Ingest::new(IngestConfig {
-        set_aside_dir: Some(spool.join("newer")),
-        ack_timeout: Duration::from_millis(opts.ack_timeout_ms),
-        ..IngestConfig::default()
-    }));
-    ingest
-        .spawn_sweeper(Duration::from_secs(1))
-        .map_err(|e| CliError::Failed(format!("cannot start the ingest sweeper: {e}")))?;
+    let file = opts
+        .projects
+        .as_deref()
+        .map(crate::projects::read)
+        .transpose()?
+        .unwrap_or_default();
+    let default_retention =
+        crate::projects::retention(file.default_retention.as_deref()).map_err(CliError::Input)?;
+    let (pipeline, ingest) = record(&backend, &spool, default_retention, None, opts)?;
+    let mut recording = vec![(pipeline.clone(), ingest.clone())];
+    let mut more_projects = Vec::new();
+    let base = opts
+        .projects
+        .as_deref()
+        .and_then(Path::parent)
+        .unwrap_or(Path::new("."));
+    for entry in &file.project {
+        let project_backend = open_or_create_backend(&entry.store(base))?;
+        let retention =
+            crate::projects::retention(entry.retention.as_deref()).map_err(CliError::Input)?;
+        let project_spool = spool.join("projects").join(&entry.name);
+        let (p, i) = record(
+            &project_backend,
+            &project_spool,
+            retention,
+            entry.retention_bytes,
+            opts,
+        )?;
+        recording.push((p.clone(), i.clone()));
+        more_projects.push(pathwise_server::ServedProject {
+            ingest: Some(i),
+            pipeline: Some(p),
+            alert_rules: entry.alerts.as_ref().map(|a| base.join(a)),
+            ..pathwise_server::ServedProject::new(entry.name.clone(), project_backend)
+        });
+    }
     let config = ServerConfig {
         listen: opts.listen,
         token: opts.token.clone(),
         cors_origins: opts.cors_origin.clone(),
         alert_rules: opts.alerts.clone(),
         alert_webhooks: opts.alert_webhook.clone(),
-        ingest: Some(ingest.clone()),
+        ingest: Some(ingest),
+        pipeline: Some(pipeline),
         limits: limits(opts),
         slow_query_threshold: Duration::from_millis(opts.slow_query_ms),
+        project: file.default.clone().unwrap_or_else(|| "default".into()),
+        more_projects,
         ..ServerConfig::new(backend)
     };
     if !config.listen.ip().is_loopback() && config.token.is_none() {
@@ -89,11 +108,58 @@ pub fn serve(db: &Path, opts: &ServeOpts) -> Result<(), CliError> {
             .await
             .map_err(|e| CliError::Failed(e.to_string()))
     });
+    drop(runtime); // the server's handles on the pipelines and ingests go with it
     // Spans still waiting for a parent are recorded as orphans, then everything is written.
-    let finished = ingest.finish();
-    pipeline.shutdown();
+    let mut finished = Ok(());
+    for (pipeline, ingest) in recording {
+        let result = ingest.finish();
+        drop(ingest);
+        if let Ok(pipeline) = Arc::try_unwrap(pipeline) {
+            pipeline.shutdown();
+        }
+        finished = finished.and(result);
+    }
     served?;
     finished.map_err(|e| CliError::Failed(format!("ingest could not finish: {e}")))
+}
+
+/// A recording pipeline into `backend` with its ingest: what a project receives goes through
+/// them (spilling to `spool` while the store is behind).
+fn record(
+    backend: &Arc<dyn pathwise_store::Backend>,
+    spool: &Path,
+    retention: Option<Duration>,
+    retention_bytes: Option<u64>,
+    opts: &ServeOpts,
+) -> Result<(Arc<BatchPipeline>, Arc<Ingest>), CliError> {
+    let pipeline_config = pathwise_pipeline::PipelineConfig {
+        // Without a configured retention, the data's owner (the app or the retention job)
+        // decides what is old, not the server.
+        retention,
+        retention_bytes,
+        store_stats: false,
+        privacy: privacy(opts),
+        ..pathwise_pipeline::PipelineConfig::new(spool)
+    };
+    let writer = backend
+        .writer()
+        .map_err(|e| CliError::Failed(format!("cannot open the store for writing: {e}")))?;
+    let pipeline = BatchPipeline::start(pipeline_config, writer).map_err(|e| {
+        CliError::Failed(format!("cannot start recording ({}): {e}", spool.display()))
+    })?;
+    let pipeline = Arc::new(pipeline);
+    let ingest = Arc::new(Ingest::with_sink(
+        IngestConfig {
+            set_aside_dir: Some(spool.join("newer")),
+            ack_timeout: Duration::from_millis(opts.ack_timeout_ms),
+            ..IngestConfig::default()
+        },
+        Box::new(pipeline.clone()),
+    ));
+    ingest
+        .spawn_sweeper(Duration::from_secs(1))
+        .map_err(|e| CliError::Failed(format!("cannot start the ingest sweeper: {e}")))?;
+    Ok((pipeline, ingest))
 }
 
 /// Ctrl-C, or `SIGTERM` (what `docker stop` and systemd send): either stops the server the

@@ -25,14 +25,25 @@ pub struct RemoteStore {
 impl RemoteStore {
     /// A sink sending to the server at `url` with the bearer `key` (an ingest key).
     pub fn new(url: &str, key: Option<String>) -> Result<Self, StoreError> {
+        Self::with_headers(url, key, Vec::new())
+    }
+
+    /// As [`RemoteStore::new`], with more headers on every request (`x-pathwise-project`).
+    ///
+    /// ```
+    /// use pathwise_export::RemoteStore;
+    /// let headers = vec![("x-pathwise-project".to_string(), "billing".to_string())];
+    /// assert!(RemoteStore::with_headers("http://127.0.0.1:7070", None, headers).is_ok());
+    /// ```
+    pub fn with_headers(
+        url: &str,
+        key: Option<String>,
+        mut headers: Vec<(String, String)>,
+    ) -> Result<Self, StoreError> {
+        headers.extend(key.map(|k| ("authorization".to_string(), format!("Bearer {k}"))));
         Ok(RemoteStore {
             base: base_url(url)?,
-            client: Client::new(
-                Duration::from_secs(30),
-                key.map(|k| ("authorization".to_string(), format!("Bearer {k}")))
-                    .into_iter()
-                    .collect(),
-            ),
+            client: Client::new(Duration::from_secs(30), headers),
         })
     }
 }

@@ -25,6 +25,7 @@ mod assemble;
 mod llm;
 mod map;
 mod native;
+mod route;
 pub mod testing;
 mod wire;
 
@@ -38,6 +39,7 @@ use pathwise_pipeline::SubmitError;
 
 pub use assemble::AssemblyConfig;
 pub use native::{FRAMES_CONTENT_TYPE, FramesReply};
+pub use route::{Decoded, Outcome};
 pub use wire::Encoding;
 
 /// Size limits on what one request may carry. A request beyond a body limit is refused as a
@@ -139,6 +141,16 @@ impl SpanSink for PipelineSink {
     }
     fn wait_committed(&self, timeout: Duration) -> bool {
         pathwise_pipeline::flush_committed(timeout)
+    }
+}
+
+/// A pipeline of the ingest's own (one per project in a server with several).
+impl SpanSink for Arc<pathwise_pipeline::BatchPipeline> {
+    fn submit(&self, records: Vec<Record>) -> Result<(), SubmitError> {
+        self.submit_batch(records)
+    }
+    fn wait_committed(&self, timeout: Duration) -> bool {
+        self.flush_committed(timeout)
     }
 }
 
@@ -252,40 +264,19 @@ impl Ingest {
         content_type: Option<&str>,
         content_encoding: Option<&str>,
     ) -> Result<Reply, IngestError> {
+        let decoded = Decoded::read(body, content_type, content_encoding, &self.config.limits)?;
+        let encoding = decoded.encoding;
+        let outcome = self.export_decoded(decoded)?;
+        Ok(outcome.reply(encoding))
+    }
+
+    /// Maps, assembles and records an already decoded request (a server that routes a
+    /// request's resources to projects hands each project's [`Ingest`] its part).
+    pub fn export_decoded(&self, decoded: Decoded) -> Result<Outcome, IngestError> {
         let limits = &self.config.limits;
-        let encoding = Encoding::from_content_type(content_type)?;
-        if body.len() > limits.max_body_bytes {
-            return Err(IngestError::TooLarge(format!(
-                "request body is {} bytes; the limit is {}",
-                body.len(),
-                limits.max_body_bytes
-            )));
-        }
-        let bytes = wire::decompress(body, content_encoding, limits)?;
-        if bytes.len() > limits.max_decoded_bytes {
-            return Err(IngestError::TooLarge(format!(
-                "request body is {} bytes; the limit is {}",
-                bytes.len(),
-                limits.max_decoded_bytes
-            )));
-        }
-        let request = wire::decode_request(&bytes, encoding)?;
-        let total: usize = request
-            .resource_spans
-            .iter()
-            .flat_map(|r| &r.scope_spans)
-            .map(|s| s.spans.len())
-            .sum();
-        if total > limits.max_spans {
-            return Err(IngestError::TooLarge(format!(
-                "request holds {total} spans; the limit is {} per request",
-                limits.max_spans
-            )));
-        }
-        let mut mapped = Vec::with_capacity(total);
-        let mut rejected = 0u64;
-        let mut reason: Option<String> = None;
-        for resource_spans in request.resource_spans {
+        let mut mapped = Vec::with_capacity(decoded.spans());
+        let mut outcome = Outcome::default();
+        for resource_spans in decoded.request.resource_spans {
             let attributes = resource_spans
                 .resource
                 .map(|r| r.attributes)
@@ -295,29 +286,21 @@ impl Ingest {
                 for span in scope.spans {
                     match map::map_span(span, service, limits) {
                         Ok(m) => mapped.push(m),
-                        Err(why) => {
-                            rejected += 1;
-                            reason.get_or_insert(why);
-                        }
+                        Err(why) => outcome.reject(1, why),
                     }
                 }
             }
         }
-        let accepted = mapped.len() as u64;
+        outcome.accepted = mapped.len() as u64;
         let mut records = std::mem::take(&mut *self.unsent.lock());
         self.assembler
             .lock()
             .add(mapped, Instant::now(), now_ms(), &mut records);
         self.send(records)?;
         self.sink.wait_committed(self.config.ack_timeout);
-        self.accepted.fetch_add(accepted, Ordering::Relaxed);
-        self.rejected.fetch_add(rejected, Ordering::Relaxed);
-        Ok(Reply {
-            accepted,
-            rejected,
-            body: wire::encode_response(encoding, rejected, reason.as_deref()),
-            content_type: encoding.content_type(),
-        })
+        self.accepted.fetch_add(outcome.accepted, Ordering::Relaxed);
+        self.rejected.fetch_add(outcome.rejected, Ordering::Relaxed);
+        Ok(outcome)
     }
 
     /// Submits, keeping the records for the next attempt when the sink refuses them: the

@@ -24,6 +24,7 @@
 //! assert_eq!(store.records().len(), 1);
 //! ```
 
+mod batch;
 pub mod cache;
 mod clock;
 mod fork;
@@ -45,6 +46,7 @@ use std::time::Duration;
 use parking_lot::RwLock;
 use pathwise_store::{FunctionInfo, PipelineStats, Store};
 
+pub use batch::BatchPipeline;
 pub use clock::{Clock, clock};
 pub use handover::available as timed_handover_available;
 pub use local::{
@@ -158,6 +160,33 @@ pub fn install(
     config: PipelineConfig,
     store: Box<dyn Store>,
 ) -> Result<PipelineHandle, PipelineError> {
+    check_config(&config)?;
+    let mut current = CURRENT.write();
+    if current.is_some() {
+        return Err(PipelineError::AlreadyRunning);
+    }
+    let lock = fork::DirLock::acquire(&config.data_dir)?;
+    let privacy = privacy_filter(&config)?;
+    privacy::install(privacy);
+    fork::watch_forks();
+    clock(); // calibrate before the first span, not inside it
+    let shared = Arc::new(Shared::new(config, true));
+    let writer = writer::spawn(shared.clone(), store).map_err(|source| PipelineError::DataDir {
+        path: "writer thread".into(),
+        source,
+    })?;
+    local::set_thread_batch(shared.config.thread_batch);
+    *current = Some(shared.clone());
+    Ok(PipelineHandle {
+        shared: Some(shared),
+        writer: Some(writer),
+        owner: std::process::id(),
+        _lock: lock,
+    })
+}
+
+/// Refuses a configuration no pipeline can run with, and makes the data directory.
+fn check_config(config: &PipelineConfig) -> Result<(), PipelineError> {
     if config.queue_capacity == 0 || config.thread_batch == 0 {
         return Err(PipelineError::InvalidConfig(
             "queue_capacity and thread_batch must be at least 1".into(),
@@ -171,39 +200,25 @@ pub fn install(
     std::fs::create_dir_all(&config.data_dir).map_err(|source| PipelineError::DataDir {
         path: config.data_dir.display().to_string(),
         source,
-    })?;
-    let mut current = CURRENT.write();
-    if current.is_some() {
-        return Err(PipelineError::AlreadyRunning);
-    }
-    let lock = fork::DirLock::acquire(&config.data_dir)?;
-    let privacy = match &config.privacy {
-        Some(privacy) => Some(
+    })
+}
+
+/// The configured privacy rules, compiled with their key (kept in the data directory).
+fn privacy_filter(
+    config: &PipelineConfig,
+) -> Result<Option<privacy::PrivacyFilter>, PipelineError> {
+    config
+        .privacy
+        .as_ref()
+        .map(|privacy| {
             privacy::PrivacyFilter::new(privacy, &config.data_dir).map_err(|source| {
                 PipelineError::DataDir {
                     path: config.data_dir.join("privacy.key").display().to_string(),
                     source,
                 }
-            })?,
-        ),
-        None => None,
-    };
-    privacy::install(privacy);
-    fork::watch_forks();
-    clock(); // calibrate before the first span, not inside it
-    let shared = Arc::new(Shared::new(config));
-    let writer = writer::spawn(shared.clone(), store).map_err(|source| PipelineError::DataDir {
-        path: "writer thread".into(),
-        source,
-    })?;
-    local::set_thread_batch(shared.config.thread_batch);
-    *current = Some(shared.clone());
-    Ok(PipelineHandle {
-        shared: Some(shared),
-        writer: Some(writer),
-        owner: std::process::id(),
-        _lock: lock,
-    })
+            })
+        })
+        .transpose()
 }
 
 /// Whether a pipeline is running (records made while none is are discarded).

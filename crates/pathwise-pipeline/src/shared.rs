@@ -62,6 +62,10 @@ pub(crate) struct Shared {
     /// start-up, then any registered later (a Python function is decorated whenever its
     /// module is imported, often after `init`).
     pub functions: Mutex<Vec<FunctionInfo>>,
+    /// Whether the writer takes records waiting in threads' buffers: only the process's
+    /// installed pipeline does; a [`crate::BatchPipeline`] is fed whole batches and must not
+    /// take the installed one's records.
+    pub takes_thread_buffers: bool,
     started: Instant,
     warnings: Throttle,
 }
@@ -104,7 +108,7 @@ impl Throttle {
 }
 
 impl Shared {
-    pub(crate) fn new(config: PipelineConfig) -> Self {
+    pub(crate) fn new(config: PipelineConfig, takes_thread_buffers: bool) -> Self {
         let spill = Spill::recover(&config.data_dir);
         let mut lane = Lane::new(&config.data_dir);
         let recovered = lane.recover();
@@ -126,6 +130,7 @@ impl Shared {
             recovered: Mutex::new(Some(recovered)),
             shutdown_deadline: Mutex::new(None),
             functions: Mutex::new(config.functions.clone()),
+            takes_thread_buffers,
             started: Instant::now(),
             warnings: Throttle::default(),
             config,

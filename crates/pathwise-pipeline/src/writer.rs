@@ -367,6 +367,9 @@ impl Writer {
     /// Takes the records waiting in quiet threads' buffers when the hand-over interval has
     /// passed, a flush asks for everything, or recording stops; returns how many.
     fn take_waiting(&mut self, into: &mut Vec<Record>, flush_target: u64, stopping: bool) -> usize {
+        if !self.shared.takes_thread_buffers {
+            return 0;
+        }
         let due = stopping
             || flush_target != self.handover_flush
             || self.last_handover.elapsed() >= self.shared.config.handover_interval;

@@ -125,7 +125,7 @@ impl Destinations {
 #[pyo3(signature = (db=None, sample_rate=None, flush_interval=None, queue_capacity=None,
     retention_hours=None, max_repr=None, sensitive_fields=Vec::new(), resource_interval=Some(1.0),
     data_dir=None, store=None, remote=None, key=None, otlp_endpoint=None, service=None,
-    keep_local=None))]
+    keep_local=None, project=None))]
 #[allow(clippy::too_many_arguments)] // mirrors `pathwise.init`'s keyword arguments
 fn init(
     py: Python<'_>,
@@ -144,8 +144,12 @@ fn init(
     otlp_endpoint: Option<String>,
     service: Option<String>,
     keep_local: Option<bool>,
+    project: Option<String>,
 ) -> PyResult<()> {
     let mut config = Config::from_env().map_err(InitError::new_err)?;
+    if project.is_some() {
+        config.project = project;
+    }
     Destinations {
         db,
         store,

@@ -8,7 +8,7 @@
 
 import {
   ApiError, api, errorBox, formatAgo, formatCount, formatTime, h, isoTime, markReady,
-  showAuthNotice, withQuery,
+  scoped, showAuthNotice, withQuery,
 } from './util.js';
 
 const REFRESH_MS = 10_000;
@@ -77,7 +77,7 @@ function labelList(labels) {
 async function post(path) {
   let response;
   try {
-    response = await fetch(path, {
+    response = await fetch(scoped(path), {
       method: 'POST',
       credentials: 'same-origin',
       headers: { accept: 'application/json', 'x-pathwise-request': '1' },

@@ -7,8 +7,11 @@
 //         #/health         health          (health.js; ?at=<Unix ms>&recent_s=&baseline_h=)
 //         #/alerts         alerts          (alerts.js; ?rule= filters the history)
 // Every view is a function (container, params) → { dispose() }.
+//
+// The project is in the page's address (`/?project=billing#/traces`), not in the hash, so
+// every view and every link within the page stays in it; `util.api` adds it to API calls.
 
-import { api, formatCount, formatMs, formatPercent, formatTime } from './util.js';
+import { api, currentProject, formatCount, formatMs, formatPercent, formatTime } from './util.js';
 import { listView } from './list.js';
 import { detailView } from './detail.js';
 import { analysisView } from './analysis.js';
@@ -122,6 +125,36 @@ async function refreshStatus() {
   }
 }
 
+/** The project picker: shown when the credential reaches more than one project. */
+async function startProjectPicker() {
+  const picker = document.getElementById('project-picker');
+  const select = document.getElementById('project');
+  if (!picker || !select) return;
+  let list;
+  try {
+    list = await api('/api/projects');
+  } catch {
+    return; // an older server, or no access: the default project alone
+  }
+  const projects = list.projects || [];
+  const current = currentProject() || list.current;
+  document.body.dataset.project = current;
+  if (projects.length < 2) return;
+  select.replaceChildren(...projects.map((p) => {
+    const option = document.createElement('option');
+    option.value = p.name;
+    option.textContent = p.default ? `${p.name} (default)` : p.name;
+    option.selected = p.name === current;
+    return option;
+  }));
+  picker.hidden = false;
+  select.addEventListener('change', () => {
+    const url = new URL(location.href);
+    url.searchParams.set('project', select.value);
+    location.assign(url.pathname + url.search + location.hash);
+  });
+}
+
 function startStatusBar() {
   refreshStatus();
   setInterval(refreshStatus, STATUS_EVERY_MS);
@@ -132,3 +165,4 @@ window.addEventListener('hashchange', route);
 window.addEventListener('pathwise:alerts-changed', refreshStatus);
 route();
 startStatusBar();
+startProjectPicker();

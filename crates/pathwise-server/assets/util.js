@@ -47,11 +47,26 @@ export function showAuthNotice() {
   document.body.dataset.auth = 'required';
 }
 
-/** GET a same-origin API path; the auth cookie travels with it. */
+/** The project the page shows (`?project=` of the page's address); '' for the default. */
+export function currentProject() {
+  return new URLSearchParams(location.search).get('project') || '';
+}
+
+/** `path` with the page's project added, when it is an API path that names none. */
+export function scoped(path) {
+  const project = currentProject();
+  if (!project || !path.startsWith('/api/')) return path;
+  const url = new URL(path, location.origin);
+  if (url.searchParams.has('project')) return path;
+  url.searchParams.set('project', project);
+  return url.pathname + url.search;
+}
+
+/** GET a same-origin API path (in the page's project); the auth cookie travels with it. */
 export async function api(path, { signal } = {}) {
   let response;
   try {
-    response = await fetch(path, {
+    response = await fetch(scoped(path), {
       signal,
       credentials: 'same-origin',
       headers: { accept: 'application/json' },
@@ -84,7 +99,7 @@ export function withQuery(path, params) {
     if (value !== undefined && value !== null && value !== '') query.set(key, String(value));
   }
   const text = query.toString();
-  return text ? `${path}?${text}` : path;
+  return scoped(text ? `${path}?${text}` : path);
 }
 
 /** A duration given in milliseconds, human-sized. */

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use pathwise_store::Backend;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use pathwise_alerts::{
     Engine, EngineHandle, HistoryFilter, Lease, LeaseConfig, LeaseHandle, LogNotifier, Matcher,
     Notifier, RulesFile, StoreSource, WebhookConfig, WebhookNotifier,
@@ -17,9 +17,8 @@ use serde_json::{Value, json};
 
 use crate::error::ApiError;
 use crate::params::Params;
-use crate::state::AppState;
 
-type Shared = State<Arc<AppState>>;
+type Shared = crate::state::Scoped;
 
 /// Starts the engine over `backend` with the rules in `rules` (hot-reloaded), logging every
 /// notification and posting them to each webhook.
@@ -53,10 +52,10 @@ pub fn start(
 /// Runs `f` with the engine on the blocking pool, within the handler budget; `None` when
 /// alerting is not configured.
 async fn with_engine<T: Send + 'static>(
-    state: &Arc<AppState>,
+    state: &crate::state::Scoped,
     f: impl FnOnce(&mut Engine) -> Result<T, String> + Send + 'static,
 ) -> Result<Option<T>, ApiError> {
-    let Some(handle) = state.alerts.clone() else {
+    let Some(handle) = state.alerts().cloned() else {
         return Ok(None);
     };
     state
@@ -69,7 +68,7 @@ async fn with_engine<T: Send + 'static>(
 
 /// `(severity, title)` of firing alerts, for the health score: the local engine's, else what
 /// the evaluating server stored.
-pub async fn firing(state: &Arc<AppState>) -> Result<Vec<(String, String)>, ApiError> {
+pub async fn firing(state: &crate::state::Scoped) -> Result<Vec<(String, String)>, ApiError> {
     let active = match with_engine(state, |e| Ok(e.active())).await? {
         Some(active) => active,
         None => stored(
@@ -93,7 +92,7 @@ pub async fn firing(state: &Arc<AppState>) -> Result<Vec<(String, String)>, ApiE
 /// What another server's engine stored; `None` when the store keeps no alert state (or this
 /// server may not open it, e.g. a read-only SQLite file).
 async fn stored(
-    state: &Arc<AppState>,
+    state: &crate::state::Scoped,
     filter: HistoryFilter,
 ) -> Option<pathwise_alerts::StoredAlerts> {
     let now = pathwise_alerts::now_ns();
@@ -106,7 +105,7 @@ async fn stored(
 }
 
 /// `GET /api/alerts?rule=&since=&limit=`: active alerts, recent history and rule errors.
-pub async fn list(State(state): Shared, p: Params) -> Result<Json<Value>, ApiError> {
+pub async fn list(state: Shared, p: Params) -> Result<Json<Value>, ApiError> {
     let filter = HistoryFilter {
         fingerprint: p.text("fingerprint", 64)?,
         rule: p.text("rule", 200)?,
@@ -116,7 +115,7 @@ pub async fn list(State(state): Shared, p: Params) -> Result<Json<Value>, ApiErr
     };
     let filter_again = filter.clone();
     // Asked before the engine: the lease answers from memory, without waiting on it.
-    let evaluating = state.alerts.as_ref().map(|h| (h.evaluating(), h.lease()));
+    let evaluating = state.alerts().map(|h| (h.evaluating(), h.lease()));
     let answer = with_engine(&state, move |e| {
         let now = pathwise_alerts::now_ns();
         let (here, lease) = evaluating.unwrap_or((true, None));
@@ -160,7 +159,7 @@ fn require_engine(answer: Option<Value>) -> Result<Json<Value>, ApiError> {
 
 /// `POST /api/alerts/{fingerprint}/ack?by=NAME`.
 pub async fn acknowledge(
-    State(state): Shared,
+    state: Shared,
     Path(fingerprint): Path<String>,
     p: Params,
 ) -> Result<Json<Value>, ApiError> {
@@ -177,7 +176,7 @@ pub async fn acknowledge(
 }
 
 /// `POST /api/silences?rule=NAME|fingerprint=FP&for=2h&comment=…`: mutes until then.
-pub async fn silence(State(state): Shared, p: Params) -> Result<Json<Value>, ApiError> {
+pub async fn silence(state: Shared, p: Params) -> Result<Json<Value>, ApiError> {
     let matcher = match (p.text("rule", 200)?, p.text("fingerprint", 64)?) {
         (Some(rule), None) => Matcher::Rule(rule),
         (None, Some(fp)) => Matcher::Fingerprint(fp),

@@ -1,9 +1,6 @@
 //! Analytics routes: thin wrappers over `pathwise-analysis` (which holds the SQL).
 
-use std::sync::Arc;
-
 use axum::Json;
-use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use pathwise_analysis::{Analysis, Window};
@@ -11,9 +8,8 @@ use serde_json::{Value, json};
 
 use crate::error::ApiError;
 use crate::params::{Params, trace_id};
-use crate::state::AppState;
 
-type Shared = State<Arc<AppState>>;
+type Shared = crate::state::Scoped;
 
 /// `Invalid` is "nothing to answer with" (no trace, an empty window): parameters are
 /// checked here before analysis runs.
@@ -42,7 +38,7 @@ pub(crate) fn window(
     Ok(window)
 }
 
-async fn load(state: &Arc<AppState>, window: Window) -> Result<Analysis, ApiError> {
+async fn load(state: &crate::state::Scoped, window: Window) -> Result<Analysis, ApiError> {
     state
         .read(move |r| Analysis::load(r, window).map_err(analysis_error))
         .await
@@ -53,7 +49,7 @@ pub(crate) fn window_json(w: Window) -> Value {
 }
 
 /// `GET /api/nodes`: metrics of every node (span name).
-pub async fn nodes(State(state): Shared, p: Params) -> Result<Json<Value>, ApiError> {
+pub async fn nodes(state: Shared, p: Params) -> Result<Json<Value>, ApiError> {
     let w = window(&p, "since", "until")?;
     let a = load(&state, w).await?;
     Ok(Json(
@@ -66,7 +62,7 @@ pub const PATH_RANKINGS: [&str; 3] = ["hot", "slow", "errors"];
 
 /// `GET /api/paths/{hot,slow,errors}`.
 pub async fn paths(
-    State(state): Shared,
+    state: Shared,
     axum::extract::Path(kind): axum::extract::Path<String>,
     p: Params,
 ) -> Result<Json<Value>, ApiError> {
@@ -91,7 +87,7 @@ pub async fn paths(
 }
 
 /// `GET /api/consumers`: nodes by self time.
-pub async fn consumers(State(state): Shared, p: Params) -> Result<Json<Value>, ApiError> {
+pub async fn consumers(state: Shared, p: Params) -> Result<Json<Value>, ApiError> {
     let w = window(&p, "since", "until")?;
     let limit = p.limit(20, 1000)?;
     let a = load(&state, w).await?;
@@ -101,7 +97,7 @@ pub async fn consumers(State(state): Shared, p: Params) -> Result<Json<Value>, A
 }
 
 /// `GET /api/unused`: registered functions never executed in the window.
-pub async fn unused(State(state): Shared, p: Params) -> Result<Json<Value>, ApiError> {
+pub async fn unused(state: Shared, p: Params) -> Result<Json<Value>, ApiError> {
     let w = window(&p, "since", "until")?;
     let a = load(&state, w).await?;
     Ok(Json(
@@ -110,7 +106,7 @@ pub async fn unused(State(state): Shared, p: Params) -> Result<Json<Value>, ApiE
 }
 
 /// `GET /api/graph`: caller → callee edges.
-pub async fn graph(State(state): Shared, p: Params) -> Result<Json<Value>, ApiError> {
+pub async fn graph(state: Shared, p: Params) -> Result<Json<Value>, ApiError> {
     let w = window(&p, "since", "until")?;
     let a = load(&state, w).await?;
     Ok(Json(
@@ -119,7 +115,7 @@ pub async fn graph(State(state): Shared, p: Params) -> Result<Json<Value>, ApiEr
 }
 
 /// `GET /api/error-patterns?attr=`: error rate per value of a span attribute.
-pub async fn error_patterns(State(state): Shared, p: Params) -> Result<Json<Value>, ApiError> {
+pub async fn error_patterns(state: Shared, p: Params) -> Result<Json<Value>, ApiError> {
     let w = window(&p, "since", "until")?;
     let attr = p.required_text("attr", 200, "the attribute to group by")?;
     let patterns = state
@@ -132,7 +128,7 @@ pub async fn error_patterns(State(state): Shared, p: Params) -> Result<Json<Valu
 
 /// `GET /api/attributes`: the application attributes on the window's spans (a sample of its
 /// most recent), those on failed spans first — the error-pattern picker's choices.
-pub async fn attributes(State(state): Shared, p: Params) -> Result<Json<Value>, ApiError> {
+pub async fn attributes(state: Shared, p: Params) -> Result<Json<Value>, ApiError> {
     let w = window(&p, "since", "until")?;
     let keys = state
         .read(move |r| pathwise_analysis::attribute_keys(r, w).map_err(analysis_error))
@@ -144,7 +140,7 @@ pub async fn attributes(State(state): Shared, p: Params) -> Result<Json<Value>, 
 
 /// `GET /api/flamegraph.svg?trace=ID` (one trace), or a window (`since`/`until`), or the
 /// difference between a window and a base window (`base_since`/`base_until`).
-pub async fn flamegraph(State(state): Shared, p: Params) -> Result<Response, ApiError> {
+pub async fn flamegraph(state: Shared, p: Params) -> Result<Response, ApiError> {
     let svg = if let Some(id) = p.trace_id("trace")? {
         state
             .read(move |r| pathwise_analysis::trace_flamegraph_svg(r, id).map_err(analysis_error))
@@ -179,7 +175,7 @@ pub async fn flamegraph(State(state): Shared, p: Params) -> Result<Response, Api
 
 /// `GET /api/traces/{id}/critical-path`.
 pub async fn critical_path(
-    State(state): Shared,
+    state: Shared,
     axum::extract::Path(id): axum::extract::Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let id = trace_id(&id)?;
@@ -195,7 +191,7 @@ pub async fn critical_path(
 }
 
 /// `GET /api/queries`: database statements (normalised) over a window, by `sort`.
-pub async fn queries(State(state): Shared, p: Params) -> Result<Json<Value>, ApiError> {
+pub async fn queries(state: Shared, p: Params) -> Result<Json<Value>, ApiError> {
     use pathwise_analysis::queries::{QueryOrder, query_report};
     let w = window(&p, "since", "until")?;
     let order = p
@@ -214,7 +210,7 @@ pub async fn queries(State(state): Shared, p: Params) -> Result<Json<Value>, Api
 
 /// `GET /api/queries/slow`: the slow-query log, executions over `threshold_ms` (default: the
 /// server's `--slow-query-ms`), newest first.
-pub async fn slow_queries(State(state): Shared, p: Params) -> Result<Json<Value>, ApiError> {
+pub async fn slow_queries(state: Shared, p: Params) -> Result<Json<Value>, ApiError> {
     let w = window(&p, "since", "until")?;
     let threshold = match p.millis("threshold_ms")? {
         Some(ns) => std::time::Duration::from_nanos(ns as u64),

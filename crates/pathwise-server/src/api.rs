@@ -11,10 +11,9 @@ use serde_json::{Value, json};
 
 use crate::error::ApiError;
 use crate::params::{Params, trace_id};
-use crate::state::AppState;
 use crate::tree;
 
-type Shared = State<Arc<AppState>>;
+type Shared = crate::state::Scoped;
 type ApiResult = Result<Json<Value>, ApiError>;
 
 const NS_PER_MS: f64 = 1e6;
@@ -25,16 +24,43 @@ fn to_json(value: impl Serialize) -> ApiResult {
         .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
-/// `GET /health`.
-pub async fn health(State(state): Shared) -> ApiResult {
+/// `GET /health`: open to probes, so it reads the default project whatever the credential.
+pub async fn health(State(app): State<std::sync::Arc<crate::state::AppState>>) -> ApiResult {
+    let state = crate::state::Scoped {
+        project: app.default_project().clone(),
+        app,
+        grant: crate::keys::Grant::all(),
+    };
     let functions = state.read(|r| Ok(r.functions()?.len())).await?;
     Ok(Json(
         json!({ "status": "ok", "registered_functions": functions }),
     ))
 }
 
+/// `GET /api/projects`: the projects this credential reaches, the default first, with whether
+/// each records (ingest) and alerts; `current` is the request's.
+pub async fn projects(state: Shared) -> ApiResult {
+    let list: Vec<Value> = state
+        .app
+        .projects
+        .iter()
+        .filter(|p| state.grant.reaches(&p.name))
+        .map(|p| {
+            json!({
+                "name": p.name,
+                "default": Arc::ptr_eq(p, state.app.default_project()),
+                "ingest": p.ingest.is_some(),
+                "alerting": p.alerts.is_some(),
+            })
+        })
+        .collect();
+    Ok(Json(
+        json!({ "current": state.project.name, "projects": list }),
+    ))
+}
+
 /// `GET /api/traces`: newest first, keyset-paginated.
-pub async fn list_traces(State(state): Shared, p: Params) -> ApiResult {
+pub async fn list_traces(state: Shared, p: Params) -> ApiResult {
     let filter = TraceFilter {
         status: p.status()?,
         name_contains: p.text("name", 200)?,
@@ -70,7 +96,7 @@ struct ApiSpan {
 
 /// `GET /api/traces/{id}`: the trace and the top of its span tree (`max_spans`, default
 /// 2000); spans whose children were left out have `child_count` > 0 and no children listed.
-pub async fn trace_detail(State(state): Shared, Path(id): Path<String>, p: Params) -> ApiResult {
+pub async fn trace_detail(state: Shared, Path(id): Path<String>, p: Params) -> ApiResult {
     let id = trace_id(&id)?;
     let max_spans = p.int("max_spans", 1..=20_000)?.unwrap_or(2_000) as usize;
     let found = state
@@ -103,7 +129,7 @@ pub async fn trace_detail(State(state): Shared, Path(id): Path<String>, p: Param
 
 /// `GET /api/traces/{id}/spans?parent=`: children of one span (or the roots), for loading a
 /// collapsed subtree.
-pub async fn trace_spans(State(state): Shared, Path(id): Path<String>, p: Params) -> ApiResult {
+pub async fn trace_spans(state: Shared, Path(id): Path<String>, p: Params) -> ApiResult {
     let id = trace_id(&id)?;
     // Absent means the roots (parent 0); a number beyond any span id has no children.
     let parent = p.span_id("parent")?.unwrap_or(Some(0));
@@ -146,7 +172,7 @@ fn now_ns() -> i64 {
 }
 
 /// `GET /api/stats`: counts by status and durations over a window (default: the last 24 h).
-pub async fn stats(State(state): Shared, p: Params) -> ApiResult {
+pub async fn stats(state: Shared, p: Params) -> ApiResult {
     let since = p
         .time("since")?
         .unwrap_or_else(|| now_ns() - 86_400 * 1_000_000_000);
@@ -171,7 +197,7 @@ pub async fn stats(State(state): Shared, p: Params) -> ApiResult {
 
 /// `GET /api/pipeline`: the recording pipeline's latest counters and the last 5 minutes'
 /// span error rate.
-pub async fn pipeline(State(state): Shared) -> ApiResult {
+pub async fn pipeline(state: Shared) -> ApiResult {
     let since_ms = (now_ns() / 1_000_000 - 5 * 60 * 1000).max(0) as u64;
     let (latest, rate) = state
         .read(move |r| Ok((r.latest_pipeline_stats()?, r.error_rate_since(since_ms)?)))
@@ -188,7 +214,7 @@ pub async fn pipeline(State(state): Shared) -> ApiResult {
         "replayed": latest.map(|s| s.replayed),
         "dropped": latest.map(|s| s.dropped),
         "sampled_out": latest.map(|s| s.sampled_out),
-        "alerting": state.alerts.is_some(),
+        "alerting": state.alerts().is_some(),
         "firing_alerts": firing.len(),
         "last_5m": { "spans": rate.spans, "errors": rate.errors, "error_rate": error_rate },
     })))

@@ -20,6 +20,7 @@ use pathwise_store::keys::Scope;
 use subtle::ConstantTimeEq;
 
 use crate::error::ApiError;
+use crate::keys::Grant;
 use crate::state::AppState;
 
 /// The session cookie's name.
@@ -53,26 +54,47 @@ fn presented<'a>(state: &AppState, headers: &'a HeaderMap) -> Option<Cow<'a, str
     }
 }
 
-/// Whether the request may do what `needed` allows: always when the server has no token and
-/// no unrevoked key; otherwise with the token or a key holding `needed` (or `admin`).
-pub fn authorized(state: &AppState, headers: &HeaderMap, needed: Scope) -> bool {
-    credential_allows(state, presented(state, headers).as_deref(), needed)
+/// What the request's credential allows: everything when the server has no token and no
+/// unrevoked key; otherwise what the token (everything) or the key grants — nothing without
+/// a valid one.
+pub fn grant(state: &AppState, headers: &HeaderMap) -> Grant {
+    grant_of(state, presented(state, headers).as_deref())
 }
 
-fn credential_allows(state: &AppState, given: Option<&str>, needed: Scope) -> bool {
+fn grant_of(state: &AppState, given: Option<&str>) -> Grant {
     let keys_on = state.keys.as_ref().is_some_and(|k| k.any_active());
     if state.token.is_none() && !keys_on {
-        return true;
+        return Grant::all();
     }
-    let Some(given) = given else { return false };
+    let nothing = Grant {
+        scopes: Vec::new(),
+        projects: Some(Vec::new()),
+    };
+    let Some(given) = given else { return nothing };
     if is_token(state, given) {
-        return true;
+        return Grant::all();
     }
     state
         .keys
         .as_ref()
-        .and_then(|k| k.scopes_of(given))
-        .is_some_and(|scopes| scopes.contains(&needed) || scopes.contains(&Scope::Admin))
+        .and_then(|k| k.grant_of(given))
+        .unwrap_or(nothing)
+}
+
+/// Lets the request on when its credential allows `needed`, handing the grant to the
+/// handlers (which check the project they are asked about against it).
+async fn require(
+    state: &AppState,
+    needed: Scope,
+    mut request: Request,
+    next: Next,
+) -> Result<Response, Grant> {
+    let grant = grant(state, request.headers());
+    if !grant.allows(needed) {
+        return Err(grant);
+    }
+    request.extensions_mut().insert(grant);
+    Ok(next.run(request).await)
 }
 
 fn unauthorized(needed: Scope) -> Response {
@@ -105,11 +127,9 @@ pub async fn require_for_api(
     } else {
         Scope::Admin
     };
-    if authorized(&state, request.headers(), needed) {
-        next.run(request).await
-    } else {
-        unauthorized(needed)
-    }
+    require(&state, needed, request, next)
+        .await
+        .unwrap_or_else(|_| unauthorized(needed))
 }
 
 /// Guards `/v1/*` (ingest): needs `ingest`.
@@ -118,11 +138,9 @@ pub async fn require_for_ingest(
     request: Request,
     next: Next,
 ) -> Response {
-    if authorized(&state, request.headers(), Scope::Ingest) {
-        next.run(request).await
-    } else {
-        unauthorized(Scope::Ingest)
-    }
+    require(&state, Scope::Ingest, request, next)
+        .await
+        .unwrap_or_else(|_| unauthorized(Scope::Ingest))
 }
 
 /// Guards the dashboard: the login form without the token.
@@ -131,11 +149,9 @@ pub async fn require_for_ui(
     request: Request,
     next: Next,
 ) -> Response {
-    if authorized(&state, request.headers(), Scope::Read) {
-        next.run(request).await
-    } else {
-        (StatusCode::UNAUTHORIZED, Html(LOGIN_PAGE)).into_response()
-    }
+    require(&state, Scope::Read, request, next)
+        .await
+        .unwrap_or_else(|_| (StatusCode::UNAUTHORIZED, Html(LOGIN_PAGE)).into_response())
 }
 
 /// The login form.
@@ -156,7 +172,7 @@ pub async fn login(
         return refused.into_response();
     }
     let ok = (state.token.is_some() || state.keys.as_ref().is_some_and(|k| k.any_active()))
-        && credential_allows(&state, Some(&form.token), Scope::Read);
+        && grant_of(&state, Some(&form.token)).allows(Scope::Read);
     if !ok {
         return (StatusCode::UNAUTHORIZED, Html(LOGIN_PAGE)).into_response();
     }

@@ -5,19 +5,68 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{Extension, State};
+use axum::http::{HeaderMap, HeaderName, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::state::AppState;
+use crate::keys::Grant;
+use crate::state::{AppState, ProjectState, Scoped};
 
 fn refuse(status: StatusCode, message: String) -> Response {
     crate::error::error_response(status, None, &message)
 }
 
+/// The header naming the project a request's spans belong to (the SDK's remote exporter
+/// sends its `Config::project`); `?project=` says the same.
+pub const PROJECT_HEADER: &str = "x-pathwise-project";
+
+/// Where a request's spans go unless their resource says otherwise: the project it names
+/// (header or `?project=`), else the one project its key is limited to, else the default.
+fn request_project(
+    app: &AppState,
+    grant: &Grant,
+    headers: &HeaderMap,
+    query: Option<&str>,
+) -> Result<Arc<ProjectState>, (StatusCode, String)> {
+    let bad = |message: String| (StatusCode::BAD_REQUEST, message);
+    let from_query = crate::params::Params::parse(query.unwrap_or(""))
+        .and_then(|p| p.project())
+        .map_err(|e| bad(e.to_string()))?;
+    let from_header = match header_text(headers, HeaderName::from_static(PROJECT_HEADER)) {
+        Some(name) => {
+            crate::check_project_name(name.trim()).map_err(bad)?;
+            Some(name.trim().to_string())
+        }
+        None => None,
+    };
+    let named = from_header
+        .or(from_query)
+        .or_else(|| match &grant.projects {
+            Some(only) if only.len() == 1 => Some(only[0].clone()),
+            _ => None,
+        });
+    let project = match named {
+        Some(name) => app.project(&name).cloned().ok_or_else(|| {
+            (
+                StatusCode::NOT_FOUND,
+                format!("no project {name:?} on this server"),
+            )
+        })?,
+        None => app.default_project().clone(),
+    };
+    if !grant.reaches(&project.name) {
+        return Err((
+            StatusCode::FORBIDDEN,
+            format!("this key may not send to project {:?}", project.name),
+        ));
+    }
+    Ok(project)
+}
+
 /// A request body read up to the ingest limit, with what it says about itself.
 struct Received {
+    project: Arc<ProjectState>,
     ingest: Arc<pathwise_ingest::Ingest>,
     bytes: axum::body::Bytes,
     content_type: Option<String>,
@@ -25,16 +74,28 @@ struct Received {
 }
 
 /// Reads the body for the ingest endpoints; or the refusal to send.
-async fn receive(state: &AppState, headers: &HeaderMap, body: Body) -> Result<Received, Response> {
-    let Some(ingest) = state.ingest.clone() else {
+async fn receive(
+    app: &AppState,
+    grant: &Grant,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Received, Response> {
+    let project = request_project(app, grant, headers, uri.query())
+        .map_err(|(status, message)| refuse(status, message))?;
+    let Some(ingest) = project.ingest.clone() else {
         return Err(refuse(
             StatusCode::SERVICE_UNAVAILABLE,
-            "ingest is off on this server: it runs no recording pipeline".into(),
+            format!(
+                "ingest is off for project {:?}: this server runs no recording pipeline for it",
+                project.name
+            ),
         ));
     };
     let limit = ingest.limits().max_body_bytes;
     match axum::body::to_bytes(body, limit).await {
         Ok(bytes) => Ok(Received {
+            project,
             ingest,
             bytes,
             content_type: header_text(headers, header::CONTENT_TYPE),
@@ -71,19 +132,49 @@ async fn on_blocking_pool<T: Send + 'static>(
     }
 }
 
-/// `POST /v1/traces`: OTLP/HTTP export; the reply in the request's encoding.
+/// `POST /v1/traces`: OTLP/HTTP export; the reply in the request's encoding. A resource whose
+/// `service.namespace` names a served project goes to that project; the rest to the
+/// request's (see [`request_project`]). Spans for a project the key may not reach, or that
+/// records nothing, are rejected in the partial success.
 pub async fn otlp_traces(
-    State(state): State<Arc<AppState>>,
+    State(app): State<Arc<AppState>>,
+    Extension(grant): Extension<Grant>,
+    uri: Uri,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, Response> {
-    let r = receive(&state, &headers, body).await?;
+    let r = receive(&app, &grant, &uri, &headers, body).await?;
     let reply = on_blocking_pool(move || {
-        r.ingest.export_traces(
+        let decoded = pathwise_ingest::Decoded::read(
             &r.bytes,
             r.content_type.as_deref(),
             r.content_encoding.as_deref(),
-        )
+            r.ingest.limits(),
+        )?;
+        let encoding = decoded.encoding();
+        let (parts, mut outcome) = decoded.split(|namespace| {
+            let project = namespace
+                .and_then(|ns| app.project(ns))
+                .unwrap_or(&r.project);
+            if !grant.reaches(&project.name) {
+                return Err(format!(
+                    "this key may not send to project {:?}",
+                    project.name
+                ));
+            }
+            if project.ingest.is_none() {
+                return Err(format!("project {:?} records nothing here", project.name));
+            }
+            Ok(project.name.clone())
+        });
+        for (name, part) in parts {
+            let ingest = app
+                .project(&name)
+                .and_then(|p| p.ingest.clone())
+                .expect("split names only projects with ingest");
+            outcome.merge(ingest.export_decoded(part)?);
+        }
+        Ok(outcome.reply(encoding))
     })
     .await?;
     Ok(([(header::CONTENT_TYPE, reply.content_type)], reply.body).into_response())
@@ -91,11 +182,13 @@ pub async fn otlp_traces(
 
 /// `POST /v1/pathwise/frames`: native submission from a Pathwise SDK's remote exporter.
 pub async fn frames(
-    State(state): State<Arc<AppState>>,
+    State(app): State<Arc<AppState>>,
+    Extension(grant): Extension<Grant>,
+    uri: Uri,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, Response> {
-    let r = receive(&state, &headers, body).await?;
+    let r = receive(&app, &grant, &uri, &headers, body).await?;
     let content_type = r.content_type.clone().unwrap_or_default();
     if !content_type.starts_with(pathwise_ingest::FRAMES_CONTENT_TYPE) {
         return Err(refuse(
@@ -116,11 +209,21 @@ pub async fn frames(
 
 /// `POST /v1/pathwise/functions`: the sender's `#[monitor]`ed functions, so "never executed"
 /// is exact for remote applications too.
-pub async fn functions(State(state): State<Arc<AppState>>, body: Body) -> Response {
-    if state.ingest.is_none() {
+pub async fn functions(
+    State(app): State<Arc<AppState>>,
+    Extension(grant): Extension<Grant>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let project = match request_project(&app, &grant, &headers, uri.query()) {
+        Ok(project) => project,
+        Err((status, message)) => return refuse(status, message),
+    };
+    if project.ingest.is_none() {
         return refuse(
             StatusCode::SERVICE_UNAVAILABLE,
-            "ingest is off on this server".into(),
+            format!("ingest is off for project {:?}", project.name),
         );
     }
     let Ok(bytes) = axum::body::to_bytes(body, 16 << 20).await else {
@@ -134,7 +237,12 @@ pub async fn functions(State(state): State<Arc<AppState>>, body: Body) -> Respon
         Err(e) => return refuse(StatusCode::BAD_REQUEST, format!("not a function list: {e}")),
     };
     let count = list.len();
-    let stored = state
+    let scoped = Scoped {
+        app,
+        project,
+        grant,
+    };
+    let stored = scoped
         .write(move |store| store.register_functions(&list))
         .await;
     match stored {

@@ -40,17 +40,19 @@ fn now_ns() -> i64 {
 ///
 /// ```
 /// use pathwise_store::keys::Scope;
-/// let (row, text) = pathwise_server::keys::generate("checkout", vec![Scope::Ingest]);
+/// let (row, text) = pathwise_server::keys::generate("checkout", vec![Scope::Ingest], vec!["shop".into()]);
 /// assert!(text.starts_with(&format!("pwk_{}_", row.id)));
 /// assert!(!text.contains(&row.secret_sha256));
+/// assert!(row.allows_project("shop") && !row.allows_project("billing"));
 /// ```
-pub fn generate(name: &str, scopes: Vec<Scope>) -> (ApiKey, String) {
+pub fn generate(name: &str, scopes: Vec<Scope>, projects: Vec<String>) -> (ApiKey, String) {
     let id = hex(&rand::random::<[u8; 6]>());
     let secret = hex(&rand::random::<[u8; 20]>());
     let row = ApiKey {
         id: id.clone(),
         name: name.to_string(),
         scopes,
+        projects,
         secret_sha256: sha256_hex(&secret),
         created_ns: now_ns(),
         revoked_ns: None,
@@ -62,7 +64,46 @@ pub fn generate(name: &str, scopes: Vec<Scope>) -> (ApiKey, String) {
 
 struct Known {
     secret_sha256: String,
-    scopes: Vec<Scope>,
+    grant: Grant,
+}
+
+/// What a presented credential may do, and where.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Grant {
+    pub scopes: Vec<Scope>,
+    /// The projects it may reach; `None`: every project (the server's token, a key made
+    /// without projects, or a server that requires no credential).
+    pub projects: Option<Vec<String>>,
+}
+
+impl Grant {
+    /// Everything, everywhere.
+    pub fn all() -> Grant {
+        Grant {
+            scopes: vec![Scope::Admin],
+            projects: None,
+        }
+    }
+
+    /// Whether it allows `needed` (`admin` allows everything).
+    pub fn allows(&self, needed: Scope) -> bool {
+        self.scopes.contains(&needed) || self.scopes.contains(&Scope::Admin)
+    }
+
+    /// Whether it reaches `project`.
+    ///
+    /// ```
+    /// use pathwise_server::keys::Grant;
+    /// use pathwise_store::keys::Scope;
+    /// let grant = Grant { scopes: vec![Scope::Read], projects: Some(vec!["shop".into()]) };
+    /// assert!(grant.reaches("shop") && !grant.reaches("billing"));
+    /// assert!(Grant::all().reaches("billing"));
+    /// ```
+    pub fn reaches(&self, project: &str) -> bool {
+        self.projects
+            .as_ref()
+            .is_none_or(|list| list.iter().any(|p| p == project))
+    }
 }
 
 #[derive(Default)]
@@ -123,7 +164,10 @@ impl KeyRing {
                     k.id,
                     Known {
                         secret_sha256: k.secret_sha256,
-                        scopes: k.scopes,
+                        grant: Grant {
+                            scopes: k.scopes,
+                            projects: (!k.projects.is_empty()).then_some(k.projects),
+                        },
                     },
                 )
             })
@@ -156,6 +200,11 @@ impl KeyRing {
 
     /// The scopes of a presented key, if it is a valid, unrevoked one; counts the use.
     pub fn scopes_of(&self, presented: &str) -> Option<Vec<Scope>> {
+        self.grant_of(presented).map(|g| g.scopes)
+    }
+
+    /// What a presented key may do and where, if it is a valid, unrevoked one; counts the use.
+    pub fn grant_of(&self, presented: &str) -> Option<Grant> {
         let (id, secret) = presented.strip_prefix(PREFIX)?.split_once('_')?;
         let table = self.table.read();
         let known = table.active.get(id)?;
@@ -163,13 +212,13 @@ impl KeyRing {
         if !bool::from(given.as_bytes().ct_eq(known.secret_sha256.as_bytes())) {
             return None;
         }
-        let scopes = known.scopes.clone();
+        let grant = known.grant.clone();
         drop(table);
         let mut uses = self.uses.lock();
         let entry = uses.entry(id.to_string()).or_default();
         entry.0 += 1;
         entry.1 = now_ns();
-        Some(scopes)
+        Some(grant)
     }
 
     /// When the table was last read, for the pipeline page.
@@ -190,7 +239,7 @@ mod tests {
         );
         let ring = KeyRing::load(backend.clone()).unwrap();
         assert!(!ring.any_active());
-        let (row, text) = generate("app", vec![Scope::Ingest]);
+        let (row, text) = generate("app", vec![Scope::Ingest], vec![]);
         backend.key_store().unwrap().create_key(&row).unwrap();
         ring.refresh().unwrap();
         assert!(ring.any_active());

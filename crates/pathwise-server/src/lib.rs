@@ -81,6 +81,13 @@ pub struct ServerConfig {
     /// Database queries at least this long are in the slow-query log
     /// (`/api/queries/slow` without `threshold_ms`); default 100 ms.
     pub slow_query_threshold: std::time::Duration,
+    /// The name of the project `backend` holds (requests naming no project read it; its
+    /// backend also keeps the API keys); default `default`.
+    pub project: String,
+    /// The pipeline behind `ingest`, for its counters.
+    pub pipeline: Option<Arc<pathwise_pipeline::BatchPipeline>>,
+    /// More projects, each in a store of its own (`?project=NAME`).
+    pub more_projects: Vec<ServedProject>,
 }
 
 impl std::fmt::Debug for ServerConfig {
@@ -95,6 +102,15 @@ impl std::fmt::Debug for ServerConfig {
             .field("ingest", &self.ingest.is_some())
             .field("limits", &self.limits)
             .field("slow_query_threshold", &self.slow_query_threshold)
+            .field("project", &self.project)
+            .field(
+                "more_projects",
+                &self
+                    .more_projects
+                    .iter()
+                    .map(|p| &p.name)
+                    .collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -112,7 +128,68 @@ impl ServerConfig {
             ingest: None,
             limits: Limits::default(),
             slow_query_threshold: DEFAULT_SLOW_QUERY_THRESHOLD,
+            project: "default".into(),
+            pipeline: None,
+            more_projects: Vec::new(),
         }
+    }
+}
+
+/// A project as the server is given it: its store, and optionally its ingest (with the
+/// pipeline behind it) and alert rules.
+#[derive(Clone)]
+pub struct ServedProject {
+    /// A name matching [`PROJECT_NAME_PATTERN`].
+    pub name: String,
+    pub backend: Arc<dyn pathwise_store::Backend>,
+    /// OTLP/native ingest into this project (answers `503` without).
+    pub ingest: Option<Arc<pathwise_ingest::Ingest>>,
+    /// The pipeline behind `ingest`, for its counters.
+    pub pipeline: Option<Arc<pathwise_pipeline::BatchPipeline>>,
+    /// An alert rules file evaluated over this project's store.
+    pub alert_rules: Option<PathBuf>,
+}
+
+impl ServedProject {
+    /// A project over `backend`, with no ingest and no alerting.
+    pub fn new(name: impl Into<String>, backend: Arc<dyn pathwise_store::Backend>) -> Self {
+        ServedProject {
+            name: name.into(),
+            backend,
+            ingest: None,
+            pipeline: None,
+            alert_rules: None,
+        }
+    }
+}
+
+/// What a project's name may look like: lowercase letters, digits, `-` and `_`, at most 64,
+/// beginning with a letter or digit (it appears in URLs, file names and database names).
+pub const PROJECT_NAME_PATTERN: &str = "^[a-z0-9][a-z0-9_-]{0,63}$";
+
+/// Checks a project name against [`PROJECT_NAME_PATTERN`].
+///
+/// ```
+/// assert!(pathwise_server::check_project_name("checkout-eu").is_ok());
+/// assert!(pathwise_server::check_project_name("../etc").is_err());
+/// assert!(pathwise_server::check_project_name("").is_err());
+/// ```
+pub fn check_project_name(name: &str) -> Result<(), String> {
+    let ok = name.len() <= 64
+        && name
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{name:?} is not a project name: lowercase letters, digits, '-' and '_', at most 64, \
+             beginning with a letter or digit"
+        ))
     }
 }
 
@@ -135,6 +212,8 @@ pub enum ServeError {
     EmptyToken,
     #[error("alerting: {0}")]
     Alerts(String),
+    #[error("{0}")]
+    Project(String),
     #[error("server failed: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -144,6 +223,7 @@ pub const API_PATHS: &[&str] = &[
     "/health",
     "/login",
     "/api/openapi.json",
+    "/api/projects",
     "/api/traces",
     "/api/traces/{id}",
     "/api/traces/{id}/spans",
@@ -183,17 +263,11 @@ pub fn router(config: &ServerConfig) -> Result<Router, ServeError> {
     if config.token.as_deref().is_some_and(|t| t.trim().is_empty()) {
         return Err(ServeError::EmptyToken);
     }
-    let alerts = match &config.alert_rules {
-        Some(rules) => Some(
-            alerts::start(&config.backend, rules.clone(), &config.alert_webhooks)
-                .map_err(ServeError::Alerts)?,
-        ),
-        None => None,
-    };
-    let state = AppState::new(config, alerts)?;
+    let state = AppState::new(config, projects(config)?)?;
     let request_timeout = config.limits.request_timeout;
     let api = Router::new()
         .route("/api/openapi.json", get(openapi::serve))
+        .route("/api/projects", get(api::projects))
         .route("/api/traces", get(api::list_traces))
         .route("/api/traces/{id}", get(api::trace_detail))
         .route("/api/traces/{id}/spans", get(api::trace_spans))
@@ -296,6 +370,44 @@ pub fn router(config: &ServerConfig) -> Result<Router, ServeError> {
         ));
     }
     Ok(app)
+}
+
+/// The served projects, the default first, each with its alert engine started.
+fn projects(config: &ServerConfig) -> Result<Vec<state::ProjectState>, ServeError> {
+    let default = ServedProject {
+        name: config.project.clone(),
+        backend: config.backend.clone(),
+        ingest: config.ingest.clone(),
+        pipeline: config.pipeline.clone(),
+        alert_rules: config.alert_rules.clone(),
+    };
+    let mut seen = std::collections::HashSet::new();
+    std::iter::once(&default)
+        .chain(&config.more_projects)
+        .map(|p| {
+            check_project_name(&p.name).map_err(ServeError::Project)?;
+            if !seen.insert(p.name.clone()) {
+                return Err(ServeError::Project(format!(
+                    "project {:?} is given twice",
+                    p.name
+                )));
+            }
+            let alerts = match &p.alert_rules {
+                Some(rules) => Some(Arc::new(
+                    alerts::start(&p.backend, rules.clone(), &config.alert_webhooks)
+                        .map_err(|e| ServeError::Alerts(format!("project {}: {e}", p.name)))?,
+                )),
+                None => None,
+            };
+            Ok(state::ProjectState {
+                name: p.name.clone(),
+                backend: p.backend.clone(),
+                alerts,
+                ingest: p.ingest.clone(),
+                pipeline: p.pipeline.clone(),
+            })
+        })
+        .collect()
 }
 
 /// The answer to a request still unanswered after `limit`: `503` with `Retry-After`.

@@ -9,9 +9,7 @@
 //!   ingest pipeline, OTLP ingest counters, and alerts firing.
 
 use std::fmt::Write;
-use std::sync::Arc;
 
-use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use pathwise_store::rollup::Bucket;
@@ -19,7 +17,6 @@ use pathwise_store::{PipelineStats, Window};
 use rustc_hash::FxHashMap;
 
 use crate::error::ApiError;
-use crate::state::AppState;
 
 /// Nodes that get a label of their own.
 pub const TOP_NODES: usize = 50;
@@ -29,10 +26,14 @@ const BOUNDS_S: [f64; 14] = [
     0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 60.0,
 ];
 
-pub async fn prometheus(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
+pub async fn prometheus(state: crate::state::Scoped) -> Result<Response, ApiError> {
     let firing = crate::alerts::firing(&state).await?;
-    let ingest = state.ingest.as_ref().map(|i| i.stats());
-    let server_pipeline = pathwise_pipeline::stats();
+    let ingest = state.project.ingest.as_ref().map(|i| i.stats());
+    // The project's own ingest pipeline, else the process's (a server embedded in an app).
+    let server_pipeline = match &state.project.pipeline {
+        Some(pipeline) => Some(pipeline.stats()),
+        None => pathwise_pipeline::stats(),
+    };
     let (nodes, stored_pipeline) = state
         .read(|r| {
             let rollups = r.path_rollups(Window::all())?;

@@ -148,6 +148,15 @@ impl Params {
         }
     }
 
+    /// The `project` the request names, if any (checked to be a project name).
+    pub fn project(&self) -> Result<Option<String>, ApiError> {
+        let Some(name) = self.text("project", 64)? else {
+            return Ok(None);
+        };
+        crate::check_project_name(&name).map_err(|why| ApiError::bad("project", why))?;
+        Ok(Some(name))
+    }
+
     /// A required, non-empty string of at most `max` chars; `what` says what to give.
     pub fn required_text(
         &self,

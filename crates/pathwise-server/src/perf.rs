@@ -1,9 +1,6 @@
 //! Performance-monitoring routes: snapshot, health, regressions, baselines, trends.
 
-use std::sync::Arc;
-
 use axum::Json;
-use axum::extract::State;
 use pathwise_analysis::monitoring::MonitorConfig;
 use pathwise_analysis::perf::forecast::{ForecastRules, Outlook, describe_band, outlook};
 use pathwise_analysis::perf::trend::{Trend, describe_growth};
@@ -12,9 +9,8 @@ use serde_json::{Value, json};
 
 use crate::error::ApiError;
 use crate::params::Params;
-use crate::state::AppState;
 
-type Shared = State<Arc<AppState>>;
+type Shared = crate::state::Scoped;
 
 /// `at` (default now) and the monitor settings a request may override.
 fn settings(p: &Params) -> Result<(i64, MonitorConfig), ApiError> {
@@ -32,7 +28,7 @@ fn settings(p: &Params) -> Result<(i64, MonitorConfig), ApiError> {
     Ok((at, config))
 }
 
-async fn take_snapshot(state: &Arc<AppState>, p: &Params) -> Result<Snapshot, ApiError> {
+async fn take_snapshot(state: &crate::state::Scoped, p: &Params) -> Result<Snapshot, ApiError> {
     let (at, config) = settings(p)?;
     let firing = crate::alerts::firing(state).await?;
     state
@@ -51,12 +47,12 @@ fn to_json(value: impl serde::Serialize) -> Result<Json<Value>, ApiError> {
 }
 
 /// `GET /api/snapshot`: the whole state at one instant (`at`, default now).
-pub async fn snapshot_route(State(state): Shared, p: Params) -> Result<Json<Value>, ApiError> {
+pub async fn snapshot_route(state: Shared, p: Params) -> Result<Json<Value>, ApiError> {
     to_json(take_snapshot(&state, &p).await?)
 }
 
 /// `GET /api/health`: overall and per-component health.
-pub async fn health(State(state): Shared, p: Params) -> Result<Json<Value>, ApiError> {
+pub async fn health(state: Shared, p: Params) -> Result<Json<Value>, ApiError> {
     let s = take_snapshot(&state, &p).await?;
     Ok(Json(
         json!({ "generated_ns": s.generated_ns, "overall": s.overall, "components": s.components }),
@@ -64,7 +60,7 @@ pub async fn health(State(state): Shared, p: Params) -> Result<Json<Value>, ApiE
 }
 
 /// `GET /api/regressions`: operations whose latency, error rate or throughput shifted.
-pub async fn regressions(State(state): Shared, p: Params) -> Result<Json<Value>, ApiError> {
+pub async fn regressions(state: Shared, p: Params) -> Result<Json<Value>, ApiError> {
     let s = take_snapshot(&state, &p).await?;
     let shifted: Vec<Value> = s
         .operations
@@ -82,7 +78,7 @@ pub async fn regressions(State(state): Shared, p: Params) -> Result<Json<Value>,
 }
 
 /// `GET /api/baselines`: the baseline in force per operation, or its learning progress.
-pub async fn baselines(State(state): Shared, p: Params) -> Result<Json<Value>, ApiError> {
+pub async fn baselines(state: Shared, p: Params) -> Result<Json<Value>, ApiError> {
     let s = take_snapshot(&state, &p).await?;
     let rows: Vec<Value> = s
         .operations
@@ -96,7 +92,7 @@ pub async fn baselines(State(state): Shared, p: Params) -> Result<Json<Value>, A
 
 /// `GET /api/trends`: p95 slope per operation over the last hour of the baseline window, or
 /// why there is none (`outlook.status`: `not_enough_data`, `stale`).
-pub async fn trends(State(state): Shared, p: Params) -> Result<Json<Value>, ApiError> {
+pub async fn trends(state: Shared, p: Params) -> Result<Json<Value>, ApiError> {
     let s = take_snapshot(&state, &p).await?;
     let rows: Vec<Value> = s
         .operations
@@ -115,7 +111,7 @@ pub async fn trends(State(state): Shared, p: Params) -> Result<Json<Value>, ApiE
 /// `limit` evenly thinned points), whether the RSS may be forecast (`rss_outlook`: not enough
 /// data, stale, or a forecast) and, when it may, the RSS trend with its 95 % band. `rss_limit_mb`
 /// sets the limit for "time until"; by default the host's total memory.
-pub async fn resources(State(state): Shared, p: Params) -> Result<Json<Value>, ApiError> {
+pub async fn resources(state: Shared, p: Params) -> Result<Json<Value>, ApiError> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as i64);

@@ -1,17 +1,13 @@
 //! Scaling routes: how a node's duration grows with the size of its input
 //! (`pathwise_analysis::scaling`), and which fields of a node's calls hold a size.
 
-use std::sync::Arc;
-
 use axum::Json;
-use axum::extract::State;
 use pathwise_analysis::scaling::{self, SizeField};
 use serde_json::{Value, json};
 
 use crate::analytics::{analysis_error, window, window_json};
 use crate::error::ApiError;
 use crate::params::Params;
-use crate::state::AppState;
 
 /// Longest node name accepted: span names of database statements can be long.
 pub const MAX_NODE_CHARS: usize = 1000;
@@ -26,10 +22,7 @@ fn node(p: &Params) -> Result<String, ApiError> {
 
 /// `GET /api/scaling?node=&size=`: the power law fitted to the node's newest calls in the
 /// window (default 24 h), or why there is none, and the calls for a scatter plot.
-pub async fn scaling(
-    State(state): State<Arc<AppState>>,
-    p: Params,
-) -> Result<Json<Value>, ApiError> {
+pub async fn scaling(state: crate::state::Scoped, p: Params) -> Result<Json<Value>, ApiError> {
     let w = window(&p, "since", "until")?;
     let node = node(&p)?;
     let size = p.required_text(
@@ -49,10 +42,7 @@ pub async fn scaling(
 
 /// `GET /api/scaling/fields?node=`: the attributes and captured arguments of the node's
 /// newest calls that hold a size, the likeliest first.
-pub async fn fields(
-    State(state): State<Arc<AppState>>,
-    p: Params,
-) -> Result<Json<Value>, ApiError> {
+pub async fn fields(state: crate::state::Scoped, p: Params) -> Result<Json<Value>, ApiError> {
     let w = window(&p, "since", "until")?;
     let node = node(&p)?;
     let fields = {

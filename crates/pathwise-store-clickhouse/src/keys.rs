@@ -3,7 +3,7 @@
 
 use clickhouse::Row;
 use pathwise_store::StoreError;
-use pathwise_store::keys::{ApiKey, KeyStore, Scope};
+use pathwise_store::keys::{ApiKey, KeyStore};
 use serde::{Deserialize, Serialize};
 
 use crate::Conn;
@@ -25,10 +25,12 @@ struct KeyRowCh {
 
 impl From<KeyRowCh> for ApiKey {
     fn from(r: KeyRowCh) -> Self {
+        let (scopes, projects) = ApiKey::parse_scopes(&r.scopes);
         ApiKey {
             id: r.id,
             name: r.name,
-            scopes: Scope::split(&r.scopes),
+            scopes,
+            projects,
             secret_sha256: r.secret_sha256,
             created_ns: r.created_ns,
             revoked_ns: r.revoked_ns,
@@ -101,7 +103,7 @@ impl KeyStore for ClickHouseKeyStore {
         let row = KeyRowCh {
             id: key.id.clone(),
             name: key.name.clone(),
-            scopes: Scope::join(&key.scopes),
+            scopes: ApiKey::scopes_text(&key.scopes, &key.projects),
             secret_sha256: key.secret_sha256.clone(),
             created_ns: key.created_ns,
             revoked_ns: key.revoked_ns,

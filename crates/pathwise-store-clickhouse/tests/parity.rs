@@ -374,6 +374,7 @@ fn check_key_store(backend: &dyn Backend) {
         id: "k1".into(),
         name: "checkout".into(),
         scopes: vec![Scope::Ingest, Scope::Read],
+        projects: vec!["checkout".into()],
         secret_sha256: "ab".repeat(32),
         created_ns: 100,
         revoked_ns: None,

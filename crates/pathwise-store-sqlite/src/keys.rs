@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use pathwise_store::StoreError;
-use pathwise_store::keys::{ApiKey, KeyStore, Scope};
+use pathwise_store::keys::{ApiKey, KeyStore};
 use rusqlite::{Connection, OpenFlags, params};
 
 use crate::{Error, SqliteStore, connect};
@@ -15,7 +15,7 @@ use crate::{Error, SqliteStore, connect};
 /// let dir = tempfile::tempdir().unwrap();
 /// let mut keys = pathwise_store_sqlite::SqliteKeyStore::open(&dir.path().join("p.db")).unwrap();
 /// let key = ApiKey { id: "k1".into(), name: "app".into(), scopes: vec![Scope::Ingest],
-///     secret_sha256: "00".into(), created_ns: 1, revoked_ns: None, last_used_ns: None, uses: 0 };
+///     projects: vec![], secret_sha256: "00".into(), created_ns: 1, revoked_ns: None, last_used_ns: None, uses: 0 };
 /// keys.create_key(&key).unwrap();
 /// keys.record_use("k1", 5, 3).unwrap();
 /// assert_eq!(keys.keys().unwrap()[0].uses, 3);
@@ -48,7 +48,7 @@ impl KeyStore for SqliteKeyStore {
                 params![
                     key.id,
                     key.name,
-                    Scope::join(&key.scopes),
+                    ApiKey::scopes_text(&key.scopes, &key.projects),
                     key.secret_sha256,
                     key.created_ns,
                     key.revoked_ns,
@@ -70,10 +70,12 @@ impl KeyStore for SqliteKeyStore {
             .map_err(Error::from)?;
         let rows = statement
             .query_map([], |r| {
+                let (scopes, projects) = ApiKey::parse_scopes(&r.get::<_, String>(2)?);
                 Ok(ApiKey {
                     id: r.get(0)?,
                     name: r.get(1)?,
-                    scopes: Scope::split(&r.get::<_, String>(2)?),
+                    scopes,
+                    projects,
                     secret_sha256: r.get(3)?,
                     created_ns: r.get(4)?,
                     revoked_ns: r.get(5)?,

@@ -64,6 +64,8 @@ pub struct ApiKey {
     /// What it is for ("checkout-service").
     pub name: String,
     pub scopes: Vec<Scope>,
+    /// The projects the key may reach; empty: every project.
+    pub projects: Vec<String>,
     /// Lowercase hex SHA-256 of the secret part.
     pub secret_sha256: String,
     pub created_ns: i64,
@@ -71,6 +73,42 @@ pub struct ApiKey {
     pub last_used_ns: Option<i64>,
     pub uses: i64,
 }
+
+impl ApiKey {
+    /// Scopes and projects as stored in one text column: `ingest,read,project:checkout`. A
+    /// project is a scope of its own kind, so no store needs a column for it, and a build
+    /// that knows no projects reads such a key's scopes unchanged.
+    ///
+    /// ```
+    /// use pathwise_store::keys::{ApiKey, Scope};
+    /// let text = ApiKey::scopes_text(&[Scope::Ingest], &["checkout".to_string()]);
+    /// assert_eq!(text, "ingest,project:checkout");
+    /// assert_eq!(ApiKey::parse_scopes(&text), (vec![Scope::Ingest], vec!["checkout".to_string()]));
+    /// ```
+    pub fn scopes_text(scopes: &[Scope], projects: &[String]) -> String {
+        let mut parts: Vec<String> = scopes.iter().map(|s| s.as_str().to_string()).collect();
+        parts.extend(projects.iter().map(|p| format!("{PROJECT_PREFIX}{p}")));
+        parts.join(",")
+    }
+
+    /// Inverse of [`ApiKey::scopes_text`]; unknown names are left out.
+    pub fn parse_scopes(text: &str) -> (Vec<Scope>, Vec<String>) {
+        let projects = text
+            .split(',')
+            .filter_map(|part| part.trim().strip_prefix(PROJECT_PREFIX))
+            .filter(|p| !p.is_empty())
+            .map(str::to_string)
+            .collect();
+        (Scope::split(text), projects)
+    }
+
+    /// Whether the key may reach `project`.
+    pub fn allows_project(&self, project: &str) -> bool {
+        self.projects.is_empty() || self.projects.iter().any(|p| p == project)
+    }
+}
+
+const PROJECT_PREFIX: &str = "project:";
 
 /// Where keys are kept (a backend capability: `Backend::key_store`).
 pub trait KeyStore: Send {

@@ -64,6 +64,10 @@ pub struct Config {
     /// Where records go besides (or instead of) the local file: a Pathwise server or an OTLP
     /// collector. While one is down, records wait on disk in `data_dir` and follow in order.
     pub export: Vec<Export>,
+    /// The project of a server with several that these records belong to
+    /// (`PATHWISE_PROJECT`): sent with every export, so the server files them there. `None`:
+    /// the server's default project (or the one the key is limited to).
+    pub project: Option<String>,
     /// Whether the local SQLite file is written too (default). `false` with an export records
     /// only remotely.
     pub keep_local: bool,
@@ -193,6 +197,7 @@ impl Default for Config {
             enabled: true,
             capture_switch: CaptureSwitch::default(),
             db_full_statements: false,
+            project: None,
         }
     }
 }
@@ -271,6 +276,9 @@ impl Config {
                 .parse()
                 .map_err(|_| format!("PATHWISE_RETENTION_HOURS={hours:?} is not a whole number"))?;
             config.retention = (hours > 0).then(|| Duration::from_secs(hours * 3600));
+        }
+        if let Ok(project) = std::env::var("PATHWISE_PROJECT") {
+            config.project = Some(project).filter(|p| !p.is_empty());
         }
         if let Ok(url) = std::env::var("PATHWISE_REMOTE") {
             let key = std::env::var("PATHWISE_KEY").ok().filter(|k| !k.is_empty());

@@ -203,7 +203,7 @@ pub fn init(config: Config) -> Result<Pathwise, InitError> {
         });
     }
     for export in &config.export {
-        sinks.push(exporter(export)?);
+        sinks.push(exporter(export, config.project.as_deref())?);
     }
     let mut sinks = sinks.into_iter();
     let first = sinks
@@ -243,11 +243,16 @@ fn clickhouse_store(url: &str) -> Result<Box<dyn Store>, InitError> {
     )))
 }
 
-fn exporter(export: &Export) -> Result<Box<dyn Store>, InitError> {
+/// The sink of one export; the project (if any) rides along as the header a Pathwise server
+/// routes by.
+fn exporter(export: &Export, project: Option<&str>) -> Result<Box<dyn Store>, InitError> {
+    let project_header = project.map(|p| ("x-pathwise-project".to_string(), p.to_string()));
     Ok(match export {
-        Export::Pathwise { url, key } => {
-            Box::new(pathwise_export::RemoteStore::new(url, key.clone())?)
-        }
+        Export::Pathwise { url, key } => Box::new(pathwise_export::RemoteStore::with_headers(
+            url,
+            key.clone(),
+            project_header.into_iter().collect(),
+        )?),
         Export::Otlp {
             endpoint,
             service,
@@ -255,7 +260,7 @@ fn exporter(export: &Export) -> Result<Box<dyn Store>, InitError> {
         } => Box::new(pathwise_export::OtlpStore::new(
             endpoint,
             service,
-            headers.clone(),
+            headers.iter().cloned().chain(project_header).collect(),
         )?),
     })
 }

@@ -165,6 +165,28 @@ fn document() -> Value {
             paths.extend(more);
         }
     }
+    paths.insert("/api/projects".into(), projects_path());
+    // Every route but these reads or writes one project: the `project` parameter names it,
+    // a credential limited to other projects gets 403, an unknown one 404.
+    for (path, item) in paths.iter_mut() {
+        if ["/health", "/login", "/api/openapi.json"].contains(&path.as_str()) {
+            continue;
+        }
+        for method in ["get", "post"] {
+            let Some(operation) = item.get_mut(method) else {
+                continue;
+            };
+            if let Some(parameters) = operation["parameters"].as_array_mut() {
+                parameters.push(project_param());
+            } else {
+                operation["parameters"] = json!([project_param()]);
+            }
+            if let Some(responses) = operation["responses"].as_object_mut() {
+                responses.entry("403").or_insert_with(|| error_ref("403"));
+                responses.entry("404").or_insert_with(|| error_ref("404"));
+            }
+        }
+    }
     // Every state-changing route is guarded against cross-site requests (`csrf.rs`).
     for item in paths.values_mut() {
         if let Some(responses) = item
@@ -194,6 +216,37 @@ fn document() -> Value {
     })
 }
 
+/// `project`: which project a request reads or writes.
+fn project_param() -> Value {
+    query(
+        "project",
+        json!({ "type": "string", "pattern": crate::PROJECT_NAME_PATTERN }),
+        "the project (default: the server's default project); GET /api/projects lists them",
+    )
+}
+
+/// `GET /api/projects`.
+fn projects_path() -> Value {
+    let project = schemas::object(json!({
+        "name": { "type": "string", "pattern": crate::PROJECT_NAME_PATTERN },
+        "default": { "type": "boolean" },
+        "ingest": { "type": "boolean" },
+        "alerting": { "type": "boolean" },
+    }));
+    get(
+        "the projects this credential reaches, the default first; `current` is the one the request names",
+        vec![],
+        answers(
+            "the projects",
+            schemas::object(json!({
+                "current": { "type": "string" },
+                "projects": { "type": "array", "items": project },
+            })),
+            &[],
+        ),
+    )
+}
+
 /// A JSON error answer with `headers`.
 fn error_answer(description: &str, headers: Value) -> Value {
     json!({
@@ -214,7 +267,7 @@ fn error_responses() -> Value {
         "BadRequest": error_answer("a parameter is invalid, repeated or not UTF-8, or the query string is over 4096 bytes; `error.parameter` names it", json!({})),
         "Unauthorized": error_answer("the server requires a token (or an API key with the scope this route needs)", json!({
             "WWW-Authenticate": header("the Bearer challenge with the scope asked for", json!({ "type": "string", "pattern": "^Bearer " })) })),
-        "Forbidden": error_answer("a state-changing request from another site: its Origin (or Referer) is neither this server nor a --cors-origin, or a POST /api/* carries none of X-Pathwise-Request, a JSON content type or a bearer token", json!({})),
+        "Forbidden": error_answer("the credential may not reach the project named, or a state-changing request from another site: its Origin (or Referer) is neither this server nor a --cors-origin, or a POST /api/* carries none of X-Pathwise-Request, a JSON content type or a bearer token", json!({})),
         "NotFound": error_answer("no such thing (the message says which)", json!({})),
         "PayloadTooLarge": error_answer("the request body is over the route's limit", json!({})),
         "UnsupportedMediaType": error_answer("the body's Content-Type (or Content-Encoding) is not one the route reads", json!({})),
