@@ -278,9 +278,14 @@ impl Engine {
             .add_silence(&matcher, until_ns, crate::now_ns(), comment)
     }
 
-    /// Ends a silence now.
+    /// Ends a silence now. `Ok(false)` when no silence `id` is in force (unknown, or already
+    /// ended or expired), so that ending one twice is told apart from ending it.
     pub fn unsilence(&mut self, id: i64) -> Result<bool, String> {
-        self.store.expire_silence(id, crate::now_ns())
+        let now = crate::now_ns();
+        if !self.store.silences(now)?.iter().any(|s| s.id == id) {
+            return Ok(false);
+        }
+        self.store.expire_silence(id, now)
     }
 
     /// Silences in force at `now_ns`.

@@ -46,6 +46,7 @@ mod mail;
 mod notify;
 mod rules;
 mod signals;
+mod status;
 mod webhook;
 
 pub use email::{EmailConfig, EmailConfigError, EmailContent, EmailNotifier, email_content};
@@ -59,9 +60,10 @@ pub use notify::{
 };
 pub use pathwise_store::alerts::SqlGuardError;
 pub use rules::{
-    Condition, NotifySettings, Op, Rule, RuleSet, RulesError, RulesFile, Signal, Trigger,
+    Condition, NotifySettings, Op, Rule, RuleSet, RulesError, RulesFile, Signal, Trigger, ValueUnit,
 };
 pub use signals::{SignalSource, StoreSource};
+pub use status::{ListedAlert, RuleState, RuleStatus, listed_alerts, rule_states};
 pub use webhook::{WebhookConfig, WebhookNotifier, webhook_payload};
 
 use serde::{Deserialize, Serialize};

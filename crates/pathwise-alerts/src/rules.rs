@@ -18,7 +18,7 @@ mod terms;
 
 use durations::{Bounds, CHECK_INTERVAL, HOLD, RENOTIFY, SQL_TIMEOUT, WINDOW, duration};
 pub use notify::NotifySettings;
-pub use terms::{Op, Signal, Trigger};
+pub use terms::{Op, Signal, Trigger, ValueUnit};
 
 /// A rules file that could not be used: where and why.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -127,6 +127,29 @@ impl Rule {
                 format!("{} {test} ({scope})", trigger.as_str())
             }
             Condition::Sql { .. } => format!("SQL value {test}"),
+        }
+    }
+
+    /// The unit of the rule's value and threshold: its signal's for a threshold rule, a count
+    /// (of violating calls or regressed operations) for a baseline rule, none for a SQL rule.
+    ///
+    /// ```
+    /// use pathwise_alerts::{RuleSet, ValueUnit};
+    /// let rules = RuleSet::parse(r#"
+    /// [[rule]]
+    /// name = "big"
+    /// kind = "threshold"
+    /// signal = "db_size_bytes"
+    /// op = ">"
+    /// threshold = 1e9
+    /// "#).unwrap();
+    /// assert_eq!(rules.rules[0].unit(), ValueUnit::Bytes);
+    /// ```
+    pub fn unit(&self) -> ValueUnit {
+        match &self.condition {
+            Condition::Threshold { signal, .. } => signal.unit(),
+            Condition::Baseline { .. } => ValueUnit::Count,
+            Condition::Sql { .. } => ValueUnit::Number,
         }
     }
 }

@@ -242,6 +242,31 @@ fn silences_mute_notifications_but_history_records() {
 }
 
 #[test]
+fn ending_a_silence_lifts_it_and_a_second_end_finds_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut engine = Engine::new(
+        rules("", ""),
+        Box::new(Knob::default()),
+        common::alert_store(&dir.path().join("p.db")),
+        vec![],
+    )
+    .unwrap();
+    let now = pathwise_alerts::now_ns();
+    let id = engine
+        .silence(Matcher::Rule("errors".into()), now + 3600 * SEC, "deploy")
+        .unwrap();
+    assert_eq!(engine.unsilence(id), Ok(true));
+    assert!(
+        engine
+            .silences(pathwise_alerts::now_ns())
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(engine.unsilence(id), Ok(false), "already ended");
+    assert_eq!(engine.unsilence(id + 1), Ok(false), "never made");
+}
+
+#[test]
 fn restart_resumes_active_alerts_without_renotifying() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("p.db");

@@ -228,7 +228,10 @@ fn contents(backend: &dyn Backend, now_ns: i64) -> Contents {
         b.version = 0;
     }
     Contents {
-        traces: reader.trace_stats(None, None).unwrap().total,
+        traces: reader
+            .trace_stats(&pathwise_store::TraceFilter::default())
+            .unwrap()
+            .total,
         spans: reader.error_rate_since(0).unwrap().spans,
         history: alerts
             .history(&HistoryFilter {

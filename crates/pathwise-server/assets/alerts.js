@@ -1,47 +1,29 @@
 // The Alerts page (#/alerts): what the alert engine is saying right now.
 //
-// Panels: active alerts (severity colour, state, value, summary, since, acknowledged by) with
-// "Acknowledge" and "Silence…" actions; rule errors; silences; the history of transitions
-// (newest first), filterable by rule. Data: GET /api/alerts, reloaded every 10 s (paused while
-// a silence form is open); actions: POST /api/alerts/{fp}/ack?by= and POST /api/silences. The
-// address may carry `rule` (the history filter). Every value from the data is inserted as text.
+// Panels: active alerts (severity colour, state — "silenced" when a silence covers one —,
+// value, summary, since, acknowledged by) with "Acknowledge" and "Silence…" actions; every
+// rule with its state (alert_rules.js) and a "Silence…" action; rule errors; silences, each
+// with "End"; the history of transitions (newest first), filterable by rule. Values are shown
+// in their rules' units. Data: GET /api/alerts, reloaded every 10 s (paused while a silence
+// form is open); actions: POST /api/alerts/{fp}/ack?by=, POST /api/silences and
+// POST /api/silences/{id}/end. The address may carry `rule` (the history filter). Every value
+// from the data is inserted as text.
 
 import {
-  ApiError, api, errorBox, formatAgo, formatCount, formatTime, h, isoTime, markReady,
+  SEVERITIES, formatValue, lower, rulesTable, sevBadge, sevClass, stateBadge, unitsByRule,
+} from './alert_rules.js';
+import {
+  ApiError, api, errorBox, formatAgo, formatTime, h, isoTime, markReady,
   scoped, showAuthNotice, withQuery,
 } from './util.js';
 
 const REFRESH_MS = 10_000;
 const HISTORY_LIMIT = 200;
-const SEVERITIES = ['info', 'warning', 'error', 'critical', 'emergency'];
 const SILENCE_LENGTHS = [['1h', '1 hour'], ['4h', '4 hours'], ['24h', '24 hours']];
 const NAME_KEY = 'pathwise.alerts.ackName';
 const DEFAULT_ACTOR = 'dashboard';
 
 const empty = (text, id) => h('p', { class: 'empty-state', id }, text);
-const lower = (v) => String(v ?? '').toLowerCase();
-
-/** `critical` → `sev-critical`; anything unknown → `sev-unknown`. */
-function sevClass(severity) {
-  const s = lower(severity);
-  return `sev-${SEVERITIES.includes(s) ? s : 'unknown'}`;
-}
-
-function sevBadge(severity) {
-  return h('span', { class: `sev-badge ${sevClass(severity)}` }, lower(severity) || 'unknown');
-}
-
-function stateBadge(state) {
-  const s = lower(state);
-  return h('span', { class: `alert-state state-${/^[a-z_]+$/.test(s) ? s : 'unknown'}` }, s || 'unknown');
-}
-
-/** An alert value: whole numbers with separators, others to four significant digits. */
-function formatValue(value) {
-  if (value == null || !Number.isFinite(value)) return '—';
-  if (Number.isInteger(value)) return formatCount(value);
-  return String(Number(value.toPrecision(4)));
-}
 
 /** A silence matcher: `{Rule: "x"}`, `{Fingerprint: "…"}` (any casing) or a plain string. */
 function matcherText(matcher) {
@@ -152,6 +134,7 @@ export function alertsView(root, params) {
   const summary = h('span', { class: 'muted small', id: 'alerts-summary' });
   const active = panel('alerts-active', 'Active alerts', summary, h('span', { class: 'spacer' }),
     h('label', { class: 'al-name-label small muted' }, 'Acknowledge as ', nameInput));
+  const rulesPanel = panel('alerts-rules', 'Rules', h('span', { class: 'muted small', id: 'rules-summary' }));
   const errors = panel('alerts-rule-errors', 'Rule errors');
   const silences = panel('alerts-silences', 'Silences');
   const ruleSelect = h('select', { id: 'history-rule', 'aria-label': 'Filter the history by rule' });
@@ -163,7 +146,8 @@ export function alertsView(root, params) {
   });
   const historyPanel = panel('alerts-history', 'History', h('span', { class: 'muted small' }, 'newest first'),
     h('span', { class: 'spacer' }), h('label', { class: 'small muted' }, 'Rule ', ruleSelect));
-  const sections = h('div', { class: 'al-sections' }, active.el, errors.el, silences.el, historyPanel.el);
+  const sections = h('div', { class: 'al-sections' },
+    active.el, rulesPanel.el, errors.el, silences.el, historyPanel.el);
 
   root.append(h('section', { class: 'alerts-view' },
     h('div', { class: 'ana-top' },
@@ -194,12 +178,18 @@ export function alertsView(root, params) {
       `Acknowledged ${alert.rule} as ${by}.`);
   }
 
+  function endSilence(silence, button) {
+    act(button, `/api/silences/${encodeURIComponent(silence.id)}/end`,
+      `Ended the silence of ${matcherText(silence.matcher)}.`);
+  }
+
+  /** The silence form of an alert (`{rule, fingerprint}`) or of a rule (`{rule}` only). */
   function silenceForm(alert) {
     const length = h('select', { name: 'for', 'aria-label': 'Silence for' },
       SILENCE_LENGTHS.map(([value, label]) => h('option', { value }, label)));
     const scope = h('select', { name: 'scope', 'aria-label': 'Silence what' },
       h('option', { value: 'rule' }, 'every alert of this rule'),
-      h('option', { value: 'fingerprint' }, 'only this alert'));
+      alert.fingerprint ? h('option', { value: 'fingerprint' }, 'only this alert') : null);
     const comment = h('input', {
       name: 'comment', type: 'text', maxlength: 500, placeholder: 'why (e.g. deploy in progress)',
       'aria-label': 'Comment', autocomplete: 'off',
@@ -212,7 +202,9 @@ export function alertsView(root, params) {
         load();
       },
     }, 'Cancel');
-    const form = h('form', { class: 'silence-form', id: 'silence-form', dataset: { fingerprint: alert.fingerprint } },
+    const form = h('form', {
+      class: 'silence-form', id: 'silence-form', dataset: { fingerprint: alert.fingerprint || '', rule: alert.rule },
+    },
       h('label', null, 'Silence ', scope), h('label', null, 'for ', length),
       comment, submit, cancel);
     form.addEventListener('submit', (event) => {
@@ -239,16 +231,19 @@ export function alertsView(root, params) {
     }, 'Silence…');
     silence.addEventListener('click', () => {
       formOpenFor = formOpenFor === alert.fingerprint ? null : alert.fingerprint;
-      renderActive(lastData);
+      renderForms();
     });
     const annotations = alert.annotations || {};
-    const state = lower(alert.state);
+    const state = lower(alert.state) === 'firing' ? 'firing' : 'pending';
+    // A silenced alert still fires or waits, but nobody is told: it reads "silenced".
+    const shown = alert.silenced ? 'silenced' : state;
     return h('article', {
-      class: `alert-card ${sevClass(alert.severity)} state-${state === 'firing' ? 'firing' : 'pending'}`,
-      dataset: { fingerprint: alert.fingerprint, rule: alert.rule, severity: lower(alert.severity), state },
+      class: `alert-card ${sevClass(alert.severity)} state-${shown}`,
+      dataset: { fingerprint: alert.fingerprint, rule: alert.rule, severity: lower(alert.severity), state: shown, alertState: state },
     },
     h('div', { class: 'alert-head' },
-      sevBadge(alert.severity), stateBadge(state),
+      sevBadge(alert.severity), stateBadge(shown),
+      alert.silenced ? h('span', { class: 'alert-underlying muted small' }, `(${state})`) : null,
       h('span', { class: 'alert-rule' }, alert.rule),
       labelList(alert.labels),
       h('span', { class: 'spacer' }),
@@ -257,7 +252,7 @@ export function alertsView(root, params) {
     annotations.summary ? h('p', { class: 'alert-summary' }, annotations.summary) : null,
     annotations.description ? h('p', { class: 'alert-description muted' }, annotations.description) : null,
     h('dl', { class: 'al-facts' },
-      fact('Value', formatValue(alert.value), 'alert-value'),
+      fact('Value', formatValue(alert.value, units.get(alert.rule)), 'alert-value'),
       h('div', { class: 'al-fact', title: isoTime(sinceNs) },
         h('dt', null, state === 'firing' ? 'Firing since' : 'Pending since'),
         h('dd', { class: 'alert-since' }, `${formatAgo(sinceNs)} (${formatTime(sinceNs).slice(0, 19)})`)),
@@ -268,11 +263,21 @@ export function alertsView(root, params) {
   }
 
   let lastData = null;
+  let units = new Map();
+
+  /** Redraws the panels that can hold the silence form (one form is open at a time). */
+  function renderForms() {
+    renderActive(lastData);
+    renderRules(lastData.rules || []);
+  }
 
   function renderActive(data) {
     const list = data.active || [];
-    const firing = list.filter((a) => lower(a.state) === 'firing').length;
-    summary.textContent = list.length ? `${firing} firing · ${list.length - firing} pending` : '';
+    const silenced = list.filter((a) => a.silenced).length;
+    const firing = list.filter((a) => !a.silenced && lower(a.state) === 'firing').length;
+    const pending = list.length - silenced - firing;
+    summary.textContent = list.length
+      ? `${firing} firing · ${pending} pending${silenced ? ` · ${silenced} silenced` : ''}` : '';
     active.el.dataset.state = list.length ? 'loaded' : 'empty';
     if (!list.length) {
       active.body.replaceChildren(empty('Nothing is firing: no rule’s condition holds right now.', 'alerts-none'));
@@ -282,6 +287,35 @@ export function alertsView(root, params) {
       || (lower(a.state) === 'firing' ? -1 : 0) - (lower(b.state) === 'firing' ? -1 : 0)
       || a.since_ns - b.since_ns);
     active.body.replaceChildren(h('div', { class: 'alert-list', id: 'alert-list' }, sorted.map(alertCard)));
+  }
+
+  function renderRules(rules) {
+    const counts = {};
+    for (const r of rules) counts[lower(r.state)] = (counts[lower(r.state)] || 0) + 1;
+    rulesPanel.el.querySelector('#rules-summary').textContent = ['firing', 'pending', 'silenced', 'ok']
+      .filter((s) => counts[s]).map((s) => `${counts[s]} ${s}`).join(' · ');
+    rulesPanel.el.dataset.state = rules.length ? 'loaded' : 'empty';
+    if (!rules.length) {
+      rulesPanel.body.replaceChildren(empty(lastData.evaluated_here === false
+        ? 'The rules are evaluated by another server on this store; its rules file is not read here.'
+        : 'The rules file has no rules.', 'rules-none'));
+      return;
+    }
+    const key = (rule) => `rule:${rule.name}`;
+    rulesPanel.body.replaceChildren(rulesTable(rules, {
+      silenceAction: (rule) => {
+        const button = h('button', {
+          class: 'btn btn-small rule-silence', type: 'button',
+          'aria-expanded': formOpenFor === key(rule) ? 'true' : 'false',
+        }, 'Silence…');
+        button.addEventListener('click', () => {
+          formOpenFor = formOpenFor === key(rule) ? null : key(rule);
+          renderForms();
+        });
+        return button;
+      },
+      formFor: (rule) => (formOpenFor === key(rule) ? silenceForm({ rule: rule.name }) : null),
+    }));
   }
 
   function renderErrors(ruleErrors) {
@@ -302,13 +336,18 @@ export function alertsView(root, params) {
     silences.body.replaceChildren(h('div', { class: 'table-scroll' },
       h('table', { class: 'data-table silence-table', id: 'silence-table' },
         h('thead', null, h('tr', null, h('th', null, 'Matcher'), h('th', null, 'Until'),
-          h('th', null, 'Comment'), h('th', null, 'Created'))),
-        h('tbody', null, list.map((s) => h('tr', { dataset: { id: String(s.id ?? '') } },
-          h('td', { class: 'mono silence-matcher' }, matcherText(s.matcher)),
-          h('td', { class: 'silence-until', title: isoTime(s.until_ns) },
-            `${formatTime(s.until_ns).slice(0, 16)} (${formatIn(s.until_ns)})`),
-          h('td', { class: `silence-comment${s.comment ? '' : ' muted'}` }, s.comment || '—'),
-          h('td', { class: 'muted', title: isoTime(s.created_ns) }, formatAgo(s.created_ns))))))));
+          h('th', null, 'Comment'), h('th', null, 'Created'), h('th', null, ''))),
+        h('tbody', null, list.map((s) => {
+          const end = h('button', { class: 'btn btn-small silence-end', type: 'button' }, 'End');
+          end.addEventListener('click', () => endSilence(s, end));
+          return h('tr', { dataset: { id: String(s.id ?? '') } },
+            h('td', { class: 'mono silence-matcher' }, matcherText(s.matcher)),
+            h('td', { class: 'silence-until', title: isoTime(s.until_ns) },
+              `${formatTime(s.until_ns).slice(0, 16)} (${formatIn(s.until_ns)})`),
+            h('td', { class: `silence-comment${s.comment ? '' : ' muted'}` }, s.comment || '—'),
+            h('td', { class: 'muted', title: isoTime(s.created_ns) }, formatAgo(s.created_ns)),
+            h('td', null, end));
+        })))));
   }
 
   function renderHistory(rows) {
@@ -331,7 +370,7 @@ export function alertsView(root, params) {
           h('td', null, r.rule),
           h('td', null, stateBadge(r.state)),
           h('td', null, sevBadge(r.severity)),
-          h('td', { class: 'num' }, formatValue(r.value)),
+          h('td', { class: 'num' }, formatValue(r.value, units.get(r.rule))),
           h('td', { class: 'history-actor' }, r.actor || '—')))))));
   }
 
@@ -346,10 +385,13 @@ export function alertsView(root, params) {
       return;
     }
     sections.hidden = false;
+    units = unitsByRule(data.rules);
+    for (const r of data.rules || []) knownRules.add(r.name);
     for (const a of data.active || []) knownRules.add(a.rule);
     for (const r of data.history || []) knownRules.add(r.rule);
     for (const r of Object.keys(data.rule_errors || {})) knownRules.add(r);
     renderActive(data);
+    renderRules(data.rules || []);
     renderErrors(data.rule_errors);
     renderSilences(data.silences || []);
     renderHistory(data.history || []);
@@ -377,7 +419,7 @@ export function alertsView(root, params) {
     const signedOut = failure instanceof ApiError && failure.status === 401;
     if (failure) {
       message.replaceChildren(errorBox(failure));
-      for (const p of [active, silences, historyPanel]) {
+      for (const p of [active, rulesPanel, silences, historyPanel]) {
         if (p.el.dataset.state === 'loading') {
           p.el.dataset.state = 'failed';
           p.body.replaceChildren(empty('—'));

@@ -12,6 +12,7 @@ import {
   withQuery,
 } from './util.js';
 import { applyScalingParams, scalingPanel } from './scaling.js';
+import { pathQuery, tracesHref } from './drill.js';
 
 const RANGES = [
   ['15m', '15 min', 15 * 60_000],
@@ -124,15 +125,16 @@ const BLUE = [59, 91, 219];
 
 // --- bar charts ----------------------------------------------------------------------------
 
-function barChart(kind, rows, value, format, emptyText) {
+function barChart(kind, rows, value, format, emptyText, range) {
   if (!rows.length) return empty(emptyText);
   const max = Math.max(...rows.map(value), Number.MIN_VALUE);
   return h('ol', { class: `bar-chart bar-${kind}`, dataset: { chart: kind } },
     rows.map((m) => {
       const fill = h('span', { class: 'bar-fill' });
       fill.style.width = `${Math.max(0.5, (value(m) / max) * 100)}%`;
+      // The label opens the traces behind the bar (drill.js).
       return h('li', { class: 'bar-row', title: describe(m), dataset: { key: m.key } },
-        h('div', { class: 'bar-label' }, pathLabel(m.key)),
+        h('a', { class: 'bar-label drill', href: tracesHref(pathQuery(kind, m), range) }, pathLabel(m.key)),
         h('div', { class: 'bar-line' },
           h('span', { class: 'bar-track' }, fill),
           h('span', { class: 'bar-value' }, format(m))));
@@ -782,10 +784,10 @@ export function analysisView(root, params) {
       cardValues.errors.classList.remove('has-errors');
     }
 
-    fill(hot, hotR, (d) => barChart('hot', d.paths, (m) => m.calls, (m) => formatCount(m.calls), 'No calls in this window.'));
-    fill(slow, slowR, (d) => barChart('slow', d.paths, (m) => m.p95_ms, (m) => formatMs(m.p95_ms), 'No calls in this window.'));
+    fill(hot, hotR, (d) => barChart('hot', d.paths, (m) => m.calls, (m) => formatCount(m.calls), 'No calls in this window.', state.range));
+    fill(slow, slowR, (d) => barChart('slow', d.paths, (m) => m.p95_ms, (m) => formatMs(m.p95_ms), 'No calls in this window.', state.range));
     fill(failing, errorsR, (d) => barChart('errors', d.paths, (m) => m.error_rate,
-      (m) => `${formatPercent(m.error_rate)} · ${formatCount(m.errors)}/${formatCount(m.calls)}`, 'No errors in this window.'));
+      (m) => `${formatPercent(m.error_rate)} · ${formatCount(m.errors)}/${formatCount(m.calls)}`, 'No errors in this window.', state.range));
     fill(scatter, nodesR, (d) => scatterPlot(d.nodes));
     fill(opportunities, consumersR, (d) => (d.opportunities.length
       ? h('ul', { class: 'opportunity-list', id: 'opportunity-list' }, d.opportunities.map((text) => {

@@ -3,7 +3,7 @@
 // data's range is cut at the chart's edge rather than stretching the axis until the samples
 // are a flat line. Also the SVG helpers the Health page's other charts use.
 
-import { formatTime, h } from './util.js';
+import { formatBytes, formatTime, h } from './util.js';
 
 const HOUR_MS = 3_600_000;
 const MAX_CHART_POINTS = 600;
@@ -28,21 +28,6 @@ export function s(tag, attrs, ...children) {
 
 export const svgTitle = (text) => s('title', null, text);
 export const round = (n) => Math.round(n * 10) / 10;
-
-/** Bytes, decimal units: `312 MB`. */
-function formatBytes(bytes) {
-  if (bytes == null || !Number.isFinite(bytes)) return '—';
-  const sign = bytes < 0 ? '−' : '';
-  let value = Math.abs(bytes);
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit += 1;
-  }
-  const digits = unit === 0 || value >= 100 ? 0 : value >= 10 ? 1 : 2;
-  return `${sign}${value.toFixed(digits)} ${units[unit]}`;
-}
 
 /** Four even steps of 1, 2 or 5 × 10ⁿ (whole tick labels) covering `lo`…`hi`: [min, max]. */
 function niceRange(lo, hi) {

@@ -1,4 +1,6 @@
-// The trace list: stat cards, filters, keyset pagination, auto-refresh while traces run.
+// The trace list: stat cards that follow the filters, filters (name or query, status, time
+// range, duration), trace id lookup, keyset pagination, export, auto-refresh while traces run.
+// Every filter and the page are in the address, so a list can be bookmarked and shared.
 
 import {
   ApiError, api, debounce, errorBox, formatAgo, formatCount, formatMs, formatNs, formatTime, h,
@@ -24,11 +26,16 @@ const STATUSES = [
 ];
 
 // Kept across navigations, so "back" from a trace returns to the same page and filters.
-const state = { q: '', status: '', range: '24h', limit: DEFAULT_PAGE_SIZE, cursors: [null] };
+const state = {
+  q: '', status: '', range: '24h', min_ms: '', max_ms: '', limit: DEFAULT_PAGE_SIZE, cursors: [null],
+};
+const TRACE_ID = /^[0-9a-fA-F]{32}$/;
+/** At most this many traces go into an export. */
+const EXPORT_MAX = 10_000;
 
 function applyParams(params) {
   let changed = false;
-  for (const key of ['q', 'status', 'range']) {
+  for (const key of ['q', 'status', 'range', 'min_ms', 'max_ms']) {
     if (params.has(key) && params.get(key) !== state[key]) {
       state[key] = params.get(key);
       changed = true;
@@ -42,15 +49,64 @@ function applyParams(params) {
   }
   if (!RANGES.some(([value]) => value === state.range)) state.range = '24h';
   if (!STATUSES.some(([value]) => value === state.status)) state.status = '';
+  for (const key of ['min_ms', 'max_ms']) {
+    if (state[key] !== '' && !/^[0-9]{1,12}$/.test(state[key])) state[key] = '';
+  }
   if (changed) state.cursors = [null];
+  // A shared address opens on its page: the cursor of the page shown.
+  const cursor = params.get('cursor');
+  if (cursor && state.cursors[state.cursors.length - 1] !== cursor) state.cursors = [null, cursor];
+}
+
+/** The list's filters as API parameters (the list and its figures share them). */
+function filterParams() {
+  return {
+    q: state.q, status: state.status, since: state.range === 'all' ? undefined : state.range,
+    min_ms: state.min_ms, max_ms: state.max_ms,
+  };
 }
 
 function rememberFilters() {
+  const cursor = state.cursors[state.cursors.length - 1];
   const query = withQuery('', {
-    q: state.q, status: state.status, range: state.range,
-    limit: state.limit === DEFAULT_PAGE_SIZE ? '' : state.limit,
+    q: state.q, status: state.status, range: state.range, min_ms: state.min_ms, max_ms: state.max_ms,
+    limit: state.limit === DEFAULT_PAGE_SIZE ? '' : state.limit, cursor,
   });
   history.replaceState(null, '', `#/traces${query}`);
+}
+
+/** Every trace the filters select (up to EXPORT_MAX), page by page. */
+async function allTraces(signal) {
+  const traces = [];
+  let cursor;
+  do {
+    const page = await api(withQuery('/api/traces', { ...filterParams(), limit: 1000, cursor }), { signal });
+    traces.push(...page.traces);
+    cursor = page.next_cursor;
+  } while (cursor && traces.length < EXPORT_MAX);
+  return traces.slice(0, EXPORT_MAX);
+}
+
+const EXPORT_COLUMNS = ['trace_id', 'name', 'status', 'start_ns', 'duration_ns', 'span_count', 'error_count'];
+
+/** RFC 4180 CSV: fields with a comma, quote or line break are quoted, quotes doubled. */
+function csv(traces) {
+  const field = (value) => {
+    const text = value == null ? '' : String(value);
+    return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+  };
+  const lines = [EXPORT_COLUMNS.join(',')];
+  for (const t of traces) lines.push(EXPORT_COLUMNS.map((c) => field(t[c])).join(','));
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+function download(name, type, text) {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const link = h('a', { href: url, download: name, hidden: true });
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 function options(pairs, selected) {
@@ -95,11 +151,50 @@ export function listView(root, params) {
     }));
 
   const search = h('input', {
-    type: 'search', class: 'search', id: 'trace-search', placeholder: 'Search trace names…',
-    'aria-label': 'Search trace names', autocomplete: 'off', spellcheck: 'false',
+    type: 'search', class: 'search', id: 'trace-search',
+    placeholder: 'Name, query (duration_ms > 500 AND status == "failed") or trace id…',
+    'aria-label': 'Search traces by name, query or trace id', autocomplete: 'off', spellcheck: 'false',
   });
   search.value = state.q;
-  search.addEventListener('input', debounce(() => setFilter('q', search.value.trim()), SEARCH_DEBOUNCE_MS));
+  search.addEventListener('input', debounce(() => {
+    const text = search.value.trim();
+    if (TRACE_ID.test(text)) lookUp(text.toLowerCase());
+    else setFilter('q', text);
+  }, SEARCH_DEBOUNCE_MS));
+
+  const durationInput = (id, label) => {
+    const input = h('input', {
+      type: 'number', class: 'duration-filter', id, min: 0, step: 1, placeholder: label,
+      'aria-label': `${label} (ms)`, title: `${label} in milliseconds`,
+    });
+    input.value = state[id.replace('-', '_')];
+    input.addEventListener('input', debounce(() => {
+      const value = input.value.trim();
+      if (value === '' || /^[0-9]{1,12}$/.test(value)) setFilter(id.replace('-', '_'), value);
+    }, SEARCH_DEBOUNCE_MS));
+    return input;
+  };
+  const minInput = durationInput('min-ms', 'Min ms');
+  const maxInput = durationInput('max-ms', 'Max ms');
+
+  const exportButton = (format) => {
+    const button = h('button', { class: 'btn', type: 'button', id: `export-${format}`, title: `Download every matching trace (up to ${formatCount(EXPORT_MAX)}) as ${format.toUpperCase()}` },
+      format.toUpperCase());
+    button.addEventListener('click', async () => {
+      button.disabled = true;
+      try {
+        const traces = await allTraces(controller.signal);
+        if (format === 'csv') download('traces.csv', 'text/csv', csv(traces));
+        else download('traces.json', 'application/json', JSON.stringify(traces, null, 2));
+        button.dataset.exported = String(traces.length);
+      } catch (err) {
+        if (!disposed && err.name !== 'AbortError') message.replaceChildren(errorBox(err));
+      } finally {
+        button.disabled = false;
+      }
+    });
+    return button;
+  };
 
   const statusSelect = h('select', { id: 'status-filter', 'aria-label': 'Status' },
     options(STATUSES, state.status));
@@ -111,7 +206,9 @@ export function listView(root, params) {
 
   const live = h('span', { class: 'live-indicator', hidden: true, title: 'Refreshing every 5 s while traces run' },
     '● live');
-  const toolbar = h('div', { class: 'toolbar' }, search, statusSelect, rangeSelect, h('span', { class: 'spacer' }), live);
+  const toolbar = h('div', { class: 'toolbar' }, search, statusSelect, rangeSelect, minInput, maxInput,
+    h('span', { class: 'spacer' }), live, h('span', { class: 'muted small' }, 'Export'),
+    exportButton('csv'), exportButton('json'));
 
   const tbody = h('tbody', { id: 'trace-rows' });
   const table = h('table', { class: 'traces', id: 'trace-table' },
@@ -132,6 +229,7 @@ export function listView(root, params) {
   prev.addEventListener('click', () => {
     if (state.cursors.length > 1) {
       state.cursors.pop();
+      rememberFilters();
       load();
     }
   });
@@ -139,6 +237,7 @@ export function listView(root, params) {
   next.addEventListener('click', () => {
     if (nextCursor) {
       state.cursors.push(nextCursor);
+      rememberFilters();
       load();
     }
   });
@@ -157,22 +256,30 @@ export function listView(root, params) {
     load();
   }
 
-  // --- data ---
-  function sinceParam() {
-    return state.range === 'all' ? undefined : state.range;
+  /** A pasted trace id opens its trace, or says there is none. */
+  async function lookUp(id) {
+    try {
+      await api(withQuery(`/api/traces/${id}`, { max_spans: 1 }), { signal: controller.signal });
+      if (!disposed) location.hash = `#/trace/${id}`;
+    } catch (err) {
+      if (disposed || err.name === 'AbortError') return;
+      const text = err instanceof ApiError && err.status === 404 ? `No trace with id ${id}.` : err.message;
+      message.replaceChildren(h('div', { class: 'error-box', id: 'lookup-message', role: 'alert' }, text));
+    }
   }
 
+  // --- data ---
   async function load() {
     const mine = ++seq;
     clearTimeout(refreshTimer);
     table.classList.add('loading');
     const cursor = state.cursors[state.cursors.length - 1];
-    const since = sinceParam();
+    const filters = filterParams();
     try {
       const [page, stats] = await Promise.all([
-        api(withQuery('/api/traces', { q: state.q, status: state.status, since, limit: state.limit, cursor }),
-          { signal: controller.signal }),
-        api(withQuery('/api/stats', { since: since ?? '0' }), { signal: controller.signal }),
+        api(withQuery('/api/traces', { ...filters, limit: state.limit, cursor }), { signal: controller.signal }),
+        // The cards count what the filters select, not the whole window.
+        api(withQuery('/api/stats', { ...filters, since: filters.since ?? '0' }), { signal: controller.signal }),
       ]);
       if (disposed || mine !== seq) return;
       message.replaceChildren();

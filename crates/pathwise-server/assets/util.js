@@ -162,6 +162,21 @@ export function formatPercent(ratio) {
   return `${pct < 10 ? pct.toFixed(2) : pct.toFixed(1)}%`;
 }
 
+/** Bytes, decimal units: `312 MB`. */
+export function formatBytes(bytes) {
+  if (bytes == null || !Number.isFinite(bytes)) return '—';
+  const sign = bytes < 0 ? '−' : '';
+  let value = Math.abs(bytes);
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit += 1;
+  }
+  const digits = unit === 0 || value >= 100 ? 0 : value >= 10 ? 1 : 2;
+  return `${sign}${value.toFixed(digits)} ${units[unit]}`;
+}
+
 /** A status badge: running, completed, failed, ok, error. */
 export function statusBadge(status) {
   const known = ['running', 'completed', 'failed', 'ok', 'error'];

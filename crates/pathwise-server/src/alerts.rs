@@ -1,6 +1,6 @@
-//! Alert routes: active alerts and history, acknowledgements and silences. The engine runs on
-//! its own thread (see `pathwise-alerts`); handlers take its lock (never held
-//! while rules run) on the blocking pool, within the handler budget.
+//! Alert routes: every rule's state, active alerts and history, acknowledgements and silences
+//! (made and ended). The engine runs on its own thread (see `pathwise-alerts`); handlers take
+//! its lock (never held while rules run) on the blocking pool, within the handler budget.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -104,7 +104,8 @@ async fn stored(
         .ok()
 }
 
-/// `GET /api/alerts?rule=&since=&limit=`: active alerts, recent history and rule errors.
+/// `GET /api/alerts?rule=&since=&limit=`: every rule with its state, active alerts (each
+/// marked silenced or not), recent history, silences in force and rule errors.
 pub async fn list(state: Shared, p: Params) -> Result<Json<Value>, ApiError> {
     let filter = HistoryFilter {
         fingerprint: p.text("fingerprint", 64)?,
@@ -119,13 +120,16 @@ pub async fn list(state: Shared, p: Params) -> Result<Json<Value>, ApiError> {
     let answer = with_engine(&state, move |e| {
         let now = pathwise_alerts::now_ns();
         let (here, lease) = evaluating.unwrap_or((true, None));
+        let active = e.active();
+        let silences = e.silences(now)?;
         Ok(json!({
             "enabled": true,
             "evaluated_here": here,
             "evaluator": lease,
-            "active": e.active(),
+            "rules": pathwise_alerts::rule_states(&e.rules().rules, &active, &silences),
+            "active": pathwise_alerts::listed_alerts(active, &silences),
             "history": e.history(&filter)?,
-            "silences": e.silences(now)?,
+            "silences": silences,
             "rule_errors": e.rule_errors(),
         }))
     })
@@ -133,20 +137,22 @@ pub async fn list(state: Shared, p: Params) -> Result<Json<Value>, ApiError> {
     if let Some(answer) = answer {
         return Ok(Json(answer));
     }
-    // No engine here: show what the evaluating server (on the same store) recorded.
+    // No engine here: show what the evaluating server (on the same store) recorded. Its rules
+    // file is not read here, so no rule is listed.
     Ok(Json(match stored(&state, filter_again).await {
         Some(s) if !s.active.is_empty() || !s.history.is_empty() || !s.silences.is_empty() => {
             json!({
                 "enabled": true,
                 "evaluated_here": false,
-                "active": s.active,
+                "rules": [],
+                "active": pathwise_alerts::listed_alerts(s.active, &s.silences),
                 "history": s.history,
                 "silences": s.silences,
                 "rule_errors": {},
             })
         }
         _ => {
-            json!({ "enabled": false, "active": [], "history": [], "silences": [], "rule_errors": {} })
+            json!({ "enabled": false, "rules": [], "active": [], "history": [], "silences": [], "rule_errors": {} })
         }
     }))
 }
@@ -194,4 +200,17 @@ pub async fn silence(state: Shared, p: Params) -> Result<Json<Value>, ApiError> 
     let until = pathwise_alerts::now_ns().saturating_add(length);
     let id = with_engine(&state, move |e| e.silence(matcher, until, &comment)).await?;
     require_engine(id.map(|id| json!({ "silence": id, "until_ns": until })))
+}
+
+/// `POST /api/silences/{id}/end`: ends a silence now; 404 when none with that id is in force
+/// (unknown, or already ended or expired).
+pub async fn end_silence(state: Shared, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    let id: i64 = id
+        .parse()
+        .map_err(|_| ApiError::bad("id", "not a silence id (an integer)"))?;
+    let ended = with_engine(&state, move |e| e.unsilence(id)).await?;
+    match ended {
+        Some(false) => Err(ApiError::NotFound(format!("no silence {id} in force"))),
+        other => require_engine(other.map(|_| json!({ "ended": id }))),
+    }
 }

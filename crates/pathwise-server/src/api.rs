@@ -59,8 +59,9 @@ pub async fn projects(state: Shared) -> ApiResult {
     ))
 }
 
-/// `GET /api/traces`: newest first, keyset-paginated.
-pub async fn list_traces(state: Shared, p: Params) -> ApiResult {
+/// The traces a list or its figures are about: the filters `/api/traces` and `/api/stats`
+/// share, checked.
+fn trace_filter(p: &Params) -> Result<TraceFilter, ApiError> {
     let filter = TraceFilter {
         status: p.status()?,
         name_contains: p.text("name", 200)?,
@@ -82,6 +83,12 @@ pub async fn list_traces(state: Shared, p: Params) -> ApiResult {
     {
         return Err(ApiError::bad("max_ms", "max_ms is below min_ms"));
     }
+    Ok(filter)
+}
+
+/// `GET /api/traces`: newest first, keyset-paginated.
+pub async fn list_traces(state: Shared, p: Params) -> ApiResult {
+    let filter = trace_filter(&p)?;
     let page = state.read(move |r| Ok(r.list_traces(&filter)?)).await?;
     to_json(page)
 }
@@ -173,16 +180,15 @@ fn now_ns() -> i64 {
 
 /// `GET /api/stats`: counts by status and durations over a window (default: the last 24 h).
 pub async fn stats(state: Shared, p: Params) -> ApiResult {
-    let since = p
-        .time("since")?
-        .unwrap_or_else(|| now_ns() - 86_400 * 1_000_000_000);
-    let until = p.time("until")?;
+    let mut filter = trace_filter(&p)?;
+    let since = *filter
+        .since_ns
+        .get_or_insert_with(|| now_ns() - 86_400 * 1_000_000_000);
+    let until = filter.until_ns;
     if until.is_some_and(|u| u < since) {
         return Err(ApiError::bad("until", "until is before since"));
     }
-    let s = state
-        .read(move |r| Ok(r.trace_stats(Some(since), until)?))
-        .await?;
+    let s = state.read(move |r| Ok(r.trace_stats(&filter)?)).await?;
     Ok(Json(json!({
         "since": since,
         "until": until,

@@ -36,6 +36,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../assets/analysis.js"),
     ),
     (
+        "drill.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/drill.js"),
+    ),
+    (
         "scaling.js",
         "text/javascript; charset=utf-8",
         include_str!("../assets/scaling.js"),
@@ -59,6 +64,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         "alerts.js",
         "text/javascript; charset=utf-8",
         include_str!("../assets/alerts.js"),
+    ),
+    (
+        "alert_rules.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/alert_rules.js"),
     ),
     (
         "queries.js",

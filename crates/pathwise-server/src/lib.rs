@@ -251,6 +251,7 @@ pub const API_PATHS: &[&str] = &[
     "/api/alerts",
     "/api/alerts/{fingerprint}/ack",
     "/api/silences",
+    "/api/silences/{id}/end",
     "/v1/traces",
     "/v1/pathwise/frames",
     "/v1/pathwise/functions",
@@ -298,6 +299,7 @@ pub fn router(config: &ServerConfig) -> Result<Router, ServeError> {
         .route("/api/alerts", get(alerts::list))
         .route("/api/alerts/{fingerprint}/ack", post(alerts::acknowledge))
         .route("/api/silences", post(alerts::silence))
+        .route("/api/silences/{id}/end", post(alerts::end_silence))
         .route("/metrics", get(metrics::prometheus))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

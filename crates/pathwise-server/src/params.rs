@@ -148,13 +148,14 @@ impl Params {
         }
     }
 
-    /// The `project` the request names, if any (checked to be a project name).
+    /// The `project` the request names, if any (checked to be a project name; `project=` is
+    /// refused, not read as the default: a name that got lost is a mistake to report).
     pub fn project(&self) -> Result<Option<String>, ApiError> {
-        let Some(name) = self.text("project", 64)? else {
+        let Some(name) = self.value("project")? else {
             return Ok(None);
         };
-        crate::check_project_name(&name).map_err(|why| ApiError::bad("project", why))?;
-        Ok(Some(name))
+        crate::check_project_name(name).map_err(|why| ApiError::bad("project", why))?;
+        Ok(Some(name.to_string()))
     }
 
     /// A required, non-empty string of at most `max` chars; `what` says what to give.

@@ -616,3 +616,242 @@ async fn alerts_fire_can_be_acknowledged_and_silenced_and_cost_health_points() {
     let (_, off) = get(&format!("{}/api/alerts", base())).await;
     assert_eq!(off["enabled"], false);
 }
+
+/// The rule of `body["rules"]` named `name`.
+fn rule_named<'a>(body: &'a Value, name: &str) -> &'a Value {
+    body["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == name)
+        .unwrap_or_else(|| panic!("no rule {name}: {body}"))
+}
+
+/// `(rule, silenced)` of each active alert, by rule name.
+fn silenced_flags(body: &Value) -> Vec<(String, bool)> {
+    let mut flags: Vec<(String, bool)> = body["active"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["rule"].as_str().unwrap().to_string(),
+                a["silenced"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    flags.sort();
+    flags
+}
+
+#[tokio::test]
+async fn alerts_list_every_rule_with_its_state_and_a_silence_can_be_ended() {
+    // By construction: the fixture has 3 failed spans, so "failed spans" fires at once and
+    // "failed spans, held" (the same condition, `for = 1h`) stays pending; no p95 reaches
+    // 10^12 ms, so "slow roots" is ok.
+    let rules = format!(
+        r#"check_interval = "1s"
+{}
+[[rule]]
+name = "failed spans, held"
+kind = "sql"
+query = "SELECT count(*) FROM spans_v WHERE status = 'error'"
+op = ">="
+threshold = 3
+for = "1h"
+severity = "warning"
+
+[[rule]]
+name = "slow roots"
+kind = "threshold"
+signal = "p95_ms"
+op = ">"
+threshold = 1e12
+severity = "error"
+"#,
+        common::FAILED_SPANS_RULE
+    );
+    let (_dir, addr) = common::alerting_server(&rules);
+    let alerts = format!("http://{addr}/api/alerts");
+    let body = common::wait_for_alerts(addr, "the rules never reached their states", |b| {
+        let state = |name: &str| {
+            b["rules"]
+                .as_array()
+                .and_then(|r| r.iter().find(|r| r["name"] == name))
+                .map(|r| r["state"].clone())
+        };
+        state("failed spans") == Some("firing".into())
+            && state("failed spans, held") == Some("pending".into())
+    })
+    .await;
+    let names: Vec<&str> = body["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["failed spans", "failed spans, held", "slow roots"]);
+    let firing = rule_named(&body, "failed spans");
+    assert_eq!(
+        (
+            &firing["kind"],
+            &firing["severity"],
+            &firing["op"],
+            &firing["threshold"],
+            &firing["unit"],
+            &firing["value"]
+        ),
+        (
+            &Value::from("sql"),
+            &Value::from("critical"),
+            &Value::from(">="),
+            &Value::from(3.0),
+            &Value::from("number"),
+            &Value::from(3.0)
+        ),
+        "{firing}"
+    );
+    let held = rule_named(&body, "failed spans, held");
+    assert_eq!(
+        (&held["for_s"], &held["value"]),
+        (&Value::from(3600.0), &Value::from(3.0))
+    );
+    let slow = rule_named(&body, "slow roots");
+    assert_eq!(
+        (
+            &slow["state"],
+            &slow["signal"],
+            &slow["unit"],
+            &slow["value"]
+        ),
+        (
+            &Value::from("ok"),
+            &Value::from("p95_ms"),
+            &Value::from("ms"),
+            &Value::Null
+        ),
+        "{slow}"
+    );
+    assert_eq!(
+        silenced_flags(&body),
+        [
+            ("failed spans".into(), false),
+            ("failed spans, held".into(), false)
+        ]
+    );
+
+    // Silencing the firing rule: it and its alert read silenced; the pending one is untouched.
+    let client = common::action_client();
+    let made: Value = client
+        .post(format!(
+            "http://{addr}/api/silences?rule=failed%20spans&for=2h"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = made["silence"].as_i64().unwrap();
+    let (_, silenced) = get(&alerts).await;
+    let rule = rule_named(&silenced, "failed spans");
+    assert_eq!(
+        (&rule["state"], &rule["alert_state"], &rule["silenced_by"]),
+        (
+            &Value::from("silenced"),
+            &Value::from("firing"),
+            &serde_json::json!([id])
+        ),
+        "{rule}"
+    );
+    assert_eq!(
+        rule_named(&silenced, "failed spans, held")["state"],
+        "pending"
+    );
+    assert_eq!(rule_named(&silenced, "slow roots")["state"], "ok");
+    assert_eq!(
+        silenced_flags(&silenced),
+        [
+            ("failed spans".into(), true),
+            ("failed spans, held".into(), false)
+        ]
+    );
+
+    // Ending it: the rule fires again, the silence is gone; ending it again finds nothing.
+    let end = format!("http://{addr}/api/silences/{id}/end");
+    let ended = client.post(&end).send().await.unwrap();
+    assert_eq!(ended.status(), StatusCode::OK);
+    assert_eq!(ended.json::<Value>().await.unwrap()["ended"], id);
+    let (_, after) = get(&alerts).await;
+    assert_eq!(rule_named(&after, "failed spans")["state"], "firing");
+    assert_eq!(after["silences"], serde_json::json!([]));
+    assert_eq!(
+        silenced_flags(&after),
+        [
+            ("failed spans".into(), false),
+            ("failed spans, held".into(), false)
+        ]
+    );
+    let again = client.post(&end).send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_FOUND);
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again["error"]["status"], 404, "{again}");
+    let unknown = client
+        .post(format!("http://{addr}/api/silences/{}/end", id + 1000))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    let word = client
+        .post(format!("http://{addr}/api/silences/abc/end"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(word.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        word.json::<Value>().await.unwrap()["error"]["parameter"],
+        "id"
+    );
+    // Like every POST, it is refused without the header a cross-site form cannot send.
+    let forged = reqwest::Client::new()
+        .post(format!("http://{addr}/api/silences/{id}/end"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+
+    // A fingerprint silence mutes only the rule of that alert.
+    let held_fp = after["active"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["rule"] == "failed spans, held")
+        .unwrap()["fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let by_fp = client
+        .post(format!(
+            "http://{addr}/api/silences?fingerprint={held_fp}&for=1h"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_fp.status(), StatusCode::OK);
+    let (_, muted) = get(&alerts).await;
+    assert_eq!(
+        rule_named(&muted, "failed spans, held")["state"],
+        "silenced"
+    );
+    assert_eq!(rule_named(&muted, "failed spans")["state"], "firing");
+
+    // Without a rules file there are no rules, and no silence to end.
+    let (_, off) = get(&format!("{}/api/alerts", base())).await;
+    assert_eq!(off["rules"], serde_json::json!([]));
+    let off_end = client
+        .post(format!("{}/api/silences/1/end", base()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(off_end.status(), StatusCode::NOT_FOUND);
+}

@@ -198,6 +198,225 @@ async fn alerts_page_lists_acknowledges_and_silences_a_firing_alert() {
     .await;
 }
 
+/// The state badge of the rule row named `rule`, as a JavaScript expression.
+fn rule_state(rule: &str) -> String {
+    format!(
+        "document.querySelector('#rule-table tr[data-rule={rule:?}] .rule-state .alert-state')?.textContent"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn alerts_page_lists_every_rule_and_silences_and_ends_a_silence() {
+    if skip_requested() {
+        return;
+    }
+    // By construction: the fixture has 3 failed spans, so "failed spans" fires at once and
+    // "failed spans, held" (the same condition, `for = 1h`) stays pending. The rest cannot
+    // hold: the fixture's spans last far less than 2.5 s, its database is far below 5 GB, and
+    // an error rate is never above 100%.
+    let rules = format!(
+        r#"check_interval = "1s"
+{}
+[[rule]]
+name = "failed spans, held"
+kind = "sql"
+query = "SELECT count(*) FROM spans_v WHERE status = 'error'"
+op = ">="
+threshold = 3
+for = "1h"
+severity = "warning"
+
+[[rule]]
+name = "slow roots"
+kind = "threshold"
+signal = "p95_ms"
+op = ">"
+threshold = 2500
+severity = "error"
+
+[[rule]]
+name = "big database"
+kind = "threshold"
+signal = "db_size_bytes"
+op = ">"
+threshold = 5e9
+severity = "info"
+
+[[rule]]
+name = "all failing"
+kind = "threshold"
+signal = "error_rate"
+op = ">"
+threshold = 1
+"#,
+        common::FAILED_SPANS_RULE
+    );
+    let (_dir, addr) = common::alerting_server(&rules);
+    common::wait_for_alerts(addr, "the alerts never reached their states", |body| {
+        let states: Vec<(&str, &str)> = body["active"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|a| (a["rule"].as_str().unwrap(), a["state"].as_str().unwrap()))
+            .collect();
+        states.contains(&("failed spans", "firing"))
+            && states.contains(&("failed spans, held", "pending"))
+    })
+    .await;
+    let base = format!("http://{addr}");
+    in_browser("alerts_rules", move |client| async move {
+        open(&client, &format!("{base}/#/alerts"), "alerts").await;
+        element(&client, "#rule-table").await;
+
+        // Every rule, in file order, with its state, severity and condition in its unit.
+        let names = texts(&client, "#rule-table tbody tr[data-rule] .rule-name").await;
+        assert_eq!(
+            names,
+            [
+                "failed spans",
+                "failed spans, held",
+                "slow roots",
+                "big database",
+                "all failing"
+            ]
+        );
+        let states = texts(
+            &client,
+            "#rule-table tbody tr[data-rule] .rule-state .alert-state",
+        )
+        .await;
+        assert_eq!(states, ["firing", "pending", "ok", "ok", "ok"]);
+        let severities = texts(&client, "#rule-table tbody tr[data-rule] .sev-badge").await;
+        assert_eq!(
+            severities,
+            ["critical", "warning", "error", "info", "warning"]
+        );
+        let conditions = texts(
+            &client,
+            "#rule-table tbody tr[data-rule] .rule-condition .mono",
+        )
+        .await;
+        assert_eq!(
+            conditions,
+            [
+                "SQL value >= 3",
+                "SQL value >= 3",
+                "p95_ms > 2.50 s",
+                "db_size_bytes > 5.00 GB",
+                "error_rate > 100.0%"
+            ]
+        );
+        assert!(
+            text(
+                &client,
+                "#rule-table tr[data-rule=\"failed spans, held\"] .rule-condition"
+            )
+            .await
+            .ends_with("for 1h")
+        );
+        let values = texts(&client, "#rule-table tbody tr[data-rule] .rule-value").await;
+        assert_eq!(values, ["3", "3", "—", "—", "—"]);
+        assert_eq!(
+            text(&client, "#rules-summary").await,
+            "1 firing · 1 pending · 3 ok"
+        );
+        screenshot(&client, "alerts_rules").await;
+
+        // Silence the firing alert's rule from its card: rule and alert read "silenced".
+        let card = ".alert-card[data-rule=\"failed spans\"]";
+        click(&client, &format!("{card} .alert-silence")).await;
+        click(&client, "#silence-form button[type=\"submit\"]").await;
+        until(
+            &client,
+            "the silenced rule",
+            &format!("{} === 'silenced'", rule_state(RULE)),
+        )
+        .await;
+        until(
+            &client,
+            "the silenced alert",
+            &format!("document.querySelector('{card} .alert-state')?.textContent === 'silenced'"),
+        )
+        .await;
+        assert_eq!(
+            text(
+                &client,
+                &format!("#rule-table tr[data-rule={RULE:?}] .rule-alert-state")
+            )
+            .await,
+            " (firing)"
+        );
+        assert_eq!(text(&client, &format!("{card} .alert-value")).await, "3");
+        let held = js(
+            &client,
+            &format!("return {};", rule_state("failed spans, held")),
+        )
+        .await;
+        assert_eq!(held, "pending", "a rule silence mutes only its rule");
+        assert_eq!(
+            text(&client, "#alerts-summary").await,
+            "0 firing · 1 pending · 1 silenced"
+        );
+        screenshot(&client, "alerts_rules_silenced").await;
+
+        // End it: back to firing, and the silence is gone.
+        click(&client, "#silence-table tbody tr .silence-end").await;
+        until(
+            &client,
+            "the rule firing again",
+            &format!("{} === 'firing'", rule_state(RULE)),
+        )
+        .await;
+        until(
+            &client,
+            "the alert firing again",
+            &format!("document.querySelector('{card} .alert-state')?.textContent === 'firing'"),
+        )
+        .await;
+        assert_eq!(
+            js(
+                &client,
+                "return document.getElementById('silence-table') === null;"
+            )
+            .await,
+            true,
+            "no silence is left"
+        );
+
+        // A quiet rule can be silenced from its row, and reads "silenced" until ended.
+        click(
+            &client,
+            "#rule-table tr[data-rule=\"slow roots\"] .rule-silence",
+        )
+        .await;
+        let scopes = texts(&client, "#silence-form select[name=\"scope\"] option").await;
+        assert_eq!(
+            scopes,
+            ["every alert of this rule"],
+            "a rule row silences its rule"
+        );
+        click(&client, "#silence-form button[type=\"submit\"]").await;
+        until(
+            &client,
+            "the silenced quiet rule",
+            &format!("{} === 'silenced'", rule_state("slow roots")),
+        )
+        .await;
+        assert_eq!(
+            text(&client, "#silence-table tbody tr .silence-matcher").await,
+            "rule = slow roots"
+        );
+        click(&client, "#silence-table tbody tr .silence-end").await;
+        until(
+            &client,
+            "the quiet rule ok again",
+            &format!("{} === 'ok'", rule_state("slow roots")),
+        )
+        .await;
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn alerts_page_says_when_alerting_is_off() {
     if skip_requested() {

@@ -352,3 +352,65 @@ async fn screenshots_of_a_running_server() {
     })
     .await;
 }
+
+/// Drill-down: an error-prone path's bar opens the list of exactly the traces it counts — the
+/// fixture's 3 searches (of 30) whose PubMed call failed — and a hot path's bar the trace
+/// through that path.
+#[tokio::test]
+async fn path_bars_open_the_traces_behind_them() {
+    let base = base();
+    in_browser("analysis_drill_down", |client| async move {
+        open_analysis(&client, &base, "24h").await;
+        click(
+            &client,
+            &format!("#error-paths .bar-row[data-key=\"{FAILING_PUBMED}\"] a.bar-label"),
+        )
+        .await;
+        element(&client, "body[data-ready=\"1\"][data-view=\"list\"]").await;
+        until(
+            &client,
+            "the failed searches",
+            "document.querySelectorAll('#trace-rows tr.trace-row').length === 3",
+        )
+        .await;
+        // The searches themselves completed; each holds its one failed call.
+        let errors = texts(&client, "#trace-rows tr.trace-row td.has-errors").await;
+        assert_eq!(errors, ["1", "1", "1"]);
+        let query = js(
+            &client,
+            "return document.getElementById('trace-search').value;",
+        )
+        .await;
+        assert_eq!(
+            query,
+            json!(format!("path == \"{FAILING_PUBMED}\" AND status == failed"))
+        );
+        // The cards count the same traces.
+        until(
+            &client,
+            "the cards",
+            "document.querySelector('[data-stat=total] .card-value').textContent === '3'",
+        )
+        .await;
+
+        // The hot path's 2,900 rows are all in the one batch-import trace.
+        open_analysis(&client, &base, "24h").await;
+        click(
+            &client,
+            &format!("#hot-paths .bar-row[data-key=\"{HOT_BATCH}\"] a.bar-label"),
+        )
+        .await;
+        element(&client, "body[data-ready=\"1\"][data-view=\"list\"]").await;
+        until(
+            &client,
+            "the batch import",
+            "document.querySelector('[data-stat=total] .card-value').textContent === '1'",
+        )
+        .await;
+        assert_eq!(
+            texts(&client, "#trace-rows a.trace-name").await,
+            ["BatchImport.run"]
+        );
+    })
+    .await;
+}

@@ -9,34 +9,26 @@
 mod common;
 
 use common::browser::*;
-use pathwise_model::{Record, SpanKind, SpanRecord, TraceId};
 use pathwise_server::{ServedProject, ServerConfig};
 use serde_json::json;
 
-/// Writes one root span per name, recent, into `backend`.
+/// One-span traces named `names`, a second apart, recent.
 fn write_traces(
     backend: &std::sync::Arc<dyn pathwise_store::Backend>,
     names: &[&'static str],
     seed: u128,
 ) {
-    let now_ms = common::db_queries::now_ms();
-    let records: Vec<Record> = names
+    let roots: Vec<common::Root> = names
         .iter()
         .enumerate()
-        .map(|(i, name)| {
-            let mut span = SpanRecord::new(
-                TraceId::from_parts(now_ms - 1_000 * i as u64, seed + i as u128),
-                1,
-                0,
-                (*name).into(),
-                SpanKind::Span,
-            );
-            span.start_ns = (now_ms - 1_000 * i as u64) as i64 * 1_000_000;
-            span.duration_ns = 3_000_000;
-            Record::Span(span)
+        .map(|(i, name)| common::Root {
+            name,
+            age_ms: 1_000 * i as u64,
+            duration_ms: 3,
+            failed: false,
         })
         .collect();
-    backend.writer().unwrap().write_records(&records).unwrap();
+    common::write_roots(backend, &roots, seed);
 }
 
 async fn listed_names(client: &fantoccini::Client) -> Vec<String> {

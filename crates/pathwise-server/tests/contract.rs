@@ -138,6 +138,16 @@ async fn not_found_and_bad_kind_are_documented_and_given() {
     let (status, _, body) = send(Method::POST, &format!("{}/api/alerts/abc123/ack", base())).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "alerting is off: {body}");
     assert!(documented(&doc, "/api/alerts/{fingerprint}/ack", "post").contains("404"));
+    let (status, _, body) = send(Method::POST, &format!("{}/api/silences/7/end", base())).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "alerting is off: {body}");
+    assert_error_shape(status, &body, "end a silence");
+    let (status, _, body) = send(Method::POST, &format!("{}/api/silences/x/end", base())).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let statuses = documented(&doc, "/api/silences/{id}/end", "post");
+    assert!(
+        statuses.contains("404") && statuses.contains("400"),
+        "{statuses:?}"
+    );
 
     let (status, body) = get("/api/paths/coldest").await;
     assert_eq!(

@@ -288,6 +288,11 @@ async fn each_project_sees_only_its_own_traces_and_keys_reach_only_their_project
     let (status, error) = get(addr, "/api/traces?project=../shop", TOKEN).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(error["error"]["parameter"], "project");
+    let (status, error) = get(addr, "/api/traces?project=", TOKEN).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error["error"]["parameter"], "project");
+    let (status, _) = post(addr, "/v1/traces?project=", body(&[(None, &["x"])]), TOKEN).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
     let (status, error) = get(addr, "/api/traces?project=ghost", TOKEN).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(

@@ -177,35 +177,42 @@ impl ClickHouseReader {
     }
 }
 
+/// The conditions on the traces table that `filter` sets, cursor and limit aside: one
+/// translation for the list and its figures.
+fn trace_conditions(filter: &TraceFilter) -> Result<Vec<String>, StoreError> {
+    // Refused rather than ignored: listing every trace for a query would be a wrong answer.
+    if filter.query.as_ref().is_some_and(|q| q.expr().is_some()) {
+        return Err(StoreError::Unsupported(
+            "the query language (q=, --where) on ClickHouse".into(),
+        ));
+    }
+    let mut clauses: Vec<String> = Vec::new();
+    if let Some(status) = filter.status {
+        clauses.push(format!("status = {}", status as u8));
+    }
+    if let Some(q) = &filter.name_contains {
+        // A quoted literal: ClickHouse's escaping of `\` and `'` only.
+        let quoted = q.replace('\\', "\\\\").replace('\'', "\\'");
+        clauses.push(format!(
+            "position(lowerUTF8(name), lowerUTF8('{quoted}')) > 0"
+        ));
+    }
+    for (value, clause) in [
+        (filter.since_ns, "start_ns >= "),
+        (filter.until_ns, "start_ns < "),
+        (filter.min_duration_ns, "duration_ns >= "),
+        (filter.max_duration_ns, "duration_ns <= "),
+    ] {
+        if let Some(v) = value {
+            clauses.push(format!("{clause}{v}"));
+        }
+    }
+    Ok(clauses)
+}
+
 impl ReadStore for ClickHouseReader {
     fn list_traces(&self, filter: &TraceFilter) -> Result<TracePage, StoreError> {
-        // Refused rather than ignored: listing every trace for a query would be a wrong answer.
-        if filter.query.as_ref().is_some_and(|q| q.expr().is_some()) {
-            return Err(StoreError::Unsupported(
-                "the query language (q=, --where) on ClickHouse".into(),
-            ));
-        }
-        let mut clauses: Vec<String> = Vec::new();
-        if let Some(status) = filter.status {
-            clauses.push(format!("status = {}", status as u8));
-        }
-        if let Some(q) = &filter.name_contains {
-            // A quoted literal: ClickHouse's escaping of `\` and `'` only.
-            let quoted = q.replace('\\', "\\\\").replace('\'', "\\'");
-            clauses.push(format!(
-                "position(lowerUTF8(name), lowerUTF8('{quoted}')) > 0"
-            ));
-        }
-        for (value, clause) in [
-            (filter.since_ns, "start_ns >= "),
-            (filter.until_ns, "start_ns < "),
-            (filter.min_duration_ns, "duration_ns >= "),
-            (filter.max_duration_ns, "duration_ns <= "),
-        ] {
-            if let Some(v) = value {
-                clauses.push(format!("{clause}{v}"));
-            }
-        }
+        let mut clauses = trace_conditions(filter)?;
         if let Some(cursor) = filter.cursor {
             let id = id_literal(&cursor.trace_id.to_bytes());
             clauses.push(format!(
@@ -277,17 +284,18 @@ impl ReadStore for ClickHouseReader {
         self.span_rows(&clause, span_ids.len())
     }
 
-    fn trace_stats(
-        &self,
-        since_ns: Option<i64>,
-        until_ns: Option<i64>,
-    ) -> Result<TraceStats, StoreError> {
-        let (since, until) = (since_ns.unwrap_or(i64::MIN), until_ns.unwrap_or(i64::MAX));
+    fn trace_stats(&self, filter: &TraceFilter) -> Result<TraceStats, StoreError> {
+        let clauses = trace_conditions(filter)?;
+        let where_sql = if clauses.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", clauses.join(" AND "))
+        };
         let table = self.conn.table("traces");
         let rows: Vec<(u8, u64)> = self.fetch(&format!(
             "SELECT status, count() FROM (
                SELECT trace_id, status, version FROM {table} FINAL
-               WHERE start_ns >= {since} AND start_ns < {until}) GROUP BY status"
+               {where_sql}) GROUP BY status"
         ))?;
         let mut stats = TraceStats::default();
         for (status, n) in rows {
@@ -303,7 +311,7 @@ impl ReadStore for ClickHouseReader {
         let durations: Vec<i64> = self.fetch(&format!(
             "SELECT assumeNotNull(duration_ns) AS d FROM (
                SELECT trace_id, duration_ns, version FROM {table} FINAL
-               WHERE start_ns >= {since} AND start_ns < {until})
+               {where_sql})
              WHERE isNotNull(duration_ns) ORDER BY d"
         ))?;
         if !durations.is_empty() {

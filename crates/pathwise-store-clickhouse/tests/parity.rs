@@ -251,10 +251,25 @@ fn sqlite_and_a_two_shard_cluster_give_the_same_answers() {
             critical_path(c.as_ref(), t.trace_id).unwrap()
         );
     }
-    assert_eq!(
-        s.trace_stats(None, None).unwrap(),
-        c.trace_stats(None, None).unwrap()
-    );
+    // The list's figures under its filters, as well as over everything.
+    for filter in [
+        pathwise_store::TraceFilter::default(),
+        pathwise_store::TraceFilter {
+            status: Some(pathwise_model::TraceStatus::Failed),
+            ..Default::default()
+        },
+        pathwise_store::TraceFilter {
+            min_duration_ns: Some(1_000_000),
+            name_contains: Some("a".into()),
+            ..Default::default()
+        },
+    ] {
+        assert_eq!(
+            s.trace_stats(&filter).unwrap(),
+            c.trace_stats(&filter).unwrap(),
+            "{filter:?}"
+        );
+    }
     assert_eq!(
         s.error_rate_since(0).unwrap(),
         c.error_rate_since(0).unwrap()

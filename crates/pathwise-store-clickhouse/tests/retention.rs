@@ -87,7 +87,13 @@ fn whole_days_before_the_cutoff_day_are_dropped_on_every_shard() {
         "{before:?} → {after:?}"
     );
     assert_eq!(after.oldest_trace_ms, Some(TODAY_MS - DAY_MS + 4 * HOUR_MS));
-    assert_eq!(reader.trace_stats(None, None).unwrap().total, 15);
+    assert_eq!(
+        reader
+            .trace_stats(&pathwise_store::TraceFilter::default())
+            .unwrap()
+            .total,
+        15
+    );
     assert_eq!(reader.error_rate_since(0).unwrap().spans, 15);
     let calls: i64 = reader
         .path_rollups(Window::all())
@@ -114,5 +120,11 @@ fn whole_days_before_the_cutoff_day_are_dropped_on_every_shard() {
 
     // A second run finds nothing more to drop.
     assert_eq!(writer.delete_before(cutoff_ms).unwrap(), 0);
-    assert_eq!(reader.trace_stats(None, None).unwrap().total, 15);
+    assert_eq!(
+        reader
+            .trace_stats(&pathwise_store::TraceFilter::default())
+            .unwrap()
+            .total,
+        15
+    );
 }

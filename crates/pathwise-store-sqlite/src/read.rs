@@ -145,41 +145,10 @@ impl SqliteReader {
     }
 
     fn list_traces_sql(&self, filter: &TraceFilter) -> Result<TracePage, Error> {
-        // Inlined (an enum code, not user text) so the planner can use the partial index of
-        // traces that are not completed.
-        let status_clause = filter.status.map(|status| match status {
-            TraceStatus::Completed => "t.status = 1".to_string(),
-            // `<> 1` lets SQLite prove the partial index applies; it cannot infer it.
-            other => format!("t.status = {} AND t.status <> 1", other as u8),
-        });
-        let mut clauses: Vec<&str> = Vec::new();
-        let mut args: Vec<SqlValue> = Vec::new();
-        if let Some(clause) = &status_clause {
-            clauses.push(clause);
-        }
-        if let Some(q) = &filter.name_contains {
-            clauses
-                .push("t.name_id IN (SELECT id FROM names WHERE instr(lower(name), lower(?)) > 0)");
-            args.push(SqlValue::Text(q.clone()));
-        }
-        for (value, clause) in [
-            (filter.since_ns, "t.start_ns >= ?"),
-            (filter.until_ns, "t.start_ns < ?"),
-            (filter.min_duration_ns, "t.duration_ns >= ?"),
-            (filter.max_duration_ns, "t.duration_ns <= ?"),
-        ] {
-            if let Some(v) = value {
-                clauses.push(clause);
-                args.push(SqlValue::Integer(v));
-            }
-        }
-        let mut query_clauses = Vec::new();
-        if let Some(expr) = filter.query.as_ref().and_then(|q| q.expr()) {
-            crate::query::trace_clauses(expr, &mut query_clauses, &mut args);
-        }
-        clauses.extend(query_clauses.iter().map(String::as_str));
+        let (mut clauses, mut args) = trace_conditions(filter);
+        let has_query = filter.query.as_ref().and_then(|q| q.expr()).is_some();
         if let Some(cursor) = filter.cursor {
-            clauses.push("(t.start_ns, t.trace_id) < (?, ?)");
+            clauses.push("(t.start_ns, t.trace_id) < (?, ?)".into());
             args.push(SqlValue::Integer(cursor.start_ns));
             args.push(SqlValue::Blob(cursor.trace_id.to_bytes().to_vec()));
         }
@@ -196,7 +165,7 @@ impl SqliteReader {
         );
         // A query's SQL differs with each query: it would only churn the statement cache.
         let (mut cached, mut once);
-        let stmt: &mut rusqlite::Statement = if query_clauses.is_empty() {
+        let stmt: &mut rusqlite::Statement = if !has_query {
             cached = self.conn().prepare_cached(&sql)?;
             &mut cached
         } else {
@@ -344,6 +313,42 @@ fn open_connection(path: &Path) -> Result<Connection, Error> {
     Ok(conn)
 }
 
+/// The conditions on `traces t` (joined to nothing) that `filter` sets, cursor and limit aside,
+/// with their arguments: one translation for the list and its figures.
+pub(crate) fn trace_conditions(filter: &TraceFilter) -> (Vec<String>, Vec<SqlValue>) {
+    // Inlined (an enum code, not user text) so the planner can use the partial index of
+    // traces that are not completed.
+    let status_clause = filter.status.map(|status| match status {
+        TraceStatus::Completed => "t.status = 1".to_string(),
+        // `<> 1` lets SQLite prove the partial index applies; it cannot infer it.
+        other => format!("t.status = {} AND t.status <> 1", other as u8),
+    });
+    let mut clauses: Vec<String> = Vec::new();
+    let mut args: Vec<SqlValue> = Vec::new();
+    clauses.extend(status_clause);
+    if let Some(q) = &filter.name_contains {
+        clauses.push(
+            "t.name_id IN (SELECT id FROM names WHERE instr(lower(name), lower(?)) > 0)".into(),
+        );
+        args.push(SqlValue::Text(q.clone()));
+    }
+    for (value, clause) in [
+        (filter.since_ns, "t.start_ns >= ?"),
+        (filter.until_ns, "t.start_ns < ?"),
+        (filter.min_duration_ns, "t.duration_ns >= ?"),
+        (filter.max_duration_ns, "t.duration_ns <= ?"),
+    ] {
+        if let Some(v) = value {
+            clauses.push(clause.into());
+            args.push(SqlValue::Integer(v));
+        }
+    }
+    if let Some(expr) = filter.query.as_ref().and_then(|q| q.expr()) {
+        crate::query::trace_clauses(expr, &mut clauses, &mut args);
+    }
+    (clauses, args)
+}
+
 impl ReadStore for SqliteReader {
     fn list_traces(&self, filter: &TraceFilter) -> Result<TracePage, StoreError> {
         Ok(self.list_traces_sql(filter)?)
@@ -377,12 +382,8 @@ impl ReadStore for SqliteReader {
         Ok(spans::by_id(self.conn(), id, span_ids)?)
     }
 
-    fn trace_stats(
-        &self,
-        since_ns: Option<i64>,
-        until_ns: Option<i64>,
-    ) -> Result<TraceStats, StoreError> {
-        Ok(stats::trace_stats(self.conn(), since_ns, until_ns)?)
+    fn trace_stats(&self, filter: &TraceFilter) -> Result<TraceStats, StoreError> {
+        Ok(stats::trace_stats(self.conn(), filter)?)
     }
 
     fn error_rate_since(&self, since_unix_ms: u64) -> Result<ErrorRate, StoreError> {

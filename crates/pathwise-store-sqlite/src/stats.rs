@@ -1,24 +1,26 @@
 //! Aggregate queries of the read side.
 
 use pathwise_model::{TraceId, TraceStatus};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{Connection, OptionalExtension, params_from_iter};
 
 use crate::Error;
-use pathwise_store::{ErrorRate, TraceStats};
+use pathwise_store::{ErrorRate, TraceFilter, TraceStats};
 
-/// Counts by status and duration figures of traces started in `[since, until)`.
-pub(super) fn trace_stats(
-    conn: &Connection,
-    since_ns: Option<i64>,
-    until_ns: Option<i64>,
-) -> Result<TraceStats, Error> {
-    let (since, until) = (since_ns.unwrap_or(i64::MIN), until_ns.unwrap_or(i64::MAX));
+/// Counts by status and duration figures of the traces `filter` selects.
+pub(super) fn trace_stats(conn: &Connection, filter: &TraceFilter) -> Result<TraceStats, Error> {
+    let (clauses, args) = crate::read::trace_conditions(filter);
+    let where_sql = if clauses.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", clauses.join(" AND "))
+    };
     let mut stats = TraceStats::default();
-    let mut stmt = conn.prepare_cached(
-        "SELECT status, count(*), avg(duration_ns), count(duration_ns) FROM traces
-         WHERE start_ns >= ?1 AND start_ns < ?2 GROUP BY status",
-    )?;
-    let mut rows = stmt.query(params![since, until])?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT t.status, count(*), avg(t.duration_ns), count(t.duration_ns) FROM traces t
+         {where_sql} GROUP BY t.status"
+    ))?;
+    let mut rows = stmt.query(params_from_iter(args.iter()))?;
     let (mut weighted_sum, mut finished) = (0.0, 0u64);
     while let Some(row) = rows.next()? {
         let count = row.get::<_, i64>(1)? as u64;
@@ -39,13 +41,19 @@ pub(super) fn trace_stats(
         stats.avg_duration_ns = Some(weighted_sum / finished as f64);
         // Nearest-rank p95 over finished traces.
         let rank = ((finished as f64) * 0.95).ceil() as i64 - 1;
+        let finished_only = if clauses.is_empty() {
+            "WHERE t.duration_ns IS NOT NULL".to_string()
+        } else {
+            format!("{where_sql} AND t.duration_ns IS NOT NULL")
+        };
+        let mut args = args;
+        args.push(SqlValue::Integer(rank.max(0)));
         stats.p95_duration_ns = conn
-            .prepare_cached(
-                "SELECT duration_ns FROM traces
-                 WHERE start_ns >= ?1 AND start_ns < ?2 AND duration_ns IS NOT NULL
-                 ORDER BY duration_ns LIMIT 1 OFFSET ?3",
-            )?
-            .query_row(params![since, until, rank.max(0)], |row| row.get(0))
+            .prepare_cached(&format!(
+                "SELECT t.duration_ns FROM traces t {finished_only}
+                 ORDER BY t.duration_ns LIMIT 1 OFFSET ?"
+            ))?
+            .query_row(params_from_iter(args.iter()), |row| row.get(0))
             .optional()?;
     }
     Ok(stats)

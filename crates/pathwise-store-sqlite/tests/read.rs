@@ -62,7 +62,9 @@ fn skeleton_and_selected_spans() {
 #[test]
 fn stats_and_error_rates_match_hand_counts() {
     let (_dir, reader) = fixture(20);
-    let stats = reader.trace_stats(None, None).unwrap();
+    let stats = reader
+        .trace_stats(&pathwise_store::TraceFilter::default())
+        .unwrap();
     // Traces 0, 3, ..., 18 have a failed child; roots all succeed, so all are completed.
     assert_eq!(
         (stats.total, stats.completed, stats.failed, stats.running),
@@ -72,9 +74,43 @@ fn stats_and_error_rates_match_hand_counts() {
     assert_eq!(stats.avg_duration_ns, Some(105.0 * MS as f64));
     assert_eq!(stats.p95_duration_ns, Some(190 * MS));
     let window = reader
-        .trace_stats(Some(1_700_000_000_010 * MS), None)
+        .trace_stats(&pathwise_store::TraceFilter {
+            since_ns: Some(1_700_000_000_010 * MS),
+            ..Default::default()
+        })
         .unwrap();
     assert_eq!(window.total, 10);
+    // The figures follow every filter of the list: roots of 150 ms and more are traces
+    // 14..=19 (150, 160, ..., 200 ms): mean 175 ms, nearest-rank p95 of six = the sixth.
+    let slow = reader
+        .trace_stats(&pathwise_store::TraceFilter {
+            min_duration_ns: Some(150 * MS),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(slow.total, 6);
+    assert_eq!(slow.avg_duration_ns, Some(175.0 * MS as f64));
+    assert_eq!(slow.p95_duration_ns, Some(200 * MS));
+    // With a query too: traces with a failed span (0, 3, ..., 18) of at most 100 ms
+    // (traces 0..=9): 0, 3, 6, 9.
+    let failing_fast = reader
+        .trace_stats(&pathwise_store::TraceFilter {
+            max_duration_ns: Some(100 * MS),
+            query: Some(pathwise_query::Query::parse("status == \"failed\"", 0).unwrap()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(failing_fast.total, 4);
+    let none = reader
+        .trace_stats(&pathwise_store::TraceFilter {
+            name_contains: Some("no-such-name".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(
+        (none.total, none.avg_duration_ns, none.p95_duration_ns),
+        (0, None, None)
+    );
     let rate = reader.error_rate_since(1_700_000_000_000).unwrap();
     assert_eq!((rate.spans, rate.errors), (60, 7));
     let later = reader.error_rate_since(1_700_000_000_010).unwrap();

@@ -267,12 +267,9 @@ pub trait ReadStore {
     fn span_skeleton(&self, id: TraceId) -> Result<Vec<SpanSkeleton>, StoreError>;
     /// Full rows of the given spans of a trace, in start order.
     fn spans_by_id(&self, id: TraceId, span_ids: &[u64]) -> Result<Vec<SpanRow>, StoreError>;
-    /// Trace counts and durations for traces started in `[since_ns, until_ns)`.
-    fn trace_stats(
-        &self,
-        since_ns: Option<i64>,
-        until_ns: Option<i64>,
-    ) -> Result<TraceStats, StoreError>;
+    /// Trace counts and durations of the traces `filter` selects (its `limit` and `cursor`
+    /// aside): the figures of a list, not of its page.
+    fn trace_stats(&self, filter: &TraceFilter) -> Result<TraceStats, StoreError>;
     /// Spans of traces started at or after `since_unix_ms`, and how many failed.
     fn error_rate_since(&self, since_unix_ms: u64) -> Result<ErrorRate, StoreError>;
     /// Resource samples taken in `[since_ns, until_ns)` (no upper bound when `None`), oldest

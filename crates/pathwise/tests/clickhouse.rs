@@ -46,7 +46,13 @@ fn an_application_records_into_the_cluster() {
     assert_eq!(stats.written, stats.recorded, "{stats:?}");
 
     let reader = ClickHouseBackend::connect(&url).unwrap().reader().unwrap();
-    assert_eq!(reader.trace_stats(None, None).unwrap().total, 20);
+    assert_eq!(
+        reader
+            .trace_stats(&pathwise_store::TraceFilter::default())
+            .unwrap()
+            .total,
+        20
+    );
     // Per trace: the root, GEOClient.search and rank; one trace also has the failed cache call.
     let spans = reader.error_rate_since(0).unwrap();
     assert_eq!((spans.spans, spans.errors), (61, 1));

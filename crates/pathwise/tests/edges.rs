@@ -162,7 +162,9 @@ fn shutdown_stops_after_its_timeout_and_the_next_start_writes_the_rest() {
     let reader = SqliteReader::open(&cfg.db_path).unwrap();
     let spans = pathwise_store::ReadStore::error_rate_since(&reader, 0).unwrap();
     assert_eq!(spans.spans, 200_000);
-    let traces = pathwise_store::ReadStore::trace_stats(&reader, None, None).unwrap();
+    let traces =
+        pathwise_store::ReadStore::trace_stats(&reader, &pathwise_store::TraceFilter::default())
+            .unwrap();
     assert_eq!(traces.total, 200_000);
 }
 

@@ -57,7 +57,10 @@ fn a_forked_child_records_on_its_own_without_colliding_ids() {
     let spans = reader.error_rate_since(0).unwrap().spans;
     assert_eq!(spans as usize, 1 + 4 * EACH);
     assert_eq!(
-        reader.trace_stats(None, None).unwrap().total as usize,
+        reader
+            .trace_stats(&pathwise_store::TraceFilter::default())
+            .unwrap()
+            .total as usize,
         1 + 2 * EACH
     );
     // Ids are random, not the parent's sequence replayed: no child span shares an id with a

@@ -1,7 +1,7 @@
 //! The words of a rule: what a threshold rule measures, what a baseline rule reacts to, and
 //! how a value is compared; each reads back as the rules file spells it.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// What a threshold rule measures.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -29,6 +29,49 @@ pub enum Signal {
     HealthScore,
     /// The store's size on disk now, in bytes ("alert if the database is over 1 GB").
     DbSizeBytes,
+}
+
+impl Signal {
+    /// The unit the signal's value is measured in.
+    ///
+    /// ```
+    /// use pathwise_alerts::{Signal, ValueUnit};
+    /// assert_eq!(Signal::P95Ms.unit(), ValueUnit::Ms);
+    /// assert_eq!(Signal::ErrorRate.unit(), ValueUnit::Ratio);
+    /// ```
+    pub fn unit(self) -> ValueUnit {
+        match self {
+            Signal::P95Ms | Signal::P99Ms | Signal::WriteLagMs => ValueUnit::Ms,
+            Signal::ErrorRate | Signal::CacheHitRate => ValueUnit::Ratio,
+            Signal::CpuPct => ValueUnit::Percent,
+            Signal::CallRate => ValueUnit::PerSecond,
+            Signal::QueueDepth | Signal::Dropped => ValueUnit::Count,
+            Signal::RssBytes | Signal::DbSizeBytes => ValueUnit::Bytes,
+            Signal::HealthScore => ValueUnit::Score,
+        }
+    }
+}
+
+/// The unit of a rule's value (and of its threshold), so that people read `250 ms` or `5%`
+/// rather than a bare number. Serialised in snake case: `ms`, `ratio`, `percent`, ….
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ValueUnit {
+    /// Milliseconds.
+    Ms,
+    /// A fraction 0..1 (an error or hit rate), read as a percentage.
+    Ratio,
+    /// Already a percentage (process CPU: % of one core, so up to 100 × cores).
+    Percent,
+    /// Calls, records or operations.
+    Count,
+    /// Calls per second.
+    PerSecond,
+    Bytes,
+    /// A health score, 0..100.
+    Score,
+    /// No known unit: a SQL rule's value is whatever its query returns.
+    Number,
 }
 
 /// What a baseline rule reacts to.

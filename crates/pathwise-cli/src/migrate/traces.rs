@@ -159,7 +159,7 @@ pub(super) fn copy(
     args: &MigrateArgs,
 ) -> Result<u64, CliError> {
     let total_traces = source
-        .trace_stats(None, None)
+        .trace_stats(&pathwise_store::TraceFilter::default())
         .map_err(store_error("counting traces"))?
         .total;
     let resumed = std::fs::read_to_string(&args.checkpoint)
@@ -174,7 +174,10 @@ pub(super) fn copy(
     if let Some(cursor) = resumed {
         // Traces newer than the cursor were copied before the interruption.
         let done = source
-            .trace_stats(Some(cursor.start_ns), None)
+            .trace_stats(&pathwise_store::TraceFilter {
+                since_ns: Some(cursor.start_ns),
+                ..Default::default()
+            })
             .map_err(store_error("counting"))?
             .total;
         progress.set_position(done);

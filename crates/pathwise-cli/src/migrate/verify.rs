@@ -30,7 +30,7 @@ pub(super) fn counts(backend: &dyn Backend, now_ns: i64) -> Result<[u64; KINDS.l
         .alert_store()
         .map_err(store_error("opening the alert store"))?;
     let traces = reader
-        .trace_stats(None, None)
+        .trace_stats(&pathwise_store::TraceFilter::default())
         .map_err(store_error("counting traces"))?
         .total;
     let spans = reader

@@ -96,8 +96,13 @@ pub(super) fn alerts() -> Value {
         object(json!({ "silence": { "type": "integer" }, "until_ns": { "type": "integer" } })),
         &["404", "413"],
     );
+    let ended = answers(
+        "the silence ended",
+        object(json!({ "ended": { "type": "integer" } })),
+        &["404", "413"],
+    );
     json!({
-        "/api/alerts": get("active alerts, history (newest first), silences and rule errors; `enabled: false` without a rules file", vec![
+        "/api/alerts": get("every rule in force with its state (ok, pending, firing, silenced), active alerts, history (newest first), silences in force and rule errors; `enabled: false` without a rules file", vec![
                 text("rule", 200, "history of one rule"),
                 text("fingerprint", 64, "history of one alert"),
                 time("since"),
@@ -110,6 +115,9 @@ pub(super) fn alerts() -> Value {
                 text("fingerprint", 64, "alert fingerprint"),
                 age("for", true, "how long, e.g. 2h"),
                 text("comment", 500, "why"), same_site()], silence),
+        "/api/silences/{id}/end": post("end a silence now (it stays in the record, ending now); 404 when no silence with that id is in force", vec![
+                param("id", "path", true, json!({ "type": "integer", "format": "int64" }), "silence id, as `POST /api/silences` and `GET /api/alerts` give it"),
+                same_site()], ended),
     })
 }
 
@@ -117,7 +125,8 @@ pub(super) fn alerts() -> Value {
 /// stands in the election among servers sharing the store.
 fn alert_list() -> Value {
     let mut schema = object(json!({
-        "enabled": { "type": "boolean" }, "active": list(refer("Alert")), "history": list(refer("HistoryRow")),
+        "enabled": { "type": "boolean" }, "rules": list(rule_status()),
+        "active": list(refer("Alert")), "history": list(refer("HistoryRow")),
         "silences": list(refer("Silence")), "rule_errors": { "type": "object", "additionalProperties": { "type": "string" } } }));
     schema["properties"]["evaluated_here"] = json!({ "type": "boolean",
         "description": "this server's engine evaluates the rules (false: another server on the store does)" });
@@ -127,6 +136,33 @@ fn alert_list() -> Value {
         "evaluating": { "type": "boolean" },
         "error": { "type": ["string", "null"], "description": "why the last heartbeat failed" } }))] });
     schema
+}
+
+/// One rule of `GET /api/alerts`: what the rules file says and where it stands. Empty on a
+/// server that shows what another server's engine stored (it does not read the rules file).
+fn rule_status() -> Value {
+    let string = || json!({ "type": "string" });
+    let number = || json!({ "type": "number" });
+    object(json!({
+        "name": string(),
+        "severity": { "enum": ["info", "warning", "error", "critical", "emergency"] },
+        "kind": { "enum": ["threshold", "baseline", "sql"] },
+        "signal": { "type": ["string", "null"], "description": "what a threshold rule measures (p95_ms, error_rate, …)" },
+        "trigger": { "type": ["string", "null"], "description": "what a baseline rule reacts to" },
+        "scope": { "type": ["string", "null"], "description": "node, component or overall (threshold and baseline rules)" },
+        "op": { "enum": [">", ">=", "<", "<="] },
+        "threshold": number(), "recovery": number(),
+        "unit": { "enum": ["ms", "ratio", "percent", "count", "per_second", "bytes", "score", "number"],
+            "description": "the unit of threshold, recovery and value: ratio is 0..1, percent 0..100 (CPU: per core), number has none (SQL rules)" },
+        "for_s": number(),
+        "condition": { "type": "string", "description": "the condition in words, as notifications show it" },
+        "state": { "enum": ["ok", "pending", "firing", "silenced"],
+            "description": "silenced when a silence in force names the rule or one of its active alerts; else firing or pending from its active alerts; else ok" },
+        "alert_state": { "oneOf": [{ "type": "null" }, { "enum": ["pending", "firing"] }],
+            "description": "the state of the rule's active alert, also when silenced" },
+        "value": { "type": ["number", "null"], "description": "the value its active alert last measured" },
+        "silenced_by": list(json!({ "type": "integer" })),
+    }))
 }
 
 /// Whether a series may be forecast: `status` is `forecast`, `not_enough_data` or `stale`,

@@ -129,6 +129,7 @@ fn alert() -> Value {
         "annotations": { "type": "object", "additionalProperties": string() },
         "since_ns": int(), "fired_ns": nullable("integer"), "last_notified_ns": nullable("integer"),
         "clear_since_ns": nullable("integer"), "acked_by": nullable("string"),
+        "silenced": { "type": "boolean", "description": "a silence in force covers it (recorded, not notified)" },
     }))
 }
 

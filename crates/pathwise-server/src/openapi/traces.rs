@@ -24,16 +24,13 @@ fn span_list() -> Value {
 pub(super) fn paths() -> Value {
     let id = || trace_id("id", "path");
     json!({
-        "/api/traces": get("traces, newest first, keyset-paginated", vec![
-                query("status", json!({ "enum": ["running", "completed", "failed"] }), "trace status"),
-                text("name", 200, "name contains (case-insensitive)"),
-                text("q", pathwise_store::query::MAX_QUERY_BYTES, "a query in the query language (docs/query.md): traces having a span it matches; a 400 names the column it refuses"),
-                time("since"), time("until"),
-                millis("min_ms", "minimum duration"),
-                millis("max_ms", "maximum duration"),
-                limit(50, 1000, "page size"),
-                query("cursor", json!({ "type": "string", "minLength": 1 }), "next_cursor of the previous page"),
-            ],
+        "/api/traces": get("traces, newest first, keyset-paginated", [
+                trace_filters(),
+                vec![
+                    limit(50, 1000, "page size"),
+                    query("cursor", json!({ "type": "string", "minLength": 1 }), "next_cursor of the previous page"),
+                ],
+            ].concat(),
             answers("a page", object(json!({ "traces": list(refer("TraceSummary")), "next_cursor": nullable("string") })), &[])),
         "/api/traces/{id}": get("a trace and the top of its span tree", vec![id(),
                 int("max_spans", 1, 20_000, Some(2_000), "spans sent at once; deeper subtrees via /spans")],
@@ -55,7 +52,7 @@ pub(super) fn paths() -> Value {
                     "segments": list(json!({ "type": "array", "items": { "type": "number" }, "minItems": 2, "maxItems": 2 })),
                 }))),
             })), &["404"])),
-        "/api/stats": get("trace counts by status, average and p95 duration over a window (default 24 h)", window().to_vec(),
+        "/api/stats": get("trace counts by status, average and p95 duration of the traces the list's filters select (default window: the last 24 h)", trace_filters(),
             answers("the counts", object(json!({
                 "since": { "type": "integer" }, "until": nullable("integer"),
                 "total": { "type": "integer" }, "running": { "type": "integer" },
@@ -116,4 +113,25 @@ pub(super) fn analytics() -> Value {
             with_errors(json!({ "description": "the flame graph", "content": { "image/svg+xml": { "schema": { "type": "string" } } } }),
                 &["400", "401", "503"], &["404"])),
     })
+}
+
+/// The filters `/api/traces` and `/api/stats` share.
+fn trace_filters() -> Vec<Value> {
+    vec![
+        query(
+            "status",
+            json!({ "enum": ["running", "completed", "failed"] }),
+            "trace status",
+        ),
+        text("name", 200, "name contains (case-insensitive)"),
+        text(
+            "q",
+            pathwise_store::query::MAX_QUERY_BYTES,
+            "a query in the query language (docs/query.md): traces having a span it matches; a 400 names the column it refuses",
+        ),
+        time("since"),
+        time("until"),
+        millis("min_ms", "minimum duration"),
+        millis("max_ms", "maximum duration"),
+    ]
 }

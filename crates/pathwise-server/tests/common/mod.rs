@@ -25,6 +25,42 @@ pub fn backend(db: impl AsRef<Path>) -> Arc<dyn Backend> {
     Arc::new(SqliteBackend::create(db.as_ref()).unwrap())
 }
 
+/// One trace of a single root span, as [`write_roots`] writes it.
+pub struct Root {
+    pub name: &'static str,
+    /// How long before now it started.
+    pub age_ms: u64,
+    pub duration_ms: u64,
+    pub failed: bool,
+}
+
+/// Writes one single-span trace per root into `backend` (trace ids from `seed` up), so a
+/// test knows every figure of its list by construction.
+pub fn write_roots(backend: &Arc<dyn Backend>, roots: &[Root], seed: u128) {
+    let now_ms = db_queries::now_ms();
+    let records: Vec<Record> = roots
+        .iter()
+        .enumerate()
+        .map(|(i, root)| {
+            let start_ms = now_ms - root.age_ms;
+            let mut span = pathwise_model::SpanRecord::new(
+                TraceId::from_parts(start_ms, seed + i as u128),
+                1,
+                0,
+                root.name.into(),
+                pathwise_model::SpanKind::Span,
+            );
+            span.start_ns = start_ms as i64 * 1_000_000;
+            span.duration_ns = root.duration_ms * 1_000_000;
+            if root.failed {
+                span.status = pathwise_model::Status::Error;
+            }
+            Record::Span(span)
+        })
+        .collect();
+    backend.writer().unwrap().write_records(&records).unwrap();
+}
+
 /// Records the fixture workload into `db`.
 pub fn record_fixture(db: &Path) {
     let pathwise = pathwise::init(Config {

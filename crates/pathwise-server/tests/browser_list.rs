@@ -1,0 +1,239 @@
+//! The trace list's filters in a real headless Chromium (the harness of
+//! `tests/common/browser.rs`), over a list whose every figure is known by construction: 20
+//! `checkout` traces of 10, 20, …, 200 ms (those of 30, 60, …, 180 ms failed) and 5 `refund`
+//! traces of 1 s. Duration filters and the stat cards that follow them, the address that keeps
+//! filters and page, trace id lookup, and CSV export. Screenshots go to
+//! `target/browser-artifacts/`.
+//!
+//! Needs `/usr/bin/chromium` and `/usr/bin/chromedriver` (or `PATHWISE_CHROMIUM` /
+//! `PATHWISE_CHROMEDRIVER`); without them the tests fail, unless `PATHWISE_SKIP_BROWSER=1`.
+
+mod common;
+
+use std::sync::OnceLock;
+
+use common::browser::*;
+use common::{Root, write_roots};
+use fantoccini::Client;
+use pathwise_server::ServerConfig;
+use serde_json::{Value, json};
+
+fn list_server() -> String {
+    static BASE: OnceLock<(tempfile::TempDir, String)> = OnceLock::new();
+    BASE.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let backend = common::backend(dir.path().join("list.db"));
+        let mut roots: Vec<Root> = (1..=20u64)
+            .map(|i| Root {
+                name: "checkout",
+                age_ms: 60_000 + i * 1_000,
+                duration_ms: 10 * i,
+                failed: i % 3 == 0,
+            })
+            .collect();
+        roots.extend((1..=5u64).map(|i| Root {
+            name: "refund",
+            age_ms: 120_000 + i * 1_000,
+            duration_ms: 1_000,
+            failed: false,
+        }));
+        write_roots(&backend, &roots, 1);
+        let addr = common::start_server(ServerConfig::new(backend));
+        (dir, format!("http://{addr}"))
+    })
+    .1
+    .clone()
+}
+
+async fn card(client: &Client, stat: &str) -> String {
+    let script =
+        format!("return document.querySelector('[data-stat={stat}] .card-value').textContent;");
+    js(client, &script).await.as_str().unwrap().to_string()
+}
+
+async fn rows(client: &Client) -> usize {
+    js(
+        client,
+        "return document.querySelectorAll('#trace-rows tr.trace-row').length;",
+    )
+    .await
+    .as_u64()
+    .unwrap() as usize
+}
+
+/// Types into the input `css` as a user does (the list reacts after its debounce).
+async fn type_into(client: &Client, css: &str, text: &str) {
+    let input = element(client, css).await;
+    input.clear().await.unwrap();
+    input.send_keys(text).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn duration_filters_move_the_cards_and_stay_in_the_address() {
+    let base = list_server();
+    in_browser("list_duration_filters", |client| async move {
+        open(&client, &format!("{base}/#/traces"), "list").await;
+        until(
+            &client,
+            "every trace counted",
+            "document.querySelector('[data-stat=total] .card-value').textContent === '25'",
+        )
+        .await;
+        // At least 150 ms: checkout 150..=200 (6, of which 150 and 180 failed) and 5 refunds.
+        type_into(&client, "#min-ms", "150").await;
+        until(
+            &client,
+            "the filtered total",
+            "document.querySelector('[data-stat=total] .card-value').textContent === '11'",
+        )
+        .await;
+        assert_eq!(card(&client, "failed").await, "2");
+        assert_eq!(card(&client, "completed").await, "9");
+        until(
+            &client,
+            "eleven rows",
+            "document.querySelectorAll('#trace-rows tr.trace-row').length === 11",
+        )
+        .await;
+        // And at most 190 ms: 150, 160, 170, 180, 190 (mean 170 ms).
+        type_into(&client, "#max-ms", "190").await;
+        until(
+            &client,
+            "five traces",
+            "document.querySelector('[data-stat=total] .card-value').textContent === '5'",
+        )
+        .await;
+        assert_eq!(card(&client, "avg").await, "170 ms");
+        assert_eq!(rows(&client).await, 5);
+        let hash = js(&client, "return location.hash;").await;
+        let hash = hash.as_str().unwrap();
+        assert!(
+            hash.contains("min_ms=150") && hash.contains("max_ms=190"),
+            "{hash}"
+        );
+        // The address opens the same list.
+        client.refresh().await.unwrap();
+        element(&client, "body[data-ready=\"1\"][data-view=\"list\"]").await;
+        until(
+            &client,
+            "five traces again",
+            "document.querySelector('[data-stat=total] .card-value').textContent === '5'",
+        )
+        .await;
+        assert_eq!(
+            js(&client, "return document.getElementById('min-ms').value;").await,
+            json!("150")
+        );
+        // A query narrows the cards too: the failed ones of those.
+        client
+            .goto(&format!(
+                "{base}/#/traces?min_ms=150&max_ms=190&q=status%20%3D%3D%20%22failed%22"
+            ))
+            .await
+            .unwrap();
+        until(
+            &client,
+            "two failed",
+            "document.querySelector('[data-stat=total] .card-value').textContent === '2'",
+        )
+        .await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_page_is_in_the_address_and_a_trace_id_opens_its_trace() {
+    let base = list_server();
+    in_browser("list_page_and_lookup", |client| async move {
+        open(&client, &format!("{base}/#/traces?limit=10"), "list").await;
+        until(
+            &client,
+            "ten rows",
+            "document.querySelectorAll('#trace-rows tr.trace-row').length === 10",
+        )
+        .await;
+        click(&client, "#page-next").await;
+        until(
+            &client,
+            "the second page",
+            "document.getElementById('page-label').textContent.startsWith('Page 2')",
+        )
+        .await;
+        let first_of_page_two = js(
+            &client,
+            "return document.querySelector('#trace-rows tr.trace-row').dataset.traceId;",
+        )
+        .await;
+        let hash = js(&client, "return location.hash;").await;
+        assert!(hash.as_str().unwrap().contains("cursor="), "{hash}");
+        client.refresh().await.unwrap();
+        element(&client, "body[data-ready=\"1\"][data-view=\"list\"]").await;
+        until(
+            &client,
+            "ten rows",
+            "document.querySelectorAll('#trace-rows tr.trace-row').length === 10",
+        )
+        .await;
+        assert_eq!(
+            js(
+                &client,
+                "return document.querySelector('#trace-rows tr.trace-row').dataset.traceId;"
+            )
+            .await,
+            first_of_page_two
+        );
+
+        // A pasted id opens its trace; an unknown one says so.
+        let id = first_of_page_two.as_str().unwrap().to_string();
+        type_into(&client, "#trace-search", &id.to_uppercase()).await;
+        element(&client, "body[data-ready=\"1\"][data-view=\"detail\"]").await;
+        assert_eq!(
+            js(&client, "return location.hash;").await,
+            json!(format!("#/trace/{id}"))
+        );
+        open(&client, &format!("{base}/#/traces"), "list").await;
+        type_into(&client, "#trace-search", &"0".repeat(32)).await;
+        let message = element(&client, "#lookup-message")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(message.contains("No trace with id"), "{message}");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn export_writes_every_matching_trace_as_csv() {
+    let base = list_server();
+    in_browser("list_export", |client| async move {
+        // One page of 10, but the export holds every match: the 6 failed checkouts.
+        open(&client, &format!("{base}/#/traces?limit=10&status=failed"), "list").await;
+        until(&client, "six rows", "document.querySelectorAll('#trace-rows tr.trace-row').length === 6").await;
+        js(
+            &client,
+            "window.__blobs = []; const make = URL.createObjectURL; \
+             URL.createObjectURL = (b) => { window.__blobs.push(b); return make(b); }; return true;",
+        )
+        .await;
+        click(&client, "#export-csv").await;
+        until(&client, "the export", "document.getElementById('export-csv').dataset.exported === '6'").await;
+        js(&client, "window.__blobs[0].text().then((t) => { window.__csv = t; }); return true;").await;
+        until(&client, "the file's text", "typeof window.__csv === 'string'").await;
+        let text: Value = js(&client, "return window.__csv;").await;
+        let lines: Vec<&str> = text.as_str().unwrap().trim_end().split("\r\n").collect();
+        assert_eq!(lines[0], "trace_id,name,status,start_ns,duration_ns,span_count,error_count");
+        assert_eq!(lines.len(), 7, "{lines:?}");
+        let mut durations: Vec<u64> = lines[1..]
+            .iter()
+            .map(|l| {
+                let fields: Vec<&str> = l.split(',').collect();
+                assert_eq!((fields[1], fields[2]), ("checkout", "failed"), "{l}");
+                fields[4].parse::<u64>().unwrap() / 1_000_000
+            })
+            .collect();
+        durations.sort();
+        assert_eq!(durations, [30, 60, 90, 120, 150, 180]);
+    })
+    .await;
+}
