@@ -187,6 +187,7 @@ mod tests {
     use crate::{RuleSet, fingerprint};
 
     /// Four rules: `slow` (p95 in ms), `errors` (a ratio), `big` (bytes) and `custom` (SQL).
+    /// The SQL rule's text is a user's rule file, never run here (nothing is evaluated).
     fn rules() -> Vec<Rule> {
         RuleSet::parse(
             r#"
@@ -218,7 +219,7 @@ threshold = 1e9
 [[rule]]
 name = "custom"
 kind = "sql"
-query = "SELECT 1"
+query = 'SELECT 1'
 op = "<"
 threshold = 2
 "#,

@@ -6,6 +6,7 @@ import {
   ApiError, api, debounce, errorBox, formatAgo, formatCount, formatMs, formatNs, formatTime, h,
   isoTime, markReady, statusBadge, withQuery,
 } from './util.js';
+import { followTraces } from './tail.js';
 
 const DEFAULT_PAGE_SIZE = 50;
 const REFRESH_MS = 5000;
@@ -206,8 +207,17 @@ export function listView(root, params) {
 
   const live = h('span', { class: 'live-indicator', hidden: true, title: 'Refreshing every 5 s while traces run' },
     '● live');
+  // The live tail: new traces stream in at the top of the first page while it is on.
+  const tailButton = h('button', {
+    class: 'btn', type: 'button', id: 'live-toggle', 'aria-pressed': 'false',
+    title: 'Stream new traces into the list as they start',
+  }, 'Live tail');
+  const tailCount = h('span', { class: 'muted small', id: 'live-count' });
+  let tail = null;
+  let tailed = 0;
+  tailButton.addEventListener('click', () => (tail ? stopTail() : startTail()));
   const toolbar = h('div', { class: 'toolbar' }, search, statusSelect, rangeSelect, minInput, maxInput,
-    h('span', { class: 'spacer' }), live, h('span', { class: 'muted small' }, 'Export'),
+    h('span', { class: 'spacer' }), live, tailButton, tailCount, h('span', { class: 'muted small' }, 'Export'),
     exportButton('csv'), exportButton('json'));
 
   const tbody = h('tbody', { id: 'trace-rows' });
@@ -247,8 +257,35 @@ export function listView(root, params) {
   root.append(h('section', { class: 'list-view' },
     h('h1', { class: 'page-title' }, 'Traces'), cards, toolbar, message, h('div', { class: 'table-wrap' }, table), pager));
 
+  function startTail() {
+    tailed = 0;
+    tailCount.textContent = '';
+    tailButton.setAttribute('aria-pressed', 'true');
+    tailButton.textContent = 'Pause';
+    tail = followTraces(filterParams(), (trace) => {
+      // New traces belong on the first page; a later page stays as it is.
+      if (state.cursors.length > 1) return;
+      tbody.querySelector('tr.empty')?.remove();
+      tbody.prepend(traceRow(trace, 'new-row'));
+      while (tbody.children.length > state.limit) tbody.lastElementChild.remove();
+      tailed += 1;
+      tailCount.textContent = `${formatCount(tailed)} new`;
+    }, (connection) => { tailButton.dataset.connection = connection; });
+  }
+
+  function stopTail() {
+    tail?.stop();
+    tail = null;
+    tailButton.setAttribute('aria-pressed', 'false');
+    tailButton.textContent = 'Live tail';
+  }
+
   function setFilter(key, value) {
     if (state[key] === value) return;
+    if (tail) { // the stream follows the filters
+      stopTail();
+      queueMicrotask(startTail);
+    }
     state[key] = value;
     state.cursors = [null];
     if (key === 'status') statusSelect.value = value;
@@ -327,23 +364,25 @@ export function listView(root, params) {
       fragment.appendChild(h('tr', { class: 'empty' },
         h('td', { colspan: 6 }, `No traces match.${hint}`)));
     }
-    for (const t of traces) {
-      const running = t.status === 'running';
-      const duration = running
-        ? h('span', { class: 'live', title: 'still running' }, `${formatMs(Date.now() - t.start_ns / 1e6)}…`)
-        : formatNs(t.duration_ns);
-      fragment.appendChild(h('tr', { class: `trace-row status-${t.status}`, dataset: { traceId: t.trace_id, status: t.status } },
-        h('td', { class: 'name' },
-          h('a', { href: `#/trace/${encodeURIComponent(t.trace_id)}`, class: 'trace-name' }, t.name),
-          h('div', { class: 'trace-id mono' }, t.trace_id)),
-        h('td', null, statusBadge(t.status)),
-        h('td', { class: 'time', title: isoTime(t.start_ns) },
-          formatTime(t.start_ns), h('div', { class: 'muted small' }, formatAgo(t.start_ns))),
-        h('td', { class: 'num' }, duration),
-        h('td', { class: 'num' }, formatCount(t.span_count)),
-        h('td', { class: `num ${t.error_count > 0 ? 'has-errors' : 'muted'}` }, formatCount(t.error_count))));
-    }
+    for (const t of traces) fragment.appendChild(traceRow(t));
     tbody.replaceChildren(fragment);
+  }
+
+  function traceRow(t, extra = '') {
+    const running = t.status === 'running';
+    const duration = running
+      ? h('span', { class: 'live', title: 'still running' }, `${formatMs(Date.now() - t.start_ns / 1e6)}…`)
+      : formatNs(t.duration_ns);
+    return h('tr', { class: `trace-row status-${t.status} ${extra}`.trim(), dataset: { traceId: t.trace_id, status: t.status } },
+      h('td', { class: 'name' },
+        h('a', { href: `#/trace/${encodeURIComponent(t.trace_id)}`, class: 'trace-name' }, t.name),
+        h('div', { class: 'trace-id mono' }, t.trace_id)),
+      h('td', null, statusBadge(t.status)),
+      h('td', { class: 'time', title: isoTime(t.start_ns) },
+        formatTime(t.start_ns), h('div', { class: 'muted small' }, formatAgo(t.start_ns))),
+      h('td', { class: 'num' }, duration),
+      h('td', { class: 'num' }, formatCount(t.span_count)),
+      h('td', { class: `num ${t.error_count > 0 ? 'has-errors' : 'muted'}` }, formatCount(t.error_count)));
   }
 
   load();
@@ -351,6 +390,7 @@ export function listView(root, params) {
   return {
     dispose() {
       disposed = true;
+      stopTail();
       clearTimeout(refreshTimer);
       controller.abort();
     },

@@ -61,7 +61,7 @@ pub async fn projects(state: Shared) -> ApiResult {
 
 /// The traces a list or its figures are about: the filters `/api/traces` and `/api/stats`
 /// share, checked.
-fn trace_filter(p: &Params) -> Result<TraceFilter, ApiError> {
+pub(crate) fn trace_filter(p: &Params) -> Result<TraceFilter, ApiError> {
     let filter = TraceFilter {
         status: p.status()?,
         name_contains: p.text("name", 200)?,

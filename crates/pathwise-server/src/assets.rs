@@ -21,6 +21,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../assets/list.js"),
     ),
     (
+        "tail.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/tail.js"),
+    ),
+    (
         "detail.js",
         "text/javascript; charset=utf-8",
         include_str!("../assets/detail.js"),

@@ -22,6 +22,7 @@ mod error;
 mod ingest;
 pub mod keys;
 mod limits;
+mod live;
 mod metrics;
 mod openapi;
 mod params;
@@ -225,6 +226,7 @@ pub const API_PATHS: &[&str] = &[
     "/api/openapi.json",
     "/api/projects",
     "/api/traces",
+    "/api/traces/live",
     "/api/traces/{id}",
     "/api/traces/{id}/spans",
     "/api/stats",
@@ -270,6 +272,7 @@ pub fn router(config: &ServerConfig) -> Result<Router, ServeError> {
         .route("/api/openapi.json", get(openapi::serve))
         .route("/api/projects", get(api::projects))
         .route("/api/traces", get(api::list_traces))
+        .route("/api/traces/live", get(live::live))
         .route("/api/traces/{id}", get(api::trace_detail))
         .route("/api/traces/{id}/spans", get(api::trace_spans))
         .route("/api/stats", get(api::stats))

@@ -237,3 +237,87 @@ async fn export_writes_every_matching_trace_as_csv() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_live_tail_brings_new_traces_in_until_paused() {
+    // A server of its own: this test adds traces.
+    let dir = tempfile::tempdir().unwrap();
+    let backend = common::backend(dir.path().join("tail.db"));
+    write_roots(
+        &backend,
+        &[Root {
+            name: "older",
+            age_ms: 5_000,
+            duration_ms: 5,
+            failed: false,
+        }],
+        1,
+    );
+    let addr = common::start_server(ServerConfig::new(backend.clone()));
+    in_browser("list_live_tail", |client| async move {
+        open(&client, &format!("http://{addr}/#/traces"), "list").await;
+        until(
+            &client,
+            "one row",
+            "document.querySelectorAll('#trace-rows tr.trace-row').length === 1",
+        )
+        .await;
+        click(&client, "#live-toggle").await;
+        until(
+            &client,
+            "the stream open",
+            "document.getElementById('live-toggle').dataset.connection === 'live'",
+        )
+        .await;
+        // Past the stream's first look, so these are new.
+        tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+        let fresh = [("fresh-a", 2), ("fresh-b", 0)].map(|(name, age_ms)| Root {
+            name,
+            age_ms,
+            duration_ms: 7,
+            failed: false,
+        });
+        write_roots(&backend, &fresh, 10);
+        until(
+            &client,
+            "two new rows",
+            "document.querySelectorAll('#trace-rows tr.new-row').length === 2",
+        )
+        .await;
+        // Newest on top, the older one below them.
+        assert_eq!(
+            texts(&client, "#trace-rows a.trace-name").await,
+            ["fresh-b", "fresh-a", "older"]
+        );
+        assert_eq!(
+            js(
+                &client,
+                "return document.getElementById('live-count').textContent;"
+            )
+            .await,
+            json!("2 new")
+        );
+        // Paused: nothing more comes in.
+        click(&client, "#live-toggle").await;
+        write_roots(
+            &backend,
+            &[Root {
+                name: "while-paused",
+                age_ms: 0,
+                duration_ms: 7,
+                failed: false,
+            }],
+            20,
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(2_500)).await;
+        assert_eq!(
+            js(
+                &client,
+                "return document.querySelectorAll('#trace-rows tr.trace-row').length;"
+            )
+            .await,
+            json!(3)
+        );
+    })
+    .await;
+}

@@ -32,6 +32,8 @@ pub(super) fn paths() -> Value {
                 ],
             ].concat(),
             answers("a page", object(json!({ "traces": list(refer("TraceSummary")), "next_cursor": nullable("string") })), &[])),
+        "/api/traces/live": get("new traces as server-sent events (`event: trace`, `id:` the trace's start in ns, `data:` a TraceSummary), under the list's filters; the stream stays open (a comment every 15 s keeps it alive) and resumes after `Last-Event-ID`", trace_filters(),
+            with_errors(json!({ "description": "the event stream", "content": { "text/event-stream": { "schema": { "type": "string" } } } }), &["400", "401", "503"], &[])),
         "/api/traces/{id}": get("a trace and the top of its span tree", vec![id(),
                 int("max_spans", 1, 20_000, Some(2_000), "spans sent at once; deeper subtrees via /spans")],
             answers("the trace", object(json!({
