@@ -18,6 +18,7 @@ mod anchor;
 mod critical;
 mod flame;
 mod graph;
+pub mod llm_cost;
 mod metrics;
 pub mod monitoring;
 mod patterns;

@@ -358,6 +358,10 @@ pub struct ServeOpts {
     /// README's "Projects"); the `--db` store is the default project.
     #[arg(long, value_name = "FILE")]
     pub projects: Option<PathBuf>,
+    /// Model prices (TOML: `[models."gpt-4o"] input = 2.5, output = 10`, USD per million
+    /// tokens) added over the shipped list prices, for the cost of LLM calls.
+    #[arg(long, value_name = "FILE")]
+    pub prices: Option<PathBuf>,
 }
 
 /// Options of `pathwise serve`.

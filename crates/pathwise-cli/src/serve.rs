@@ -25,6 +25,7 @@ pub fn serve(db: &Path, opts: &ServeOpts) -> Result<(), CliError> {
                 .into(),
         ));
     }
+    let prices = Arc::new(prices(opts)?);
     // A missing file is created (the server records what it receives); a foreign one is an
     // input error.
     let backend = open_or_create_backend(db)?;
@@ -83,6 +84,7 @@ pub fn serve(db: &Path, opts: &ServeOpts) -> Result<(), CliError> {
         slow_query_threshold: Duration::from_millis(opts.slow_query_ms),
         project: file.default.clone().unwrap_or_else(|| "default".into()),
         more_projects,
+        prices,
         ..ServerConfig::new(backend)
     };
     if !config.listen.ip().is_loopback() && config.token.is_none() {
@@ -121,6 +123,19 @@ pub fn serve(db: &Path, opts: &ServeOpts) -> Result<(), CliError> {
     }
     served?;
     finished.map_err(|e| CliError::Failed(format!("ingest could not finish: {e}")))
+}
+
+/// The shipped list prices with `--prices FILE` over them.
+fn prices(opts: &ServeOpts) -> Result<pathwise_analysis::llm_cost::PriceTable, CliError> {
+    let table = pathwise_analysis::llm_cost::PriceTable::list_prices();
+    let Some(file) = &opts.prices else {
+        return Ok(table);
+    };
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| CliError::Input(format!("cannot read {}: {e}", file.display())))?;
+    table
+        .with_toml(&text)
+        .map_err(|e| CliError::Input(format!("{}: {e}", file.display())))
 }
 
 /// A recording pipeline into `backend` with its ingest: what a project receives goes through

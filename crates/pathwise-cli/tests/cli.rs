@@ -569,3 +569,25 @@ fn schema_prints_the_clickhouse_tables_of_either_variant() {
     assert_eq!(hostile.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&hostile.stderr).contains("letters, digits and _"));
 }
+
+#[test]
+fn serve_refuses_a_bad_prices_file_before_it_serves() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db");
+    let prices = dir.path().join("prices.toml");
+    std::fs::write(&prices, "[models.\"gpt-4o\"]\ninput = -1\noutput = 10\n").unwrap();
+    let out = pathwise(&[
+        "serve",
+        "--db",
+        db.to_str().unwrap(),
+        "--prices",
+        prices.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let said = stderr(&out);
+    assert!(
+        said.contains("prices.toml") && said.contains("zero or more"),
+        "{said}"
+    );
+    assert!(!db.exists(), "nothing starts before the file is checked");
+}

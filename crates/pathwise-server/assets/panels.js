@@ -65,7 +65,16 @@ export function evaluationsTable(evaluations) {
 
 // --- metadata.llm: a card -----------------------------------------------------------------
 
-export function llmCard(llm) {
+/** USD with three significant digits: $0.00267, $1.25, $1,234. */
+function formatUsd(usd) {
+  if (typeof usd !== 'number' || !Number.isFinite(usd)) return null;
+  if (usd === 0) return '$0';
+  if (usd >= 1000) return `$${Math.round(usd).toLocaleString('en-US')}`;
+  return `$${Number(usd.toPrecision(3))}`;
+}
+
+/** The model call a step records; `span` gives its latency and cost (at the model's price). */
+export function llmCard(llm, span = {}) {
   const total = llm.total_tokens ?? (
     llm.input_tokens != null || llm.output_tokens != null
       ? (Number(llm.input_tokens) || 0) + (Number(llm.output_tokens) || 0) : null);
@@ -80,6 +89,8 @@ export function llmCard(llm) {
     fact('Output tokens', number(llm.output_tokens), 'llm-output'),
     fact('Total tokens', number(total), 'llm-total'),
     fact('Temperature', llm.temperature == null ? null : String(llm.temperature), 'llm-temperature'),
+    fact('Latency', span.duration_ns == null ? null : formatNs(span.duration_ns), 'llm-latency'),
+    fact('Cost', formatUsd(span.llm_cost_usd), 'llm-cost'),
   ];
   const params = isObject(llm.params) ? Object.entries(llm.params) : [];
   const known = new Set(['model', 'provider', 'input_tokens', 'output_tokens', 'total_tokens', 'temperature', 'params', 'prompt', 'completion']);
@@ -158,11 +169,11 @@ function attributesSection(attrs) {
         h('td', { class: 'mono attr-value' }, typeof v === 'string' ? v : JSON.stringify(v)))))));
 }
 
-function metadataSections(metadata) {
+function metadataSections(metadata, span) {
   if (!isObject(metadata)) return [section('Metadata', 'metadata', jsonViewer(metadata, 'metadata'))];
   // The shapes the SDK writes first, in a fixed order; any other key after them, as JSON.
   const known = [];
-  if (isObject(metadata.llm)) known.push(['llm', llmCard(metadata.llm)]);
+  if (isObject(metadata.llm)) known.push(['llm', llmCard(metadata.llm, span)]);
   if (isEvaluations(metadata.evaluations)) known.push(['evaluations', evaluationsTable(metadata.evaluations)]);
   if (isRanking(metadata.ranking)) known.push(['ranking', rankingTable(metadata.ranking)]);
   const shown = new Set(known.map(([key]) => key));
@@ -189,7 +200,7 @@ export function spanDetails(span, t0) {
   }
   if (span.input != null) parts.push(section('Input', 'input', jsonViewer(span.input, 'input')));
   if (span.output != null) parts.push(section('Output', 'output', jsonViewer(span.output, 'output')));
-  if (span.metadata != null) parts.push(...metadataSections(span.metadata));
+  if (span.metadata != null) parts.push(...metadataSections(span.metadata, span));
   if (isObject(span.attrs) && Object.keys(span.attrs).length > 0) parts.push(attributesSection(span.attrs));
   if (parts.length === header) {
     parts.push(h('p', { class: 'muted small' }, 'No input, output, reasoning or metadata recorded for this span.'));

@@ -5,6 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::Json;
 use axum::extract::{Path, State};
+use pathwise_analysis::llm_cost::PriceTable;
 use pathwise_store::{SpanRow, TraceFilter};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -93,12 +94,30 @@ pub async fn list_traces(state: Shared, p: Params) -> ApiResult {
     to_json(page)
 }
 
-/// A span as the API sends it: the row plus what is needed to load its subtree lazily.
+/// A span as the API sends it: the row plus what is needed to load its subtree lazily, and
+/// the cost of the model call it records (when its model has a price).
 #[derive(Serialize)]
 struct ApiSpan {
     #[serde(flatten)]
     row: SpanRow,
     child_count: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    llm_cost_usd: Option<f64>,
+}
+
+impl ApiSpan {
+    fn new(row: SpanRow, child_count: usize, prices: &PriceTable) -> ApiSpan {
+        let llm_cost_usd = row
+            .metadata
+            .as_ref()
+            .and_then(|m| m.get("llm"))
+            .and_then(|llm| prices.cost_of_llm(llm));
+        ApiSpan {
+            row,
+            child_count,
+            llm_cost_usd,
+        }
+    }
 }
 
 /// `GET /api/traces/{id}`: the trace and the top of its span tree (`max_spans`, default
@@ -106,6 +125,7 @@ struct ApiSpan {
 pub async fn trace_detail(state: Shared, Path(id): Path<String>, p: Params) -> ApiResult {
     let id = trace_id(&id)?;
     let max_spans = p.int("max_spans", 1..=20_000)?.unwrap_or(2_000) as usize;
+    let prices = state.prices.clone();
     let found = state
         .read(move |r| {
             let Some(trace) = r.trace(id)? else {
@@ -116,9 +136,9 @@ pub async fn trace_detail(state: Shared, Path(id): Path<String>, p: Params) -> A
             let rows = r.spans_by_id(id, &selection.selected)?;
             let spans: Vec<ApiSpan> = rows
                 .into_iter()
-                .map(|row| ApiSpan {
-                    child_count: selection.child_count(row.span_id),
-                    row,
+                .map(|row| {
+                    let children = selection.child_count(row.span_id);
+                    ApiSpan::new(row, children, &prices)
                 })
                 .collect();
             Ok(Some(json!({
@@ -145,6 +165,7 @@ pub async fn trace_spans(state: Shared, Path(id): Path<String>, p: Params) -> Ap
         Some(id) => id.to_string(),
         None => p.text("parent", 20)?.unwrap_or_default(),
     };
+    let prices = state.prices.clone();
     let found = state
         .read(move |r| {
             let skeleton = r.span_skeleton(id)?;
@@ -162,7 +183,10 @@ pub async fn trace_spans(state: Shared, Path(id): Path<String>, p: Params) -> Ap
             let spans: Vec<ApiSpan> = r
                 .spans_by_id(id, wanted)?
                 .into_iter()
-                .map(|row| ApiSpan { child_count: counts.get(&row.span_id).copied().unwrap_or(0), row })
+                .map(|row| {
+                    let children = counts.get(&row.span_id).copied().unwrap_or(0);
+                    ApiSpan::new(row, children, &prices)
+                })
                 .collect();
             Ok(Some(json!({ "parent": parent_text, "spans": spans, "total": total, "truncated": wanted.len() < total })))
         })

@@ -89,6 +89,8 @@ pub struct ServerConfig {
     pub pipeline: Option<Arc<pathwise_pipeline::BatchPipeline>>,
     /// More projects, each in a store of its own (`?project=NAME`).
     pub more_projects: Vec<ServedProject>,
+    /// Model prices for the cost of LLM calls (default: the shipped list prices).
+    pub prices: Arc<pathwise_analysis::llm_cost::PriceTable>,
 }
 
 impl std::fmt::Debug for ServerConfig {
@@ -132,6 +134,7 @@ impl ServerConfig {
             project: "default".into(),
             pipeline: None,
             more_projects: Vec::new(),
+            prices: Arc::default(),
         }
     }
 }

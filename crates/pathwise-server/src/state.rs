@@ -39,6 +39,8 @@ pub struct AppState {
     pub logins: crate::session::LoginLimiter,
     /// The slow-query log's threshold when a request names none.
     pub slow_query_threshold: std::time::Duration,
+    /// Model prices, for the cost of LLM calls.
+    pub prices: Arc<pathwise_analysis::llm_cost::PriceTable>,
     /// One permit per blocking call running (`limits.max_blocking`).
     blocking: Arc<Semaphore>,
 }
@@ -65,6 +67,7 @@ impl AppState {
             sessions: crate::session::Sessions::new(limits.session_ttl),
             logins: crate::session::LoginLimiter::default(),
             slow_query_threshold: config.slow_query_threshold,
+            prices: config.prices.clone(),
             blocking: Arc::new(Semaphore::new(limits.max_blocking.max(1))),
             limits,
         }))

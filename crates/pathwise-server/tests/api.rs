@@ -125,6 +125,10 @@ async fn trace_detail_has_steps_with_their_payloads() {
         2
     );
     assert_eq!(spans[1]["metadata"]["llm"]["model"], "gpt-4o");
+    // Its cost at gpt-4o's list price: 812 × $2.50/M + 64 × $10/M; no cost where no model.
+    let cost = spans[1]["llm_cost_usd"].as_f64().unwrap();
+    assert!((cost - 0.00267).abs() < 1e-12, "{cost}");
+    assert!(spans[2].get("llm_cost_usd").is_none());
     assert!(
         spans[1]["reasoning"].as_str().unwrap().contains("<script>"),
         "stored as text, escaped by the page"

@@ -111,6 +111,10 @@ async fn decision_trace_renders_llm_evaluations_ranking_and_json() {
         assert_eq!(texts(&client, &format!("{first} .llm-total .fact-value")).await, vec!["876"]);
         assert_eq!(texts(&client, &format!("{first} .llm-provider .fact-value")).await, vec!["openai"]);
         assert_eq!(texts(&client, &format!("{first} .llm-temperature .fact-value")).await, vec!["0.7"]);
+        // 812 input tokens at gpt-4o's $2.50/M and 64 output tokens at $10/M: $0.00267.
+        assert_eq!(texts(&client, &format!("{first} .llm-cost .fact-value")).await, vec!["$0.00267"]);
+        let latency = texts(&client, &format!("{first} .llm-latency .fact-value")).await;
+        assert!(latency[0] != "—" && !latency[0].is_empty(), "{latency:?}");
         let roles = texts(&client, &format!("{first} .llm-prompt .llm-role")).await;
         assert_eq!(roles, vec!["system", "user"], "the prompt, message by message");
         let prompt = texts(&client, &format!("{first} .llm-prompt .llm-content")).await;

@@ -68,7 +68,7 @@ fn trace_summary() -> Value {
 }
 
 fn span() -> Value {
-    object(json!({
+    let mut span = object(json!({
         "span_id": { "type": "string", "pattern": crate::params::SPAN_ID_PATTERN },
         "parent_id": { "type": "string", "pattern": crate::params::SPAN_ID_PATTERN },
         "name": string(),
@@ -87,7 +87,10 @@ fn span() -> Value {
         "reasoning": nullable("string"),
         "metadata": any(),
         "child_count": { "type": "integer", "minimum": 0 },
-    }))
+    }));
+    // Only on a model call whose model has a price (serve --prices).
+    span["properties"]["llm_cost_usd"] = json!({ "type": "number", "minimum": 0, "description": "USD, tokens at the model's price per million" });
+    span
 }
 
 /// Figures of a node or a path over a window.
