@@ -137,6 +137,7 @@ def _config(root: Path, base: str, token: Optional[str], name: str) -> Path:
         lines += [f"[dictionaries.{dictionary}]", f"values = {json.dumps(values)}", ""]
     lines.append("[parameters]")
     for parameter, dictionary in [("path.id", "trace_ids"), ("query.trace", "trace_ids"),
+                                  ("query.a", "trace_ids"), ("query.b", "trace_ids"),
                                   ("query.parent", "span_ids"),
                                   ("path.fingerprint", "fingerprints"),
                                   ("query.rule", "rules")]:

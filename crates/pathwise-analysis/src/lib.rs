@@ -1,8 +1,8 @@
 //! Execution-path analytics over a Pathwise store: per node (span name) and per path (the
 //! root→node chain) metrics from the writer's minute/hour rollups, rankings (hot, slow,
 //! error-prone, time consumers), never-executed functions, optimisation hints, error patterns
-//! by attribute, flame graphs, critical paths, the dependency graph and database queries
-//! (per normalised statement, and the slow-query log).
+//! by attribute, flame graphs, critical paths, the dependency graph, database queries
+//! (per normalised statement, and the slow-query log) and two traces compared path by path.
 //!
 //! ```
 //! use pathwise_analysis::{Analysis, Window};
@@ -15,6 +15,7 @@
 //! ```
 
 mod anchor;
+pub mod compare;
 mod critical;
 mod flame;
 mod graph;

@@ -2,6 +2,7 @@
 //
 // Views:  #/ or #/traces   trace list      (list.js)
 //         #/trace/<id>     trace detail    (detail.js; ?tab=flame|critical opens a tab)
+//         #/compare        two traces side by side (compare.js; ?a=<id>&b=<id|typical>)
 //         #/analysis       analysis        (analysis.js)
 //         #/queries        database queries (queries.js; ?range=&sort=&dir=&threshold_ms=)
 //         #/health         health          (health.js; ?at=<Unix ms>&recent_s=&baseline_h=)
@@ -14,6 +15,7 @@
 import { api, currentProject, formatCount, formatMs, formatPercent, formatTime } from './util.js';
 import { listView } from './list.js';
 import { detailView } from './detail.js';
+import { compareView } from './compare.js';
 import { analysisView } from './analysis.js';
 import { healthView } from './health.js';
 import { alertsView } from './alerts.js';
@@ -44,6 +46,10 @@ function route() {
     section = 'traces';
     document.body.dataset.view = 'detail';
     current = detailView(view, trace[1].toLowerCase(), params);
+  } else if (/^\/compare\/?$/.test(path)) {
+    section = 'traces';
+    document.body.dataset.view = 'compare';
+    current = compareView(view, params);
   } else if (/^\/analysis\/?$/.test(path)) {
     section = 'analysis';
     document.body.dataset.view = 'analysis';

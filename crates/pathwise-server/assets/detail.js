@@ -426,7 +426,9 @@ export function detailView(root, traceId, params) {
     header.replaceChildren(
       h('div', { class: 'trace-title' },
         h('h1', { class: 'trace-name-heading' }, trace.name), statusBadge(trace.status),
-        running ? h('span', { class: 'live-indicator' }, '● live') : null),
+        running ? h('span', { class: 'live-indicator' }, '● live') : null,
+        h('a', { class: 'compare-link', id: 'compare-typical-link', href: `#/compare?a=${trace.trace_id}&b=typical`,
+          title: 'Side by side with a typical successful trace of this name' }, 'Compare with typical')),
       h('div', { class: 'facts' },
         fact('Duration', duration),
         fact('Started', h('span', { title: isoTime(trace.start_ns) }, formatTime(trace.start_ns)),

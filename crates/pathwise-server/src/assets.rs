@@ -31,6 +31,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../assets/detail.js"),
     ),
     (
+        "compare.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/compare.js"),
+    ),
+    (
         "panels.js",
         "text/javascript; charset=utf-8",
         include_str!("../assets/panels.js"),

@@ -17,6 +17,7 @@ mod api;
 mod assets;
 mod auth;
 mod baselines;
+mod compare;
 mod csrf;
 mod error;
 mod ingest;
@@ -242,6 +243,7 @@ pub const API_PATHS: &[&str] = &[
     "/api/error-patterns",
     "/api/flamegraph.svg",
     "/api/traces/{id}/critical-path",
+    "/api/compare",
     "/api/snapshot",
     "/api/health",
     "/api/regressions",
@@ -296,6 +298,7 @@ pub fn router(config: &ServerConfig) -> Result<Router, ServeError> {
             "/api/traces/{id}/critical-path",
             get(analytics::critical_path),
         )
+        .route("/api/compare", get(compare::compare))
         .route("/api/snapshot", get(perf::snapshot_route))
         .route("/api/health", get(perf::health))
         .route("/api/regressions", get(perf::regressions))

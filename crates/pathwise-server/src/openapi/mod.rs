@@ -6,6 +6,7 @@
 //! promises and what the server accepts are one grammar. Every operation lists each status
 //! the server can give it; every error body has the one shape of [`schemas::error`].
 
+mod compare;
 mod edges;
 mod monitoring;
 mod queries;
@@ -154,6 +155,7 @@ fn document() -> Value {
     for part in [
         traces::paths(),
         traces::analytics(),
+        compare::paths(),
         queries::paths(),
         scaling::paths(),
         monitoring::paths(),

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod compare_traces;
 pub mod db_queries;
 pub mod db_scaling;
 
