@@ -9,23 +9,9 @@
 
 mod common;
 
-use std::sync::OnceLock;
-
 use common::browser::*;
-use common::compare_traces::CompareTraces;
-use pathwise_server::ServerConfig;
+use common::compare_traces::server;
 use serde_json::json;
-
-fn server() -> &'static (tempfile::TempDir, String, CompareTraces) {
-    static SERVER: OnceLock<(tempfile::TempDir, String, CompareTraces)> = OnceLock::new();
-    SERVER.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let backend = common::backend(dir.path().join("compare.db"));
-        let ids = common::compare_traces::write(&backend);
-        let addr = common::start_server(ServerConfig::new(backend));
-        (dir, format!("http://{addr}"), ids)
-    })
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn rows_are_labelled_by_what_changed_and_a_decision_opens_side_by_side() {

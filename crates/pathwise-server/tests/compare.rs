@@ -5,24 +5,9 @@
 
 mod common;
 
-use std::sync::OnceLock;
-
-use common::compare_traces::CompareTraces;
-use pathwise_server::ServerConfig;
+use common::compare_traces::server;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-/// The server and the fixture's ids, shared by the tests of this binary.
-fn server() -> &'static (tempfile::TempDir, String, CompareTraces) {
-    static SERVER: OnceLock<(tempfile::TempDir, String, CompareTraces)> = OnceLock::new();
-    SERVER.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let backend = common::backend(dir.path().join("compare.db"));
-        let ids = common::compare_traces::write(&backend);
-        let addr = common::start_server(ServerConfig::new(backend));
-        (dir, format!("http://{addr}"), ids)
-    })
-}
 
 async fn compare(query: &str) -> (StatusCode, Value) {
     let response = reqwest::get(format!("{}/api/compare?{query}", server().1))

@@ -141,3 +141,16 @@ pub fn write(backend: &Arc<dyn Backend>) -> CompareTraces {
         lonely: lonely.to_string(),
     }
 }
+
+/// A server over the comparison fixture (written once per test binary) and its ids.
+pub fn server() -> &'static (tempfile::TempDir, String, CompareTraces) {
+    static SERVER: std::sync::OnceLock<(tempfile::TempDir, String, CompareTraces)> =
+        std::sync::OnceLock::new();
+    SERVER.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let backend = super::backend(dir.path().join("compare.db"));
+        let ids = write(&backend);
+        let addr = super::start_server(pathwise_server::ServerConfig::new(backend));
+        (dir, format!("http://{addr}"), ids)
+    })
+}
