@@ -310,3 +310,83 @@ async fn each_project_sees_only_its_own_traces_and_keys_reach_only_their_project
         .unwrap();
     assert_eq!(page.traces.len(), 4);
 }
+
+/// Alerting is per project: billing's rule runs over billing's store alone (its one failed
+/// span fires it), the default project has no rules and says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_project_alerts_on_its_own_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let shop = common::backend(dir.path().join("shop.db"));
+    let billing = common::backend(dir.path().join("billing.db"));
+    // Billing: 1 failed trace of 2; shop: 3 failed of 3 (rules over shop would fire too).
+    let root = |name, failed| common::Root {
+        name,
+        age_ms: 1_000,
+        duration_ms: 5,
+        failed,
+    };
+    common::write_roots(&billing, &[root("charge", true), root("refund", false)], 1);
+    common::write_roots(
+        &shop,
+        &[root("a", true), root("b", true), root("c", true)],
+        10,
+    );
+    let rules = dir.path().join("billing-alerts.toml");
+    std::fs::write(
+        &rules,
+        r#"check_interval = "1s"
+
+[[rule]]
+name = "billing errors"
+kind = "sql"
+query = "SELECT count(*) FROM spans_v WHERE status = 'error'"
+op = ">="
+threshold = 1
+severity = "critical"
+"#,
+    )
+    .unwrap();
+    let addr = common::start_server(ServerConfig {
+        project: "shop".into(),
+        more_projects: vec![ServedProject {
+            alert_rules: Some(rules),
+            ..ServedProject::new("billing", billing)
+        }],
+        ..ServerConfig::new(shop)
+    });
+    let (_, projects) = get(addr, "/api/projects", TOKEN).await;
+    let alerting: Vec<(String, bool)> = projects["projects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().to_string(),
+                p["alerting"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        alerting,
+        [("shop".to_string(), false), ("billing".to_string(), true)]
+    );
+    // Billing holds one failed span: its rule fires, on billing's data.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let (status, alerts) = get(addr, "/api/alerts?project=billing", TOKEN).await;
+        assert_eq!(status, StatusCode::OK, "{alerts}");
+        let firing = alerts["active"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["rule"] == "billing errors" && a["state"] == "firing");
+        if firing {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{alerts}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (_, shop_alerts) = get(addr, "/api/alerts", TOKEN).await;
+    assert_eq!(shop_alerts["enabled"], false, "{shop_alerts}");
+    assert!(shop_alerts["active"].as_array().unwrap().is_empty());
+}
