@@ -9,33 +9,11 @@
 
 mod common;
 
-use std::sync::OnceLock;
-use std::time::Duration;
-
 use common::browser::*;
-use common::db_queries::{
-    SELECT_QUOTED, SELECT_USER, UPDATE_CART, UPDATE_CART_WRITTEN, now_ms, record,
-};
+use common::db_queries::{SELECT_QUOTED, SELECT_USER, UPDATE_CART, UPDATE_CART_WRITTEN};
 use fantoccini::Client;
 use pathwise_server::ServerConfig;
 use serde_json::{Value, json};
-
-/// A server over the queries fixture (written once per test binary).
-fn queries_server() -> String {
-    static BASE: OnceLock<(tempfile::TempDir, String)> = OnceLock::new();
-    BASE.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("queries.db");
-        record(&db, now_ms());
-        let addr = common::start_server(ServerConfig {
-            slow_query_threshold: Duration::from_millis(250),
-            ..ServerConfig::new(common::backend(&db))
-        });
-        (dir, format!("http://{addr}"))
-    })
-    .1
-    .clone()
-}
 
 /// Opens the Queries page at `query` and waits until both panels have loaded.
 async fn open_queries(client: &Client, base: &str, query: &str) {
@@ -64,7 +42,7 @@ async fn cell(client: &Client, statement: &str, col: &str) -> String {
 
 #[tokio::test]
 async fn the_statements_table_sorts_by_any_column_and_links_to_the_traces() {
-    let base = queries_server();
+    let base = common::db_queries::server();
     in_browser("queries_statements", move |client| async move {
         open_queries(&client, &base, "").await;
         assert_eq!(
@@ -141,7 +119,7 @@ async fn the_statements_table_sorts_by_any_column_and_links_to_the_traces() {
 
 #[tokio::test]
 async fn the_slow_query_log_follows_its_threshold_and_opens_a_trace() {
-    let base = queries_server();
+    let base = common::db_queries::server();
     in_browser("queries_slow_log", move |client| async move {
         open_queries(&client, &base, "?range=1h").await;
         scroll_to(&client, "#slow-queries").await;

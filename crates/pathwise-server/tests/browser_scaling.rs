@@ -10,28 +10,10 @@
 
 mod common;
 
-use std::sync::OnceLock;
-
 use common::browser::*;
-use common::db_queries::now_ms;
-use common::db_scaling::{FIXED, LINEAR, QUADRATIC, record};
+use common::db_scaling::{FIXED, LINEAR, QUADRATIC};
 use fantoccini::Client;
-use pathwise_server::ServerConfig;
 use serde_json::json;
-
-/// A server over the scaling fixture (written once per test binary).
-fn scaling_server() -> String {
-    static BASE: OnceLock<(tempfile::TempDir, String)> = OnceLock::new();
-    BASE.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("scaling.db");
-        record(&db, now_ms());
-        let addr = common::start_server(ServerConfig::new(common::backend(&db)));
-        (dir, format!("http://{addr}"))
-    })
-    .1
-    .clone()
-}
 
 /// The summary line of the panel.
 async fn summary(client: &Client) -> String {
@@ -54,7 +36,7 @@ async fn choose_node(client: &Client, node: &str) {
 
 #[tokio::test]
 async fn the_panel_draws_the_calls_the_fit_and_the_exponent() {
-    let base = scaling_server();
+    let base = common::db_scaling::server();
     in_browser("scaling_panel", move |client| async move {
         open(
             &client,
@@ -152,7 +134,7 @@ async fn the_panel_draws_the_calls_the_fit_and_the_exponent() {
 
 #[tokio::test]
 async fn the_panel_finds_a_node_with_a_size_by_itself() {
-    let base = scaling_server();
+    let base = common::db_scaling::server();
     in_browser("scaling_auto_pick", move |client| async move {
         open(&client, &format!("{base}/#/analysis?range=1h"), "analysis").await;
         element(

@@ -4,35 +4,12 @@
 
 mod common;
 
-use std::sync::OnceLock;
-use std::time::Duration;
-
-use common::db_queries::{
-    SELECT_QUOTED, SELECT_USER, UPDATE_CART, UPDATE_CART_WRITTEN, now_ms, record,
-};
-use pathwise_server::ServerConfig;
+use common::db_queries::{SELECT_QUOTED, SELECT_USER, UPDATE_CART, UPDATE_CART_WRITTEN};
 use reqwest::StatusCode;
 use serde_json::Value;
 
-/// A server over the fixture whose slow-query threshold is 250 ms.
-fn base() -> String {
-    static BASE: OnceLock<(tempfile::TempDir, String)> = OnceLock::new();
-    BASE.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("queries.db");
-        record(&db, now_ms());
-        let addr = common::start_server(ServerConfig {
-            slow_query_threshold: Duration::from_millis(250),
-            ..ServerConfig::new(common::backend(&db))
-        });
-        (dir, format!("http://{addr}"))
-    })
-    .1
-    .clone()
-}
-
 async fn get(path_and_query: &str) -> (StatusCode, Value) {
-    let response = reqwest::get(format!("{}{path_and_query}", base()))
+    let response = reqwest::get(format!("{}{path_and_query}", common::db_queries::server()))
         .await
         .unwrap();
     let status = response.status();
@@ -178,7 +155,7 @@ async fn each_statement_links_to_the_traces_that_ran_it() {
             .find(|q| q["statement"] == statement)
             .unwrap();
         let url = reqwest::Url::parse_with_params(
-            &format!("{}/api/traces", base()),
+            &format!("{}/api/traces", common::db_queries::server()),
             [("q", q["trace_query"].as_str().unwrap()), ("limit", "100")],
         )
         .unwrap();

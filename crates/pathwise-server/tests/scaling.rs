@@ -5,30 +5,15 @@
 
 mod common;
 
-use std::sync::OnceLock;
-
-use common::db_queries::now_ms;
-use common::db_scaling::{FIXED, LINEAR, QUADRATIC, record};
-use pathwise_server::ServerConfig;
+use common::db_scaling::{FIXED, LINEAR, QUADRATIC};
 use reqwest::StatusCode;
 use serde_json::Value;
 
-fn base() -> String {
-    static BASE: OnceLock<(tempfile::TempDir, String)> = OnceLock::new();
-    BASE.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("scaling.db");
-        record(&db, now_ms());
-        let addr = common::start_server(ServerConfig::new(common::backend(&db)));
-        (dir, format!("http://{addr}"))
-    })
-    .1
-    .clone()
-}
-
 /// `path` with its query parameters percent-encoded.
 async fn get(path: &str, params: &[(&str, &str)]) -> (StatusCode, Value) {
-    let url = reqwest::Url::parse_with_params(&format!("{}{path}", base()), params).unwrap();
+    let url =
+        reqwest::Url::parse_with_params(&format!("{}{path}", common::db_scaling::server()), params)
+            .unwrap();
     let response = reqwest::get(url).await.unwrap();
     let status = response.status();
     (status, response.json().await.unwrap_or(Value::Null))
@@ -202,7 +187,10 @@ async fn bad_parameters_are_refused_by_name() {
         );
     }
     // A parameter given twice.
-    let url = format!("{}/api/scaling?node=a&node=b&size=n", base());
+    let url = format!(
+        "{}/api/scaling?node=a&node=b&size=n",
+        common::db_scaling::server()
+    );
     let response = reqwest::get(url).await.unwrap();
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
 }

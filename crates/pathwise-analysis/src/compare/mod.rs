@@ -221,30 +221,33 @@ fn decision(a: &[&SpanRow], b: &[&SpanRow]) -> Option<DecisionDiff> {
         occurrences: Vec::new(),
     };
     for (i, (x, y)) in a.iter().zip(b).enumerate() {
-        let mut fields = Vec::new();
-        if x.input != y.input {
-            diff.input_changed = true;
-            fields.push(field_change(
+        // Each decision field: whether it differs here, and both values as text.
+        let compared = [
+            (
                 "input",
+                &mut diff.input_changed,
                 json_text(&x.input),
                 json_text(&y.input),
-            ));
-        }
-        if x.output != y.output {
-            diff.output_changed = true;
-            fields.push(field_change(
+            ),
+            (
                 "output",
+                &mut diff.output_changed,
                 json_text(&x.output),
                 json_text(&y.output),
-            ));
-        }
-        if x.reasoning != y.reasoning {
-            diff.reasoning_changed = true;
-            fields.push(field_change(
+            ),
+            (
                 "reasoning",
+                &mut diff.reasoning_changed,
                 x.reasoning.clone(),
                 y.reasoning.clone(),
-            ));
+            ),
+        ];
+        let mut fields = Vec::new();
+        for (name, changed, in_a, in_b) in compared {
+            if in_a != in_b {
+                *changed = true;
+                fields.push(field_change(name, in_a, in_b));
+            }
         }
         if fields.is_empty() {
             continue;

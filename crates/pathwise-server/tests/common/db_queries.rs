@@ -142,3 +142,21 @@ pub fn now_ms() -> u64 {
         .unwrap()
         .as_millis() as u64
 }
+
+/// A server over this fixture (written once per test binary) whose slow-query threshold is
+/// 250 ms: its base URL.
+pub fn server() -> String {
+    static BASE: std::sync::OnceLock<(tempfile::TempDir, String)> = std::sync::OnceLock::new();
+    BASE.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("queries.db");
+        record(&db, now_ms());
+        let addr = super::start_server(pathwise_server::ServerConfig {
+            slow_query_threshold: std::time::Duration::from_millis(250),
+            ..pathwise_server::ServerConfig::new(super::backend(&db))
+        });
+        (dir, format!("http://{addr}"))
+    })
+    .1
+    .clone()
+}

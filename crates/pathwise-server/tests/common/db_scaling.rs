@@ -81,3 +81,17 @@ pub fn record(db: &Path, now_ms: u64) {
         )
         .unwrap();
 }
+
+/// A server over this fixture (written once per test binary): its base URL.
+pub fn server() -> String {
+    static BASE: std::sync::OnceLock<(tempfile::TempDir, String)> = std::sync::OnceLock::new();
+    BASE.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("scaling.db");
+        record(&db, super::db_queries::now_ms());
+        let addr = super::start_server(pathwise_server::ServerConfig::new(super::backend(&db)));
+        (dir, format!("http://{addr}"))
+    })
+    .1
+    .clone()
+}
