@@ -1,7 +1,7 @@
 //! Execution-path analytics over a Pathwise store: per node (span name) and per path (the
 //! root→node chain) metrics from the writer's minute/hour rollups, rankings (hot, slow,
 //! error-prone, time consumers), never-executed functions, optimisation hints, error patterns
-//! by attribute, flame graphs, critical paths, the dependency graph, database queries
+//! by attribute, flame graphs, critical paths, the dependency graph, decision funnels, database queries
 //! (per normalised statement, and the slow-query log) and two traces compared path by path.
 //!
 //! ```
@@ -18,6 +18,7 @@ mod anchor;
 pub mod compare;
 mod critical;
 mod flame;
+pub mod funnel;
 mod graph;
 pub mod llm_cost;
 mod metrics;

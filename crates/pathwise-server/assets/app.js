@@ -3,6 +3,7 @@
 // Views:  #/ or #/traces   trace list      (list.js)
 //         #/trace/<id>     trace detail    (detail.js; ?tab=flame|critical opens a tab)
 //         #/compare        two traces side by side (compare.js; ?a=<id>&b=<id|typical>)
+//         #/funnel         decision funnel (funnel.js; ?name=<trace name>&range=)
 //         #/analysis       analysis        (analysis.js)
 //         #/queries        database queries (queries.js; ?range=&sort=&dir=&threshold_ms=)
 //         #/health         health          (health.js; ?at=<Unix ms>&recent_s=&baseline_h=)
@@ -17,6 +18,7 @@ import { listView } from './list.js';
 import { detailView } from './detail.js';
 import { compareView } from './compare.js';
 import { analysisView } from './analysis.js';
+import { funnelView } from './funnel.js';
 import { healthView } from './health.js';
 import { alertsView } from './alerts.js';
 import { queriesView } from './queries.js';
@@ -50,6 +52,10 @@ function route() {
     section = 'traces';
     document.body.dataset.view = 'compare';
     current = compareView(view, params);
+  } else if (/^\/funnel\/?$/.test(path)) {
+    section = 'funnel';
+    document.body.dataset.view = 'funnel';
+    current = funnelView(view, params);
   } else if (/^\/analysis\/?$/.test(path)) {
     section = 'analysis';
     document.body.dataset.view = 'analysis';

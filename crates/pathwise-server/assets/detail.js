@@ -428,7 +428,11 @@ export function detailView(root, traceId, params) {
         h('h1', { class: 'trace-name-heading' }, trace.name), statusBadge(trace.status),
         running ? h('span', { class: 'live-indicator' }, '● live') : null,
         h('a', { class: 'compare-link', id: 'compare-typical-link', href: `#/compare?a=${trace.trace_id}&b=typical`,
-          title: 'Side by side with a typical successful trace of this name' }, 'Compare with typical')),
+          title: 'Side by side with a typical successful trace of this name' }, 'Compare with typical'),
+        data.spans.some((sp) => sp.kind === 'step')
+          ? h('a', { class: 'compare-link', id: 'funnel-link', href: `#/funnel${withQuery('', { name: trace.name })}`,
+            title: 'Steps, candidates and filters over the decision traces of this name' }, 'Decision funnel')
+          : null),
       h('div', { class: 'facts' },
         fact('Duration', duration),
         fact('Started', h('span', { title: isoTime(trace.start_ns) }, formatTime(trace.start_ns)),

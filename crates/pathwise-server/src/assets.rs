@@ -31,6 +31,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../assets/detail.js"),
     ),
     (
+        "funnel.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/funnel.js"),
+    ),
+    (
         "compare.js",
         "text/javascript; charset=utf-8",
         include_str!("../assets/compare.js"),
@@ -94,6 +99,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         "app.css",
         "text/css; charset=utf-8",
         include_str!("../assets/app.css"),
+    ),
+    (
+        "investigate.css",
+        "text/css; charset=utf-8",
+        include_str!("../assets/investigate.css"),
     ),
 ];
 

@@ -20,6 +20,7 @@ mod baselines;
 mod compare;
 mod csrf;
 mod error;
+mod funnel;
 mod ingest;
 pub mod keys;
 mod limits;
@@ -244,6 +245,7 @@ pub const API_PATHS: &[&str] = &[
     "/api/flamegraph.svg",
     "/api/traces/{id}/critical-path",
     "/api/compare",
+    "/api/funnel",
     "/api/snapshot",
     "/api/health",
     "/api/regressions",
@@ -299,6 +301,7 @@ pub fn router(config: &ServerConfig) -> Result<Router, ServeError> {
             get(analytics::critical_path),
         )
         .route("/api/compare", get(compare::compare))
+        .route("/api/funnel", get(funnel::funnel))
         .route("/api/snapshot", get(perf::snapshot_route))
         .route("/api/health", get(perf::health))
         .route("/api/regressions", get(perf::regressions))

@@ -8,6 +8,7 @@
 
 mod compare;
 mod edges;
+mod investigate;
 mod monitoring;
 mod queries;
 mod scaling;
@@ -156,6 +157,7 @@ fn document() -> Value {
         traces::paths(),
         traces::analytics(),
         compare::paths(),
+        investigate::paths(),
         queries::paths(),
         scaling::paths(),
         monitoring::paths(),

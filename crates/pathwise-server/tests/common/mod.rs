@@ -6,6 +6,7 @@ pub mod browser;
 pub mod compare_traces;
 pub mod db_queries;
 pub mod db_scaling;
+pub mod decision_funnel;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
