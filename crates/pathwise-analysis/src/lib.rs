@@ -20,6 +20,7 @@ mod critical;
 mod flame;
 pub mod funnel;
 mod graph;
+pub mod heatmap;
 pub mod llm_cost;
 mod metrics;
 pub mod monitoring;

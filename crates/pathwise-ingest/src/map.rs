@@ -116,7 +116,7 @@ pub(crate) fn map_span(
     if status.code == StatusCode::Error as i32 {
         record.status = Status::Error;
         let mut error = ErrorInfo {
-            error_type: Name::Borrowed("error"),
+            error_type: Name::Borrowed(pathwise_model::UNTYPED_ERROR),
             message: status.message,
             chain: Vec::new(),
         };

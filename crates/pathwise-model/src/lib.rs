@@ -23,5 +23,5 @@ pub use error_identity::{error_identity, short_type_name};
 pub use ids::{SpanId, TraceId};
 pub use record::{
     AttrValue, ErrorInfo, HostResources, Name, ProcessResources, Record, ResourceSample,
-    SpanDetails, SpanKind, SpanRecord, Status, TraceEvent, TraceStatus,
+    SpanDetails, SpanKind, SpanRecord, Status, TraceEvent, TraceStatus, UNTYPED_ERROR,
 };

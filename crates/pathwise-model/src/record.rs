@@ -309,7 +309,31 @@ impl SpanRecord {
     pub fn error(&self) -> Option<&ErrorInfo> {
         self.details.as_ref().and_then(|d| d.error.as_ref())
     }
+
+    /// The type of the span's failure: its error's, or [`UNTYPED_ERROR`] for a span marked
+    /// failed without one (a client that sent only a status), so every failed span is
+    /// counted as an error wherever errors are counted by type; `None` for a span that
+    /// succeeded.
+    ///
+    /// ```
+    /// use pathwise_model::{SpanKind, SpanRecord, Status, TraceId, UNTYPED_ERROR};
+    /// let mut s = SpanRecord::new(TraceId::from_parts(1, 1), 1, 0, "a".into(), SpanKind::Span);
+    /// assert_eq!(s.error_type(), None);
+    /// s.status = Status::Error;
+    /// assert_eq!(s.error_type(), Some(UNTYPED_ERROR));
+    /// ```
+    pub fn error_type(&self) -> Option<&str> {
+        match (self.error(), self.status) {
+            (Some(e), _) => Some(&e.error_type),
+            (None, Status::Error) => Some(UNTYPED_ERROR),
+            (None, Status::Ok) => None,
+        }
+    }
 }
+
+/// The error type of a failed span that carries no error: what OTLP ingest also names a
+/// span whose status is ERROR without an exception.
+pub const UNTYPED_ERROR: &str = "error";
 
 /// A trace's lifecycle, for what spans alone cannot say.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -570,7 +570,9 @@ export function analysisView(root, params) {
         const cls = key === 'errors' || key === 'error_rate' ? (n.errors > 0 ? 'num has-errors' : 'num muted') : 'num';
         return h('td', { class: cls }, format(n));
       }),
-      h('td', { class: 'spark-cell' }, trends.has(n.key) ? sparkline(trends.get(n.key), trendStep) : h('span', { class: 'spark-wait' }))));
+      h('td', { class: 'spark-cell' }, h('a', {
+        class: 'heatmap-link', href: `#/heatmap${withQuery('', { node: n.key, range: state.range })}`, title: 'Latency heatmap: calls by time and duration',
+      }, trends.has(n.key) ? sparkline(trends.get(n.key), trendStep) : h('span', { class: 'spark-wait' })))));
     const el = h('table', { class: 'data-table node-table', id: 'node-table' },
       h('thead', null, head), h('tbody', null, rows));
     el.querySelector('thead').addEventListener('click', (event) => {

@@ -5,6 +5,7 @@
 //         #/compare        two traces side by side (compare.js; ?a=<id>&b=<id|typical>)
 //         #/funnel         decision funnel (funnel.js; ?name=<trace name>&range=)
 //         #/analysis       analysis        (analysis.js)
+//         #/heatmap        latency heatmap of a node or path (heatmap.js; ?node=|path=&range=)
 //         #/queries        database queries (queries.js; ?range=&sort=&dir=&threshold_ms=)
 //         #/health         health          (health.js; ?at=<Unix ms>&recent_s=&baseline_h=)
 //         #/alerts         alerts          (alerts.js; ?rule= filters the history)
@@ -19,6 +20,7 @@ import { detailView } from './detail.js';
 import { compareView } from './compare.js';
 import { analysisView } from './analysis.js';
 import { funnelView } from './funnel.js';
+import { heatmapView } from './heatmap.js';
 import { healthView } from './health.js';
 import { alertsView } from './alerts.js';
 import { queriesView } from './queries.js';
@@ -56,6 +58,10 @@ function route() {
     section = 'funnel';
     document.body.dataset.view = 'funnel';
     current = funnelView(view, params);
+  } else if (/^\/heatmap\/?$/.test(path)) {
+    section = 'analysis';
+    document.body.dataset.view = 'heatmap';
+    current = heatmapView(view, params);
   } else if (/^\/analysis\/?$/.test(path)) {
     section = 'analysis';
     document.body.dataset.view = 'analysis';

@@ -15,14 +15,22 @@ export function tracesHref(query, range) {
 }
 
 /**
+ * A lower bound (ms) for the calls at or above a percentile read from a rollup sketch: the
+ * sketch may place it up to 1 % above the call it stands for, so the bound is 1 % lower,
+ * rounded down to whole microseconds, and never excludes that call.
+ */
+export function atOrAbove(percentileMs) {
+  return Math.floor(percentileMs * 0.99 * 1000) / 1000;
+}
+
+/**
  * The query behind one bar of a path chart: `hot` its calls, `slow` the calls at or above
  * its p95, `errors` its failed calls.
  */
 export function pathQuery(kind, metrics) {
   const path = `path == ${literal(metrics.key)}`;
   if (kind === 'slow' && Number.isFinite(metrics.p95_ms)) {
-    // Rounded down to whole microseconds: the bound must not exclude the p95 call itself.
-    return `${path} AND duration_ms >= ${Math.floor(metrics.p95_ms * 1000) / 1000}`;
+    return `${path} AND duration_ms >= ${atOrAbove(metrics.p95_ms)}`;
   }
   if (kind === 'errors') return `${path} AND status == failed`;
   return path;

@@ -3,13 +3,17 @@
 // records evaluations — a Sankey of its candidates through the filters: the band narrows at
 // each filter by the items that filter was the first to reject (each evaluation's own filter
 // order), and what is left qualifies. Every count links to traces: a step's traces and its
-// failed ones as queries, a filter's rejections as example traces.
+// failed ones as queries, a filter's rejections as example traces. Below, the slowest steps
+// over time (GET /api/heatmap/steps): a row per step, colour = its p95 in that column, a cell
+// opening the runs of the step at or above that p95.
 
-import { api, errorBox, formatCount, formatMs, formatPercent, h, markReady, withQuery } from './util.js';
+import {
+  api, errorBox, formatCount, formatMs, formatPercent, h, knownRange, markReady, rangePicker, withQuery,
+} from './util.js';
 import { s, svgTitle } from './charts.js';
-import { literal, tracesHref } from './drill.js';
+import { atOrAbove, literal, tracesHref } from './drill.js';
+import { columnQuery, heatGrid } from './heatmap.js';
 
-const RANGES = [['15m', '15 min'], ['1h', '1 hour'], ['24h', '24 hours'], ['7d', '7 days']];
 const SANKEY = { width: 760, band: 120, top: 28, drop: 70, node: 10 };
 
 /** The list query for the traces of `name` that ran `step` (failed in it with `failed`). */
@@ -124,6 +128,36 @@ function filterTable(step) {
     h('tbody', null, rows));
 }
 
+/** The slowest-steps heatmap: colour = p95 on a log scale between the grid's extremes. */
+function stepHeatmap(data, name, range) {
+  const values = data.steps.flatMap((st) => st.p95_ms.filter((v) => v != null && v > 0));
+  const panel = h('section', { class: 'ana-panel', id: 'step-heatmap' },
+    h('header', { class: 'ana-panel-head' }, h('h2', null, 'Slowest steps over time'),
+      h('span', { class: 'muted small' }, 'p95 per step and period, slowest step first; click a cell for its slow runs')));
+  if (!values.length) {
+    panel.append(h('p', { class: 'muted small' }, 'No step ran in this range.'));
+    return panel;
+  }
+  const lo = Math.log(Math.min(...values));
+  const spread = Math.log(Math.max(...values)) - lo || 1;
+  const grid = { since_ns: data.since_ns, column_ns: data.column_ns, columns: data.steps[0].p95_ms.length };
+  panel.append(heatGrid(grid, data.steps.map((st) => st.name), (c, r) => {
+    const step = data.steps[r];
+    const p95 = step.p95_ms[c];
+    if (p95 == null) return null;
+    const bound = atOrAbove(p95);
+    const query = `trace.name == ${literal(name)} AND kind == step AND name == ${literal(step.name)} `
+      + `AND duration_ms >= ${bound} AND ${columnQuery(data, c)}`;
+    return {
+      t: (Math.log(Math.max(p95, 1e-9)) - lo) / spread,
+      value: p95,
+      title: `${step.name}: p95 ${formatMs(p95)} over ${formatCount(step.calls[c])} runs`,
+      href: tracesHref(query, range),
+    };
+  }, `Slowest steps of ${name}`));
+  return panel;
+}
+
 function stepPanel(step) {
   return h('section', { class: 'ana-panel funnel-candidates', dataset: { step: step.name } },
     h('header', { class: 'ana-panel-head' },
@@ -135,7 +169,7 @@ function stepPanel(step) {
 
 export function funnelView(root, params) {
   let name = (params.get('name') || '').trim();
-  let range = RANGES.some(([r]) => r === params.get('range')) ? params.get('range') : '24h';
+  let range = knownRange(params.get('range'));
   let disposed = false;
   let controller = new AbortController();
   const suggestions = new AbortController(); // apart: a new funnel must not cancel them
@@ -144,17 +178,18 @@ export function funnelView(root, params) {
     placeholder: 'decision trace name', 'aria-label': 'Decision trace name', autocomplete: 'off', spellcheck: 'false', maxlength: '200' });
   const names = h('datalist', { id: 'funnel-names' });
   const form = h('form', { class: 'funnel-form' }, nameInput, names, h('button', { type: 'submit', class: 'btn' }, 'Show'));
-  const rangeButtons = RANGES.map(([value, label]) => h('button', {
-    type: 'button', class: 'seg-btn', dataset: { range: value }, 'aria-pressed': String(value === range), title: `The last ${label}`,
-  }, value));
-  const rangeGroup = h('div', { class: 'seg', role: 'group', 'aria-label': 'Time range' }, rangeButtons);
   const summary = h('p', { class: 'funnel-summary' });
   const message = h('div', { class: 'ana-message' });
   const steps = h('section', { class: 'ana-panel funnel-steps', id: 'funnel-steps', hidden: true });
   const candidates = h('div', { class: 'funnel-candidate-panels' });
+  const slowest = h('div', { class: 'funnel-slowest' });
   root.append(h('section', { class: 'funnel-view' },
-    h('div', { class: 'ana-top' }, h('h1', { class: 'page-title' }, 'Decision funnel'), form, rangeGroup),
-    message, summary, steps, candidates));
+    h('div', { class: 'ana-top' }, h('h1', { class: 'page-title' }, 'Decision funnel'), form,
+      rangePicker(range, (chosen) => {
+        range = chosen;
+        navigate();
+      })),
+    message, summary, steps, candidates, slowest));
 
   function navigate() {
     history.replaceState(null, '', `#/funnel${withQuery('', { name, range })}`);
@@ -163,13 +198,6 @@ export function funnelView(root, params) {
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     name = nameInput.value.trim();
-    navigate();
-  });
-  rangeGroup.addEventListener('click', (event) => {
-    const button = event.target.closest('[data-range]');
-    if (!button) return;
-    range = button.dataset.range;
-    for (const b of rangeButtons) b.setAttribute('aria-pressed', String(b.dataset.range === range));
     navigate();
   });
 
@@ -181,6 +209,7 @@ export function funnelView(root, params) {
     if (!data.steps.length) {
       steps.hidden = true;
       candidates.replaceChildren();
+      slowest.replaceChildren();
       message.replaceChildren(h('p', { class: 'empty-state' },
         data.traces ? `The traces of ${data.name} have no steps.` : `No trace named ${data.name} in the last ${range}.`));
       return;
@@ -191,7 +220,17 @@ export function funnelView(root, params) {
     ...data.steps.map((step) => stepRow(data, step, range)));
     steps.hidden = false;
     candidates.replaceChildren(...data.steps.filter((step) => step.filters.length).map(stepPanel));
+    loadSlowest(data.name);
     document.title = `Funnel ${data.name} · Pathwise`;
+  }
+
+  async function loadSlowest(of) {
+    try {
+      const data = await api(withQuery('/api/heatmap/steps', { name: of, since: range, columns: 60 }), { signal: controller.signal });
+      if (!disposed) slowest.replaceChildren(stepHeatmap(data, of, range));
+    } catch (err) {
+      if (!disposed && err.name !== 'AbortError') slowest.replaceChildren(errorBox(err));
+    }
   }
 
   async function loadNames() {
@@ -210,6 +249,7 @@ export function funnelView(root, params) {
       summary.replaceChildren();
       steps.hidden = true;
       candidates.replaceChildren();
+      slowest.replaceChildren();
       message.replaceChildren(h('p', { class: 'empty-state' },
         'Name the decision traces to follow (pathwise::trace / pathwise.trace): their steps, candidates and filters.'));
       return;

@@ -239,3 +239,26 @@ export function markReady(view) {
     }, 0);
   });
 }
+
+/** The time ranges the views over many traces offer: [value, label]. */
+export const RANGES = [['15m', '15 min'], ['1h', '1 hour'], ['24h', '24 hours'], ['7d', '7 days']];
+
+/** `wanted` if it is one of [`RANGES`], else `fallback`. */
+export function knownRange(wanted, fallback = '24h') {
+  return RANGES.some(([value]) => value === wanted) ? wanted : fallback;
+}
+
+/** A segmented control of [`RANGES`] with `current` pressed; `onChange(value)` on a new choice. */
+export function rangePicker(current, onChange) {
+  const buttons = RANGES.map(([value, label]) => h('button', {
+    type: 'button', class: 'seg-btn', dataset: { range: value }, 'aria-pressed': String(value === current), title: `The last ${label}`,
+  }, value));
+  const group = h('div', { class: 'seg', role: 'group', 'aria-label': 'Time range' }, buttons);
+  group.addEventListener('click', (event) => {
+    const button = event.target.closest('[data-range]');
+    if (!button) return;
+    for (const b of buttons) b.setAttribute('aria-pressed', String(b === button));
+    onChange(button.dataset.range);
+  });
+  return group;
+}

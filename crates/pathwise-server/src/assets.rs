@@ -36,6 +36,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../assets/funnel.js"),
     ),
     (
+        "heatmap.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/heatmap.js"),
+    ),
+    (
         "compare.js",
         "text/javascript; charset=utf-8",
         include_str!("../assets/compare.js"),

@@ -20,8 +20,8 @@ mod baselines;
 mod compare;
 mod csrf;
 mod error;
-mod funnel;
 mod ingest;
+mod investigate;
 pub mod keys;
 mod limits;
 mod live;
@@ -246,6 +246,8 @@ pub const API_PATHS: &[&str] = &[
     "/api/traces/{id}/critical-path",
     "/api/compare",
     "/api/funnel",
+    "/api/heatmap",
+    "/api/heatmap/steps",
     "/api/snapshot",
     "/api/health",
     "/api/regressions",
@@ -301,7 +303,9 @@ pub fn router(config: &ServerConfig) -> Result<Router, ServeError> {
             get(analytics::critical_path),
         )
         .route("/api/compare", get(compare::compare))
-        .route("/api/funnel", get(funnel::funnel))
+        .route("/api/funnel", get(investigate::funnel))
+        .route("/api/heatmap", get(investigate::heatmap))
+        .route("/api/heatmap/steps", get(investigate::step_heatmap_route))
         .route("/api/snapshot", get(perf::snapshot_route))
         .route("/api/health", get(perf::health))
         .route("/api/regressions", get(perf::regressions))

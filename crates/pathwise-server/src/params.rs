@@ -148,6 +148,17 @@ impl Params {
         }
     }
 
+    /// An optional name of at most `max` chars that, when given, is not empty (`node=` is a
+    /// name that got lost, not "no node").
+    pub fn name(&self, name: &'static str, max: usize) -> Result<Option<String>, ApiError> {
+        match self.value(name)? {
+            Some(v) if v.chars().count() > max => {
+                Err(ApiError::bad(name, format!("longer than {max} characters")))
+            }
+            other => Ok(other.map(str::to_string)),
+        }
+    }
+
     /// The `project` the request names, if any (checked to be a project name; `project=` is
     /// refused, not read as the default: a name that got lost is a mistake to report).
     pub fn project(&self) -> Result<Option<String>, ApiError> {

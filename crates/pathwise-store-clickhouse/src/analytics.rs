@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, HashMap};
 use pathwise_model::{Status, TraceId};
 use pathwise_store::rollup::{Bucket, Cover};
 use pathwise_store::{
-    AttrValueKey, GroupAttributeSum, PathErrors, PathInfo, PathRollup, RollupStore, StoreError,
-    TraceSpan, Window,
+    AttrValueKey, GroupAttributeSum, PathErrors, PathInfo, PathRollup, RollupKey, RollupStore,
+    StoreError, TraceSpan, Window,
 };
 
 use crate::read::{ClickHouseReader, bound, bucket, span_row};
@@ -65,6 +65,33 @@ impl RollupStore for ClickHouseReader {
             .into_iter()
             .map(|(node, minutes)| (node, minutes.into_iter().collect()))
             .collect())
+    }
+
+    fn minutes_of(
+        &self,
+        window: Window,
+        of: RollupKey<'_>,
+    ) -> Result<Vec<(i64, Bucket)>, StoreError> {
+        let (from, to) = Cover::of(window).minute_span();
+        let (column, key) = match of {
+            RollupKey::Node(name) => ("node", name),
+            RollupKey::Path(path) => ("path", path),
+        };
+        let rows: Vec<RollupRowCh> = self.conn.run(
+            self.conn
+                .client
+                .query(&format!(
+                    "SELECT {ROLLUP_COLUMNS} FROM {} WHERE bucket >= {from} AND bucket < {to} AND {column} = ?",
+                    self.conn.table("rollup_minute")
+                ))
+                .bind(key)
+                .fetch_all(),
+        )?;
+        let mut minutes: BTreeMap<i64, Bucket> = BTreeMap::new();
+        for row in &rows {
+            minutes.entry(row.bucket).or_default().merge(&bucket(row));
+        }
+        Ok(minutes.into_iter().collect())
     }
 
     fn path_errors(&self, window: Window) -> Result<Vec<PathErrors>, StoreError> {

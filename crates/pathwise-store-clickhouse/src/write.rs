@@ -182,7 +182,7 @@ impl ClickHouseStore {
                 start_ns: span.start_ns,
                 duration_ns: signed(span.duration_ns),
                 status: span.status as u8,
-                error_type: error.map(|e| e.error_type.to_string()),
+                error_type: span.error_type().map(str::to_string),
                 error_message: error.map(|e| e.message.clone()),
                 error_chain: error
                     .filter(|e| !e.chain.is_empty())
@@ -200,7 +200,7 @@ impl ClickHouseStore {
                 path: meta.text.clone(),
                 start_ns: span.start_ns,
                 duration_ns: signed(span.duration_ns),
-                error_type: error.map(|e| Arc::<str>::from(e.error_type.as_ref())),
+                error_type: span.error_type().map(Arc::<str>::from),
             });
             if span.kind == SpanKind::Operation && span.parent_id == 0 {
                 continue; // an operation recorded on its own is no trace

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use pathwise_analysis::funnel::decision_funnel;
 use pathwise_analysis::{Analysis, Window, critical_path, error_patterns};
 use pathwise_model::{
     AttrValue, ErrorInfo, Record, SpanKind, SpanRecord, Status, TraceEvent, TraceId,
@@ -12,7 +13,7 @@ use pathwise_store::alerts::{
 };
 use pathwise_store::{
     Backend, BaselineRow, CacheDelta, CacheRow, FunctionInfo, PathList, PipelineStats, Reader,
-    TraceFilter, WriteBatch,
+    RollupKey, TraceFilter, WriteBatch,
 };
 use pathwise_store_clickhouse::testing::Cluster;
 use pathwise_store_clickhouse::{ClickHouseBackend, Variant};
@@ -315,6 +316,26 @@ fn sqlite_and_a_two_shard_cluster_give_the_same_answers() {
         (root.calls, root.errors),
         (300, 28),
         "the doubly delivered failed roots count once"
+    );
+    // A node's and a path's minute series (the heatmap's source), and the decision funnel.
+    for of in [
+        RollupKey::Node("GEOClient.search"),
+        RollupKey::Path("SearchService.search → GEOClient.search"),
+    ] {
+        let figures = |r: &dyn Reader| -> Vec<(i64, i64, i64, i64, i64)> {
+            r.minutes_of(Window::all(), of)
+                .unwrap()
+                .iter()
+                .map(|(m, b)| (*m, b.calls, b.errors, b.min_ns, b.max_ns))
+                .collect()
+        };
+        let on_sqlite = figures(s.as_ref());
+        assert_eq!(on_sqlite.iter().map(|f| f.1).sum::<i64>(), 300, "{of:?}");
+        assert_eq!(on_sqlite, figures(c.as_ref()), "{of:?}");
+    }
+    assert_eq!(
+        decision_funnel(s.as_ref(), "competitor-selection", Window::all()).unwrap(),
+        decision_funnel(c.as_ref(), "competitor-selection", Window::all()).unwrap()
     );
     for attr in ["organism", "limit"] {
         assert_eq!(

@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, HashMap};
 use pathwise_model::TraceId;
 use pathwise_store::rollup::{Bucket, Cover};
 use pathwise_store::{
-    AttrValueKey, GroupAttributeSum, PathErrors, PathInfo, PathRollup, RollupStore, StoreError,
-    TraceSpan, Window,
+    AttrValueKey, GroupAttributeSum, PathErrors, PathInfo, PathRollup, RollupKey, RollupStore,
+    StoreError, TraceSpan, Window,
 };
 use rusqlite::{Connection, params};
 
@@ -95,34 +95,58 @@ impl SqliteReader {
             .collect())
     }
 
-    fn node_minutes_sql(
-        &self,
-        window: Window,
-    ) -> Result<HashMap<String, Vec<(i64, Bucket)>>, Error> {
-        let (from, to) = Cover::of(window).minute_span();
-        let mut stmt = self.conn().prepare_cached(&format!(
+    /// `SELECT name, minute, bucket columns` of the minute rollups in `?1..?2` and `condition`.
+    fn minute_select(condition: &str) -> String {
+        format!(
             "SELECT n.name, r.bucket, {} FROM rollup_minute r
                JOIN paths p ON p.id = r.path_id JOIN names n ON n.id = p.name_id
-             WHERE r.bucket >= ?1 AND r.bucket < ?2 ORDER BY r.bucket",
+             WHERE r.bucket >= ?1 AND r.bucket < ?2{condition} ORDER BY r.bucket",
             BUCKET_COLUMNS
                 .split(", ")
                 .map(|c| format!("r.{c}"))
                 .collect::<Vec<_>>()
                 .join(", ")
-        ))?;
+        )
+    }
+
+    fn node_minutes_sql(
+        &self,
+        window: Window,
+    ) -> Result<HashMap<String, Vec<(i64, Bucket)>>, Error> {
+        let (from, to) = Cover::of(window).minute_span();
+        let mut stmt = self.conn().prepare_cached(&Self::minute_select(""))?;
         let mut rows = stmt.query(params![from, to])?;
         let mut out: HashMap<String, Vec<(i64, Bucket)>> = HashMap::new();
         while let Some(row) = rows.next()? {
             let name: String = row.get(0)?;
-            let minute: i64 = row.get(1)?;
-            let bucket = bucket_from_row(row, 2)?;
-            let series = out.entry(name).or_default();
-            match series.last_mut() {
-                Some((m, b)) if *m == minute => b.merge(&bucket),
-                _ => series.push((minute, bucket)),
-            }
+            add_minute(
+                out.entry(name).or_default(),
+                row.get(1)?,
+                bucket_from_row(row, 2)?,
+            );
         }
         Ok(out)
+    }
+
+    fn minutes_of_sql(
+        &self,
+        window: Window,
+        of: RollupKey<'_>,
+    ) -> Result<Vec<(i64, Bucket)>, Error> {
+        let (from, to) = Cover::of(window).minute_span();
+        let (condition, key) = match of {
+            RollupKey::Node(name) => (" AND n.name = ?3", name),
+            RollupKey::Path(path) => (" AND p.path = ?3", path),
+        };
+        let mut stmt = self
+            .conn()
+            .prepare_cached(&Self::minute_select(condition))?;
+        let mut rows = stmt.query(params![from, to, key])?;
+        let mut series = Vec::new();
+        while let Some(row) = rows.next()? {
+            add_minute(&mut series, row.get(1)?, bucket_from_row(row, 2)?);
+        }
+        Ok(series)
     }
 
     fn path_errors_sql(&self, window: Window) -> Result<Vec<PathErrors>, Error> {
@@ -301,6 +325,14 @@ impl SqliteReader {
     }
 }
 
+/// Adds a path's bucket of `minute` to a series in minute order (paths of one node merged).
+fn add_minute(series: &mut Vec<(i64, Bucket)>, minute: i64, bucket: Bucket) {
+    match series.last_mut() {
+        Some((m, b)) if *m == minute => b.merge(&bucket),
+        _ => series.push((minute, bucket)),
+    }
+}
+
 impl RollupStore for SqliteReader {
     fn path_rollups(&self, window: Window) -> Result<Vec<PathRollup>, StoreError> {
         Ok(self.path_rollups_sql(window)?)
@@ -311,6 +343,14 @@ impl RollupStore for SqliteReader {
         window: Window,
     ) -> Result<HashMap<String, Vec<(i64, Bucket)>>, StoreError> {
         Ok(self.node_minutes_sql(window)?)
+    }
+
+    fn minutes_of(
+        &self,
+        window: Window,
+        of: RollupKey<'_>,
+    ) -> Result<Vec<(i64, Bucket)>, StoreError> {
+        Ok(self.minutes_of_sql(window, of)?)
     }
 
     fn path_errors(&self, window: Window) -> Result<Vec<PathErrors>, StoreError> {

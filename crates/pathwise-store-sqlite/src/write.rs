@@ -222,8 +222,8 @@ impl Dictionary {
             None => None,
         };
         let error = span.error();
-        let error_type_id = match error {
-            Some(e) => Some(self.name_id(tx, &e.error_type)?),
+        let error_type_id = match span.error_type() {
+            Some(error_type) => Some(self.name_id(tx, error_type)?),
             None => None,
         };
         let trace_id = span.trace_id.to_bytes();

@@ -116,3 +116,24 @@ fn stats_and_error_rates_match_hand_counts() {
     let later = reader.error_rate_since(1_700_000_000_010).unwrap();
     assert_eq!((later.spans, later.errors), (30, 3));
 }
+
+#[test]
+fn a_span_failed_without_an_error_counts_as_an_untyped_error_in_the_rollups() {
+    use pathwise_store::{RollupKey, RollupStore, Window};
+    // Traces 0, 3, 6 and 9 of ten: op3 failed, with a status and no error.
+    let (_dir, reader) = fixture(10);
+    let minutes = reader
+        .minutes_of(Window::all(), RollupKey::Node("op3"))
+        .unwrap();
+    let (calls, errors) = minutes
+        .iter()
+        .fold((0, 0), |(c, e), (_, b)| (c + b.calls, e + b.errors));
+    assert_eq!((calls, errors), (10, 4));
+    let by_type: Vec<(String, i64)> = reader
+        .path_errors(Window::all())
+        .unwrap()
+        .into_iter()
+        .flat_map(|p| p.by_type)
+        .collect();
+    assert_eq!(by_type, [(pathwise_model::UNTYPED_ERROR.to_string(), 4)]);
+}

@@ -30,6 +30,15 @@ pub struct PathRollup {
     pub bucket: Bucket,
 }
 
+/// Which rollup series to read: a node's (span name; its paths merged) or one path's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RollupKey<'a> {
+    /// A span name, every path ending in it merged.
+    Node(&'a str),
+    /// One path's full text, root first: `A → B → C`.
+    Path(&'a str),
+}
+
 /// Error counts of one path by error type over a window.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PathErrors {
@@ -112,6 +121,14 @@ pub trait RollupStore {
         &self,
         window: Window,
     ) -> Result<HashMap<String, Vec<(i64, Bucket)>>, StoreError>;
+
+    /// The minute buckets of one node or path in the window, oldest first (minutes since the
+    /// epoch, of the spans' start), merged over the node's paths.
+    fn minutes_of(
+        &self,
+        window: Window,
+        of: RollupKey<'_>,
+    ) -> Result<Vec<(i64, Bucket)>, StoreError>;
 
     /// Error counts by type for each path with errors in the window.
     fn path_errors(&self, window: Window) -> Result<Vec<PathErrors>, StoreError>;

@@ -40,7 +40,8 @@ mod window;
 use pathwise_model::{Name, Record};
 
 pub use analytics::{
-    AttrValueKey, GroupAttributeSum, PathErrors, PathInfo, PathRollup, RollupStore, TraceSpan,
+    AttrValueKey, GroupAttributeSum, PathErrors, PathInfo, PathRollup, RollupKey, RollupStore,
+    TraceSpan,
 };
 pub use backend::{Backend, Reader};
 pub use baseline::BaselineRow;

@@ -1,9 +1,11 @@
-//! Investigation views over many traces: the decision funnel (`/api/funnel`).
+//! Investigation views over many traces: the decision funnel (`/api/funnel`) and latency
+//! heatmaps (`/api/heatmap`, `/api/heatmap/steps`).
 
+use pathwise_analysis::heatmap::{MAX_COLUMNS, MAX_ROWS};
 use serde_json::{Value, json};
 
 use super::schemas::{list, object, refer};
-use super::{answers, get, param, window};
+use super::{answers, get, int, param, query, window};
 use crate::params::TRACE_ID_PATTERN;
 
 fn count() -> Value {
@@ -41,6 +43,100 @@ fn step() -> Value {
         "failed_examples": examples("newest traces in which the step failed"),
         "examples": examples("newest traces that ran the step"),
     }))
+}
+
+fn counts() -> Value {
+    json!({ "type": "array", "items": count() })
+}
+
+fn text(description: &str) -> Value {
+    json!({ "type": "string", "minLength": 1, "maxLength": crate::MAX_QUERY_BYTES, "description": description })
+}
+
+fn columns() -> Value {
+    int(
+        "columns",
+        1,
+        MAX_COLUMNS as i64,
+        Some(60),
+        "time columns at most (each a whole number of minutes)",
+    )
+}
+
+fn grid() -> Value {
+    json!({
+        "window": refer("Window"),
+        "since_ns": { "type": "integer", "description": "start of the first column (a whole minute)" },
+        "column_ns": { "type": "integer", "minimum": 60_000_000_000i64, "description": "width of each column, whole minutes" },
+    })
+}
+
+fn heatmap() -> Value {
+    let mut fields = grid();
+    fields.as_object_mut().unwrap().extend(json!({
+        "kind": { "enum": ["node", "path"] },
+        "edges_ns": { "type": "array", "items": { "type": "integer" }, "minItems": 2,
+            "description": "row edges, ascending and log-spaced from the fastest to the slowest call: row r holds [edges_ns[r], edges_ns[r+1]), the last row its upper edge too (to the sketches' 1 % accuracy)" },
+        "cells": { "type": "array", "items": counts(), "description": "cells[column][row]: calls" },
+        "calls": counts(), "errors": counts(),
+        "max_cell": count(),
+    }).as_object().unwrap().clone());
+    object(fields)
+}
+
+fn step_heatmap() -> Value {
+    let mut fields = grid();
+    let row = object(json!({
+        "name": { "type": "string" },
+        "p95_ms": { "type": "array", "items": { "type": ["number", "null"] }, "description": "per column; null where the step did not run" },
+        "calls": counts(),
+        "overall_p95_ms": { "type": ["number", "null"] },
+    }));
+    fields
+        .as_object_mut()
+        .unwrap()
+        .insert("steps".into(), list(row));
+    object(fields)
+}
+
+/// `/api/heatmap` and `/api/heatmap/steps`.
+pub(super) fn heatmaps() -> Value {
+    let mut one = vec![
+        query(
+            "node",
+            text("a span name (its paths merged)"),
+            "a node: give node or path",
+        ),
+        query(
+            "path",
+            text("a path, root first, names joined by ` → `"),
+            "a path: give node or path",
+        ),
+    ];
+    one.extend(window());
+    one.push(columns());
+    one.push(int(
+        "rows",
+        1,
+        MAX_ROWS as i64,
+        Some(20),
+        "duration rows at most",
+    ));
+    let mut steps = vec![param(
+        "name",
+        "query",
+        true,
+        text("the decision traces' name (exact)"),
+        "the decision traces' name",
+    )];
+    steps.extend(window());
+    steps.push(columns());
+    json!({
+        "/api/heatmap": get("a latency heatmap of one node or path over a window (default 24 h): calls by start time (columns of whole minutes) and duration (log-spaced rows from the fastest to the slowest call), read from the minute rollups' sketches, so any window costs its rollups; 400 without node or path, or with both", one,
+            answers("the heatmap", heatmap(), &[])),
+        "/api/heatmap/steps": get("the slowest steps of the decision traces of one name over time: each step (learnt from the newest 20 such traces) with its p95 per column, slowest step first; a step's figures are its span name's", steps,
+            answers("the steps' heatmap", step_heatmap(), &[])),
+    })
 }
 
 /// `/api/funnel`.

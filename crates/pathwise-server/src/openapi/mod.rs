@@ -158,6 +158,7 @@ fn document() -> Value {
         traces::analytics(),
         compare::paths(),
         investigate::paths(),
+        investigate::heatmaps(),
         queries::paths(),
         scaling::paths(),
         monitoring::paths(),

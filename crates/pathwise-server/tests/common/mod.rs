@@ -7,6 +7,7 @@ pub mod compare_traces;
 pub mod db_queries;
 pub mod db_scaling;
 pub mod decision_funnel;
+pub mod latency_grid;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
