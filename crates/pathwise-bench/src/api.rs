@@ -104,6 +104,9 @@ pub fn run(args: Args) -> Result<Report, BoxError> {
         let l = server.time(&format!("/api/traces?limit=50&{filter}"), n, WARMUP)?;
         list_row(&mut report, &format!("list {filter}"), &l);
     }
+    // The list page's stat cards follow its filters: the same selective filter, counted.
+    let l = server.time("/api/stats?min_ms=20000", n, WARMUP)?;
+    report.latency("stats min_ms=20000", &l);
 
     // The detail of the big trace (default max_spans 2000) and one of its collapsed subtrees.
     let detail_path = format!("/api/traces/{}", big.to_hex());

@@ -290,6 +290,11 @@ const MIGRATIONS: &[&str] = &[
            pw_text(metadata) AS metadata
     FROM span_details;
     "#,
+    // v11: the slow traces (1 s and longer) by duration, so a list filtered to long traces
+    // reads them, not every trace (`read::trace_table`). Partial: a fast trace costs nothing.
+    r#"
+    CREATE INDEX traces_slow ON traces (duration_ns) WHERE duration_ns >= 1000000000;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -10,6 +10,7 @@ use pathwise_store::{ErrorRate, TraceFilter, TraceStats};
 /// Counts by status and duration figures of the traces `filter` selects.
 pub(super) fn trace_stats(conn: &Connection, filter: &TraceFilter) -> Result<TraceStats, Error> {
     let (clauses, args) = crate::read::trace_conditions(filter);
+    let table = crate::read::trace_table(conn, filter, &clauses, &args)?;
     let where_sql = if clauses.is_empty() {
         String::new()
     } else {
@@ -17,7 +18,7 @@ pub(super) fn trace_stats(conn: &Connection, filter: &TraceFilter) -> Result<Tra
     };
     let mut stats = TraceStats::default();
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT t.status, count(*), avg(t.duration_ns), count(t.duration_ns) FROM traces t
+        "SELECT t.status, count(*), avg(t.duration_ns), count(t.duration_ns) FROM {table}
          {where_sql} GROUP BY t.status"
     ))?;
     let mut rows = stmt.query(params_from_iter(args.iter()))?;
@@ -50,7 +51,7 @@ pub(super) fn trace_stats(conn: &Connection, filter: &TraceFilter) -> Result<Tra
         args.push(SqlValue::Integer(rank.max(0)));
         stats.p95_duration_ns = conn
             .prepare_cached(&format!(
-                "SELECT t.duration_ns FROM traces t {finished_only}
+                "SELECT t.duration_ns FROM {table} {finished_only}
                  ORDER BY t.duration_ns LIMIT 1 OFFSET ?"
             ))?
             .query_row(params_from_iter(args.iter()), |row| row.get(0))

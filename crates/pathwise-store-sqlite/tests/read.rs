@@ -137,3 +137,72 @@ fn a_span_failed_without_an_error_counts_as_an_untyped_error_in_the_rollups() {
         .collect();
     assert_eq!(by_type, [(pathwise_model::UNTYPED_ERROR.to_string(), 4)]);
 }
+
+/// 5,000 single-span traces a millisecond apart: every even one lasts 1.5 s, trace 17 30 s,
+/// the rest 10 ms.
+fn slow_fixture() -> (tempfile::TempDir, SqliteReader) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("slow.db");
+    let mut store = SqliteStore::open(&db).unwrap();
+    let base_ms = 1_700_000_000_000u64;
+    let records: Vec<Record> = (0..5_000u64)
+        .map(|t| {
+            let trace = TraceId::from_parts(base_ms + t, u128::from(t));
+            let mut span = SpanRecord::new(trace, 1, 0, "job".into(), SpanKind::Span);
+            span.start_ns = (base_ms + t) as i64 * MS;
+            span.duration_ns = match t {
+                17 => 30_000,
+                t if t % 2 == 0 => 1_500,
+                _ => 10,
+            } * MS as u64;
+            Record::Span(span)
+        })
+        .collect();
+    store.write_records(&records).unwrap();
+    (dir, SqliteReader::open(&db).unwrap())
+}
+
+#[test]
+fn long_trace_filters_find_every_match_few_or_many() {
+    use pathwise_store::{Cursor, TraceFilter};
+    let (_dir, reader) = slow_fixture();
+    // One match: read through the slow-trace index.
+    let one = TraceFilter {
+        min_duration_ns: Some(20_000 * MS),
+        ..TraceFilter::default()
+    };
+    let page = reader.list_traces(&one).unwrap();
+    assert_eq!(page.traces.len(), 1);
+    assert_eq!(page.traces[0].duration_ns, Some(30_000 * MS));
+    assert_eq!(reader.trace_stats(&one).unwrap().total, 1);
+    // 2,501 matches (past the probe): newest first, every one once across pages.
+    let mut many = TraceFilter {
+        min_duration_ns: Some(1_000 * MS),
+        limit: 1_000,
+        ..TraceFilter::default()
+    };
+    let mut starts = Vec::new();
+    loop {
+        let page = reader.list_traces(&many).unwrap();
+        starts.extend(page.traces.iter().map(|t| t.start_ns));
+        match page.next_cursor.as_deref().and_then(Cursor::decode) {
+            Some(next) => many.cursor = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(starts.len(), 2_501);
+    assert!(starts.windows(2).all(|w| w[0] > w[1]), "newest first");
+    let stats = reader.trace_stats(&many).unwrap();
+    assert_eq!(
+        (stats.total, stats.p95_duration_ns),
+        (2_501, Some(1_500 * MS))
+    );
+    // Between the two, with a bound below the index's second: the plain walk.
+    let some = TraceFilter {
+        min_duration_ns: Some(500 * MS),
+        max_duration_ns: Some(2_000 * MS),
+        limit: 10_000,
+        ..TraceFilter::default()
+    };
+    assert_eq!(reader.list_traces(&some).unwrap().traces.len(), 2_500);
+}
