@@ -12,7 +12,7 @@ import {
   withQuery,
 } from './util.js';
 import { applyScalingParams, scalingPanel } from './scaling.js';
-import { pathQuery, tracesHref } from './drill.js';
+import { attributeQuery, nodeQuery, pathQuery, tracesHref } from './drill.js';
 
 const RANGES = [
   ['15m', '15 min', 15 * 60_000],
@@ -566,9 +566,11 @@ export function analysisView(root, params) {
       h('th', { class: 'spark-col' }, 'p95 trend'));
     const rows = sortedNodes().map((n) => h('tr', { dataset: { node: n.key }, class: n.errors > 0 ? 'has-error-row' : null },
       COLUMNS.map(([key, , format]) => {
-        if (key === 'key') return h('td', { class: 'node-name', title: describe(n) }, n.key);
+        const drill = nodeQuery(key, n);
+        const text = drill ? h('a', { class: 'drill', href: tracesHref(drill, state.range), dataset: { drill: key } }, format(n)) : format(n);
+        if (key === 'key') return h('td', { class: 'node-name', title: describe(n) }, text);
         const cls = key === 'errors' || key === 'error_rate' ? (n.errors > 0 ? 'num has-errors' : 'num muted') : 'num';
-        return h('td', { class: cls }, format(n));
+        return h('td', { class: cls }, text);
       }),
       h('td', { class: 'spark-cell' }, h('a', {
         class: 'heatmap-link', href: `#/heatmap${withQuery('', { node: n.key, range: state.range })}`, title: 'Latency heatmap: calls by time and duration',
@@ -716,10 +718,11 @@ export function analysisView(root, params) {
       const rows = data.values.map((v) => {
         const fill = h('span', { class: 'bar-fill' });
         fill.style.width = `${(v.error_rate / maxRate) * 100}%`;
+        const link = (failed, text) => h('a', { class: 'drill', href: tracesHref(attributeQuery(data.attribute, v.value, failed), state.range) }, text);
         return h('tr', { class: v.flagged ? 'flagged' : null, dataset: { value: v.value } },
-          h('td', { class: 'mono pattern-value' }, v.value, v.flagged ? h('span', { class: 'flag-badge' }, 'flagged') : null),
+          h('td', { class: 'mono pattern-value' }, link(false, v.value), v.flagged ? h('span', { class: 'flag-badge' }, 'flagged') : null),
           h('td', { class: 'num' }, formatCount(v.spans)),
-          h('td', { class: `num ${v.errors > 0 ? 'has-errors' : 'muted'}` }, formatCount(v.errors)),
+          h('td', { class: `num ${v.errors > 0 ? 'has-errors' : 'muted'}` }, v.errors > 0 ? link(true, formatCount(v.errors)) : formatCount(v.errors)),
           h('td', { class: 'num rate-cell' }, formatPercent(v.error_rate), h('span', { class: 'mini-track' }, fill)));
       });
       patterns.body.replaceChildren(summary, h('div', { class: 'table-scroll pattern-scroll' },

@@ -1,6 +1,7 @@
 // Drill-down: from a figure to the traces behind it. Each link opens the trace list with a
-// query (docs/query.md) that selects exactly the traces the figure counts — a path's calls,
-// its slow calls (at or above its p95) or its failed calls — in the same time range.
+// query (docs/query.md) that selects exactly the traces the figure counts — a path's or node's
+// calls, its slow calls (at or above its p95), its failed calls, exemplars of a percentile, an
+// attribute value's spans — in the same time range.
 
 /** `text` as a query-language string literal. */
 export function literal(text) {
@@ -34,4 +35,34 @@ export function pathQuery(kind, metrics) {
   }
   if (kind === 'errors') return `${path} AND status == failed`;
   return path;
+}
+
+/** Percentile columns and how near their exemplars are: a band of ±2 % around the figure
+ * (the sketch's 1 % twice), so the call the percentile stands for is inside it. */
+const PERCENTILES = ['p50_ms', 'p95_ms', 'p99_ms'];
+const BAND = 0.02;
+
+/**
+ * The query behind one cell of a node table: the node's calls (its name), its failed calls
+ * (errors), or exemplars of a percentile (calls within ±2 % of it); null for other columns.
+ */
+export function nodeQuery(column, node) {
+  const name = `name == ${literal(node.key)}`;
+  if (column === 'key' || column === 'calls') return name;
+  if ((column === 'errors' || column === 'error_rate') && node.errors > 0) return `${name} AND status == failed`;
+  const ms = node[column];
+  if (PERCENTILES.includes(column) && Number.isFinite(ms) && ms > 0) {
+    const lo = Math.floor(ms * (1 - BAND) * 1000) / 1000;
+    const hi = Math.ceil(ms * (1 + BAND) * 1000) / 1000;
+    return `${name} AND duration_ms >= ${lo} AND duration_ms <= ${hi}`;
+  }
+  return null;
+}
+
+/** The spans carrying attribute `key` = `value` (failed ones with `failed`). */
+export function attributeQuery(key, value, failed) {
+  const field = /^[A-Za-z_][A-Za-z0-9_.-]*$/.test(key) ? `attr.${key}` : `attr.${literal(key)}`;
+  const number = /^-?\d+(\.\d+)?$/.test(String(value));
+  const query = `${field} == ${number ? value : literal(value)}`;
+  return failed ? `${query} AND status == failed` : query;
 }

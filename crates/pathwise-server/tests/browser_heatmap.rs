@@ -67,7 +67,7 @@ async fn the_analysis_node_table_opens_a_nodes_heatmap() {
     let (_, base, _) = common::latency_grid::server();
     let url = format!("{base}/#/analysis?range=1h");
     in_browser("heatmap_from_analysis", move |client| async move {
-        open(&client, &url, "analysis").await;
+        open_analysis_settled(&client, &url).await;
         click(&client, "#node-table tr[data-node='fetch'] .heatmap-link").await;
         until(
             &client,

@@ -275,3 +275,15 @@ pub async fn scroll_to(client: &Client, css: &str) {
     // Let the scroll paint before a screenshot.
     tokio::time::sleep(Duration::from_millis(150)).await;
 }
+
+/// Opens the Analysis page at `url` and waits for its node table to settle (it is drawn again
+/// when the p95 trends arrive, which would leave a found cell stale).
+pub async fn open_analysis_settled(client: &Client, url: &str) {
+    open(client, url, "analysis").await;
+    until(
+        client,
+        "the node table with its trends",
+        "document.querySelector('#node-table') && !document.querySelector('#node-table .spark-wait')",
+    )
+    .await;
+}

@@ -1,0 +1,79 @@
+//! Drill-down from the Analysis page's tables in a real headless Chromium (the harness of
+//! `tests/common/browser.rs`): a node's failed calls and the exemplars of its p50 over spans
+//! whose durations are known by construction (`tests/common/latency_grid.rs`), and an error
+//! pattern's value over the fixture database (30 searches, one `query` value each).
+//!
+//! Needs `/usr/bin/chromium` and `/usr/bin/chromedriver` (or `PATHWISE_CHROMIUM` /
+//! `PATHWISE_CHROMEDRIVER`); without them the tests fail, unless `PATHWISE_SKIP_BROWSER=1`.
+
+mod common;
+
+use common::browser::*;
+
+/// The trace rows the list shows once it has loaded after a drill-down, with their status.
+async fn listed(client: &fantoccini::Client) -> Vec<(String, String)> {
+    until(
+        client,
+        "the trace list",
+        "location.hash.startsWith('#/traces') && document.body.dataset.ready === '1' \
+         && document.querySelectorAll('#trace-rows [data-trace-id]').length > 0",
+    )
+    .await;
+    let rows = js(
+        client,
+        "return [...document.querySelectorAll('#trace-rows tr[data-trace-id]')].map((r) => [r.dataset.traceId, r.dataset.status]);",
+    )
+    .await;
+    serde_json::from_value(rows).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_nodes_failures_and_p50_exemplars() {
+    let (_, base, _) = common::latency_grid::server();
+    let url = format!("{base}/#/analysis?range=1h");
+    in_browser("drill_node_cells", move |client| async move {
+        open_analysis_settled(&client, &url).await;
+        // fetch failed once (the 1000 ms call).
+        click(
+            &client,
+            "#node-table tr[data-node='fetch'] [data-drill='errors']",
+        )
+        .await;
+        let failed = listed(&client).await;
+        assert_eq!(failed.len(), 1, "{failed:?}");
+        assert_eq!(failed[0].1, "failed");
+        // fetch's calls: 1, 1, 3, 30, 30, 30, 300 and 1000 ms; the p50 is 30 ms, and three
+        // traces hold a call within 2 % of it.
+        open(&client, &url, "analysis").await;
+        click(
+            &client,
+            "#node-table tr[data-node='fetch'] [data-drill='p50_ms']",
+        )
+        .await;
+        assert_eq!(listed(&client).await.len(), 3);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_error_patterns_value_opens_its_traces() {
+    let base = format!("http://{}", common::fixture_server());
+    let url = format!("{base}/#/analysis?range=24h&attr=query");
+    in_browser("drill_pattern_value", move |client| async move {
+        open(&client, &url, "analysis").await;
+        element(&client, "#pattern-table tr[data-value='q7'] a.drill").await;
+        click(&client, "#pattern-table tr[data-value='q7'] a.drill").await;
+        let rows = listed(&client).await;
+        assert_eq!(rows.len(), 1, "{rows:?}");
+        let hash = js(
+            &client,
+            "return decodeURIComponent(location.hash.replaceAll('+', ' '));",
+        )
+        .await;
+        assert!(
+            hash.as_str().unwrap().contains("attr.query == \"q7\""),
+            "{hash}"
+        );
+    })
+    .await;
+}
