@@ -3,6 +3,7 @@
 // with the outliers it left out, the recent window ("no data" when it is empty), the recent
 // p95 on the baseline band, and the p95 trend when there is enough data for one.
 
+import { operationHref } from './drill.js';
 import { formatCount, formatMs, formatPercent, h } from './util.js';
 import { round, s, svgTitle } from './charts.js';
 
@@ -106,7 +107,7 @@ function allTitle(all) {
     ` · p50 ${formatMs(all.p50_ms)} · p95 ${formatMs(all.p95_ms)} · p99 ${formatMs(all.p99_ms)}`;
 }
 
-export function baselineTable(operations) {
+export function baselineTable(operations, recent) {
   if (!operations.length) return empty('No operations recorded in the baseline window.');
   const rows = operations.map((op) => {
     const b = op.baseline;
@@ -116,7 +117,7 @@ export function baselineTable(operations) {
       dataset: { op: op.name, source: op.baseline ? 'baseline' : 'none' },
       class: r.criticals > 0 ? 'has-error-row' : null,
     },
-    h('td', { class: 'op-name mono' }, op.name),
+    h('td', { class: 'op-name mono' }, recent ? h('a', { class: 'drill', href: operationHref(op.name, recent), title: 'Its recent calls' }, op.name) : op.name),
     h('td', null, sourceBadge(op)),
     h('td', { class: 'num all-p95', title: allTitle(op.all_calls) }, formatMs(op.all_calls && op.all_calls.p95_ms)),
     h('td', { class: 'num' }, b ? formatMs(b.p50) : '—'),
@@ -127,7 +128,10 @@ export function baselineTable(operations) {
     h('td', {
       class: `num ${r.criticals > 0 ? 'has-errors' : slow > 0 ? 'slow-calls' : 'muted'}`,
       title: `${formatCount(r.warnings || 0)} calls above 2× the baseline p95, ${formatCount(r.criticals || 0)} above 5×`,
-    }, `${formatCount(r.warnings || 0)} / ${formatCount(r.criticals || 0)}`),
+    }, recent && b && slow > 0
+      ? h('a', { class: 'drill', dataset: { drill: 'slow' }, href: operationHref(op.name, recent, `duration_ms > ${Math.floor(2 * b.p95 * 1000) / 1000}`) },
+        `${formatCount(r.warnings || 0)} / ${formatCount(r.criticals || 0)}`)
+      : `${formatCount(r.warnings || 0)} / ${formatCount(r.criticals || 0)}`),
     h('td', { class: 'band-cell' }, b ? bandChart(op) : learningProgress(op.learning)),
     trendCell(op.p95_trend));
   });

@@ -66,3 +66,23 @@ export function attributeQuery(key, value, failed) {
   const query = `${field} == ${number ? value : literal(value)}`;
   return failed ? `${query} AND status == failed` : query;
 }
+
+/**
+ * The recent window of a Health snapshot taken at `generatedNs` (`recentS` seconds long) as a
+ * query term and the list range that holds it; a snapshot of the past (`at`) is bounded on
+ * both sides and searched in every range.
+ */
+export function recentWindow(generatedNs, recentS, past) {
+  const iso = (ns) => literal(new Date(ns / 1e6).toISOString());
+  const since = generatedNs - recentS * 1e9;
+  const term = past ? `start >= ${iso(since)} AND start <= ${iso(generatedNs)}` : `start >= ${iso(since)}`;
+  const range = past ? 'all' : recentS <= 900 ? '15m' : recentS <= 3600 ? '1h' : '24h';
+  return { term, range };
+}
+
+/** The list address of an operation's calls in a window from `recentWindow`, with `extra`. */
+export function operationHref(op, window, extra) {
+  const parts = [`name == ${literal(op)}`, window.term];
+  if (extra) parts.push(extra);
+  return tracesHref(parts.join(' AND '), window.range);
+}

@@ -14,6 +14,7 @@ import {
   withQuery,
 } from './util.js';
 import { baselineTable } from './baselines.js';
+import { operationHref, recentWindow } from './drill.js';
 import { cpuChart, round, rssChart, s, svgTitle } from './charts.js';
 
 const REFRESH_MS = 10_000;
@@ -177,6 +178,7 @@ function collectShifts(operations) {
       shifts.push({
         op: op.name, kind: 'latency', direction: bad ? 'regression' : 'improvement', tone: bad ? 'bad' : 'good',
         badge: bad ? 'latency ↑' : 'latency ↓', effect: l.effect, effectText: formatChange(l.effect),
+        slowerThanMs: l.base_median,
         detail: `median ${formatMs(l.base_median)} → ${formatMs(l.recent_median)}` +
           (op.shifted_since_ns ? ` since ${formatTime(op.shifted_since_ns).slice(11, 16)}` : ''), p: l.p_value,
         rank: bad ? 0 : 3,
@@ -220,7 +222,16 @@ function noDataNote(operations, recentS) {
     ': nothing to compare with the baseline (no calls is not a drop in traffic).');
 }
 
-function shiftList(shifts, operations, recentS) {
+/** What a shift's traces are: the slow recent calls, the failed ones, or all recent calls. */
+function shiftExtra(x) {
+  if (x.kind === 'latency' && x.direction === 'regression' && Number.isFinite(x.slowerThanMs)) {
+    return `duration_ms > ${Math.floor(x.slowerThanMs * 1000) / 1000}`;
+  }
+  if (x.kind === 'error-rate') return 'status == failed';
+  return null;
+}
+
+function shiftList(shifts, operations, recentS, recent) {
   const note = noDataNote(operations, recentS);
   if (!shifts.length) {
     return h('div', null, note, note && operations.every((op) => op.recent && op.recent.no_data) ? null
@@ -233,7 +244,8 @@ function shiftList(shifts, operations, recentS) {
   h('span', { class: 'shift-badge' }, x.badge),
   h('span', { class: 'shift-op mono' }, x.op),
   h('span', { class: 'shift-effect' }, x.effectText),
-  h('span', { class: 'shift-detail muted' }, `${x.detail} · ${formatP(x.p)}`)))));
+  h('span', { class: 'shift-detail muted' }, `${x.detail} · ${formatP(x.p)}`),
+  h('a', { class: 'shift-traces', href: operationHref(x.op, recent, shiftExtra(x)), title: 'The recent calls behind this shift' }, 'traces')))));
 }
 
 // --- the view ------------------------------------------------------------------------------
@@ -311,11 +323,12 @@ export function healthView(root, params) {
       ? [`${bad} regression${bad === 1 ? '' : 's'}`, `${good} improvement${good === 1 ? '' : 's'}`,
         `${traffic} traffic shift${traffic === 1 ? '' : 's'}`].join(' · ')
       : '';
-    shifts.body.replaceChildren(shiftList(found, snap.operations || [], recentS));
+    const recent = recentWindow(snap.generated_ns, recentS, query.at != null);
+    shifts.body.replaceChildren(shiftList(found, snap.operations || [], recentS, recent));
 
     const ops = snap.operations || [];
     baselines.el.dataset.state = ops.length ? 'loaded' : 'empty';
-    baselines.body.replaceChildren(baselineTable(ops));
+    baselines.body.replaceChildren(baselineTable(ops, recent));
   }
 
   function renderResources(result) {

@@ -406,6 +406,36 @@ async fn health_page_shows_score_components_shifts_baselines_and_resources() {
 }
 
 #[tokio::test]
+async fn a_shift_opens_the_recent_calls_behind_it() {
+    let (base, now) = health_fixture();
+    in_browser("health_shift_traces", move |client| async move {
+        open_health(&client, &base, &format!("?at={now}")).await;
+        // checkout.pay's error-rate regression: in the last 60 s, 600 calls, every 25th failed.
+        click(
+            &client,
+            "#shift-list li[data-op=\"checkout.pay\"][data-kind=\"error-rate\"] a.shift-traces",
+        )
+        .await;
+        until(
+            &client,
+            "the failed recent calls",
+            "location.hash.startsWith('#/traces') && document.body.dataset.ready === '1' \
+             && document.querySelectorAll('#trace-rows tr[data-trace-id]').length > 0",
+        )
+        .await;
+        let statuses = js(
+            &client,
+            "return [...document.querySelectorAll('#trace-rows tr[data-trace-id]')].map((r) => r.dataset.status);",
+        )
+        .await;
+        let statuses = statuses.as_array().unwrap();
+        assert_eq!(statuses.len(), 24, "{statuses:?}");
+        assert!(statuses.iter().all(|s| s == "failed"), "{statuses:?}");
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn health_page_at_the_current_time() {
     let (base, _) = health_fixture();
     in_browser("health_now", move |client| async move {
