@@ -45,6 +45,8 @@ pub struct RuleStatus {
     pub unit: ValueUnit,
     /// How long the condition must hold before the alert fires, in seconds.
     pub for_s: f64,
+    /// The window a threshold rule measures over, in seconds; `None` for other kinds.
+    pub window_s: Option<f64>,
     /// The condition in words, as notifications show it.
     pub condition: String,
     pub state: RuleState,
@@ -144,20 +146,26 @@ fn rule_status(rule: &Rule, active: &[ActiveAlert], silences: &[Silence]) -> Rul
         (true, Some(AlertState::Pending)) => RuleState::Pending,
         (true, None) => RuleState::Ok,
     };
-    let (kind, signal, trigger, scope) = match &rule.condition {
-        Condition::Threshold { signal, scope, .. } => (
+    let (kind, signal, trigger, scope, window_s) = match &rule.condition {
+        Condition::Threshold {
+            signal,
+            scope,
+            window,
+        } => (
             "threshold",
             Some(signal.as_str()),
             None,
             Some(scope.clone()),
+            Some(window.as_secs_f64()),
         ),
         Condition::Baseline { trigger, scope } => (
             "baseline",
             None,
             Some(trigger.as_str()),
             Some(scope.clone()),
+            None,
         ),
-        Condition::Sql { .. } => ("sql", None, None, None),
+        Condition::Sql { .. } => ("sql", None, None, None, None),
     };
     RuleStatus {
         name: rule.name.clone(),
@@ -171,6 +179,7 @@ fn rule_status(rule: &Rule, active: &[ActiveAlert], silences: &[Silence]) -> Rul
         recovery: rule.recovery,
         unit: rule.unit(),
         for_s: rule.for_.as_secs_f64(),
+        window_s,
         condition: rule.condition_text(),
         state,
         alert_state,

@@ -7,6 +7,7 @@
 // Every value from the data is inserted as text.
 
 import { formatBytes, formatCount, formatMs, formatPercent, h } from './util.js';
+import { ruleTracesHref } from './drill.js';
 
 export const SEVERITIES = ['info', 'warning', 'error', 'critical', 'emergency'];
 
@@ -69,6 +70,12 @@ export function conditionText(rule) {
   return text;
 }
 
+/** A link to the traces behind `rule`'s value, when traces can explain it. */
+export function tracesLink(rule) {
+  const href = ruleTracesHref(rule);
+  return href ? h('a', { class: 'rule-traces', href, title: 'The traces behind this rule\'s value' }, 'traces') : null;
+}
+
 /** Rule name → unit, for values that name only their rule (alerts, history rows). */
 export function unitsByRule(rules) {
   return new Map((rules || []).map((r) => [r.name, r.unit]));
@@ -95,7 +102,7 @@ export function rulesTable(rules, { silenceAction, formFor }) {
       h('td', { class: 'rule-condition', title: rule.condition || '' },
         h('span', { class: 'mono' }, conditionText(rule)), wait),
       h('td', { class: 'num rule-value' }, formatValue(rule.value, rule.unit)),
-      h('td', { class: 'rule-actions' }, silenceAction(rule))));
+      h('td', { class: 'rule-actions' }, tracesLink(rule), silenceAction(rule))));
     const form = formFor(rule);
     if (form) rows.push(h('tr', { class: 'rule-form-row' }, h('td', { colspan: 6 }, form)));
   }

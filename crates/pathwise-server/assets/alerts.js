@@ -10,7 +10,7 @@
 // from the data is inserted as text.
 
 import {
-  SEVERITIES, formatValue, lower, rulesTable, sevBadge, sevClass, stateBadge, unitsByRule,
+  SEVERITIES, formatValue, lower, rulesTable, sevBadge, sevClass, stateBadge, tracesLink, unitsByRule,
 } from './alert_rules.js';
 import {
   ApiError, api, errorBox, formatAgo, formatTime, h, isoTime, markReady,
@@ -245,6 +245,7 @@ export function alertsView(root, params) {
       sevBadge(alert.severity), stateBadge(shown),
       alert.silenced ? h('span', { class: 'alert-underlying muted small' }, `(${state})`) : null,
       h('span', { class: 'alert-rule' }, alert.rule),
+      tracesLink(rulesByName.get(alert.rule)),
       labelList(alert.labels),
       h('span', { class: 'spacer' }),
       alert.acked_by ? h('span', { class: 'alert-acked' }, `acknowledged by ${alert.acked_by}`) : null,
@@ -264,6 +265,7 @@ export function alertsView(root, params) {
 
   let lastData = null;
   let units = new Map();
+  let rulesByName = new Map();
 
   /** Redraws the panels that can hold the silence form (one form is open at a time). */
   function renderForms() {
@@ -386,6 +388,7 @@ export function alertsView(root, params) {
     }
     sections.hidden = false;
     units = unitsByRule(data.rules);
+    rulesByName = new Map((data.rules || []).map((r) => [r.name, r]));
     for (const r of data.rules || []) knownRules.add(r.name);
     for (const a of data.active || []) knownRules.add(a.rule);
     for (const r of data.history || []) knownRules.add(r.rule);

@@ -86,3 +86,25 @@ export function operationHref(op, window, extra) {
   if (extra) parts.push(extra);
   return tracesHref(parts.join(' AND '), window.range);
 }
+
+/** The traces behind a rule's value, or null for a rule no trace explains (SQL, resources,
+ * the pipeline): a threshold rule's failed calls (error rate), calls past its threshold (p95,
+ * p99) or calls (call rate); a baseline rule's calls; in its scope (a node or a component:
+ * `name` or `group`) over its window (a baseline rule: the last hour). */
+export function ruleTracesHref(rule) {
+  if (!rule || !['threshold', 'baseline'].includes(rule.kind)) return null;
+  const parts = [];
+  if (rule.scope && rule.scope !== 'overall') {
+    parts.push(`(name == ${literal(rule.scope)} OR group == ${literal(rule.scope)})`);
+  }
+  if (rule.kind === 'threshold') {
+    if (rule.signal === 'error_rate') parts.push('status == failed');
+    else if (rule.signal === 'p95_ms' || rule.signal === 'p99_ms') {
+      parts.push(`duration_ms ${rule.op.startsWith('<') ? '<' : '>'} ${rule.threshold}`);
+    } else if (rule.signal !== 'call_rate') return null;
+  }
+  const seconds = Math.max(1, Math.ceil(rule.window_s ?? 3600));
+  parts.push(`start >= now - ${seconds}s`);
+  const range = seconds <= 900 ? '15m' : seconds <= 3600 ? '1h' : seconds <= 86_400 ? '24h' : '7d';
+  return tracesHref(parts.join(' AND '), range);
+}

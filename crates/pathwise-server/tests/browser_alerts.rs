@@ -418,6 +418,55 @@ threshold = 1
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_rule_opens_the_traces_behind_its_value() {
+    if skip_requested() {
+        return;
+    }
+    // The fixture's three failed PubMed calls, each in its own search trace, are what an
+    // error-rate rule measures; a database-size rule has no traces behind it.
+    let rules = r#"check_interval = "1s"
+
+[[rule]]
+name = "errors"
+kind = "threshold"
+signal = "error_rate"
+op = ">"
+threshold = 0.5
+window = "1h"
+
+[[rule]]
+name = "big database"
+kind = "threshold"
+signal = "db_size_bytes"
+op = ">"
+threshold = 5e9
+"#;
+    let (_dir, addr) = common::alerting_server(rules);
+    let base = format!("http://{addr}");
+    in_browser("alerts_rule_traces", move |client| async move {
+        open(&client, &format!("{base}/#/alerts"), "alerts").await;
+        element(&client, "#rule-table").await;
+        assert_eq!(
+            js(&client, "return document.querySelectorAll('#rule-table tr[data-rule=\"big database\"] a.rule-traces').length;").await,
+            serde_json::json!(0)
+        );
+        click(&client, "#rule-table tr[data-rule=\"errors\"] a.rule-traces").await;
+        until(
+            &client,
+            "the traces behind the error rate",
+            "location.hash.startsWith('#/traces') && document.body.dataset.ready === '1' \
+             && document.querySelectorAll('#trace-rows tr[data-trace-id]').length > 0",
+        )
+        .await;
+        assert_eq!(
+            js(&client, "return document.querySelectorAll('#trace-rows tr[data-trace-id]').length;").await,
+            serde_json::json!(3)
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn alerts_page_says_when_alerting_is_off() {
     if skip_requested() {
         return;

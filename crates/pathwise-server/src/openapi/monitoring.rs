@@ -155,6 +155,7 @@ fn rule_status() -> Value {
         "unit": { "enum": ["ms", "ratio", "percent", "count", "per_second", "bytes", "score", "number"],
             "description": "the unit of threshold, recovery and value: ratio is 0..1, percent 0..100 (CPU: per core), number has none (SQL rules)" },
         "for_s": number(),
+        "window_s": { "type": ["number", "null"], "description": "the window a threshold rule measures over, seconds" },
         "condition": { "type": "string", "description": "the condition in words, as notifications show it" },
         "state": { "enum": ["ok", "pending", "firing", "silenced"],
             "description": "silenced when a silence in force names the rule or one of its active alerts; else firing or pending from its active alerts; else ok" },
