@@ -13,6 +13,7 @@ import {
 } from './util.js';
 import { applyScalingParams, scalingPanel } from './scaling.js';
 import { attributeQuery, nodeQuery, pathQuery, tracesHref } from './drill.js';
+import { windowComparePanel } from './window_compare.js';
 
 const RANGES = [
   ['15m', '15 min', 15 * 60_000],
@@ -523,6 +524,7 @@ export function analysisView(root, params) {
   const patterns = panel('error-patterns', 'Error patterns', h('span', { class: 'muted small' }, 'error rate per attribute value'));
   patterns.body.before(patternForm);
   const scaling = scalingPanel();
+  const shifts = windowComparePanel();
 
   root.append(h('section', { class: 'analysis-view' },
     h('div', { class: 'ana-top' },
@@ -531,7 +533,7 @@ export function analysisView(root, params) {
     h('div', { class: 'ana-grid ana-grid-3' }, hot.el, slow.el, failing.el),
     h('div', { class: 'ana-grid ana-grid-2' }, scatter.el,
       h('div', { class: 'ana-stack' }, opportunities.el, unused.el)),
-    table.el, flame.el, deps.el, patterns.el, scaling.el));
+    table.el, shifts.el, flame.el, deps.el, patterns.el, scaling.el));
 
   for (const button of rangeButtons) button.setAttribute('aria-pressed', String(button.dataset.range === state.range));
 
@@ -752,6 +754,7 @@ export function analysisView(root, params) {
     table.el.dataset.trends = 'loading';
 
     const since = windowMs.since;
+    shifts.load(since, state.range, signal);
     const get = (path, extra) => api(withQuery(path, { since, ...extra }), { signal });
     const results = await Promise.allSettled([
       get('/api/nodes'),

@@ -41,6 +41,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../assets/heatmap.js"),
     ),
     (
+        "window_compare.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/window_compare.js"),
+    ),
+    (
         "compare.js",
         "text/javascript; charset=utf-8",
         include_str!("../assets/compare.js"),

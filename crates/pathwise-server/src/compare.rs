@@ -1,5 +1,6 @@
 //! `GET /api/compare`: two traces side by side (`pathwise_analysis::compare`), B given by id or
-//! chosen as a typical successful trace of A's name.
+//! chosen as a typical successful trace of A's name; `GET /api/compare/windows`: two windows'
+//! paths side by side.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -77,5 +78,39 @@ pub async fn compare(state: crate::state::Scoped, p: Params) -> Result<Json<Valu
             Ok(body)
         })
         .await?;
+    Ok(Json(body))
+}
+
+/// `GET /api/compare/windows?since=&until=&base_since=&base_until=`: every path's rate, error
+/// rate and percentiles in the current window (default: the last 24 h) and the base window
+/// (default: as long, just before it), and how it moved.
+pub async fn compare_windows(
+    state: crate::state::Scoped,
+    p: Params,
+) -> Result<Json<Value>, ApiError> {
+    let now = now_ns();
+    let current = crate::analytics::window(&p, "since", "until")?;
+    let current_end = current.until_ns.min(now);
+    let base_since = p.time("base_since")?;
+    let base_until = p.time("base_until")?;
+    let base = pathwise_store::Window {
+        since_ns: base_since.unwrap_or(current.since_ns - (current_end - current.since_ns).max(0)),
+        until_ns: base_until.unwrap_or(current.since_ns),
+    };
+    if base.until_ns < base.since_ns {
+        return Err(ApiError::bad(
+            "base_until",
+            "base_until is before base_since",
+        ));
+    }
+    let body = state
+        .read(move |r| {
+            pathwise_analysis::compare::windows::compare_stored_windows(r, base, current, now)
+                .map_err(analysis_error)
+        })
+        .await?;
+    let mut body = serde_json::to_value(body).map_err(|e| ApiError::Internal(e.to_string()))?;
+    body["window"] = crate::analytics::window_json(current);
+    body["base_window"] = crate::analytics::window_json(base);
     Ok(Json(body))
 }

@@ -245,6 +245,7 @@ pub const API_PATHS: &[&str] = &[
     "/api/flamegraph.svg",
     "/api/traces/{id}/critical-path",
     "/api/compare",
+    "/api/compare/windows",
     "/api/funnel",
     "/api/heatmap",
     "/api/heatmap/steps",
@@ -303,6 +304,7 @@ pub fn router(config: &ServerConfig) -> Result<Router, ServeError> {
             get(analytics::critical_path),
         )
         .route("/api/compare", get(compare::compare))
+        .route("/api/compare/windows", get(compare::compare_windows))
         .route("/api/funnel", get(investigate::funnel))
         .route("/api/heatmap", get(investigate::heatmap))
         .route("/api/heatmap/steps", get(investigate::step_heatmap_route))

@@ -77,3 +77,32 @@ async fn an_error_patterns_value_opens_its_traces() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn paths_that_moved_since_the_window_before() {
+    let (_, base) = common::window_shifts::server();
+    let url = format!("{base}/#/analysis?range=1h");
+    in_browser("drill_window_compare", move |client| async move {
+        open(&client, &url, "analysis").await;
+        element(&client, "#window-compare-table").await;
+        let rows = js(
+            &client,
+            "return [...document.querySelectorAll('#window-compare-table tbody tr')].map((r) => [r.dataset.path, r.dataset.change]);",
+        )
+        .await;
+        assert_eq!(
+            rows,
+            serde_json::json!([
+                ["launched", "new"],
+                ["retired", "gone"],
+                ["failing", "errors_up"],
+                ["slowing", "slower"]
+            ])
+        );
+        click(&client, "#window-compare-table tr[data-path='failing'] a.drill").await;
+        let failed = listed(&client).await;
+        assert_eq!(failed.len(), 4, "{failed:?}");
+        assert!(failed.iter().all(|(_, status)| status == "failed"), "{failed:?}");
+    })
+    .await;
+}

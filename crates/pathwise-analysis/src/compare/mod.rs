@@ -13,6 +13,7 @@ mod align;
 mod load;
 #[cfg(test)]
 mod tests;
+pub mod windows;
 
 use pathwise_model::{SpanKind, Status};
 use pathwise_store::{PATH_SEPARATOR, SpanRow};

@@ -94,6 +94,43 @@ fn totals() -> Value {
     }))
 }
 
+/// One path's figures in one window of `/api/compare/windows`.
+fn window_figures() -> Value {
+    let number = || json!({ "type": "number" });
+    or_null(object(json!({
+        "calls": count(), "per_minute": number(), "errors": count(), "error_rate": number(),
+        "p50_ms": number(), "p95_ms": number(), "p99_ms": number(),
+    })))
+}
+
+fn window_shift() -> Value {
+    let ratio = |what: &str| json!({ "type": ["number", "null"], "description": what });
+    object(json!({
+        "path": { "type": "string" }, "node": { "type": "string" },
+        "base": window_figures(), "current": window_figures(),
+        "change": { "enum": ["new", "gone", "errors_up", "slower", "busier", "quieter", "faster", "errors_down", "same"],
+            "description": "most telling first: a path one window lacks; an error rate at least doubled by 1 point or more (3 errors at least); p95 more than 20 % (and 0.1 ms) slower; a rate at least doubled or halved; faster; fewer errors" },
+        "p95_ratio": ratio("current p95 over base p95"),
+        "rate_ratio": ratio("current rate over base rate"),
+        "error_rate_delta": ratio("current error rate minus base error rate"),
+    }))
+}
+
+/// `/api/compare/windows`.
+pub(super) fn windows() -> Value {
+    json!({
+        "/api/compare/windows": get("two windows' paths compared (from the rollups): each path's calls per minute, error rate and p50/p95/p99 in the current window (since/until, default the last 24 h) and the base window (base_since/base_until, default as long and just before), and the one word for how it moved; most telling change first", vec![
+                super::time("since"), super::time("until"), super::time("base_since"), super::time("base_until"),
+            ],
+            answers("the comparison", object(json!({
+                "window": refer("Window"), "base_window": refer("Window"),
+                "base_seconds": { "type": "number" }, "current_seconds": { "type": "number" },
+                "paths": list(window_shift()),
+                "counts": { "type": "object", "additionalProperties": count() },
+            })), &[])),
+    })
+}
+
 /// `/api/compare`.
 pub(super) fn paths() -> Value {
     let id = json!({ "type": "string", "pattern": TRACE_ID_PATTERN });

@@ -157,6 +157,7 @@ fn document() -> Value {
         traces::paths(),
         traces::analytics(),
         compare::paths(),
+        compare::windows(),
         investigate::paths(),
         investigate::heatmaps(),
         queries::paths(),
