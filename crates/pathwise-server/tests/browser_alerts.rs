@@ -451,17 +451,7 @@ threshold = 5e9
             serde_json::json!(0)
         );
         click(&client, "#rule-table tr[data-rule=\"errors\"] a.rule-traces").await;
-        until(
-            &client,
-            "the traces behind the error rate",
-            "location.hash.startsWith('#/traces') && document.body.dataset.ready === '1' \
-             && document.querySelectorAll('#trace-rows tr[data-trace-id]').length > 0",
-        )
-        .await;
-        assert_eq!(
-            js(&client, "return document.querySelectorAll('#trace-rows tr[data-trace-id]').length;").await,
-            serde_json::json!(3)
-        );
+        assert_eq!(listed_traces(&client).await.len(), 3);
     })
     .await;
 }

@@ -10,23 +10,6 @@ mod common;
 
 use common::browser::*;
 
-/// The trace rows the list shows once it has loaded after a drill-down, with their status.
-async fn listed(client: &fantoccini::Client) -> Vec<(String, String)> {
-    until(
-        client,
-        "the trace list",
-        "location.hash.startsWith('#/traces') && document.body.dataset.ready === '1' \
-         && document.querySelectorAll('#trace-rows [data-trace-id]').length > 0",
-    )
-    .await;
-    let rows = js(
-        client,
-        "return [...document.querySelectorAll('#trace-rows tr[data-trace-id]')].map((r) => [r.dataset.traceId, r.dataset.status]);",
-    )
-    .await;
-    serde_json::from_value(rows).unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_nodes_failures_and_p50_exemplars() {
     let (_, base, _) = common::latency_grid::server();
@@ -39,7 +22,7 @@ async fn a_nodes_failures_and_p50_exemplars() {
             "#node-table tr[data-node='fetch'] [data-drill='errors']",
         )
         .await;
-        let failed = listed(&client).await;
+        let failed = listed_traces(&client).await;
         assert_eq!(failed.len(), 1, "{failed:?}");
         assert_eq!(failed[0].1, "failed");
         // fetch's calls: 1, 1, 3, 30, 30, 30, 300 and 1000 ms; the p50 is 30 ms, and three
@@ -50,7 +33,7 @@ async fn a_nodes_failures_and_p50_exemplars() {
             "#node-table tr[data-node='fetch'] [data-drill='p50_ms']",
         )
         .await;
-        assert_eq!(listed(&client).await.len(), 3);
+        assert_eq!(listed_traces(&client).await.len(), 3);
     })
     .await;
 }
@@ -63,7 +46,7 @@ async fn an_error_patterns_value_opens_its_traces() {
         open(&client, &url, "analysis").await;
         element(&client, "#pattern-table tr[data-value='q7'] a.drill").await;
         click(&client, "#pattern-table tr[data-value='q7'] a.drill").await;
-        let rows = listed(&client).await;
+        let rows = listed_traces(&client).await;
         assert_eq!(rows.len(), 1, "{rows:?}");
         let hash = js(
             &client,
@@ -80,7 +63,7 @@ async fn an_error_patterns_value_opens_its_traces() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn paths_that_moved_since_the_window_before() {
-    let (_, base) = common::window_shifts::server();
+    let (_, base, _) = common::window_shifts::server();
     let url = format!("{base}/#/analysis?range=1h");
     in_browser("drill_window_compare", move |client| async move {
         open(&client, &url, "analysis").await;
@@ -100,7 +83,7 @@ async fn paths_that_moved_since_the_window_before() {
             ])
         );
         click(&client, "#window-compare-table tr[data-path='failing'] a.drill").await;
-        let failed = listed(&client).await;
+        let failed = listed_traces(&client).await;
         assert_eq!(failed.len(), 4, "{failed:?}");
         assert!(failed.iter().all(|(_, status)| status == "failed"), "{failed:?}");
     })

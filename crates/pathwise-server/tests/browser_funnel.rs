@@ -68,19 +68,8 @@ async fn steps_and_the_sankey_show_the_fixtures_counts() {
         screenshot(&client, "funnel").await;
         // A step's failures drill down to the list: exactly the trace that failed there.
         click(&client, "[data-step=filter] .funnel-failed").await;
-        until(
-            &client,
-            "the list of the filter step's failures",
-            "location.hash.startsWith('#/traces') && document.body.dataset.ready === '1' \
-             && document.querySelectorAll('[data-trace-id]').length > 0",
-        )
-        .await;
-        let listed = js(
-            &client,
-            "return [...new Set([...document.querySelectorAll('#trace-rows [data-trace-id]')].map((r) => r.dataset.traceId))];",
-        )
-        .await;
-        assert_eq!(listed, json!([failed_in_filter]));
+        let listed = listed_traces(&client).await;
+        assert_eq!(listed, [(failed_in_filter, "failed".to_string())]);
     })
     .await;
 }

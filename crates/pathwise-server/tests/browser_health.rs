@@ -416,21 +416,12 @@ async fn a_shift_opens_the_recent_calls_behind_it() {
             "#shift-list li[data-op=\"checkout.pay\"][data-kind=\"error-rate\"] a.shift-traces",
         )
         .await;
-        until(
-            &client,
-            "the failed recent calls",
-            "location.hash.startsWith('#/traces') && document.body.dataset.ready === '1' \
-             && document.querySelectorAll('#trace-rows tr[data-trace-id]').length > 0",
-        )
-        .await;
-        let statuses = js(
-            &client,
-            "return [...document.querySelectorAll('#trace-rows tr[data-trace-id]')].map((r) => r.dataset.status);",
-        )
-        .await;
-        let statuses = statuses.as_array().unwrap();
-        assert_eq!(statuses.len(), 24, "{statuses:?}");
-        assert!(statuses.iter().all(|s| s == "failed"), "{statuses:?}");
+        let listed = listed_traces(&client).await;
+        assert_eq!(listed.len(), 24, "{listed:?}");
+        assert!(
+            listed.iter().all(|(_, status)| status == "failed"),
+            "{listed:?}"
+        );
     })
     .await;
 }

@@ -12,22 +12,6 @@ mod common;
 use common::browser::*;
 use serde_json::json;
 
-/// The trace ids the list shows, once it has loaded.
-async fn listed(client: &fantoccini::Client) -> serde_json::Value {
-    until(
-        client,
-        "the trace list",
-        "location.hash.startsWith('#/traces') && document.body.dataset.ready === '1' \
-         && document.querySelectorAll('#trace-rows [data-trace-id]').length > 0",
-    )
-    .await;
-    js(
-        client,
-        "return [...document.querySelectorAll('#trace-rows [data-trace-id]')].map((r) => [r.dataset.traceId, r.dataset.status]);",
-    )
-    .await
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_nodes_cells_and_the_traces_behind_one() {
     let (_, base, _) = common::latency_grid::server();
@@ -55,9 +39,9 @@ async fn a_nodes_cells_and_the_traces_behind_one() {
         screenshot(&client, "heatmap").await;
         // The top row holds the slowest calls: the one 1000 ms call, which failed.
         click(&client, "#heatmap-panel .heat-cell[data-row='0']").await;
-        let rows = listed(&client).await;
-        assert_eq!(rows.as_array().unwrap().len(), 1, "{rows}");
-        assert_eq!(rows[0][1], "failed");
+        let rows = listed_traces(&client).await;
+        assert_eq!(rows.len(), 1, "{rows:?}");
+        assert_eq!(rows[0].1, "failed");
     })
     .await;
 }
@@ -100,9 +84,8 @@ async fn the_slowest_steps_of_a_decision_and_their_slow_runs() {
         assert_eq!(labels[..3], ["search", "filter", "rank"]);
         // rank (row 2) ran only in the complete traces.
         click(&client, "#step-heatmap .heat-cell[data-row='2']").await;
-        let rows = listed(&client).await;
-        for row in rows.as_array().unwrap() {
-            assert!(complete.iter().any(|id| row[0] == *id), "{row}");
+        for (id, _) in listed_traces(&client).await {
+            assert!(complete.contains(&id), "{id}");
         }
     })
     .await;

@@ -287,3 +287,21 @@ pub async fn open_analysis_settled(client: &Client, url: &str) {
     )
     .await;
 }
+
+/// After a drill-down: waits for the trace list to show its rows, then gives each row's trace
+/// id and status, top to bottom.
+pub async fn listed_traces(client: &Client) -> Vec<(String, String)> {
+    until(
+        client,
+        "the trace list",
+        "location.hash.startsWith('#/traces') && document.body.dataset.ready === '1' \
+         && document.querySelectorAll('#trace-rows tr[data-trace-id]').length > 0",
+    )
+    .await;
+    let rows = js(
+        client,
+        "return [...document.querySelectorAll('#trace-rows tr[data-trace-id]')].map((r) => [r.dataset.traceId, r.dataset.status]);",
+    )
+    .await;
+    serde_json::from_value(rows).unwrap()
+}

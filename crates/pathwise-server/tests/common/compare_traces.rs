@@ -146,11 +146,5 @@ pub fn write(backend: &Arc<dyn Backend>) -> CompareTraces {
 pub fn server() -> &'static (tempfile::TempDir, String, CompareTraces) {
     static SERVER: std::sync::OnceLock<(tempfile::TempDir, String, CompareTraces)> =
         std::sync::OnceLock::new();
-    SERVER.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let backend = super::backend(dir.path().join("compare.db"));
-        let ids = write(&backend);
-        let addr = super::start_server(pathwise_server::ServerConfig::new(backend));
-        (dir, format!("http://{addr}"), ids)
-    })
+    SERVER.get_or_init(|| super::server_over("compare.db", write))
 }

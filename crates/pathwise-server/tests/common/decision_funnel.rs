@@ -140,11 +140,5 @@ pub fn write(backend: &Arc<dyn Backend>) -> FunnelTraces {
 pub fn server() -> &'static (tempfile::TempDir, String, FunnelTraces) {
     static SERVER: std::sync::OnceLock<(tempfile::TempDir, String, FunnelTraces)> =
         std::sync::OnceLock::new();
-    SERVER.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let backend = super::backend(dir.path().join("funnel.db"));
-        let ids = write(&backend);
-        let addr = super::start_server(pathwise_server::ServerConfig::new(backend));
-        (dir, format!("http://{addr}"), ids)
-    })
+    SERVER.get_or_init(|| super::server_over("funnel.db", write))
 }

@@ -91,11 +91,5 @@ pub fn write(backend: &Arc<dyn Backend>) -> LatencyGrid {
 pub fn server() -> &'static (tempfile::TempDir, String, LatencyGrid) {
     static SERVER: std::sync::OnceLock<(tempfile::TempDir, String, LatencyGrid)> =
         std::sync::OnceLock::new();
-    SERVER.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let backend = super::backend(dir.path().join("grid.db"));
-        let grid = write(&backend);
-        let addr = super::start_server(pathwise_server::ServerConfig::new(backend));
-        (dir, format!("http://{addr}"), grid)
-    })
+    SERVER.get_or_init(|| super::server_over("grid.db", write))
 }

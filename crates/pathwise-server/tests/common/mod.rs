@@ -189,6 +189,20 @@ pub fn start_server(mut config: ServerConfig) -> SocketAddr {
     rx.recv().unwrap()
 }
 
+/// A server over a fresh SQLite file `file` that `write` fills first: its directory, base URL
+/// (`http://…`) and what `write` returned (the fixture's ids). The fixture modules keep one
+/// per test binary.
+pub fn server_over<T>(
+    file: &str,
+    write: impl FnOnce(&Arc<dyn Backend>) -> T,
+) -> (tempfile::TempDir, String, T) {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = backend(dir.path().join(file));
+    let written = write(&backend);
+    let addr = start_server(ServerConfig::new(backend));
+    (dir, format!("http://{addr}"), written)
+}
+
 /// A server over the fixture database, shared by the tests of one binary.
 pub fn fixture_server() -> SocketAddr {
     static ADDR: OnceLock<SocketAddr> = OnceLock::new();

@@ -20,33 +20,33 @@ fn hour(name: &'static str, from_min: u64, ms: [u64; 6], failed: [bool; 6]) -> V
         .collect()
 }
 
-pub fn server() -> &'static (tempfile::TempDir, String) {
-    static SERVER: std::sync::OnceLock<(tempfile::TempDir, String)> = std::sync::OnceLock::new();
-    SERVER.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let backend = super::backend(dir.path().join("windows.db"));
-        let ok = [false; 6];
-        let mut roots = Vec::new();
-        for from in [120, 60] {
-            let now = from == 60;
-            roots.extend(hour("steady", from, [10; 6], ok));
-            roots.extend(hour(
-                "slowing",
-                from,
-                if now { [40; 6] } else { [10; 6] },
-                ok,
-            ));
-            let failing = if now {
-                [true, true, true, true, false, false]
-            } else {
-                ok
-            };
-            roots.extend(hour("failing", from, [10; 6], failing));
-        }
-        roots.extend(hour("retired", 120, [10; 6], [false; 6]));
-        roots.extend(hour("launched", 60, [10; 6], [false; 6]));
-        super::write_roots(&backend, &roots, 900);
-        let addr = super::start_server(pathwise_server::ServerConfig::new(backend));
-        (dir, format!("http://{addr}"))
-    })
+pub fn server() -> &'static (tempfile::TempDir, String, ()) {
+    static SERVER: std::sync::OnceLock<(tempfile::TempDir, String, ())> =
+        std::sync::OnceLock::new();
+    SERVER.get_or_init(|| super::server_over("windows.db", write))
+}
+
+/// Writes the fixture into `backend`.
+pub fn write(backend: &std::sync::Arc<dyn pathwise_store::Backend>) {
+    let ok = [false; 6];
+    let mut roots = Vec::new();
+    for from in [120, 60] {
+        let now = from == 60;
+        roots.extend(hour("steady", from, [10; 6], ok));
+        roots.extend(hour(
+            "slowing",
+            from,
+            if now { [40; 6] } else { [10; 6] },
+            ok,
+        ));
+        let failing = if now {
+            [true, true, true, true, false, false]
+        } else {
+            ok
+        };
+        roots.extend(hour("failing", from, [10; 6], failing));
+    }
+    roots.extend(hour("retired", 120, [10; 6], ok));
+    roots.extend(hour("launched", 60, [10; 6], ok));
+    super::write_roots(backend, &roots, 900);
 }
