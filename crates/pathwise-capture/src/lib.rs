@@ -7,9 +7,10 @@
 //! `{"type": "<type name>"}`.
 //!
 //! Entry points:
-//! - [`capture!`] picks the best strategy for any expression: serde
-//!   ([`summarize_serialize`]), else `Debug` ([`summarize_debug`]), else the
-//!   type name ([`summarize_opaque`]).
+//! - [`capture!`] picks the best strategy for any expression: for a `Result`
+//!   whose success type is `Serialize`, serde on the success value (an error as
+//!   `{"Err": …}`); else serde ([`summarize_serialize`]), else `Debug`
+//!   ([`summarize_debug`]), else the type name ([`summarize_opaque`]).
 //! - [`CaptureOptions`] holds the limits and extra secret names.
 //!
 //! Summary rules of the serde path, in brief:
@@ -54,7 +55,9 @@ pub use serializer::{
 };
 pub use specialize::summarize_opaque;
 #[doc(hidden)]
-pub use specialize::{__PwCaptureDebug, __PwCaptureOpaque, __PwCaptureSerialize, __Wrap};
+pub use specialize::{
+    __PwCaptureDebug, __PwCaptureOkSerialize, __PwCaptureOpaque, __PwCaptureSerialize, __Wrap,
+};
 
 /// Re-exported so generated code and callers can name the summary type
 /// without depending on `serde_json` themselves.

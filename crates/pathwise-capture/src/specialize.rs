@@ -40,7 +40,44 @@ pub fn summarize_opaque<T: ?Sized>(_opts: &CaptureOptions) -> Value {
 #[doc(hidden)]
 pub struct __Wrap<'a, T: ?Sized>(pub &'a T);
 
-/// Highest priority: the value is `Serialize`.
+/// Highest priority: a `Result` whose success type is `Serialize` (its error type need not
+/// be, as error types seldom are): a success is captured as its value — JSON, not the Debug
+/// text `Ok(Response { .. })` the whole `Result` would fall back to — and an error as
+/// `{"Err": <its Debug summary>}` (the span records the error itself as well).
+#[doc(hidden)]
+pub trait __PwCaptureOkSerialize {
+    fn __pw_capture(&self, opts: &CaptureOptions) -> Value;
+    fn __pw_capture_into(&self, opts: &CaptureOptions, out: &mut Vec<u8>);
+}
+
+impl<T: Serialize, E: Debug> __PwCaptureOkSerialize for &&&__Wrap<'_, Result<T, E>> {
+    #[inline]
+    fn __pw_capture(&self, opts: &CaptureOptions) -> Value {
+        match self.0 {
+            Ok(value) => summarize_serialize(value, opts),
+            Err(error) => err_summary(error, opts),
+        }
+    }
+
+    #[inline]
+    fn __pw_capture_into(&self, opts: &CaptureOptions, out: &mut Vec<u8>) {
+        match self.0 {
+            Ok(value) => summarize_serialize_into(value, opts, out),
+            // Writing JSON into a Vec cannot fail.
+            Err(error) => {
+                let _ = serde_json::to_writer(out, &err_summary(error, opts));
+            }
+        }
+    }
+}
+
+fn err_summary<E: Debug>(error: &E, opts: &CaptureOptions) -> Value {
+    let mut map = serde_json::Map::new();
+    map.insert("Err".to_owned(), summarize_debug(error, opts));
+    Value::Object(map)
+}
+
+/// Next: the value is `Serialize`.
 #[doc(hidden)]
 pub trait __PwCaptureSerialize {
     fn __pw_capture(&self, opts: &CaptureOptions) -> Value;
@@ -93,8 +130,10 @@ impl<T: ?Sized> __PwCaptureOpaque for __Wrap<'_, T> {
     }
 }
 
-/// Captures any value as a [`serde_json::Value`], choosing
-/// [`summarize_serialize`] if the value's type is `Serialize`, else
+/// Captures any value as a [`serde_json::Value`], choosing the success value's
+/// [`summarize_serialize`] for a `Result` whose success type is `Serialize` (an error:
+/// `{"Err": <Debug summary>}`), else [`summarize_serialize`] if the value's type is
+/// `Serialize`, else
 /// [`summarize_debug`] if it is `Debug`, else
 /// [`summarize_opaque`](crate::summarize_opaque).
 ///
@@ -122,8 +161,11 @@ impl<T: ?Sized> __PwCaptureOpaque for __Wrap<'_, T> {
 macro_rules! capture {
     ($value:expr, $opts:expr $(,)?) => {{
         #[allow(unused_imports)]
-        use $crate::{__PwCaptureDebug as _, __PwCaptureOpaque as _, __PwCaptureSerialize as _};
-        (&&&$crate::__Wrap($value)).__pw_capture($opts)
+        use $crate::{
+            __PwCaptureDebug as _, __PwCaptureOkSerialize as _, __PwCaptureOpaque as _,
+            __PwCaptureSerialize as _,
+        };
+        (&&&&$crate::__Wrap($value)).__pw_capture($opts)
     }};
 }
 
@@ -150,8 +192,11 @@ macro_rules! capture {
 macro_rules! capture_into {
     ($value:expr, $opts:expr, $out:expr $(,)?) => {{
         #[allow(unused_imports)]
-        use $crate::{__PwCaptureDebug as _, __PwCaptureOpaque as _, __PwCaptureSerialize as _};
-        (&&&$crate::__Wrap($value)).__pw_capture_into($opts, $out)
+        use $crate::{
+            __PwCaptureDebug as _, __PwCaptureOkSerialize as _, __PwCaptureOpaque as _,
+            __PwCaptureSerialize as _,
+        };
+        (&&&&$crate::__Wrap($value)).__pw_capture_into($opts, $out)
     }};
 }
 
@@ -185,6 +230,52 @@ mod tests {
 
     fn generic_unbounded<T>(value: &T, opts: &CaptureOptions) -> Value {
         capture!(value, opts)
+    }
+
+    /// An error type as applications write them: Debug and Display, not Serialize.
+    #[derive(Debug)]
+    #[allow(dead_code)] // read only through Debug
+    enum SearchError {
+        Timeout { after_ms: u32 },
+    }
+
+    #[test]
+    fn a_result_is_captured_as_its_success_value_even_when_its_error_is_not_serialize() {
+        let opts = CaptureOptions::default();
+        let ok: Result<Both, SearchError> = Ok(Both { n: 3 });
+        // The whole Result is not Serialize: before, it was the Debug text "Ok(Both { n: 3 })".
+        assert_eq!(capture!(&ok, &opts), json!({"n": 3}));
+        let mut out = Vec::new();
+        capture_into!(&ok, &opts, &mut out);
+        assert_eq!(
+            serde_json::from_slice::<Value>(&out).unwrap(),
+            json!({"n": 3})
+        );
+        let err: Result<Both, SearchError> = Err(SearchError::Timeout { after_ms: 250 });
+        assert_eq!(
+            capture!(&err, &opts),
+            json!({"Err": "Timeout { after_ms: 250 }"})
+        );
+        let mut out = Vec::new();
+        capture_into!(&err, &opts, &mut out);
+        assert_eq!(
+            serde_json::from_slice::<Value>(&out).unwrap(),
+            json!({"Err": "Timeout { after_ms: 250 }"})
+        );
+        // Secrets in a success value are masked as in any serialized value.
+        #[derive(Serialize)]
+        struct Session {
+            user: &'static str,
+            token: &'static str,
+        }
+        let secret: Result<Session, SearchError> = Ok(Session {
+            user: "ann",
+            token: "t0k",
+        });
+        assert_eq!(
+            capture!(&secret, &opts),
+            json!({"user": "ann", "token": "***"})
+        );
     }
 
     #[test]
