@@ -12,9 +12,8 @@
 //! assert!((edges[1] as f64 - 1e7).abs() < 1e3 && edges[3] == 1_000_000_000);
 //! ```
 
-use pathwise_model::SpanKind;
 use pathwise_store::rollup::{Bucket, NS_PER_MINUTE};
-use pathwise_store::{Reader, RollupKey, TraceFilter, Window};
+use pathwise_store::{Reader, RollupKey, Window};
 use serde::Serialize;
 use sketches_ddsketch::DDSketch;
 
@@ -188,18 +187,10 @@ fn step_names(
     name: &str,
     window: Window,
 ) -> Result<Vec<String>, AnalysisError> {
-    let filter = TraceFilter {
-        name_contains: Some(name.to_string()),
-        since_ns: Some(window.since_ns),
-        until_ns: Some(window.until_ns),
-        limit: 200,
-        ..TraceFilter::default()
-    };
     let mut names: Vec<String> = Vec::new();
-    let traces = store.list_traces(&filter)?.traces;
-    for trace in traces.iter().filter(|t| t.name == name).take(STEP_SAMPLE) {
-        for span in store.spans(trace.trace_id, None, super::funnel::MAX_SPANS_PER_TRACE)? {
-            if span.kind == SpanKind::Step && !names.contains(&span.name) {
+    for trace in crate::funnel::traces_named(store, name, window, STEP_SAMPLE)?.0 {
+        for span in crate::funnel::steps_of(store, trace.trace_id)? {
+            if !names.contains(&span.name) {
                 names.push(span.name);
             }
         }

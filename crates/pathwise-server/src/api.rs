@@ -1,7 +1,6 @@
 //! The JSON API handlers. No SQL here: every question goes through `ReadStore`.
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -11,6 +10,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::error::ApiError;
+use crate::params::now_ns;
 use crate::params::{Params, trace_id};
 use crate::tree;
 
@@ -194,12 +194,6 @@ pub async fn trace_spans(state: Shared, Path(id): Path<String>, p: Params) -> Ap
     found
         .map(Json)
         .ok_or_else(|| ApiError::NotFound(format!("no trace {id}")))
-}
-
-fn now_ns() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as i64)
 }
 
 /// `GET /api/stats`: counts by status and durations over a window (default: the last 24 h).

@@ -2,8 +2,6 @@
 //! chosen as a typical successful trace of A's name; `GET /api/compare/windows`: two windows'
 //! paths side by side.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use axum::Json;
 use pathwise_analysis::compare::{TYPICAL_WINDOW, compare_traces, typical_trace};
 use serde_json::{Value, json};
@@ -11,6 +9,7 @@ use serde_json::{Value, json};
 use crate::analytics::analysis_error;
 use crate::error::ApiError;
 use crate::params::Params;
+use crate::params::now_ns;
 
 /// The value of `b` that asks for a typical successful trace of A's name.
 pub const TYPICAL: &str = "typical";
@@ -27,12 +26,6 @@ fn trace_b(p: &Params) -> Result<Option<pathwise_model::TraceId>, ApiError> {
             .trace_id("b")
             .map_err(|_| ApiError::bad("b", "a trace id is 32 lowercase hex digits (or typical)")),
     }
-}
-
-fn now_ns() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as i64)
 }
 
 /// `GET /api/compare?a=ID&b=ID|typical`: both traces' figures, their spans aligned by path

@@ -3,8 +3,6 @@
 //! `GET /api/heatmap/steps`, the slowest steps of a decision trace name over time
 //! (`pathwise_analysis::heatmap`).
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use axum::Json;
 use pathwise_analysis::funnel::{MAX_TRACES, decision_funnel};
 use pathwise_analysis::heatmap::{MAX_COLUMNS, MAX_ROWS, latency_heatmap, step_heatmap};
@@ -14,6 +12,7 @@ use serde_json::{Value, json};
 use crate::analytics::{analysis_error, window, window_json};
 use crate::error::ApiError;
 use crate::params::Params;
+use crate::params::now_ns;
 
 /// `GET /api/funnel?name=&since=&until=`: for the window's newest decision traces named
 /// exactly `name`, how many reach and fail each step, candidates in and out of each step, and
@@ -34,12 +33,6 @@ pub async fn funnel(state: crate::state::Scoped, p: Params) -> Result<Json<Value
 /// Default grid of a heatmap.
 const COLUMNS: i64 = 60;
 const ROWS: i64 = 20;
-
-fn now_ns() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as i64)
-}
 
 fn columns(p: &Params) -> Result<usize, ApiError> {
     Ok(p.int("columns", 1..=MAX_COLUMNS as i64)?.unwrap_or(COLUMNS) as usize)

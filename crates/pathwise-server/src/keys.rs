@@ -11,6 +11,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::params::now_ns;
+
 use parking_lot::{Mutex, RwLock};
 use pathwise_store::keys::{ApiKey, KeyStore, Scope};
 use pathwise_store::{Backend, StoreError};
@@ -28,12 +30,6 @@ fn hex(bytes: &[u8]) -> String {
 
 fn sha256_hex(secret: &str) -> String {
     hex(&Sha256::digest(secret.as_bytes()))
-}
-
-fn now_ns() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as i64)
 }
 
 /// A new key: the row to store and the key text, shown once and never stored.

@@ -34,7 +34,9 @@ const MAX_MS_DIGITS: usize = 13;
 /// The query of a request, each parameter at most once.
 pub struct Params(HashMap<String, String>);
 
-fn now_ns() -> i64 {
+/// Now, in nanoseconds since the Unix epoch (0 before it): the "now" of every relative
+/// parameter and of the routes that end an open window.
+pub(crate) fn now_ns() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as i64)

@@ -41,6 +41,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 pub use load::{MAX_SPANS_PER_TRACE, MAX_TRACES, decision_funnel};
+pub(crate) use load::{steps_of, traces_named};
 
 /// Example traces kept per step, filter or outcome.
 pub const MAX_EXAMPLES: usize = 5;
