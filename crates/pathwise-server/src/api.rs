@@ -120,11 +120,15 @@ impl ApiSpan {
     }
 }
 
+/// Columns of a trace's overview (the waterfall's minimap) unless `columns=` says otherwise.
+const OVERVIEW_COLUMNS: i64 = 600;
+
 /// `GET /api/traces/{id}`: the trace and the top of its span tree (`max_spans`, default
 /// 2000); spans whose children were left out have `child_count` > 0 and no children listed.
 pub async fn trace_detail(state: Shared, Path(id): Path<String>, p: Params) -> ApiResult {
     let id = trace_id(&id)?;
     let max_spans = p.int("max_spans", 1..=20_000)?.unwrap_or(2_000) as usize;
+    let columns = p.int("columns", 1..=4_000)?.unwrap_or(OVERVIEW_COLUMNS) as usize;
     let prices = state.prices.clone();
     let found = state
         .read(move |r| {
@@ -146,6 +150,7 @@ pub async fn trace_detail(state: Shared, Path(id): Path<String>, p: Params) -> A
                 "spans": spans,
                 "total_spans": skeleton.len(),
                 "truncated": spans.len() < skeleton.len(),
+                "overview": tree::overview(&skeleton, columns),
             })))
         })
         .await?;
@@ -189,6 +194,51 @@ pub async fn trace_spans(state: Shared, Path(id): Path<String>, p: Params) -> Ap
                 })
                 .collect();
             Ok(Some(json!({ "parent": parent_text, "spans": spans, "total": total, "truncated": wanted.len() < total })))
+        })
+        .await?;
+    found
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound(format!("no trace {id}")))
+}
+
+/// `GET /api/traces/{id}/search?text=`: the spans of one trace whose name, component (group)
+/// or error type contains `text` (any case), or whose id it is; in start order, the first
+/// `limit` of `total`, sent with their ancestors so the page can show each in the tree.
+pub async fn trace_search(state: Shared, Path(id): Path<String>, p: Params) -> ApiResult {
+    let id = trace_id(&id)?;
+    let text = p.required_text("text", 200, "the text to find in span names")?;
+    let limit = p.limit(200, 2_000)?;
+    let prices = state.prices.clone();
+    let found = state
+        .read(move |r| {
+            let skeleton = r.span_skeleton(id)?;
+            if skeleton.is_empty() && r.trace(id)?.is_none() {
+                return Ok(None);
+            }
+            let mut matches = r.find_spans(id, &text)?;
+            if let Ok(span_id) = text.trim().parse::<u64>()
+                && !matches.contains(&span_id)
+                && skeleton.iter().any(|s| s.span_id == span_id)
+            {
+                matches.insert(0, span_id);
+            }
+            let total = matches.len();
+            matches.truncate(limit);
+            let counts = tree::child_counts(&skeleton);
+            let wanted = tree::with_ancestors(&skeleton, &matches);
+            let spans: Vec<ApiSpan> = r
+                .spans_by_id(id, &wanted)?
+                .into_iter()
+                .map(|row| {
+                    let children = counts.get(&row.span_id).copied().unwrap_or(0);
+                    ApiSpan::new(row, children, &prices)
+                })
+                .collect();
+            let matches: Vec<String> = matches.iter().map(u64::to_string).collect();
+            Ok(Some(json!({
+                "text": text, "total": total, "matches": matches, "spans": spans,
+                "truncated": matches.len() < total,
+            })))
         })
         .await?;
     found

@@ -285,6 +285,7 @@ pub fn router(config: &ServerConfig) -> Result<Router, ServeError> {
         .route("/api/traces/live", get(live::live))
         .route("/api/traces/{id}", get(api::trace_detail))
         .route("/api/traces/{id}/spans", get(api::trace_spans))
+        .route("/api/traces/{id}/search", get(api::trace_search))
         .route("/api/stats", get(api::stats))
         .route("/api/pipeline", get(api::pipeline))
         .route("/api/nodes", get(analytics::nodes))

@@ -4,6 +4,7 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use pathwise_store::SpanSkeleton;
+use serde::Serialize;
 
 /// The chosen spans and what the page needs to know to offer the rest.
 #[derive(Debug, Default)]
@@ -77,6 +78,74 @@ pub fn select(skeleton: &[SpanSkeleton], max_spans: usize) -> Selection {
     }
 }
 
+/// The whole trace at a glance, however few of its spans the page has loaded: its time
+/// extent cut into `columns` equal columns, the spans running in each and the spans that
+/// failed in each (counted in the column where they ended). The waterfall's minimap.
+#[derive(Debug, PartialEq, Serialize)]
+pub struct Overview {
+    pub start_ns: i64,
+    pub end_ns: i64,
+    /// Spans running at some instant of each column.
+    pub busy: Vec<u32>,
+    /// Failed spans that ended in each column.
+    pub failed: Vec<u32>,
+}
+
+/// The [`Overview`] of `skeleton` in `columns` columns (at least one); `None` for no spans.
+pub fn overview(skeleton: &[SpanSkeleton], columns: usize) -> Option<Overview> {
+    let columns = columns.max(1);
+    let start = skeleton.iter().map(|s| s.start_ns).min()?;
+    let end_of = |s: &SpanSkeleton| s.start_ns.saturating_add(s.duration_ns.max(0));
+    let end = skeleton.iter().map(end_of).max()?.max(start);
+    let width = ((end - start) as f64 / columns as f64).max(f64::MIN_POSITIVE);
+    let column = |ns: i64| (((ns - start) as f64 / width) as usize).min(columns - 1);
+    // Each span adds one from its first column to its last: a difference array, one pass.
+    let mut delta = vec![0i64; columns + 1];
+    let mut failed = vec![0u32; columns];
+    for span in skeleton {
+        // Spans are half-open: one that ends on a column's first instant does not run in it.
+        let first = column(span.start_ns);
+        let last = column(end_of(span) - 1).max(first);
+        delta[first] += 1;
+        delta[last + 1] -= 1;
+        if span.failed {
+            failed[last] += 1;
+        }
+    }
+    let mut running = 0i64;
+    let busy = delta[..columns]
+        .iter()
+        .map(|d| {
+            running += d;
+            running as u32
+        })
+        .collect();
+    Some(Overview {
+        start_ns: start,
+        end_ns: end,
+        busy,
+        failed,
+    })
+}
+
+/// `wanted` and every ancestor of each, without repeats: what the page needs to show a span
+/// deep inside a tree it has not loaded.
+pub fn with_ancestors(skeleton: &[SpanSkeleton], wanted: &[u64]) -> Vec<u64> {
+    let parents: HashMap<u64, u64> = skeleton.iter().map(|s| (s.span_id, s.parent_id)).collect();
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for &id in wanted {
+        let mut at = id;
+        // A parent chain ends at 0, at a span not in the trace, or at a span already listed
+        // (also the guard against a cycle in bad data).
+        while parents.contains_key(&at) && seen.insert(at) {
+            out.push(at);
+            at = parents[&at];
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,5 +188,57 @@ mod tests {
     fn orphans_and_self_parents_become_roots() {
         let tree = [span(1, 99), span(2, 2), span(3, 1)];
         assert_eq!(select(&tree, 10).selected, vec![1, 2, 3]);
+    }
+
+    fn timed(id: u64, parent: u64, start: i64, duration: i64, failed: bool) -> SpanSkeleton {
+        SpanSkeleton {
+            span_id: id,
+            parent_id: parent,
+            start_ns: start,
+            duration_ns: duration,
+            failed,
+        }
+    }
+
+    #[test]
+    fn overview_counts_running_and_failed_spans_per_column() {
+        // 0..100 ns in 4 columns of 25 ns. The root covers all four; a fan-out of two parallel
+        // children covers 10..60 (columns 0–2) and 30..45 (column 1); a failed span 80..90
+        // ends in column 3, and so does the failed zero-length span at 99.
+        let tree = [
+            timed(1, 0, 0, 100, false),
+            timed(2, 1, 10, 50, false),
+            timed(3, 1, 30, 15, false),
+            timed(4, 1, 80, 10, true),
+            timed(5, 1, 99, 0, true),
+        ];
+        let o = overview(&tree, 4).unwrap();
+        assert_eq!((o.start_ns, o.end_ns), (0, 100));
+        assert_eq!(o.busy, vec![2, 3, 2, 3]);
+        assert_eq!(o.failed, vec![0, 0, 0, 2]);
+        assert_eq!(overview(&[], 4), None);
+        let instant = overview(&[timed(1, 0, 7, 0, false)], 3).unwrap();
+        assert_eq!(
+            instant.busy,
+            vec![1, 0, 0],
+            "a zero-length trace fills its first column"
+        );
+    }
+
+    #[test]
+    fn ancestors_come_with_each_wanted_span_once() {
+        // 1 → 2 → 4; 1 → 3; 9's parent 8 is not in the trace; 6 and 7 are a cycle.
+        let tree = [
+            span(1, 0),
+            span(2, 1),
+            span(3, 1),
+            span(4, 2),
+            span(9, 8),
+            span(6, 7),
+            span(7, 6),
+        ];
+        assert_eq!(with_ancestors(&tree, &[4, 3]), vec![4, 2, 1, 3]);
+        assert_eq!(with_ancestors(&tree, &[9, 42]), vec![9]);
+        assert_eq!(with_ancestors(&tree, &[6]), vec![6, 7]);
     }
 }

@@ -177,6 +177,11 @@ impl ClickHouseReader {
     }
 }
 
+/// `text` for the inside of a quoted ClickHouse string literal: its escaping of `\\` and `'`.
+fn quote(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('\'', "\\'")
+}
+
 /// The conditions on the traces table that `filter` sets, cursor and limit aside: one
 /// translation for the list and its figures.
 fn trace_conditions(filter: &TraceFilter) -> Result<Vec<String>, StoreError> {
@@ -192,9 +197,9 @@ fn trace_conditions(filter: &TraceFilter) -> Result<Vec<String>, StoreError> {
     }
     if let Some(q) = &filter.name_contains {
         // A quoted literal: ClickHouse's escaping of `\` and `'` only.
-        let quoted = q.replace('\\', "\\\\").replace('\'', "\\'");
         clauses.push(format!(
-            "position(lowerUTF8(name), lowerUTF8('{quoted}')) > 0"
+            "position(lowerUTF8(name), lowerUTF8('{}')) > 0",
+            quote(q)
         ));
     }
     for (value, clause) in [
@@ -282,6 +287,21 @@ impl ReadStore for ClickHouseReader {
             list.join(",")
         );
         self.span_rows(&clause, span_ids.len())
+    }
+
+    fn find_spans(&self, id: TraceId, text: &str) -> Result<Vec<u64>, StoreError> {
+        let quoted = quote(text);
+        let rows: Vec<(u64, i64)> = self.fetch(&format!(
+            "SELECT span_id, start_ns FROM (
+               SELECT trace_id, span_id, start_ns, name, group_name, error_type FROM {} FINAL
+               WHERE trace_id = {}) WHERE positionCaseInsensitiveUTF8(name, '{quoted}') > 0
+                 OR positionCaseInsensitiveUTF8(ifNull(group_name, ''), '{quoted}') > 0
+                 OR positionCaseInsensitiveUTF8(ifNull(error_type, ''), '{quoted}') > 0
+             ORDER BY start_ns, span_id",
+            self.conn.table("spans"),
+            id_literal(&id.to_bytes())
+        ))?;
+        Ok(rows.into_iter().map(|(span_id, _)| span_id).collect())
     }
 
     fn trace_stats(&self, filter: &TraceFilter) -> Result<TraceStats, StoreError> {

@@ -247,11 +247,33 @@ fn sqlite_and_a_two_shard_cluster_give_the_same_answers() {
             s.span_skeleton(t.trace_id).unwrap(),
             c.span_skeleton(t.trace_id).unwrap()
         );
+        // Search inside the trace: by name, group, error type (any case); quotes are text.
+        for text in ["client", "SEARCH", "timeouterror", "ratelimit", "it's", "%"] {
+            assert_eq!(
+                s.find_spans(t.trace_id, text).unwrap(),
+                c.find_spans(t.trace_id, text).unwrap(),
+                "{text:?} in {}",
+                t.trace_id
+            );
+        }
         assert_eq!(
             critical_path(s.as_ref(), t.trace_id).unwrap(),
             critical_path(c.as_ref(), t.trace_id).unwrap()
         );
     }
+    // A search trace's three clients, found by name on both stores.
+    let search_trace = ts
+        .iter()
+        .find(|t| t.name == "SearchService.search")
+        .unwrap();
+    assert_eq!(
+        c.find_spans(search_trace.trace_id, "Client.").unwrap(),
+        vec![2, 3, 4]
+    );
+    assert_eq!(
+        c.find_spans(search_trace.trace_id, "search").unwrap().len(),
+        5
+    );
     // The list's figures under its filters, as well as over everything.
     for filter in [
         pathwise_store::TraceFilter::default(),

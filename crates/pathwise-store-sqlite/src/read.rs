@@ -422,6 +422,10 @@ impl ReadStore for SqliteReader {
         Ok(spans::by_id(self.conn(), id, span_ids)?)
     }
 
+    fn find_spans(&self, id: TraceId, text: &str) -> Result<Vec<u64>, StoreError> {
+        Ok(spans::find(self.conn(), id, text)?)
+    }
+
     fn trace_stats(&self, filter: &TraceFilter) -> Result<TraceStats, StoreError> {
         Ok(stats::trace_stats(self.conn(), filter)?)
     }

@@ -123,6 +123,22 @@ pub(super) fn skeleton(conn: &Connection, id: TraceId) -> Result<Vec<SpanSkeleto
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// Ids of the spans of a trace whose name, group or error type contains `text` (any case),
+/// in start order. The names that match are found first (the dictionary is small), then the
+/// trace's primary-key range is read once.
+pub(super) fn find(conn: &Connection, id: TraceId, text: &str) -> Result<Vec<u64>, Error> {
+    let mut stmt = conn.prepare_cached(
+        "WITH hit(id) AS (SELECT id FROM names WHERE instr(lower(name), lower(?2)) > 0)
+         SELECT span_id FROM spans
+         WHERE trace_id = ?1 AND (name_id IN hit OR group_id IN hit OR error_type_id IN hit)
+         ORDER BY start_ns, span_id",
+    )?;
+    let rows = stmt.query_map(params![id.to_bytes(), text], |row| {
+        Ok(row.get::<_, i64>(0)? as u64)
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// Spans of traces with ids in `[from, to)` whose group starts with `group_prefix` and that
 /// lasted at least `min_duration_ns`: the newest traces first (the primary key read backwards,
 /// so the scan stops at `limit`).

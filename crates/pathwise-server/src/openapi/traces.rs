@@ -38,7 +38,18 @@ pub(super) fn paths() -> Value {
                 int("max_spans", 1, 20_000, Some(2_000), "spans sent at once; deeper subtrees via /spans")],
             answers("the trace", object(json!({
                 "trace": refer("TraceSummary"), "spans": span_list(),
-                "total_spans": { "type": "integer", "minimum": 0 }, "truncated": { "type": "boolean" } })), &["404"])),
+                "total_spans": { "type": "integer", "minimum": 0 }, "truncated": { "type": "boolean" },
+                "overview": { "oneOf": [{ "type": "null" }, object(json!({
+                    "start_ns": { "type": "integer" }, "end_ns": { "type": "integer" },
+                    "busy": list(json!({ "type": "integer", "minimum": 0 })),
+                    "failed": list(json!({ "type": "integer", "minimum": 0 })) }))] } })), &["404"])),
+        "/api/traces/{id}/search": get("spans of one trace whose name, component or error type contains a text (any case), or whose id it is; with their ancestors", vec![id(),
+                param("text", "query", true, json!({ "type": "string", "minLength": 1, "maxLength": 200 }), "the text to find"),
+                limit(200, 2_000, "matches sent at once (all are counted)")],
+            answers("the matches, in start order", object(json!({
+                "text": { "type": "string" }, "total": { "type": "integer", "minimum": 0 },
+                "matches": list(json!({ "type": "string", "pattern": SPAN_ID_PATTERN })),
+                "spans": span_list(), "truncated": { "type": "boolean" } })), &["404"])),
         "/api/traces/{id}/spans": get("children of one span (lazy subtree loading)", vec![id(),
                 query("parent", json!({ "type": "string", "pattern": SPAN_ID_PATTERN }), "parent span id; 0 or absent for the roots"),
                 limit(2_000, 20_000, "children sent at once")],

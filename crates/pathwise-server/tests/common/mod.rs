@@ -8,6 +8,7 @@ pub mod db_queries;
 pub mod db_scaling;
 pub mod decision_funnel;
 pub mod latency_grid;
+pub mod waterfall_trace;
 pub mod window_shifts;
 
 use std::net::SocketAddr;
