@@ -31,6 +31,26 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../assets/detail.js"),
     ),
     (
+        "waterfall.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/waterfall.js"),
+    ),
+    (
+        "wf_tools.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/wf_tools.js"),
+    ),
+    (
+        "critical.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/critical.js"),
+    ),
+    (
+        "wf_rows.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/wf_rows.js"),
+    ),
+    (
         "funnel.js",
         "text/javascript; charset=utf-8",
         include_str!("../assets/funnel.js"),
