@@ -148,9 +148,13 @@ export function formatAgo(ns) {
   return `${Math.round(seconds / 86_400)}d ago`;
 }
 
+// One formatter for every count: `toLocaleString` builds a new one per call, which costs a
+// page of 2,000 rows a few hundred milliseconds.
+const COUNTS = new Intl.NumberFormat('en-US');
+
 /** Thousands separators. */
 export function formatCount(n) {
-  return n == null ? '—' : Number(n).toLocaleString('en-US');
+  return n == null ? '—' : COUNTS.format(Number(n));
 }
 
 /** A ratio (0.0123) as a percentage (`1.23%`). */

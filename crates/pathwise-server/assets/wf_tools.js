@@ -72,7 +72,7 @@ export function componentColour(group) {
 
 /** A bar's colour under colour mode `mode`; '' leaves the stylesheet's (by kind and status). */
 export function barColour(mode, span) {
-  if (mode === 'component') return span.status === 'error' ? '' : componentColour(span.group);
+  if (mode === 'component') return span.status === 'error' || !span.group ? '' : componentColour(span.group);
   if (mode === 'status') return span.status === 'error' ? 'var(--bad)' : 'var(--ok)';
   return '';
 }

@@ -35,7 +35,8 @@ pub fn child_counts(skeleton: &[SpanSkeleton]) -> HashMap<u64, usize> {
 
 /// Picks at most `max_spans` spans: roots first (spans whose parent is 0 or missing), then
 /// each level in start order. Whole sibling groups are kept together where the bound allows,
-/// so a loaded span shows either all of its children or none.
+/// so a loaded span shows either all of its children or none; only a group larger than the
+/// bound itself is sent in part (its first children, with the room left over).
 pub fn select(skeleton: &[SpanSkeleton], max_spans: usize) -> Selection {
     let ids: HashSet<u64> = skeleton.iter().map(|s| s.span_id).collect();
     let mut children: HashMap<u64, Vec<u64>> = HashMap::new();
@@ -60,17 +61,29 @@ pub fn select(skeleton: &[SpanSkeleton], max_spans: usize) -> Selection {
         selected.push(root);
         queue.push_back(root);
     }
+    let mut first_left_out = None;
     while let Some(span) = queue.pop_front() {
         let Some(kids) = children.get(&span) else {
             continue;
         };
         if selected.len() + kids.len() > max_spans {
-            continue; // this group stays collapsed; smaller groups later may still fit
+            // This group stays collapsed; smaller groups later may still fit.
+            if kids.len() > max_spans {
+                first_left_out.get_or_insert(kids);
+            }
+            continue;
         }
         for &kid in kids {
             selected.push(kid);
             queue.push_back(kid);
         }
+    }
+    // Room left over goes to the first group larger than the bound, which could never be
+    // sent whole (a root with 5,000 children would otherwise show as one row): its first
+    // children in start order. Every other group comes whole or not at all.
+    if let Some(kids) = first_left_out {
+        let room = max_spans.saturating_sub(selected.len());
+        selected.extend(kids.iter().take(room));
     }
     Selection {
         selected,
@@ -182,6 +195,23 @@ mod tests {
         assert_eq!(bounded.child_count(2), 3);
         assert_eq!(bounded.child_count(7), 0);
         assert_eq!(select(&tree, 1).selected, vec![1]);
+        assert_eq!(select(&tree, 4).selected, vec![1, 2, 3, 7]);
+    }
+
+    #[test]
+    fn a_group_larger_than_the_bound_fills_the_room_left() {
+        // 1 → {2, …, 10} (nine children: more than a bound of 5); 2 → {11}.
+        let mut tree: Vec<SpanSkeleton> = (2..=10).map(|id| span(id, 1)).collect();
+        tree.insert(0, span(1, 0));
+        tree.push(span(11, 2));
+        let bounded = select(&tree, 5);
+        assert_eq!(
+            bounded.selected,
+            vec![1, 2, 3, 4, 5],
+            "1's first four children"
+        );
+        assert_eq!(bounded.child_count(1), 9);
+        assert_eq!(select(&tree, 100).selected.len(), 11);
     }
 
     #[test]
