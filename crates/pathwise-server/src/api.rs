@@ -130,12 +130,13 @@ pub async fn trace_detail(state: Shared, Path(id): Path<String>, p: Params) -> A
     let max_spans = p.int("max_spans", 1..=20_000)?.unwrap_or(2_000) as usize;
     let columns = p.int("columns", 1..=4_000)?.unwrap_or(OVERVIEW_COLUMNS) as usize;
     let prices = state.prices.clone();
+    let project = state.project.clone();
     let found = state
         .read(move |r| {
             let Some(trace) = r.trace(id)? else {
                 return Ok(None);
             };
-            let skeleton = r.span_skeleton(id)?;
+            let skeleton = project.skeletons.read(r, &trace)?;
             let selection = tree::select(&skeleton, max_spans);
             let rows = r.spans_by_id(id, &selection.selected)?;
             let spans: Vec<ApiSpan> = rows
@@ -159,6 +160,22 @@ pub async fn trace_detail(state: Shared, Path(id): Path<String>, p: Params) -> A
         .ok_or_else(|| ApiError::NotFound(format!("no trace {id}")))
 }
 
+/// The skeleton of trace `id` (through the project's cache), or `None` when there is no such
+/// trace. Spans without a trace row yet (their trace still being written) are read directly.
+fn skeleton_of(
+    r: &dyn pathwise_store::Reader,
+    project: &crate::state::ProjectState,
+    id: pathwise_model::TraceId,
+) -> Result<Option<Arc<Vec<pathwise_store::SpanSkeleton>>>, ApiError> {
+    match r.trace(id)? {
+        Some(trace) => Ok(Some(project.skeletons.read(r, &trace)?)),
+        None => {
+            let skeleton = r.span_skeleton(id)?;
+            Ok((!skeleton.is_empty()).then(|| Arc::new(skeleton)))
+        }
+    }
+}
+
 /// `GET /api/traces/{id}/spans?parent=`: children of one span (or the roots), for loading a
 /// collapsed subtree.
 pub async fn trace_spans(state: Shared, Path(id): Path<String>, p: Params) -> ApiResult {
@@ -171,12 +188,12 @@ pub async fn trace_spans(state: Shared, Path(id): Path<String>, p: Params) -> Ap
         None => p.text("parent", 20)?.unwrap_or_default(),
     };
     let prices = state.prices.clone();
+    let project = state.project.clone();
     let found = state
         .read(move |r| {
-            let skeleton = r.span_skeleton(id)?;
-            if skeleton.is_empty() && r.trace(id)?.is_none() {
+            let Some(skeleton) = skeleton_of(r, &project, id)? else {
                 return Ok(None);
-            }
+            };
             let counts = tree::child_counts(&skeleton);
             let children: Vec<u64> = skeleton
                 .iter()
@@ -209,12 +226,12 @@ pub async fn trace_search(state: Shared, Path(id): Path<String>, p: Params) -> A
     let text = p.required_text("text", 200, "the text to find in span names")?;
     let limit = p.limit(200, 2_000)?;
     let prices = state.prices.clone();
+    let project = state.project.clone();
     let found = state
         .read(move |r| {
-            let skeleton = r.span_skeleton(id)?;
-            if skeleton.is_empty() && r.trace(id)?.is_none() {
+            let Some(skeleton) = skeleton_of(r, &project, id)? else {
                 return Ok(None);
-            }
+            };
             let mut matches = r.find_spans(id, &text)?;
             if let Ok(span_id) = text.trim().parse::<u64>()
                 && !matches.contains(&span_id)

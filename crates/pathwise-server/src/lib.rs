@@ -32,6 +32,7 @@ mod perf;
 mod scaling;
 mod serve;
 mod session;
+mod skeletons;
 mod state;
 mod tree;
 
@@ -234,6 +235,7 @@ pub const API_PATHS: &[&str] = &[
     "/api/traces/live",
     "/api/traces/{id}",
     "/api/traces/{id}/spans",
+    "/api/traces/{id}/search",
     "/api/stats",
     "/api/pipeline",
     "/api/nodes",
@@ -426,6 +428,7 @@ fn projects(config: &ServerConfig) -> Result<Vec<state::ProjectState>, ServeErro
                 alerts,
                 ingest: p.ingest.clone(),
                 pipeline: p.pipeline.clone(),
+                skeletons: Default::default(),
             })
         })
         .collect()

@@ -21,6 +21,8 @@ pub struct ProjectState {
     pub ingest: Option<Arc<pathwise_ingest::Ingest>>,
     /// The pipeline that records what the project's ingest receives.
     pub pipeline: Option<Arc<pathwise_pipeline::BatchPipeline>>,
+    /// The skeletons of the big traces read last.
+    pub(crate) skeletons: crate::skeletons::SkeletonCache,
 }
 
 /// What every handler can reach.
