@@ -13,6 +13,7 @@ import {
 } from './util.js';
 import { applyScalingParams, scalingPanel } from './scaling.js';
 import { attributeQuery, nodeQuery, pathQuery, tracesHref } from './drill.js';
+import { errorTypesTable, shortType } from './error_types.js';
 import { windowComparePanel } from './window_compare.js';
 
 const RANGES = [
@@ -82,16 +83,6 @@ function describe(m) {
     lines.push(`errors: ${m.errors_by_type.map(([type, n]) => `${shortType(type)} ×${n}`).join(', ')}`);
   }
   return lines.join('\n');
-}
-
-/** An error type without its module path, keeping an enum variant (`OpenAlexError::RateLimit`). */
-function shortType(name) {
-  const text = String(name);
-  const parts = text.split('::');
-  const first = parts.findIndex((p) => /^[A-Z]/.test(p));
-  if (first < 0) return parts[parts.length - 1];
-  if (first === parts.length - 1 && parts[first] === 'Error' && first > 0) return parts.slice(first - 1).join('::');
-  return parts.slice(first).join('::');
 }
 
 /**
@@ -494,6 +485,7 @@ export function analysisView(root, params) {
   const opportunities = panel('opportunities', 'Optimisation opportunities');
   const unused = panel('never-run', 'Never run');
   const table = panel('node-metrics', 'Node metrics', h('span', { class: 'muted small' }, 'click a heading to sort'));
+  const errorTypesPanel = panel('error-types', 'Error types', h('span', { class: 'muted small' }, 'failed calls by error type'));
 
   const compare = h('input', { type: 'checkbox', id: 'flame-compare' });
   compare.checked = state.compare;
@@ -533,7 +525,7 @@ export function analysisView(root, params) {
     h('div', { class: 'ana-grid ana-grid-3' }, hot.el, slow.el, failing.el),
     h('div', { class: 'ana-grid ana-grid-2' }, scatter.el,
       h('div', { class: 'ana-stack' }, opportunities.el, unused.el)),
-    table.el, shifts.el, flame.el, deps.el, patterns.el, scaling.el));
+    table.el, errorTypesPanel.el, shifts.el, flame.el, deps.el, patterns.el, scaling.el));
 
   for (const button of rangeButtons) button.setAttribute('aria-pressed', String(button.dataset.range === state.range));
 
@@ -813,6 +805,7 @@ export function analysisView(root, params) {
     });
     if (nodesR.status === 'fulfilled') renderTable();
     else fill(table, nodesR, () => null);
+    fill(errorTypesPanel, nodesR, (d) => errorTypesTable(d.nodes, state.range));
     fill(deps, graphR, (d) => h('div', { class: 'dep-scroll' }, dependencyGraph(d.nodes, d.edges)));
 
     if (!signedOut) {

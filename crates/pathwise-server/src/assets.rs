@@ -86,6 +86,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../assets/drill.js"),
     ),
     (
+        "error_types.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/error_types.js"),
+    ),
+    (
         "scaling.js",
         "text/javascript; charset=utf-8",
         include_str!("../assets/scaling.js"),

@@ -1,7 +1,8 @@
 //! Drill-down from the Analysis page's tables in a real headless Chromium (the harness of
 //! `tests/common/browser.rs`): a node's failed calls and the exemplars of its p50 over spans
 //! whose durations are known by construction (`tests/common/latency_grid.rs`), and an error
-//! pattern's value over the fixture database (30 searches, one `query` value each).
+//! pattern's value and an error type over the fixture database (30 searches, one `query`
+//! value each, three failed with a `RateLimitError`).
 //!
 //! Needs `/usr/bin/chromium` and `/usr/bin/chromedriver` (or `PATHWISE_CHROMIUM` /
 //! `PATHWISE_CHROMEDRIVER`); without them the tests fail, unless `PATHWISE_SKIP_BROWSER=1`.
@@ -86,6 +87,35 @@ async fn paths_that_moved_since_the_window_before() {
         let failed = listed_traces(&client).await;
         assert_eq!(failed.len(), 4, "{failed:?}");
         assert!(failed.iter().all(|(_, status)| status == "failed"), "{failed:?}");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_error_type_opens_its_traces() {
+    // The fixture's searches 0, 10 and 20 each failed once in PubMedClient.search with a
+    // RateLimitError.
+    let base = format!("http://{}", common::fixture_server());
+    let url = format!("{base}/#/analysis?range=24h");
+    in_browser("drill_error_type", move |client| async move {
+        open(&client, &url, "analysis").await;
+        let row = "#error-type-table tr[data-type='RateLimitError']";
+        element(&client, row).await;
+        assert_eq!(
+            texts(&client, &format!("{row} td")).await,
+            vec!["RateLimitError", "3", "PubMedClient.search ×3"]
+        );
+        click(&client, &format!("{row} a[data-drill='type']")).await;
+        let rows = listed_traces(&client).await;
+        assert_eq!(rows.len(), 3, "{rows:?}");
+        // The node's link: the same three, through its name.
+        open(&client, &url, "analysis").await;
+        click(
+            &client,
+            &format!("{row} a[data-node='PubMedClient.search']"),
+        )
+        .await;
+        assert_eq!(listed_traces(&client).await.len(), 3);
     })
     .await;
 }
