@@ -430,12 +430,25 @@ pub enum StatusArg {
     Failed,
 }
 
+/// `pathwise traces --sort`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SortArg {
+    Newest,
+    Oldest,
+    Slowest,
+    Fastest,
+}
+
 /// Options of `pathwise traces`.
 #[derive(Debug, Args)]
 pub struct TracesArgs {
-    /// How many traces to list, newest first.
+    /// How many traces to list (in the order of --sort).
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub limit: u32,
+    /// The order: by start (newest, oldest) or by duration (slowest, fastest; running traces,
+    /// which have no duration yet, are left out).
+    #[arg(long, value_enum, default_value_t = SortArg::Newest)]
+    pub sort: SortArg,
     /// Only traces in this state.
     #[arg(long, value_enum)]
     pub status: Option<StatusArg>,

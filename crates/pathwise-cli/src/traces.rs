@@ -2,11 +2,11 @@
 
 use pathwise_model::TraceStatus;
 use pathwise_store::query::Query;
-use pathwise_store::{TraceFilter, TraceSummary};
+use pathwise_store::{TraceFilter, TraceOrder, TraceSummary};
 
 use crate::error::{CliError, open_reader};
 use crate::format::{cell, emit, ms, utc_iso};
-use crate::{StatusArg, TracesArgs};
+use crate::{SortArg, StatusArg, TracesArgs};
 
 impl From<StatusArg> for TraceStatus {
     fn from(status: StatusArg) -> Self {
@@ -14,6 +14,17 @@ impl From<StatusArg> for TraceStatus {
             StatusArg::Running => TraceStatus::Running,
             StatusArg::Completed => TraceStatus::Completed,
             StatusArg::Failed => TraceStatus::Failed,
+        }
+    }
+}
+
+impl From<SortArg> for TraceOrder {
+    fn from(sort: SortArg) -> Self {
+        match sort {
+            SortArg::Newest => TraceOrder::Newest,
+            SortArg::Oldest => TraceOrder::Oldest,
+            SortArg::Slowest => TraceOrder::Slowest,
+            SortArg::Fastest => TraceOrder::Fastest,
         }
     }
 }
@@ -34,6 +45,7 @@ pub fn run(args: &TracesArgs) -> Result<(), CliError> {
         name_contains: args.q.clone().filter(|q| !q.is_empty()),
         query,
         limit: args.limit as usize,
+        order: args.sort.into(),
         ..TraceFilter::default()
     };
     let page = reader

@@ -213,6 +213,46 @@ fn traces_lists_a_table() {
 }
 
 #[test]
+fn traces_sort_by_duration() {
+    let db = shared_db();
+    let slowest: i64 = open(db)
+        .query_row("SELECT max(duration_ns) FROM traces", [], |row| row.get(0))
+        .expect("a slowest trace");
+    for (sort, first) in [("slowest", Some(slowest)), ("fastest", None)] {
+        let output = pathwise(&[
+            "traces",
+            "--sort",
+            sort,
+            "--limit",
+            "5",
+            "--json",
+            "--db",
+            db_arg(db),
+        ]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        let page: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON output");
+        let durations: Vec<i64> = page["traces"]
+            .as_array()
+            .expect("a traces array")
+            .iter()
+            .map(|t| t["duration_ns"].as_i64().expect("finished traces only"))
+            .collect();
+        assert_eq!(durations.len(), 5);
+        let ordered = if sort == "slowest" {
+            durations.windows(2).all(|w| w[0] >= w[1])
+        } else {
+            durations.windows(2).all(|w| w[0] <= w[1])
+        };
+        assert!(ordered, "{sort}: {durations:?}");
+        if let Some(first) = first {
+            assert_eq!(durations[0], first);
+        }
+    }
+    let output = pathwise(&["traces", "--sort", "biggest", "--db", db_arg(db)]);
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
 fn traces_rejects_a_bad_status() {
     let output = pathwise(&[
         "traces",

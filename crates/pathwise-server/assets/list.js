@@ -28,15 +28,17 @@ const STATUSES = [
 
 // Kept across navigations, so "back" from a trace returns to the same page and filters.
 const state = {
-  q: '', status: '', range: '24h', min_ms: '', max_ms: '', limit: DEFAULT_PAGE_SIZE, cursors: [null],
+  q: '', status: '', range: '24h', min_ms: '', max_ms: '', sort: '', limit: DEFAULT_PAGE_SIZE, cursors: [null],
 };
+/** Sortable columns: the order a first click gives, and the other. '' is newest first. */
+const SORTS = { start: ['', 'oldest'], duration: ['slowest', 'fastest'] };
 const TRACE_ID = /^[0-9a-fA-F]{32}$/;
 /** At most this many traces go into an export. */
 const EXPORT_MAX = 10_000;
 
 function applyParams(params) {
   let changed = false;
-  for (const key of ['q', 'status', 'range', 'min_ms', 'max_ms']) {
+  for (const key of ['q', 'status', 'range', 'min_ms', 'max_ms', 'sort']) {
     if (params.has(key) && params.get(key) !== state[key]) {
       state[key] = params.get(key);
       changed = true;
@@ -50,6 +52,7 @@ function applyParams(params) {
   }
   if (!RANGES.some(([value]) => value === state.range)) state.range = '24h';
   if (!STATUSES.some(([value]) => value === state.status)) state.status = '';
+  if (!Object.values(SORTS).flat().includes(state.sort)) state.sort = '';
   for (const key of ['min_ms', 'max_ms']) {
     if (state[key] !== '' && !/^[0-9]{1,12}$/.test(state[key])) state[key] = '';
   }
@@ -71,7 +74,7 @@ function rememberFilters() {
   const cursor = state.cursors[state.cursors.length - 1];
   const query = withQuery('', {
     q: state.q, status: state.status, range: state.range, min_ms: state.min_ms, max_ms: state.max_ms,
-    limit: state.limit === DEFAULT_PAGE_SIZE ? '' : state.limit, cursor,
+    sort: state.sort, limit: state.limit === DEFAULT_PAGE_SIZE ? '' : state.limit, cursor,
   });
   history.replaceState(null, '', `#/traces${query}`);
 }
@@ -81,7 +84,7 @@ async function allTraces(signal) {
   const traces = [];
   let cursor;
   do {
-    const page = await api(withQuery('/api/traces', { ...filterParams(), limit: 1000, cursor }), { signal });
+    const page = await api(withQuery('/api/traces', { ...filterParams(), sort: state.sort, limit: 1000, cursor }), { signal });
     traces.push(...page.traces);
     cursor = page.next_cursor;
   } while (cursor && traces.length < EXPORT_MAX);
@@ -223,10 +226,18 @@ export function listView(root, params) {
   const tbody = h('tbody', { id: 'trace-rows' });
   const table = h('table', { class: 'traces', id: 'trace-table' },
     h('thead', null, h('tr', null,
-      h('th', null, 'Name'), h('th', null, 'Status'), h('th', null, 'Started'),
-      h('th', { class: 'num' }, 'Duration'), h('th', { class: 'num' }, 'Spans'),
+      h('th', null, 'Name'), h('th', null, 'Status'), sortHeader('start', 'Started', null),
+      sortHeader('duration', 'Duration', 'num'), h('th', { class: 'num' }, 'Spans'),
       h('th', { class: 'num' }, 'Errors'))),
     tbody);
+  table.querySelector('thead').addEventListener('click', (event) => {
+    const button = event.target.closest('button[data-sort]');
+    if (!button) return;
+    const [first, second] = SORTS[button.dataset.sort];
+    setFilter('sort', state.sort === first ? second : first);
+    markSort();
+  });
+  markSort();
   tbody.addEventListener('click', (event) => {
     if (event.target.closest('a')) return; // the link navigates by itself
     const row = event.target.closest('tr[data-trace-id]');
@@ -257,14 +268,32 @@ export function listView(root, params) {
   root.append(h('section', { class: 'list-view' },
     h('h1', { class: 'page-title' }, 'Traces'), cards, toolbar, message, h('div', { class: 'table-wrap' }, table), pager));
 
+  /** A column heading that sorts the list (by the server: every page, not only this one). */
+  function sortHeader(column, label, cls) {
+    return h('th', { class: cls, dataset: { column } },
+      h('button', { type: 'button', class: 'th-sort', dataset: { sort: column }, title: `Sort by ${label.toLowerCase()}` }, label,
+        h('span', { class: 'sort-mark', 'aria-hidden': 'true' })));
+  }
+
+  /** Shows the order on the headings (aria-sort and an arrow). */
+  function markSort() {
+    for (const th of table.querySelectorAll('th[data-column]')) {
+      const [first, second] = SORTS[th.dataset.column];
+      const on = state.sort === first || state.sort === second;
+      const descending = state.sort === '' || state.sort === 'slowest';
+      th.setAttribute('aria-sort', on ? (descending ? 'descending' : 'ascending') : 'none');
+      th.querySelector('.sort-mark').textContent = on ? (descending ? ' ▼' : ' ▲') : '';
+    }
+  }
+
   function startTail() {
     tailed = 0;
     tailCount.textContent = '';
     tailButton.setAttribute('aria-pressed', 'true');
     tailButton.textContent = 'Pause';
     tail = followTraces(filterParams(), (trace) => {
-      // New traces belong on the first page; a later page stays as it is.
-      if (state.cursors.length > 1) return;
+      // New traces belong on the first page of the newest first; others stay as they are.
+      if (state.cursors.length > 1 || state.sort) return;
       tbody.querySelector('tr.empty')?.remove();
       tbody.prepend(traceRow(trace, 'new-row'));
       while (tbody.children.length > state.limit) tbody.lastElementChild.remove();
@@ -314,7 +343,7 @@ export function listView(root, params) {
     const filters = filterParams();
     try {
       const [page, stats] = await Promise.all([
-        api(withQuery('/api/traces', { ...filters, limit: state.limit, cursor }), { signal: controller.signal }),
+        api(withQuery('/api/traces', { ...filters, sort: state.sort, limit: state.limit, cursor }), { signal: controller.signal }),
         // The cards count what the filters select, not the whole window.
         api(withQuery('/api/stats', { ...filters, since: filters.since ?? '0' }), { signal: controller.signal }),
       ]);

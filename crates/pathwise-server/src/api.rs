@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{Path, State};
 use pathwise_analysis::llm_cost::PriceTable;
-use pathwise_store::{SpanRow, TraceFilter};
+use pathwise_store::{SpanRow, TraceFilter, TraceOrder};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -73,6 +73,10 @@ pub(crate) fn trace_filter(p: &Params) -> Result<TraceFilter, ApiError> {
         query: p.query("q")?,
         limit: p.limit(50, 1000)?,
         cursor: p.cursor()?,
+        order: p
+            .choice("sort", &TraceOrder::NAMES.map(|(name, _)| name))?
+            .and_then(TraceOrder::parse)
+            .unwrap_or_default(),
     };
     if let (Some(since), Some(until)) = (filter.since_ns, filter.until_ns)
         && since > until

@@ -321,3 +321,47 @@ async fn the_live_tail_brings_new_traces_in_until_paused() {
     })
     .await;
 }
+
+/// The Duration column of the rows shown.
+async fn durations(client: &Client) -> Vec<String> {
+    texts(client, "#trace-rows tr.trace-row td:nth-child(4)").await
+}
+
+#[tokio::test]
+async fn columns_sort_every_page_and_the_order_stays_in_the_address() {
+    let base = list_server();
+    in_browser("list_sort", |client| async move {
+        open(&client, &format!("{base}/#/traces?q=checkout&limit=5"), "list").await;
+        click(&client, "#trace-table th[data-column='duration'] button").await;
+        until(&client, "the slowest first", "location.hash.includes('sort=slowest') && document.querySelector('#trace-rows td:nth-child(4)')?.textContent === '200 ms'").await;
+        assert_eq!(durations(&client).await, ["200 ms", "190 ms", "180 ms", "170 ms", "160 ms"]);
+        assert_eq!(
+            js(&client, "return document.querySelector('#trace-table th[data-column=duration]').getAttribute('aria-sort');").await,
+            "descending"
+        );
+        // The next page goes on in the same order (the server sorts, not the page).
+        click(&client, "#page-next").await;
+        until(&client, "the second page", "document.querySelector('#trace-rows td:nth-child(4)')?.textContent === '150 ms'").await;
+        assert_eq!(durations(&client).await, ["150 ms", "140 ms", "130 ms", "120 ms", "110 ms"]);
+        // Again: the fastest first, from the first page.
+        click(&client, "#trace-table th[data-column='duration'] button").await;
+        until(&client, "the fastest first", "location.hash.includes('sort=fastest') && document.querySelector('#trace-rows td:nth-child(4)')?.textContent === '10.0 ms'").await;
+        assert_eq!(durations(&client).await, ["10.0 ms", "20.0 ms", "30.0 ms", "40.0 ms", "50.0 ms"]);
+        // A shared address opens in its order.
+        let url = js(&client, "return location.href;").await.as_str().unwrap().to_string();
+        client.goto("about:blank").await.unwrap();
+        open(&client, &url, "list").await;
+        until(&client, "the fastest first again", "document.querySelector('#trace-rows td:nth-child(4)')?.textContent === '10.0 ms'").await;
+        // Started: the newest first (the default order), then the oldest first.
+        click(&client, "#trace-table th[data-column='start'] button").await;
+        until(&client, "the newest first", "!location.hash.includes('sort=') && document.querySelector('#trace-rows td:nth-child(4)')?.textContent === '10.0 ms'").await;
+        assert_eq!(
+            js(&client, "return document.querySelector('#trace-table th[data-column=start]').getAttribute('aria-sort');").await,
+            "descending"
+        );
+        click(&client, "#trace-table th[data-column='start'] button").await;
+        until(&client, "the oldest first", "location.hash.includes('sort=oldest') && document.querySelector('#trace-rows td:nth-child(4)')?.textContent === '200 ms'").await;
+        screenshot(&client, "list_sorted").await;
+    })
+    .await;
+}

@@ -38,6 +38,9 @@ struct TraceListRow {
     version: u8,
 }
 
+/// The trace list's default order.
+const NEWEST_FIRST: &str = "start_ns DESC, trace_id DESC";
+
 const TRACE_COLUMNS: &str =
     "trace_id, name, start_ns, end_ns, duration_ns, status, metadata, version";
 
@@ -108,10 +111,15 @@ impl ClickHouseReader {
         self.conn.run(self.conn.client.query(sql).fetch_all::<T>())
     }
 
-    fn traces_where(&self, clause: &str, limit: usize) -> Result<Vec<TraceSummary>, StoreError> {
+    /// Traces `clause` selects, in the order `sort` (an ORDER BY list), at most `limit`.
+    fn traces_where(
+        &self,
+        clause: &str,
+        sort: &str,
+        limit: usize,
+    ) -> Result<Vec<TraceSummary>, StoreError> {
         let rows: Vec<TraceListRow> = self.fetch(&format!(
-            "SELECT {TRACE_COLUMNS} FROM {} FINAL {clause}
-             ORDER BY start_ns DESC, trace_id DESC LIMIT {limit}",
+            "SELECT {TRACE_COLUMNS} FROM {} FINAL {clause} ORDER BY {sort} LIMIT {limit}",
             self.conn.table("traces")
         ))?;
         if rows.is_empty() {
@@ -218,11 +226,23 @@ fn trace_conditions(filter: &TraceFilter) -> Result<Vec<String>, StoreError> {
 impl ReadStore for ClickHouseReader {
     fn list_traces(&self, filter: &TraceFilter) -> Result<TracePage, StoreError> {
         let mut clauses = trace_conditions(filter)?;
+        let order = filter.order;
+        let column = if order.by_duration() {
+            clauses.push("duration_ns IS NOT NULL".into());
+            "duration_ns"
+        } else {
+            "start_ns"
+        };
+        let (direction, past) = if order.descending() {
+            ("DESC", "<")
+        } else {
+            ("ASC", ">")
+        };
         if let Some(cursor) = filter.cursor {
             let id = id_literal(&cursor.trace_id.to_bytes());
             clauses.push(format!(
-                "(start_ns < {0} OR (start_ns = {0} AND trace_id < {id}))",
-                cursor.start_ns
+                "({column} {past} {0} OR ({column} = {0} AND trace_id {past} {id}))",
+                cursor.key
             ));
         }
         let clause = if clauses.is_empty() {
@@ -231,13 +251,17 @@ impl ReadStore for ClickHouseReader {
             format!("WHERE {}", clauses.join(" AND "))
         };
         let limit = filter.limit.clamp(1, 10_000);
-        let traces = self.traces_where(&clause, limit + 1)?;
-        Ok(TracePage::from_overfetch(traces, limit))
+        let sort = format!("{column} {direction}, trace_id {direction}");
+        let traces = self.traces_where(&clause, &sort, limit + 1)?;
+        Ok(TracePage::from_overfetch(traces, limit, order))
     }
 
     fn trace(&self, id: TraceId) -> Result<Option<TraceSummary>, StoreError> {
         let clause = format!("WHERE trace_id = {}", id_literal(&id.to_bytes()));
-        Ok(self.traces_where(&clause, 1)?.into_iter().next())
+        Ok(self
+            .traces_where(&clause, NEWEST_FIRST, 1)?
+            .into_iter()
+            .next())
     }
 
     fn spans(

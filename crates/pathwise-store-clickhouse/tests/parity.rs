@@ -183,9 +183,18 @@ fn record_into(backend: &dyn Backend) {
 }
 
 fn all_traces(reader: &dyn Reader) -> Vec<pathwise_store::TraceSummary> {
+    all_traces_by(reader, pathwise_store::TraceOrder::Newest)
+}
+
+/// Every trace, 47 to a page, in `order`.
+fn all_traces_by(
+    reader: &dyn Reader,
+    order: pathwise_store::TraceOrder,
+) -> Vec<pathwise_store::TraceSummary> {
     let mut out = Vec::new();
     let mut filter = TraceFilter {
         limit: 47,
+        order,
         ..TraceFilter::default()
     };
     loop {
@@ -219,6 +228,15 @@ fn sqlite_and_a_two_shard_cluster_give_the_same_answers() {
     let (ts, tc) = (all_traces(s.as_ref()), all_traces(c.as_ref()));
     assert_eq!(ts.len(), 330);
     assert_eq!(ts, tc, "trace lists");
+    // By duration (many ties: the jitter repeats every 13 traces) and oldest first.
+    for (_, order) in pathwise_store::TraceOrder::NAMES {
+        let (a, b) = (
+            all_traces_by(s.as_ref(), order),
+            all_traces_by(c.as_ref(), order),
+        );
+        assert_eq!(a.len(), 330, "{order:?}");
+        assert_eq!(a, b, "{order:?}");
+    }
     let failed = TraceFilter {
         status: Some(pathwise_model::TraceStatus::Failed),
         limit: 100,

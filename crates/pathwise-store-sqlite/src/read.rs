@@ -148,9 +148,19 @@ impl SqliteReader {
         let (mut clauses, mut args) = trace_conditions(filter);
         let table = trace_table(self.conn(), filter, &clauses, &args)?;
         let has_query = filter.query.as_ref().and_then(|q| q.expr()).is_some();
+        let order = filter.order;
+        let (column, direction, past) = match (order.by_duration(), order.descending()) {
+            (false, true) => ("t.start_ns", "DESC", "<"),
+            (false, false) => ("t.start_ns", "ASC", ">"),
+            (true, true) => ("t.duration_ns", "DESC", "<"),
+            (true, false) => ("t.duration_ns", "ASC", ">"),
+        };
+        if order.by_duration() {
+            clauses.push("t.duration_ns IS NOT NULL".into());
+        }
         if let Some(cursor) = filter.cursor {
-            clauses.push("(t.start_ns, t.trace_id) < (?, ?)".into());
-            args.push(SqlValue::Integer(cursor.start_ns));
+            clauses.push(format!("({column}, t.trace_id) {past} (?, ?)"));
+            args.push(SqlValue::Integer(cursor.key));
             args.push(SqlValue::Blob(cursor.trace_id.to_bytes().to_vec()));
         }
         let limit = filter.limit.clamp(1, 10_000);
@@ -161,7 +171,7 @@ impl SqliteReader {
         };
         let sql = format!(
             "SELECT {TRACE_COLUMNS} FROM {table} JOIN names n ON n.id = t.name_id {where_sql}
-             ORDER BY t.start_ns DESC, t.trace_id DESC LIMIT {}",
+             ORDER BY {column} {direction}, t.trace_id {direction} LIMIT {}",
             limit + 1
         );
         // A query's SQL differs with each query: it would only churn the statement cache.
@@ -176,7 +186,7 @@ impl SqliteReader {
         let traces: Vec<TraceSummary> = stmt
             .query_map(params_from_iter(args), trace_row)?
             .collect::<Result<_, _>>()?;
-        Ok(TracePage::from_overfetch(traces, limit))
+        Ok(TracePage::from_overfetch(traces, limit, order))
     }
 
     fn latest_stats_sql(

@@ -206,3 +206,77 @@ fn long_trace_filters_find_every_match_few_or_many() {
     };
     assert_eq!(reader.list_traces(&some).unwrap().traces.len(), 2_500);
 }
+
+/// Every page of `filter`'s list under `order`, `limit` at a time: the traces' start offsets
+/// (ms from the fixture's base).
+fn all_pages(reader: &SqliteReader, order: pathwise_store::TraceOrder, limit: usize) -> Vec<i64> {
+    use pathwise_store::{Cursor, TraceFilter};
+    let mut filter = TraceFilter {
+        order,
+        limit,
+        ..TraceFilter::default()
+    };
+    let mut seen = Vec::new();
+    loop {
+        let page = reader.list_traces(&filter).unwrap();
+        seen.extend(
+            page.traces
+                .iter()
+                .map(|t| t.start_ns / MS - 1_700_000_000_000),
+        );
+        match page.next_cursor.as_deref().and_then(Cursor::decode) {
+            Some(next) => filter.cursor = Some(next),
+            None => return seen,
+        }
+    }
+}
+
+#[test]
+fn lists_sort_by_start_or_duration_and_page_through_ties() {
+    use pathwise_model::TraceEvent;
+    use pathwise_store::TraceOrder;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sorted.db");
+    let mut store = SqliteStore::open(&db).unwrap();
+    let base_ms = 1_700_000_000_000u64;
+    // Six finished traces started 1 ms apart, lasting 30, 10, 20, 10, 40 and 20 ms (two pairs
+    // of ties), and a running one started last (no duration yet).
+    let mut records: Vec<Record> = [30, 10, 20, 10, 40, 20]
+        .iter()
+        .enumerate()
+        .map(|(t, ms)| {
+            let trace = TraceId::from_parts(base_ms + t as u64, t as u128);
+            let mut span = SpanRecord::new(trace, 1, 0, "job".into(), SpanKind::Span);
+            span.start_ns = (base_ms + t as u64) as i64 * MS;
+            span.duration_ns = (ms * MS) as u64;
+            Record::Span(span)
+        })
+        .collect();
+    records.push(Record::Trace(TraceEvent::Started {
+        trace_id: TraceId::from_parts(base_ms + 6, 6),
+        name: "job".into(),
+        start_ns: (base_ms + 6) as i64 * MS,
+        metadata: None,
+    }));
+    store.write_records(&records).unwrap();
+    let reader = SqliteReader::open(&db).unwrap();
+    for limit in [1, 2, 4, 50] {
+        assert_eq!(
+            all_pages(&reader, TraceOrder::Newest, limit),
+            vec![6, 5, 4, 3, 2, 1, 0]
+        );
+        assert_eq!(
+            all_pages(&reader, TraceOrder::Oldest, limit),
+            vec![0, 1, 2, 3, 4, 5, 6]
+        );
+        // Ties by trace id in the same direction; the running trace is left out.
+        assert_eq!(
+            all_pages(&reader, TraceOrder::Slowest, limit),
+            vec![4, 0, 5, 2, 3, 1]
+        );
+        assert_eq!(
+            all_pages(&reader, TraceOrder::Fastest, limit),
+            vec![1, 3, 2, 5, 0, 4]
+        );
+    }
+}

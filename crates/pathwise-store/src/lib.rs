@@ -48,7 +48,7 @@ pub use baseline::BaselineRow;
 pub use memory::{DiscardStore, MemoryStore};
 pub use read::{
     CacheRow, CacheTotals, Cursor, ErrorRate, FunctionRow, PipelineStatsRow, ReadStore, SpanRow,
-    SpanSkeleton, TraceFilter, TracePage, TraceStats, TraceSummary, attr_json,
+    SpanSkeleton, TraceFilter, TraceOrder, TracePage, TraceStats, TraceSummary, attr_json,
 };
 pub use scaling::{NodePayload, PayloadColumn, ScalingStore};
 pub use storage::{Reclaimed, StorageUse};

@@ -8,37 +8,92 @@ use crate::{BaselineRow, PipelineStats, StoreError};
 /// Position after the last trace of a page: keyset pagination, never OFFSET.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Cursor {
-    pub start_ns: i64,
+    /// The last trace's sort key under the list's [`TraceOrder`]: its start, or its duration.
+    pub key: i64,
     pub trace_id: TraceId,
 }
 
 impl Cursor {
-    /// Opaque text form for URLs: `<start_ns hex>-<trace id hex>`.
+    /// Opaque text form for URLs: `<key hex>-<trace id hex>`.
     ///
     /// ```
     /// use pathwise_store::Cursor;
-    /// let c = Cursor { start_ns: 42, trace_id: pathwise_model::TraceId(7) };
+    /// let c = Cursor { key: 42, trace_id: pathwise_model::TraceId(7) };
     /// assert_eq!(Cursor::decode(&c.encode()), Some(c));
     /// assert_eq!(Cursor::decode("nonsense"), None);
     /// ```
     pub fn encode(&self) -> String {
-        format!("{:016x}-{}", self.start_ns as u64, self.trace_id.to_hex())
+        format!("{:016x}-{}", self.key as u64, self.trace_id.to_hex())
     }
 
     /// Parses [`Cursor::encode`]'s output; `None` for anything else.
     pub fn decode(text: &str) -> Option<Self> {
-        let (start, id) = text.split_once('-')?;
-        if start.len() != 16 {
+        let (key, id) = text.split_once('-')?;
+        if key.len() != 16 {
             return None;
         }
         Some(Cursor {
-            start_ns: u64::from_str_radix(start, 16).ok()? as i64,
+            key: u64::from_str_radix(key, 16).ok()? as i64,
             trace_id: TraceId::parse_hex(id)?,
         })
     }
 }
 
-/// Which traces to list, newest first.
+/// The order of a trace list. Ties go by trace id, in the same direction, so pages never skip
+/// or repeat a trace. By duration, running traces (no duration yet) are left out.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TraceOrder {
+    #[default]
+    Newest,
+    Oldest,
+    Slowest,
+    Fastest,
+}
+
+impl TraceOrder {
+    /// Every order by its name, as the API and the CLI spell it.
+    pub const NAMES: [(&'static str, TraceOrder); 4] = [
+        ("newest", TraceOrder::Newest),
+        ("oldest", TraceOrder::Oldest),
+        ("slowest", TraceOrder::Slowest),
+        ("fastest", TraceOrder::Fastest),
+    ];
+
+    /// The order named `name`.
+    ///
+    /// ```
+    /// use pathwise_store::TraceOrder;
+    /// assert_eq!(TraceOrder::parse("slowest"), Some(TraceOrder::Slowest));
+    /// assert_eq!(TraceOrder::parse("biggest"), None);
+    /// ```
+    pub fn parse(name: &str) -> Option<TraceOrder> {
+        Self::NAMES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, o)| *o)
+    }
+
+    /// By duration rather than by start.
+    pub fn by_duration(self) -> bool {
+        matches!(self, TraceOrder::Slowest | TraceOrder::Fastest)
+    }
+
+    /// Largest key first.
+    pub fn descending(self) -> bool {
+        matches!(self, TraceOrder::Newest | TraceOrder::Slowest)
+    }
+
+    /// The key a trace is sorted by (a running trace has no duration: 0).
+    pub fn key(self, trace: &TraceSummary) -> i64 {
+        if self.by_duration() {
+            trace.duration_ns.unwrap_or(0)
+        } else {
+            trace.start_ns
+        }
+    }
+}
+
+/// Which traces to list, and in which order.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TraceFilter {
     pub status: Option<TraceStatus>,
@@ -52,6 +107,7 @@ pub struct TraceFilter {
     pub query: Option<pathwise_query::Query>,
     pub limit: usize,
     pub cursor: Option<Cursor>,
+    pub order: TraceOrder,
 }
 
 impl Default for TraceFilter {
@@ -66,6 +122,7 @@ impl Default for TraceFilter {
             query: None,
             limit: 50,
             cursor: None,
+            order: TraceOrder::Newest,
         }
     }
 }
@@ -99,15 +156,19 @@ impl TracePage {
     ///
     /// ```
     /// use pathwise_store::TracePage;
-    /// let page = TracePage::from_overfetch(Vec::new(), 50);
+    /// let page = TracePage::from_overfetch(Vec::new(), 50, pathwise_store::TraceOrder::Newest);
     /// assert!(page.traces.is_empty() && page.next_cursor.is_none());
     /// ```
-    pub fn from_overfetch(mut traces: Vec<TraceSummary>, limit: usize) -> TracePage {
+    pub fn from_overfetch(
+        mut traces: Vec<TraceSummary>,
+        limit: usize,
+        order: TraceOrder,
+    ) -> TracePage {
         let next_cursor = if traces.len() > limit {
             traces.truncate(limit);
             traces.last().map(|t| {
                 Cursor {
-                    start_ns: t.start_ns,
+                    key: order.key(t),
                     trace_id: t.trace_id,
                 }
                 .encode()

@@ -175,7 +175,7 @@ pub(super) fn copy(
         // Traces newer than the cursor were copied before the interruption.
         let done = source
             .trace_stats(&pathwise_store::TraceFilter {
-                since_ns: Some(cursor.start_ns),
+                since_ns: Some(cursor.key),
                 ..Default::default()
             })
             .map_err(store_error("counting"))?

@@ -28,7 +28,8 @@ pub(super) fn paths() -> Value {
                 trace_filters(),
                 vec![
                     limit(50, 1000, "page size"),
-                    query("cursor", json!({ "type": "string", "minLength": 1 }), "next_cursor of the previous page"),
+                    query("cursor", json!({ "type": "string", "minLength": 1 }), "next_cursor of the previous page (of the same sort)"),
+                    query("sort", json!({ "enum": ["newest", "oldest", "slowest", "fastest"], "default": "newest" }), "the order: by start (newest, oldest) or by duration (slowest, fastest; running traces, which have no duration yet, are left out)"),
                 ],
             ].concat(),
             answers("a page", object(json!({ "traces": list(refer("TraceSummary")), "next_cursor": nullable("string") })), &[])),
