@@ -10,7 +10,8 @@ use super::{spans, stats};
 use crate::Error;
 use pathwise_store::{
     BaselineRow, CacheRow, CacheTotals, ErrorRate, FunctionRow, PipelineStatsRow, ReadStore,
-    SpanRow, SpanSkeleton, StoreError, TraceFilter, TracePage, TraceStats, TraceSummary,
+    SpanRow, SpanSkeleton, StoreError, TraceFilter, TraceOrder, TracePage, TraceStats,
+    TraceSummary,
 };
 
 /// Connections kept open between uses, per backend.
@@ -145,6 +146,27 @@ impl SqliteReader {
     }
 
     fn list_traces_sql(&self, filter: &TraceFilter) -> Result<TracePage, Error> {
+        // Slowest first: when the slow traces (1 s and longer, a partial index by duration)
+        // hold a whole page of the filter's matches, that page is the top of the list, read
+        // walking the index from the slowest down and stopping at the page's end. Otherwise
+        // the whole window is read and sorted.
+        if filter.order == TraceOrder::Slowest
+            && filter.min_duration_ns.is_none_or(|ns| ns < SLOW_TRACE_NS)
+            && filter.max_duration_ns.is_none_or(|ns| ns >= SLOW_TRACE_NS)
+        {
+            let slow = TraceFilter {
+                min_duration_ns: Some(SLOW_TRACE_NS),
+                ..filter.clone()
+            };
+            let page = self.list_page(&slow)?;
+            if page.next_cursor.is_some() {
+                return Ok(page);
+            }
+        }
+        self.list_page(filter)
+    }
+
+    fn list_page(&self, filter: &TraceFilter) -> Result<TracePage, Error> {
         let (mut clauses, mut args) = trace_conditions(filter);
         let table = trace_table(self.conn(), filter, &clauses, &args)?;
         let has_query = filter.query.as_ref().and_then(|q| q.expr()).is_some();
@@ -345,6 +367,9 @@ pub(crate) fn trace_table(
     const BY_DURATION: &str = "traces t INDEXED BY traces_slow";
     if filter.min_duration_ns.is_none_or(|ns| ns < SLOW_TRACE_NS) {
         return Ok(PLAIN);
+    }
+    if filter.order == TraceOrder::Slowest {
+        return Ok(BY_DURATION); // in the index's order: the walk stops at the page's end
     }
     let sql = format!(
         "SELECT count(*) FROM (SELECT 1 FROM {BY_DURATION} WHERE {} LIMIT {SLOW_PROBE})",

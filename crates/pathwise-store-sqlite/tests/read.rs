@@ -280,3 +280,23 @@ fn lists_sort_by_start_or_duration_and_page_through_ties() {
         );
     }
 }
+
+#[test]
+fn slowest_first_reads_the_slow_traces_index_and_pages_past_it() {
+    use pathwise_store::TraceOrder;
+    // 5,000 traces: one of 30 s, 2,500 of 1.5 s (the slow-trace index holds these 2,501) and
+    // 2,499 of 10 ms. Pages of 1,000 cross from the index into the rest.
+    let (_dir, reader) = slow_fixture();
+    let offsets = all_pages(&reader, TraceOrder::Slowest, 1_000);
+    assert_eq!(offsets.len(), 5_000);
+    assert_eq!(offsets[0], 17, "the 30 s trace");
+    let mut expected: Vec<i64> = (0..5_000).filter(|t| t % 2 == 0).rev().collect();
+    expected.extend((0..5_000).filter(|t| t % 2 == 1 && *t != 17).rev());
+    assert_eq!(
+        &offsets[1..],
+        &expected[..],
+        "ties newest id first, slow before fast"
+    );
+    let fastest = all_pages(&reader, TraceOrder::Fastest, 777);
+    assert_eq!(fastest.iter().rev().copied().collect::<Vec<_>>(), offsets);
+}
