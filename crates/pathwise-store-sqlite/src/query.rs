@@ -56,6 +56,28 @@ pub(crate) fn trace_clauses(expr: &Expr, out: &mut Vec<String>, args: &mut Vec<S
     args.extend(sql.args);
 }
 
+/// The least duration (ns) `expr` requires of the trace itself: the largest lower bound on
+/// `trace.duration_ms` among its top-level AND's tests, if any. Listing uses it as a duration
+/// filter too, which lets the slow-trace index serve `trace.duration_ms > 20s`.
+pub(crate) fn trace_duration_floor(expr: &Expr) -> Option<i64> {
+    expr.conjuncts()
+        .into_iter()
+        .filter_map(|e| match e {
+            Expr::Test(Test {
+                field: Field::TraceDuration,
+                op,
+            }) => match op {
+                Op::Ge(Value::Int(ns)) => Some(*ns),
+                Op::Gt(Value::Int(ns)) => ns.checked_add(1),
+                Op::Ge(Value::Float(ns)) => Some(ns.ceil() as i64),
+                Op::Gt(Value::Float(ns)) => Some(ns.floor() as i64 + 1),
+                _ => None,
+            },
+            _ => None,
+        })
+        .max()
+}
+
 fn needs_details(field: &Field) -> bool {
     matches!(
         field,
@@ -194,12 +216,16 @@ impl Sql {
             _ => SqlValue::Null,
         };
         match op {
-            Op::Eq(v) | Op::Ne(v) => {
-                let symbol = if matches!(op, Op::Eq(_)) { "=" } else { "<>" };
-                self.push(&format!("COALESCE(t.trace_id {symbol} "));
-                self.arg(blob(v));
-                self.push(", 0)");
-            }
+            // Bare, not wrapped like a nullable column: the trace id is never NULL, and a
+            // bare `t.trace_id = ?` is a primary-key lookup (wrapped, every trace is read).
+            Op::Eq(v) | Op::Ne(v) => match blob(v) {
+                SqlValue::Null => self.push(if matches!(op, Op::Eq(_)) { "0" } else { "1" }),
+                id => {
+                    let symbol = if matches!(op, Op::Eq(_)) { "=" } else { "<>" };
+                    self.push(&format!("t.trace_id {symbol} "));
+                    self.arg(id);
+                }
+            },
             Op::In(values) => {
                 self.push("t.trace_id IN (");
                 for (i, v) in values.iter().enumerate() {

@@ -151,7 +151,7 @@ impl SqliteReader {
         // walking the index from the slowest down and stopping at the page's end. Otherwise
         // the whole window is read and sorted.
         if filter.order == TraceOrder::Slowest
-            && filter.min_duration_ns.is_none_or(|ns| ns < SLOW_TRACE_NS)
+            && min_duration(filter).is_none_or(|ns| ns < SLOW_TRACE_NS)
             && filter.max_duration_ns.is_none_or(|ns| ns >= SLOW_TRACE_NS)
         {
             let slow = TraceFilter {
@@ -365,7 +365,7 @@ pub(crate) fn trace_table(
 ) -> Result<&'static str, Error> {
     const PLAIN: &str = "traces t";
     const BY_DURATION: &str = "traces t INDEXED BY traces_slow";
-    if filter.min_duration_ns.is_none_or(|ns| ns < SLOW_TRACE_NS) {
+    if min_duration(filter).is_none_or(|ns| ns < SLOW_TRACE_NS) {
         return Ok(PLAIN);
     }
     if filter.order == TraceOrder::Slowest {
@@ -381,6 +381,17 @@ pub(crate) fn trace_table(
     } else {
         PLAIN
     })
+}
+
+/// The least duration `filter` asks for: its own bound or a `trace.duration_ms` lower bound
+/// of its query's top-level AND, whichever is larger (either way the same traces match).
+fn min_duration(filter: &TraceFilter) -> Option<i64> {
+    let from_query = filter
+        .query
+        .as_ref()
+        .and_then(|q| q.expr())
+        .and_then(crate::query::trace_duration_floor);
+    filter.min_duration_ns.max(from_query)
 }
 
 /// The conditions on `traces t` (joined to nothing) that `filter` sets, cursor and limit aside,
@@ -405,7 +416,7 @@ pub(crate) fn trace_conditions(filter: &TraceFilter) -> (Vec<String>, Vec<SqlVal
     for (value, clause) in [
         (filter.since_ns, "t.start_ns >= ?"),
         (filter.until_ns, "t.start_ns < ?"),
-        (filter.min_duration_ns, "t.duration_ns >= ?"),
+        (min_duration(filter), "t.duration_ns >= ?"),
         (filter.max_duration_ns, "t.duration_ns <= ?"),
     ] {
         if let Some(v) = value {
@@ -413,7 +424,7 @@ pub(crate) fn trace_conditions(filter: &TraceFilter) -> (Vec<String>, Vec<SqlVal
             args.push(SqlValue::Integer(v));
         }
     }
-    if filter.min_duration_ns.is_some_and(|ns| ns >= SLOW_TRACE_NS) {
+    if min_duration(filter).is_some_and(|ns| ns >= SLOW_TRACE_NS) {
         // Written out so SQLite can prove the partial index of slow traces applies; after
         // the bound given, because SQLite ranges an index scan on the first of two.
         clauses.push(format!("t.duration_ns >= {SLOW_TRACE_NS}"));

@@ -206,6 +206,17 @@ fn a_trace_id_finds_its_trace_and_pages_follow_the_query() {
     let id = TraceId::from_parts(BASE_MS + 2, 2).to_hex();
     assert_eq!(matching(&reader, &id), vec![2]);
     assert_eq!(matching(&reader, &format!("trace.id in ('{id}')")), vec![2]);
+    // A primary-key lookup, with the same answers under NOT (the parser refuses a malformed id).
+    assert_eq!(matching(&reader, &format!("trace.id == '{id}'")), vec![2]);
+    assert_eq!(
+        matching(&reader, &format!("NOT trace.id == '{id}'")),
+        vec![0, 1, 3]
+    );
+    assert_eq!(
+        matching(&reader, &format!("trace.id != '{id}'")),
+        vec![0, 1, 3]
+    );
+    assert!(Query::parse("trace.id == 'not-an-id'", 0).is_err());
     let query = Query::parse("duration_ms > 500", 0).unwrap();
     let mut filter = TraceFilter {
         query: Some(query),

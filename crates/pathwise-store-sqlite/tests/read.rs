@@ -300,3 +300,35 @@ fn slowest_first_reads_the_slow_traces_index_and_pages_past_it() {
     let fastest = all_pages(&reader, TraceOrder::Fastest, 777);
     assert_eq!(fastest.iter().rev().copied().collect::<Vec<_>>(), offsets);
 }
+
+#[test]
+fn a_querys_trace_duration_bound_finds_the_same_traces_as_the_duration_filter() {
+    use pathwise_store::TraceFilter;
+    use pathwise_store::query::Query;
+    // 5,000 traces: one of 30 s, 2,500 of 1.5 s, 2,499 of 10 ms.
+    let (_dir, reader) = slow_fixture();
+    let count = |text: &str| {
+        let filter = TraceFilter {
+            query: Some(Query::parse(text, 0).unwrap()),
+            limit: 10_000,
+            ..TraceFilter::default()
+        };
+        let listed = reader.list_traces(&filter).unwrap().traces.len() as u64;
+        assert_eq!(reader.trace_stats(&filter).unwrap().total, listed, "{text}");
+        listed
+    };
+    assert_eq!(count("trace.duration_ms > 20000"), 1);
+    assert_eq!(count("trace.duration_ms >= 1.5s"), 2_501);
+    assert_eq!(count("trace.duration_ms > 1.5s"), 1);
+    assert_eq!(
+        count("trace.duration_ms > 1s AND trace.duration_ms < 2s"),
+        2_500
+    );
+    // Not a bound of the trace: an OR, a NOT, a span's duration.
+    assert_eq!(
+        count("trace.duration_ms > 20s OR trace.duration_ms < 11ms"),
+        2_500
+    );
+    assert_eq!(count("NOT trace.duration_ms < 1s"), 2_501);
+    assert_eq!(count("duration_ms > 20s"), 1);
+}
