@@ -124,6 +124,24 @@ impl ApiSpan {
     }
 }
 
+/// The rows of spans `wanted` of trace `id` as the API sends them: with their child counts
+/// (from `counts`, the whole trace's) and the cost of their model calls.
+fn api_spans(
+    r: &dyn pathwise_store::Reader,
+    id: pathwise_model::TraceId,
+    wanted: &[u64],
+    counts: &std::collections::HashMap<u64, usize>,
+    prices: &PriceTable,
+) -> Result<Vec<ApiSpan>, pathwise_store::StoreError> {
+    Ok(r.spans_by_id(id, wanted)?
+        .into_iter()
+        .map(|row| {
+            let children = counts.get(&row.span_id).copied().unwrap_or(0);
+            ApiSpan::new(row, children, prices)
+        })
+        .collect())
+}
+
 /// Columns of a trace's overview (the waterfall's minimap) unless `columns=` says otherwise.
 const OVERVIEW_COLUMNS: i64 = 600;
 
@@ -142,14 +160,7 @@ pub async fn trace_detail(state: Shared, Path(id): Path<String>, p: Params) -> A
             };
             let skeleton = project.skeletons.read(r, &trace)?;
             let selection = tree::select(&skeleton, max_spans);
-            let rows = r.spans_by_id(id, &selection.selected)?;
-            let spans: Vec<ApiSpan> = rows
-                .into_iter()
-                .map(|row| {
-                    let children = selection.child_count(row.span_id);
-                    ApiSpan::new(row, children, &prices)
-                })
-                .collect();
+            let spans = api_spans(r, id, &selection.selected, &selection.child_counts, &prices)?;
             Ok(Some(json!({
                 "trace": trace,
                 "spans": spans,
@@ -206,14 +217,7 @@ pub async fn trace_spans(state: Shared, Path(id): Path<String>, p: Params) -> Ap
                 .collect();
             let total = children.len();
             let wanted = &children[..total.min(limit)];
-            let spans: Vec<ApiSpan> = r
-                .spans_by_id(id, wanted)?
-                .into_iter()
-                .map(|row| {
-                    let children = counts.get(&row.span_id).copied().unwrap_or(0);
-                    ApiSpan::new(row, children, &prices)
-                })
-                .collect();
+            let spans = api_spans(r, id, wanted, &counts, &prices)?;
             Ok(Some(json!({ "parent": parent_text, "spans": spans, "total": total, "truncated": wanted.len() < total })))
         })
         .await?;
@@ -247,14 +251,7 @@ pub async fn trace_search(state: Shared, Path(id): Path<String>, p: Params) -> A
             matches.truncate(limit);
             let counts = tree::child_counts(&skeleton);
             let wanted = tree::with_ancestors(&skeleton, &matches);
-            let spans: Vec<ApiSpan> = r
-                .spans_by_id(id, &wanted)?
-                .into_iter()
-                .map(|row| {
-                    let children = counts.get(&row.span_id).copied().unwrap_or(0);
-                    ApiSpan::new(row, children, &prices)
-                })
-                .collect();
+            let spans = api_spans(r, id, &wanted, &counts, &prices)?;
             let matches: Vec<String> = matches.iter().map(u64::to_string).collect();
             Ok(Some(json!({
                 "text": text, "total": total, "matches": matches, "spans": spans,

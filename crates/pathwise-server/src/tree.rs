@@ -15,13 +15,6 @@ pub struct Selection {
     pub child_counts: HashMap<u64, usize>,
 }
 
-impl Selection {
-    /// Children of `span` that exist (loaded or not).
-    pub fn child_count(&self, span: u64) -> usize {
-        self.child_counts.get(&span).copied().unwrap_or(0)
-    }
-}
-
 /// Number of direct children of every span that has any.
 pub fn child_counts(skeleton: &[SpanSkeleton]) -> HashMap<u64, usize> {
     let mut counts = HashMap::new();
@@ -192,8 +185,8 @@ mod tests {
             vec![1, 2, 3, 7],
             "2's three children do not fit; 3's one does"
         );
-        assert_eq!(bounded.child_count(2), 3);
-        assert_eq!(bounded.child_count(7), 0);
+        assert_eq!(bounded.child_counts.get(&2), Some(&3));
+        assert_eq!(bounded.child_counts.get(&7), None);
         assert_eq!(select(&tree, 1).selected, vec![1]);
         assert_eq!(select(&tree, 4).selected, vec![1, 2, 3, 7]);
     }
@@ -210,7 +203,7 @@ mod tests {
             vec![1, 2, 3, 4, 5],
             "1's first four children"
         );
-        assert_eq!(bounded.child_count(1), 9);
+        assert_eq!(bounded.child_counts.get(&1), Some(&9));
         assert_eq!(select(&tree, 100).selected.len(), 11);
     }
 
