@@ -52,6 +52,12 @@ function applyParams(params) {
   }
   if (!RANGES.some(([value]) => value === state.range)) state.range = '24h';
   if (!STATUSES.some(([value]) => value === state.status)) state.status = '';
+  // An address with list parameters is the whole state (the default order is left out of
+  // it): without `sort` it is newest first, whatever this tab showed before.
+  if (!params.has('sort') && [...params.keys()].length > 0 && state.sort !== '') {
+    state.sort = '';
+    changed = true;
+  }
   if (!Object.values(SORTS).flat().includes(state.sort)) state.sort = '';
   for (const key of ['min_ms', 'max_ms']) {
     if (state[key] !== '' && !/^[0-9]{1,12}$/.test(state[key])) state[key] = '';

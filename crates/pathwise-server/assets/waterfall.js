@@ -38,6 +38,7 @@ export function createWaterfall({ traceId, signal, isDisposed }) {
   let t0 = 0;
   let total = 1;
   let search = { seq: 0, matches: [], set: new Set(), total: 0, at: -1 };
+  let generation = 0; // bumped by every rebuild of the tree: nodes from before are stale
 
   const zoom = createZoom(() => {
     refreshBars();
@@ -87,6 +88,7 @@ export function createWaterfall({ traceId, signal, isDisposed }) {
   const unloaded = (node) => (node.span.child_count || 0) > node.children.length && !node.truncated;
 
   function buildTree() {
+    generation += 1;
     nodes = new Map();
     const spans = data.spans.slice();
     for (const group of lazyGroups.values()) spans.push(...group.spans);
@@ -290,12 +292,21 @@ export function createWaterfall({ traceId, signal, isDisposed }) {
     node.loading = true;
     node.loadError = null;
     replaceRow(node);
-    if (node.expanded) removeDescendantRows(node); // the children a search brought
+    const built = generation;
     try {
       const url = withQuery(`/api/traces/${traceId}/spans`, { parent: node.id, limit: CHILDREN_PAGE });
       const page = await api(url, { signal });
       if (isDisposed()) return;
       lazyGroups.set(node.id, page);
+      expandedState.set(node.id, true);
+      if (built !== generation) {
+        // The tree was rebuilt while this page was on its way (a search, a refresh): `node`
+        // is gone; build again with the page in.
+        buildTree();
+        renderRows();
+        return;
+      }
+      if (node.expanded) removeDescendantRows(node); // the children a search brought
       for (const span of page.spans) {
         if (nodes.has(span.span_id)) continue;
         const child = makeNode(span);
@@ -314,9 +325,10 @@ export function createWaterfall({ traceId, signal, isDisposed }) {
       updateLegend();
     } catch (err) {
       if (isDisposed() || err.name === 'AbortError') return;
-      node.loading = false;
-      node.loadError = err.message;
-      replaceRow(node);
+      const live = nodes.get(node.id) || node;
+      live.loading = false;
+      live.loadError = err.message;
+      if (live.row && live.row.isConnected) replaceRow(live);
     }
   }
 
@@ -379,6 +391,7 @@ export function createWaterfall({ traceId, signal, isDisposed }) {
   async function find(text) {
     const seq = search.seq + 1;
     search = { seq, matches: [], set: new Set(), total: 0, at: -1 };
+    for (const row of body.querySelectorAll('.wf-match')) row.classList.remove('wf-match', 'wf-current');
     toolbar.setResult(null, 0, 0, 'searching…');
     try {
       const result = await api(withQuery(`/api/traces/${traceId}/search`, { text, limit: SEARCH_LIMIT }), { signal });
@@ -393,6 +406,7 @@ export function createWaterfall({ traceId, signal, isDisposed }) {
     } catch (err) {
       if (isDisposed() || err.name === 'AbortError' || seq !== search.seq) return;
       toolbar.setResult(null, 0, 0, err.message);
+      toolbar.forget(); // Enter tries again
     }
   }
 
@@ -502,7 +516,11 @@ export function createWaterfall({ traceId, signal, isDisposed }) {
           'Subtrees marked “not loaded” load when expanded; Find searches all of them.'
         : '';
       drawAxis();
+      // A running trace is redrawn every 2 s: keep the keyboard on the span it was on.
+      const focused = document.activeElement && body.contains(document.activeElement)
+        ? document.activeElement.dataset.spanId : null;
       renderRows();
+      if (focused) nodes.get(focused)?.row?.focus({ preventScroll: true });
       element.hidden = false;
       minimap.setOverview(data.overview && data.total_spans > 1 ? data.overview : null);
     },

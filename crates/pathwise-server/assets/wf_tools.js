@@ -136,6 +136,7 @@ export function createMinimap(zoom, scale) {
   }
 
   canvas.addEventListener('pointerdown', (event) => {
+    if (event.button !== 0) return; // the primary button only
     const x = share(event.clientX);
     const inside = zoom.zoomed() && x >= zoom.from && x <= zoom.to;
     drag = { mode: inside ? 'move' : 'select', x0: x, x, from0: zoom.from, to0: zoom.to };
@@ -163,7 +164,12 @@ export function createMinimap(zoom, scale) {
     } else draw();
   };
   canvas.addEventListener('pointerup', finish);
-  canvas.addEventListener('pointercancel', () => { drag = null; draw(); });
+  const cancel = () => {
+    drag = null;
+    draw();
+  };
+  canvas.addEventListener('pointercancel', cancel);
+  canvas.addEventListener('lostpointercapture', () => { if (drag) cancel(); });
   canvas.addEventListener('dblclick', () => zoom.reset());
   if (typeof ResizeObserver === 'function') new ResizeObserver(() => draw()).observe(canvas);
 
@@ -250,6 +256,10 @@ export function createToolbar(zoom, on) {
     element,
     legend,
     colourMode: () => colour.value,
+    /** Forgets the last search, so Enter runs it again (after a failure). */
+    forget() {
+      last = '';
+    },
     focusSearch() {
       input.focus();
       input.select();

@@ -361,6 +361,11 @@ async fn columns_sort_every_page_and_the_order_stays_in_the_address() {
         );
         click(&client, "#trace-table th[data-column='start'] button").await;
         until(&client, "the oldest first", "location.hash.includes('sort=oldest') && document.querySelector('#trace-rows td:nth-child(4)')?.textContent === '200 ms'").await;
+        // An address without `sort` is newest first, whatever the tab showed before.
+        open(&client, &format!("{base}/#/traces?q=checkout&limit=5&sort=slowest"), "list").await;
+        until(&client, "the slowest first", "document.querySelector('#trace-rows td:nth-child(4)')?.textContent === '200 ms'").await;
+        open(&client, &format!("{base}/#/traces?q=checkout&limit=5"), "list").await;
+        until(&client, "the newest first again", "document.querySelector('#trace-rows td:nth-child(4)')?.textContent === '10.0 ms'").await;
         screenshot(&client, "list_sorted").await;
     })
     .await;

@@ -156,6 +156,15 @@ async fn search_finds_spans_in_subtrees_that_were_never_loaded() {
             1
         );
 
+        // A search while a subtree's page is on its way rebuilds the tree; the page still
+        // lands in it (third shard: its 1,000 documents, whichever comes back first).
+        let third = row(fx.shards[2]);
+        js(&client, &format!("document.querySelector('{third} .wf-lazy').click();
+            const i = document.querySelector('#wf-search'); i.value = 'hay';
+            i.dispatchEvent(new KeyboardEvent('keydown', {{ key: 'Enter' }})); return null;")).await;
+        until(&client, "every shard's documents and the hay found", "document.querySelectorAll('.wf-row[data-name=\"Reindex.doc\"]').length === 3000 && document.querySelector('#wf-search-count').textContent === '1 of 1'").await;
+        assert!(texts(&client, &format!("{third} .wf-lazy")).await.is_empty());
+
         // By error type, and nothing.
         let search = element(&client, "#wf-search").await;
         search.clear().await.unwrap();

@@ -185,9 +185,12 @@ impl ClickHouseReader {
     }
 }
 
-/// `text` for the inside of a quoted ClickHouse string literal: its escaping of `\\` and `'`.
+/// `text` for the inside of a quoted ClickHouse string literal: its escaping of `\\` and `'`,
+/// and `??` for `?`, which the client would otherwise take for a bind placeholder.
 fn quote(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('\'', "\\'")
+    text.replace('\\', "\\\\")
+        .replace('\'', "\\'")
+        .replace('?', "??")
 }
 
 /// The conditions on the traces table that `filter` sets, cursor and limit aside: one

@@ -247,6 +247,15 @@ fn sqlite_and_a_two_shard_cluster_give_the_same_answers() {
         c.list_traces(&failed).unwrap()
     );
     assert_eq!(s.list_traces(&failed).unwrap().traces.len(), 28); // t % 11 == 0 for t < 300
+    let questioned = TraceFilter {
+        name_contains: Some("competitor?".into()),
+        ..TraceFilter::default()
+    };
+    assert_eq!(
+        c.list_traces(&questioned).unwrap().traces.len(),
+        0,
+        "a ? is text"
+    );
     let named = TraceFilter {
         name_contains: Some("COMPETITOR".into()),
         limit: 100,
@@ -266,7 +275,16 @@ fn sqlite_and_a_two_shard_cluster_give_the_same_answers() {
             c.span_skeleton(t.trace_id).unwrap()
         );
         // Search inside the trace: by name, group, error type (any case); quotes are text.
-        for text in ["client", "SEARCH", "timeouterror", "ratelimit", "it's", "%"] {
+        for text in [
+            "client",
+            "SEARCH",
+            "timeouterror",
+            "ratelimit",
+            "it's",
+            "%",
+            "what?",
+            "a??b",
+        ] {
             assert_eq!(
                 s.find_spans(t.trace_id, text).unwrap(),
                 c.find_spans(t.trace_id, text).unwrap(),

@@ -70,7 +70,7 @@ pub(crate) fn trace_duration_floor(expr: &Expr) -> Option<i64> {
                 Op::Ge(Value::Int(ns)) => Some(*ns),
                 Op::Gt(Value::Int(ns)) => ns.checked_add(1),
                 Op::Ge(Value::Float(ns)) => Some(ns.ceil() as i64),
-                Op::Gt(Value::Float(ns)) => Some(ns.floor() as i64 + 1),
+                Op::Gt(Value::Float(ns)) => (ns.floor() as i64).checked_add(1),
                 _ => None,
             },
             _ => None,
