@@ -508,7 +508,11 @@ export function createWaterfall({ traceId, signal, isDisposed }) {
     update(nextTrace, nextData, first) {
       trace = nextTrace;
       data = nextData;
+      // The window is kept as shares of the trace; a running trace grows with every refresh,
+      // so a zoomed window is carried over in nanoseconds.
+      const shown = zoom.zoomed() ? [t0 + zoom.from * total, t0 + zoom.to * total] : null;
       buildTree();
+      if (shown) zoom.set((shown[0] - t0) / total, (shown[1] - t0) / total);
       if (first) defaultDetails();
       notice.hidden = !data.truncated;
       notice.textContent = data.truncated

@@ -227,7 +227,7 @@ pub async fn trace_spans(state: Shared, Path(id): Path<String>, p: Params) -> Ap
 }
 
 /// `GET /api/traces/{id}/search?text=`: the spans of one trace whose name, component (group)
-/// or error type contains `text` (any case), or whose id it is; in start order, the first
+/// or error type contains `text` (ASCII letters in any case), or whose id it is; in start order, the first
 /// `limit` of `total`, sent with their ancestors so the page can show each in the tree.
 pub async fn trace_search(state: Shared, Path(id): Path<String>, p: Params) -> ApiResult {
     let id = trace_id(&id)?;

@@ -321,9 +321,9 @@ impl ReadStore for ClickHouseReader {
         let rows: Vec<(u64, i64)> = self.fetch(&format!(
             "SELECT span_id, start_ns FROM (
                SELECT trace_id, span_id, start_ns, name, group_name, error_type FROM {} FINAL
-               WHERE trace_id = {}) WHERE positionCaseInsensitiveUTF8(name, '{quoted}') > 0
-                 OR positionCaseInsensitiveUTF8(ifNull(group_name, ''), '{quoted}') > 0
-                 OR positionCaseInsensitiveUTF8(ifNull(error_type, ''), '{quoted}') > 0
+               WHERE trace_id = {}) WHERE positionCaseInsensitive(name, '{quoted}') > 0
+                 OR positionCaseInsensitive(ifNull(group_name, ''), '{quoted}') > 0
+                 OR positionCaseInsensitive(ifNull(error_type, ''), '{quoted}') > 0
              ORDER BY start_ns, span_id",
             self.conn.table("spans"),
             id_literal(&id.to_bytes())

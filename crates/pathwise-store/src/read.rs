@@ -329,8 +329,8 @@ pub trait ReadStore {
     /// Full rows of the given spans of a trace, in start order.
     fn spans_by_id(&self, id: TraceId, span_ids: &[u64]) -> Result<Vec<SpanRow>, StoreError>;
     /// Ids of the spans of a trace whose name, group (component) or error type contains
-    /// `text`, case-insensitively, in start order: the search inside one trace, however many
-    /// of its spans the page has loaded.
+    /// `text`, ASCII letters in any case (as the query language's `contains`), in start order:
+    /// the search inside one trace, however many of its spans the page has loaded.
     fn find_spans(&self, id: TraceId, text: &str) -> Result<Vec<u64>, StoreError>;
     /// Trace counts and durations of the traces `filter` selects (its `limit` and `cursor`
     /// aside): the figures of a list, not of its page.

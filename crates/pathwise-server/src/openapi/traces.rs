@@ -44,7 +44,7 @@ pub(super) fn paths() -> Value {
                     "start_ns": { "type": "integer" }, "end_ns": { "type": "integer" },
                     "busy": list(json!({ "type": "integer", "minimum": 0 })),
                     "failed": list(json!({ "type": "integer", "minimum": 0 })) }))] } })), &["404"])),
-        "/api/traces/{id}/search": get("spans of one trace whose name, component or error type contains a text (any case), or whose id it is; with their ancestors", vec![id(),
+        "/api/traces/{id}/search": get("spans of one trace whose name, component or error type contains a text (ASCII letters in any case), or whose id it is; with their ancestors", vec![id(),
                 param("text", "query", true, json!({ "type": "string", "minLength": 1, "maxLength": 200 }), "the text to find"),
                 limit(200, 2_000, "matches sent at once (all are counted)")],
             answers("the matches, in start order", object(json!({
