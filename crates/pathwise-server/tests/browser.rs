@@ -333,12 +333,21 @@ async fn running_traces_refresh_and_lost_sessions_link_to_sign_in() {
             "return document.querySelector('.wf-synthetic .wf-dur').textContent;",
         )
         .await;
+        // Zoomed in, the window stays where it is while the trace grows: the axis keeps
+        // its labels across the refresh.
+        js(
+            &client,
+            "document.querySelector('#wf-zoom-in').click(); return null;",
+        )
+        .await;
+        let ticks = texts(&client, ".wf-tick").await;
         until(
             &client,
             "the running trace to refresh",
             &format!("document.querySelector('.wf-synthetic .wf-dur').textContent !== {before}"),
         )
         .await;
+        assert_eq!(texts(&client, ".wf-tick").await, ticks);
         // The session ends: the next API call answers 401 and the page offers to sign in.
         client.delete_all_cookies().await.unwrap();
         element(&client, "#auth-notice:not([hidden]) a[href=\"/\"]").await;
