@@ -50,7 +50,10 @@ export function createWaterfall({ traceId, signal, isDisposed }) {
     search: find,
     step: (delta) => showMatch(search.at + delta),
     clear: clearSearch,
-    colour: () => refreshBars(),
+    colour: () => {
+      refreshBars();
+      updateLegend(); // shown for colour by component only
+    },
     depth: expandTo,
   });
   const notice = h('div', { class: 'wf-notice', hidden: true });
@@ -167,7 +170,6 @@ export function createWaterfall({ traceId, signal, isDisposed }) {
 
   function refreshBars() {
     for (const node of nodes.values()) if (node.bar && node.bar.isConnected) placeBar(node);
-    updateLegend();
   }
 
   function rowFor(node) {

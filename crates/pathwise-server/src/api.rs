@@ -175,20 +175,37 @@ pub async fn trace_detail(state: Shared, Path(id): Path<String>, p: Params) -> A
         .ok_or_else(|| ApiError::NotFound(format!("no trace {id}")))
 }
 
-/// The skeleton of trace `id` (through the project's cache), or `None` when there is no such
-/// trace. Spans without a trace row yet (their trace still being written) are read directly.
-fn skeleton_of(
-    r: &dyn pathwise_store::Reader,
-    project: &crate::state::ProjectState,
+/// Runs `answer` on the blocking pool with the skeleton of trace `id` (through the project's
+/// cache) and the price table; a `404` when the trace has neither a row nor spans. Spans
+/// without a trace row yet (their trace still being written) are read directly.
+async fn with_skeleton(
+    state: &Shared,
     id: pathwise_model::TraceId,
-) -> Result<Option<Arc<Vec<pathwise_store::SpanSkeleton>>>, ApiError> {
-    match r.trace(id)? {
-        Some(trace) => Ok(Some(project.skeletons.read(r, &trace)?)),
-        None => {
-            let skeleton = r.span_skeleton(id)?;
-            Ok((!skeleton.is_empty()).then(|| Arc::new(skeleton)))
-        }
-    }
+    answer: impl FnOnce(
+        &dyn pathwise_store::Reader,
+        &[pathwise_store::SpanSkeleton],
+        &PriceTable,
+    ) -> Result<Value, ApiError>
+    + Send
+    + 'static,
+) -> ApiResult {
+    let prices = state.prices.clone();
+    let project = state.project.clone();
+    let found = state
+        .read(move |r| {
+            let skeleton = match r.trace(id)? {
+                Some(trace) => project.skeletons.read(r, &trace)?,
+                None => match r.span_skeleton(id)? {
+                    spans if spans.is_empty() => return Ok(None),
+                    spans => Arc::new(spans),
+                },
+            };
+            answer(r, &skeleton, &prices).map(Some)
+        })
+        .await?;
+    found
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound(format!("no trace {id}")))
 }
 
 /// `GET /api/traces/{id}/spans?parent=`: children of one span (or the roots), for loading a
@@ -202,28 +219,19 @@ pub async fn trace_spans(state: Shared, Path(id): Path<String>, p: Params) -> Ap
         Some(id) => id.to_string(),
         None => p.text("parent", 20)?.unwrap_or_default(),
     };
-    let prices = state.prices.clone();
-    let project = state.project.clone();
-    let found = state
-        .read(move |r| {
-            let Some(skeleton) = skeleton_of(r, &project, id)? else {
-                return Ok(None);
-            };
-            let counts = tree::child_counts(&skeleton);
-            let children: Vec<u64> = skeleton
-                .iter()
-                .filter(|s| Some(s.parent_id) == parent)
-                .map(|s| s.span_id)
-                .collect();
-            let total = children.len();
-            let wanted = &children[..total.min(limit)];
-            let spans = api_spans(r, id, wanted, &counts, &prices)?;
-            Ok(Some(json!({ "parent": parent_text, "spans": spans, "total": total, "truncated": wanted.len() < total })))
-        })
-        .await?;
-    found
-        .map(Json)
-        .ok_or_else(|| ApiError::NotFound(format!("no trace {id}")))
+    with_skeleton(&state, id, move |r, skeleton, prices| {
+        let counts = tree::child_counts(skeleton);
+        let children: Vec<u64> = skeleton
+            .iter()
+            .filter(|s| Some(s.parent_id) == parent)
+            .map(|s| s.span_id)
+            .collect();
+        let total = children.len();
+        let wanted = &children[..total.min(limit)];
+        let spans = api_spans(r, id, wanted, &counts, prices)?;
+        Ok(json!({ "parent": parent_text, "spans": spans, "total": total, "truncated": wanted.len() < total }))
+    })
+    .await
 }
 
 /// `GET /api/traces/{id}/search?text=`: the spans of one trace whose name, component (group)
@@ -233,35 +241,26 @@ pub async fn trace_search(state: Shared, Path(id): Path<String>, p: Params) -> A
     let id = trace_id(&id)?;
     let text = p.required_text("text", 200, "the text to find in span names")?;
     let limit = p.limit(200, 2_000)?;
-    let prices = state.prices.clone();
-    let project = state.project.clone();
-    let found = state
-        .read(move |r| {
-            let Some(skeleton) = skeleton_of(r, &project, id)? else {
-                return Ok(None);
-            };
-            let mut matches = r.find_spans(id, &text)?;
-            if let Ok(span_id) = text.trim().parse::<u64>()
-                && !matches.contains(&span_id)
-                && skeleton.iter().any(|s| s.span_id == span_id)
-            {
-                matches.insert(0, span_id);
-            }
-            let total = matches.len();
-            matches.truncate(limit);
-            let counts = tree::child_counts(&skeleton);
-            let wanted = tree::with_ancestors(&skeleton, &matches);
-            let spans = api_spans(r, id, &wanted, &counts, &prices)?;
-            let matches: Vec<String> = matches.iter().map(u64::to_string).collect();
-            Ok(Some(json!({
-                "text": text, "total": total, "matches": matches, "spans": spans,
-                "truncated": matches.len() < total,
-            })))
-        })
-        .await?;
-    found
-        .map(Json)
-        .ok_or_else(|| ApiError::NotFound(format!("no trace {id}")))
+    with_skeleton(&state, id, move |r, skeleton, prices| {
+        let mut matches = r.find_spans(id, &text)?;
+        if let Ok(span_id) = text.trim().parse::<u64>()
+            && !matches.contains(&span_id)
+            && skeleton.iter().any(|s| s.span_id == span_id)
+        {
+            matches.insert(0, span_id);
+        }
+        let total = matches.len();
+        matches.truncate(limit);
+        let counts = tree::child_counts(skeleton);
+        let wanted = tree::with_ancestors(skeleton, &matches);
+        let spans = api_spans(r, id, &wanted, &counts, prices)?;
+        let matches: Vec<String> = matches.iter().map(u64::to_string).collect();
+        Ok(json!({
+            "text": text, "total": total, "matches": matches, "spans": spans,
+            "truncated": matches.len() < total,
+        }))
+    })
+    .await
 }
 
 /// `GET /api/stats`: counts by status and durations over a window (default: the last 24 h).

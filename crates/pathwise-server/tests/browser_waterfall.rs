@@ -54,6 +54,17 @@ async fn window(client: &Client) -> (f64, f64) {
     (from.as_f64().unwrap(), to.as_f64().unwrap())
 }
 
+/// Presses the minimap's primary button at `down`, moves to `over` and lets go at `up`
+/// (shares of its width).
+async fn drag_minimap(client: &Client, [down, over, up]: [f64; 3]) {
+    js(client, &format!("const c = document.querySelector('#wf-minimap'); const r = c.getBoundingClientRect();
+        const at = (f) => ({{ clientX: r.left + f * r.width, clientY: r.top + 10, bubbles: true, pointerId: 1, button: 0 }});
+        c.dispatchEvent(new PointerEvent('pointerdown', at({down})));
+        c.dispatchEvent(new PointerEvent('pointermove', at({over})));
+        c.dispatchEvent(new PointerEvent('pointerup', at({up})));
+        return null;")).await;
+}
+
 fn near(got: (f64, f64), want: (f64, f64)) -> bool {
     (got.0 - want.0).abs() < 0.005 && (got.1 - want.1).abs() < 0.005
 }
@@ -222,23 +233,13 @@ async fn zoom_and_pan_from_keys_and_the_minimap() {
         assert!(near(window(&client).await, (0.0, 1.0)));
 
         // Drag across the minimap from 10 % to 30 %: that stretch.
-        js(&client, "const c = document.querySelector('#wf-minimap'); const r = c.getBoundingClientRect();
-            const at = (f) => ({ clientX: r.left + f * r.width, clientY: r.top + 10, bubbles: true, pointerId: 1 });
-            c.dispatchEvent(new PointerEvent('pointerdown', at(0.1)));
-            c.dispatchEvent(new PointerEvent('pointermove', at(0.2)));
-            c.dispatchEvent(new PointerEvent('pointerup', at(0.3)));
-            return null;").await;
+        drag_minimap(&client, [0.1, 0.2, 0.3]).await;
         assert!(near(window(&client).await, (0.1, 0.3)), "{:?}", window(&client).await);
         js(&client, &format!("document.querySelector('{}').focus(); return null;", row(ROOT))).await;
         press(&client, "+").await;
         assert!(near(window(&client).await, (0.15, 0.25)), "{:?}", window(&client).await);
         // Dragging the window moves it.
-        js(&client, "const c = document.querySelector('#wf-minimap'); const r = c.getBoundingClientRect();
-            const at = (f) => ({ clientX: r.left + f * r.width, clientY: r.top + 10, bubbles: true, pointerId: 1 });
-            c.dispatchEvent(new PointerEvent('pointerdown', at(0.2)));
-            c.dispatchEvent(new PointerEvent('pointermove', at(0.5)));
-            c.dispatchEvent(new PointerEvent('pointerup', at(0.5)));
-            return null;").await;
+        drag_minimap(&client, [0.2, 0.5, 0.5]).await;
         assert!(near(window(&client).await, (0.45, 0.55)), "{:?}", window(&client).await);
         click(&client, "#wf-zoom-reset").await;
         assert!(near(window(&client).await, (0.0, 1.0)));
